@@ -1,0 +1,49 @@
+# Weishi: `make run` serves the demo on http://127.0.0.1:8000; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+RUN_DEBS := fonts-noto-cjk libharfbuzz-subset0 gettext
+TEST_DEBS := $(RUN_DEBS) poppler-utils chromium
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint pytest messages install clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Weishi needs Python >= 3.12 (see .python-version); found " + sys.version)'
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v -e "is ignored" -e "BuildBackendWarning" -e "^ *$$" || true
+	@$(PY) -c 'import django, channels; assert django.VERSION[:2] == (6, 1), django.VERSION'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+messages: $(STAMP)
+	@DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
+
+run: $(STAMP)
+	@bin/ensure-debs $(RUN_DEBS)
+	@$(MAKE) --no-print-directory messages
+	@DEBUG=1 $(PY) manage.py migrate --no-input -v0
+	@DEBUG=1 $(PY) manage.py seed_demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	@DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+pytest: $(STAMP) messages
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: $(STAMP)
+	@bin/ensure-debs $(TEST_DEBS)
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory pytest
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-*

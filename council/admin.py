@@ -1,0 +1,239 @@
+"""Setup through the Django admin, scoped by ``council.rules``.
+
+A district admin sees and changes only the communities of their district (and their grids,
+councils and roles); staff see their own community and may edit its council's rules and its
+roles. Residents' private data is not in the admin at all: district admins may not read it.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Community,
+    Council,
+    District,
+    EvidenceEvent,
+    Grid,
+    Role,
+    RoleKind,
+    SubDistrict,
+    User,
+)
+from .rules import held_roles
+
+
+def scoped_communities(user):
+    """Communities the user may see in the admin: their district's, or their own as staff."""
+    if user.is_superuser:
+        return Community.objects.all()
+    districts = [r.district_id for r in held_roles(user) if r.kind == RoleKind.DISTRICT_ADMIN]
+    staffed = [r.community_id for r in held_roles(user) if r.kind == RoleKind.STAFF]
+    return Community.objects.filter(
+        sub_district__district_id__in=districts
+    ) | Community.objects.filter(pk__in=staffed)
+
+
+def _administered_districts(user) -> list[int]:
+    return [r.district_id for r in held_roles(user) if r.kind == RoleKind.DISTRICT_ADMIN]
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """A model admin whose rows, choices and rights follow the user's scope.
+
+    ``community_path`` leads from the model to its community ("" for Community itself);
+    ``change_perm`` is the rule deciding whether the user may change one row; rows outside
+    the scope are not in the queryset, so the admin answers as if they did not exist.
+    """
+
+    community_path = "community"
+    change_perm = "council.change_community"
+    add_perm = "council.change_community"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        communities = scoped_communities(request.user).values("pk")
+        if self.community_path:
+            return qs.filter(**{f"{self.community_path}__in": communities})
+        return qs.filter(pk__in=communities)
+
+    def community_of(self, obj):
+        for part in self.community_path.split("__") if self.community_path else ():
+            obj = getattr(obj, part)
+        return obj
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("council.use_admin")
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.has_perm("council.use_admin")
+        return request.user.has_perm("council.view_setup", self.community_of(obj))
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.has_perm("council.use_admin")
+        return request.user.has_perm(self.change_perm, self.community_of(obj))
+
+    def has_add_permission(self, request):
+        if request.user.is_superuser:
+            return True
+        return any(
+            request.user.has_perm(self.add_perm, c) for c in scoped_communities(request.user)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            if db_field.related_model is Community:
+                kwargs["queryset"] = scoped_communities(request.user).filter(
+                    pk__in=[
+                        c.pk
+                        for c in scoped_communities(request.user)
+                        if request.user.has_perm(self.add_perm, c)
+                    ]
+                )
+            elif db_field.related_model is Grid:
+                kwargs["queryset"] = Grid.objects.filter(
+                    community__in=scoped_communities(request.user)
+                ).select_related("community")
+            elif db_field.related_model is SubDistrict:
+                kwargs["queryset"] = SubDistrict.objects.filter(
+                    district_id__in=_administered_districts(request.user)
+                )
+            elif db_field.related_model is District:
+                kwargs["queryset"] = District.objects.filter(
+                    pk__in=_administered_districts(request.user)
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # A hand-edited POST may name a community outside the scope: refuse it here too.
+        community = self.community_of(obj)
+        if not request.user.has_perm(self.change_perm if change else self.add_perm, community):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+
+class GridInline(admin.TabularInline):
+    model = Grid
+    extra = 0
+
+
+@admin.register(Community)
+class CommunityAdmin(ScopedAdmin):
+    community_path = ""
+    list_display = [
+        "name",
+        "sub_district",
+        "cosign_threshold",
+        "collection_opens",
+        "collection_closes",
+    ]
+    list_select_related = ["sub_district"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [GridInline]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser or bool(_administered_districts(request.user))
+
+    def save_model(self, request, obj, form, change):
+        if not (
+            request.user.is_superuser
+            or obj.sub_district.district_id in _administered_districts(request.user)
+        ):
+            raise PermissionDenied
+        admin.ModelAdmin.save_model(self, request, obj, form, change)
+
+
+@admin.register(Grid)
+class GridAdmin(ScopedAdmin):
+    list_display = ["name", "community"]
+    list_select_related = ["community"]
+
+
+@admin.register(Council)
+class CouncilAdmin(ScopedAdmin):
+    change_perm = "council.change_council"
+    list_display = ["name", "community", "threshold", "secrecy", "publicity_days"]
+    list_select_related = ["community"]
+
+
+@admin.register(Role)
+class RoleAdmin(ScopedAdmin):
+    change_perm = "council.manage_roles"
+    add_perm = "council.manage_roles"
+    list_display = ["user", "kind", "status", "community", "grid", "seat_category"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["user", "community", "grid"]
+    search_fields = ["user__display_name", "user__username"]
+    raw_id_fields = ["user"]
+    exclude = ["district", "entered_by", "confirmed_by", "confirmed_at"]
+
+
+@admin.register(EvidenceEvent)
+class EvidenceEventAdmin(admin.ModelAdmin):
+    list_display = ["seq", "created_at", "action", "object_type", "object_id", "actor_role"]
+    list_filter = ["action"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or bool(_administered_districts(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+admin.site.register(District, SuperuserOnlyAdmin)
+admin.site.register(SubDistrict, SuperuserOnlyAdmin)
+
+
+@admin.register(User)
+class WeishiUserAdmin(UserAdmin):
+    fieldsets = (*UserAdmin.fieldsets, (_("Weishi"), {"fields": ("display_name", "language")}))
+    list_display = ["username", "display_name", "is_active", "is_superuser"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,182 @@
+"""The evidence log (信息证据化): append-only, hash-chained, verifiable.
+
+Every event stores the SHA-256 of the event before it, and its own hash covers that link, so an
+edited, deleted or reordered event breaks the chain at a point ``evidence_verify`` names.
+
+Appends are serialised by locking the single ``EvidenceHead`` row (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers). The lock is held until
+the surrounding transaction commits, so services append *last*, after their own writes: the
+chain order is then the commit order and concurrent writers cannot fork it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from . import clock
+from .models import EvidenceEvent, EvidenceHead
+
+GENESIS = "0" * 64
+
+
+def _canonical(
+    *,
+    seq: int,
+    prev_hash: str,
+    created_at,
+    actor_id: int | None,
+    actor_role: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    community_id: int | None,
+    payload: dict,
+) -> bytes:
+    document = {
+        "seq": seq,
+        "prev": prev_hash,
+        "time": created_at.isoformat(timespec="microseconds"),
+        "actor": actor_id,
+        "role": actor_role,
+        "action": action,
+        "object": f"{object_type}:{object_id}",
+        "community": community_id,
+        "payload": payload,
+    }
+    return json.dumps(
+        document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder
+    ).encode()
+
+
+def event_hash(event: EvidenceEvent) -> str:
+    """Recompute an event's hash from its stored fields."""
+    return hashlib.sha256(
+        _canonical(
+            seq=event.seq,
+            prev_hash=event.prev_hash,
+            created_at=event.created_at,
+            actor_id=event.actor_id,
+            actor_role=event.actor_role,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            community_id=event.community_id,
+            payload=event.payload,
+        )
+    ).hexdigest()
+
+
+def _object_ref(obj: models.Model | tuple[str, object]) -> tuple[str, str]:
+    if isinstance(obj, tuple):
+        return obj[0], str(obj[1])
+    return obj._meta.label_lower, str(obj.pk)
+
+
+def evidence_append(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | tuple[str, object],
+    payload: dict | None = None,
+    actor_role: str = "",
+    community=None,
+) -> EvidenceEvent:
+    """Append one event to the chain and return it.
+
+    Call it last in the transaction that makes the change it records: it locks the chain's head
+    until that transaction commits. ``payload`` must be JSON-serialisable and must never hold
+    private data (phone, ID number, address): say *which* fields changed, not their values.
+    """
+    object_type, object_id = _object_ref(obj)
+    # Round-trip the payload so what is stored is exactly what was hashed (Decimal → str, …).
+    payload = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder, sort_keys=True))
+    with transaction.atomic():
+        head, _ = EvidenceHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"seq": 0, "hash": GENESIS}
+        )
+        event = EvidenceEvent(
+            seq=head.seq + 1,
+            prev_hash=head.hash,
+            created_at=clock.now(),
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            actor_role=actor_role,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            community=community,
+            payload=payload,
+        )
+        event.hash = event_hash(event)
+        event.save(force_insert=True)
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def evidence_head() -> tuple[int, str]:
+    """(sequence number, hash) of the chain's last event; (0, GENESIS) when empty."""
+    head = EvidenceHead.objects.filter(id=1).values_list("seq", "hash").first()
+    return head or (0, GENESIS)
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    head_hash: str
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def evidence_verify(chunk_size: int = 2000) -> Verification:
+    """Walk the whole chain and report the first broken link, if any.
+
+    Detects an edited event (its hash no longer matches its content), a deleted or reordered
+    event (a sequence gap or a ``prev_hash`` that is not the previous event's hash) and a
+    truncated tail (the head row points past the last event).
+    """
+    expected_prev, expected_seq, checked = GENESIS, 1, 0
+    for event in EvidenceEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
+        if event.seq != expected_seq:
+            return Verification(
+                False,
+                checked,
+                expected_prev,
+                expected_seq,
+                _("event #%(seq)d is missing") % {"seq": expected_seq},
+            )
+        if event.prev_hash != expected_prev:
+            return Verification(
+                False,
+                checked,
+                expected_prev,
+                event.seq,
+                _("event #%(seq)d does not follow event #%(prev)d")
+                % {"seq": event.seq, "prev": event.seq - 1},
+            )
+        if event_hash(event) != event.hash:
+            return Verification(
+                False,
+                checked,
+                expected_prev,
+                event.seq,
+                _("event #%(seq)d was altered after it was written") % {"seq": event.seq},
+            )
+        expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    head_seq, head_hash = evidence_head()
+    if (head_seq, head_hash) != (checked, expected_prev):
+        return Verification(
+            False,
+            checked,
+            expected_prev,
+            checked + 1,
+            _("the chain ends at event #%(last)d but its head says #%(head)d")
+            % {"last": checked, "head": head_seq},
+        )
+    return Verification(True, checked, expected_prev)

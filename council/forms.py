@@ -1,0 +1,108 @@
+"""Input forms of the council app: they validate, services write."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import Community, Grid, HouseholdStatus, PrivateData
+
+User = get_user_model()
+
+
+class PrivateDataFields(forms.ModelForm):
+    """The private-data fields, validated by the model's own validators."""
+
+    class Meta:
+        model = PrivateData
+        fields = ["phone", "id_number", "address", "household_status"]
+        widgets = {
+            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+            "id_number": forms.TextInput(attrs={"autocomplete": "off"}),
+            "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
+        }
+
+    def clean_id_number(self):
+        return self.cleaned_data["id_number"].upper()
+
+
+class GridChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class SignUpForm(UserCreationForm):
+    """A resident signs up, picks their community and agrees to the stated purposes."""
+
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=40,
+        help_text=_("Shown next to what you write in public. It may be a nickname."),
+    )
+    email = forms.EmailField(
+        label=_("Email (optional)"),
+        required=False,
+        help_text=_("For notifications and password resets."),
+    )
+    community = forms.ModelChoiceField(
+        label=_("Your community"), queryset=Community.objects.order_by("name")
+    )
+    grid = GridChoiceField(
+        label=_("Your grid (if you know it)"),
+        queryset=Grid.objects.select_related("community"),
+        required=False,
+    )
+    phone = PrivateData._meta.get_field("phone").formfield(
+        label=_("Mobile phone"), widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    id_number = PrivateData._meta.get_field("id_number").formfield(
+        label=_("ID number (optional)"), required=False
+    )
+    address = PrivateData._meta.get_field("address").formfield(label=_("Address"))
+    household_status = forms.ChoiceField(
+        label=_("Household status"), choices=HouseholdStatus.choices
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that my phone, ID number and address are kept by my community's staff and "
+            "grid worker only, to confirm that I live here and to contact me about proposals; "
+            "they are never published."
+        ),
+        error_messages={"required": _("Please agree to how your personal data will be used.")},
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+
+    def clean_id_number(self):
+        return self.cleaned_data["id_number"].upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        community, grid = cleaned.get("community"), cleaned.get("grid")
+        if community and grid and grid.community_id != community.pk:
+            self.add_error("grid", _("That grid is not in the community you chose."))
+        return cleaned
+
+
+class ConfirmForm(forms.Form):
+    grid = GridChoiceField(label=_("Grid"), queryset=Grid.objects.none(), required=False)
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = community.grids.all()
+
+
+class ResidentRegisterForm(PrivateDataFields):
+    """Staff or a grid worker register a resident who is not online."""
+
+    display_name = forms.CharField(label=_("Display name"), max_length=40)
+    grid = GridChoiceField(label=_("Grid"), queryset=Grid.objects.none(), required=False)
+
+    class Meta(PrivateDataFields.Meta):
+        fields = ["display_name", "grid", *PrivateDataFields.Meta.fields]
+
+    def __init__(self, *args, community: Community, grids=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids if grids is not None else community.grids.all()

@@ -1,0 +1,479 @@
+"""People and places: users, communities, grids, roles, councils and the evidence log.
+
+Public and private are kept apart: ``User`` holds what may be shown (a display name), while
+``PrivateData`` holds what never leaves the staff side (phone, ID number, address, household
+status) and is read only through the predicates in ``council.rules``.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .validators import validate_id_number
+
+
+class User(AbstractUser):
+    """A person who signs in. Only ``display_name`` is ever shown in public."""
+
+    display_name = models.CharField(_("display name"), max_length=40)
+    language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class District(models.Model):
+    """区: the district whose admins set up communities, caps, councils and envelopes."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), unique=True)
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubDistrict(models.Model):
+    """街道: a sub-district of a district."""
+
+    district = models.ForeignKey(
+        District, models.PROTECT, related_name="sub_districts", verbose_name=_("district")
+    )
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        verbose_name = _("sub-district")
+        verbose_name_plural = _("sub-districts")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "name"], name="subdistrict_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectType(models.TextChoices):
+    """The three kinds of micro-project, each with its own per-project cap."""
+
+    ENGINEERING = "engineering", _("Engineering (工程类)")
+    SERVICE = "service", _("Service (服务类)")
+    GOODS = "goods", _("Goods (货物类)")
+
+
+def _positive_money(name: str) -> Q:
+    return Q(**{f"{name}__gt": Decimal("0")})
+
+
+class Community(models.Model):
+    """社区: where residents live, propose and evaluate; the unit every role is held in."""
+
+    sub_district = models.ForeignKey(
+        SubDistrict, models.PROTECT, related_name="communities", verbose_name=_("sub-district")
+    )
+    name = models.CharField(_("name"), max_length=60)
+    slug = models.SlugField(_("slug"), unique=True)
+    cosign_threshold = models.PositiveSmallIntegerField(
+        _("co-sign threshold"),
+        default=5,
+        validators=[MinValueValidator(1)],
+        help_text=_("Co-signs (附议) that move a submitted proposal to review."),
+    )
+    collection_opens = models.DateField(_("collection window opens"))
+    collection_closes = models.DateField(_("collection window closes"))
+    cap_engineering = models.DecimalField(
+        _("cap for engineering projects (yuan)"), max_digits=12, decimal_places=2
+    )
+    cap_service = models.DecimalField(
+        _("cap for service projects (yuan)"), max_digits=12, decimal_places=2
+    )
+    cap_goods = models.DecimalField(
+        _("cap for goods projects (yuan)"), max_digits=12, decimal_places=2
+    )
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        ordering = ["sub_district_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["sub_district", "name"], name="community_unique_name"),
+            models.CheckConstraint(
+                condition=Q(cosign_threshold__gte=1), name="community_threshold_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(collection_closes__gte=models.F("collection_opens")),
+                name="community_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=_positive_money("cap_engineering")
+                & _positive_money("cap_service")
+                & _positive_money("cap_goods"),
+                name="community_caps_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def cap_for(self, project_type: str) -> Decimal:
+        """The per-project cap for one of ``ProjectType``'s values."""
+        return {
+            ProjectType.ENGINEERING: self.cap_engineering,
+            ProjectType.SERVICE: self.cap_service,
+            ProjectType.GOODS: self.cap_goods,
+        }[ProjectType(project_type)]
+
+    def collection_is_open(self, on) -> bool:
+        return self.collection_opens <= on <= self.collection_closes
+
+
+class Grid(models.Model):
+    """网格: a part of a community; a grid worker handles private data in theirs only."""
+
+    community = models.ForeignKey(
+        Community, models.CASCADE, related_name="grids", verbose_name=_("community")
+    )
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        ordering = ["community_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "name"], name="grid_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community.name} · {self.name}"
+
+
+class RoleKind(models.TextChoices):
+    RESIDENT = "resident", _("resident")
+    COUNCIL_MEMBER = "council_member", _("council member")
+    EXPERT = "expert", _("expert")
+    STAFF = "staff", _("community staff")
+    GRID_WORKER = "grid_worker", _("grid worker")
+    DISTRICT_ADMIN = "district_admin", _("district admin")
+
+
+class RoleStatus(models.TextChoices):
+    PENDING = "pending", _("awaiting confirmation")
+    ACTIVE = "active", _("active")
+    ENDED = "ended", _("ended")
+
+
+class SeatCategory(models.TextChoices):
+    """Who a council seat represents. Public, unlike a person's own household status."""
+
+    ORGANISATION = "organisation", _("community organisation")
+    NOTABLE = "notable", _("notable resident")
+    REGISTERED = "registered", _("representative of registered residents")
+    NON_REGISTERED = "non_registered", _("representative of non-registered residents")
+
+
+class Role(models.Model):
+    """One role held by one person in one community (or, for a district admin, one district).
+
+    A role in community A gives nothing in community B: every predicate in ``council.rules``
+    matches the community (or grid, or district) of the object against the role's own.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="roles", verbose_name=_("user")
+    )
+    kind = models.CharField(_("role"), max_length=20, choices=RoleKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RoleStatus.choices, default=RoleStatus.ACTIVE
+    )
+    community = models.ForeignKey(
+        Community,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="roles",
+        verbose_name=_("community"),
+    )
+    district = models.ForeignKey(
+        District,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="admin_roles",
+        verbose_name=_("district"),
+    )
+    grid = models.ForeignKey(
+        Grid,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="roles",
+        verbose_name=_("grid"),
+        help_text=_("A resident's grid, or the grid a grid worker looks after."),
+    )
+    seat_category = models.CharField(
+        _("seat category"), max_length=20, choices=SeatCategory.choices, blank=True
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered on the person's behalf by"),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        indexes = [models.Index(fields=["user", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                name="role_scope_matches_kind",
+                condition=(
+                    Q(kind=RoleKind.DISTRICT_ADMIN, district__isnull=False, community__isnull=True)
+                    | (
+                        ~Q(kind=RoleKind.DISTRICT_ADMIN)
+                        & Q(district__isnull=True, community__isnull=False)
+                    )
+                ),
+            ),
+            models.CheckConstraint(
+                name="role_grid_worker_has_grid",
+                condition=~Q(kind=RoleKind.GRID_WORKER) | Q(grid__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="role_member_has_seat",
+                condition=~Q(kind=RoleKind.COUNCIL_MEMBER) | ~Q(seat_category=""),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "community", "kind"],
+                condition=~Q(status=RoleStatus.ENDED),
+                name="role_unique_current_in_community",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "district"],
+                condition=Q(kind=RoleKind.DISTRICT_ADMIN) & ~Q(status=RoleStatus.ENDED),
+                name="role_unique_current_district_admin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.community or self.district
+        return f"{self.user} · {self.get_kind_display()} · {where}"
+
+
+class HouseholdStatus(models.TextChoices):
+    REGISTERED = "registered", _("registered resident (户籍)")
+    NON_REGISTERED = "non_registered", _("non-registered resident (非户籍)")
+
+
+phone_validator = RegexValidator(
+    r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number, such as 13800138000.")
+)
+
+
+class PrivateData(models.Model):
+    """A resident's private data in one community. Never shown in public, never exported.
+
+    Readable by the community's staff and by the grid worker of the resident's grid; editable by
+    that grid worker only (``council.rules``). ID numbers are shown masked even to them.
+    """
+
+    residency = models.OneToOneField(
+        Role,
+        models.CASCADE,
+        related_name="private_data",
+        verbose_name=_("residency"),
+        limit_choices_to={"kind": RoleKind.RESIDENT},
+    )
+    phone = models.CharField(_("mobile phone"), max_length=11, validators=[phone_validator])
+    id_number = models.CharField(
+        _("ID number"), max_length=18, blank=True, validators=[validate_id_number]
+    )
+    address = models.CharField(_("address"), max_length=200)
+    household_status = models.CharField(
+        _("household status"), max_length=20, choices=HouseholdStatus.choices
+    )
+    consented_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("private data")
+        verbose_name_plural = _("private data")
+
+    def __str__(self) -> str:
+        return str(_("private data of %(name)s") % {"name": self.residency.user})
+
+    @property
+    def masked_id_number(self) -> str:
+        """4403**********1234: the only form in which an ID number is ever displayed."""
+        if not self.id_number:
+            return ""
+        return self.id_number[:4] + "*" * (len(self.id_number) - 8) + self.id_number[-4:]
+
+
+class ThresholdRule(models.TextChoices):
+    MAJORITY_OF_MEMBERS = (
+        "majority_of_members",
+        _("more than half of all seated non-recused members"),
+    )
+    MAJORITY_OF_CAST = "majority_of_cast", _("more than half of the votes cast")
+    TWO_THIRDS_OF_CAST = "two_thirds_of_cast", _("at least two-thirds of the votes cast")
+
+
+class Secrecy(models.TextChoices):
+    ROLL_CALL = "roll_call", pgettext_lazy("ballot secrecy", "roll-call")
+    SECRET = "secret", pgettext_lazy("ballot secrecy", "secret")
+
+
+class Council(models.Model):
+    """居民议事会 and its rules of procedure (议事规则). A ballot copies these when it opens."""
+
+    community = models.OneToOneField(
+        Community, models.CASCADE, related_name="council", verbose_name=_("community")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    quorum_numerator = models.PositiveSmallIntegerField(_("quorum numerator"), default=2)
+    quorum_denominator = models.PositiveSmallIntegerField(_("quorum denominator"), default=3)
+    threshold = models.CharField(
+        _("threshold"),
+        max_length=30,
+        choices=ThresholdRule.choices,
+        default=ThresholdRule.MAJORITY_OF_MEMBERS,
+    )
+    secrecy = models.CharField(
+        _("secrecy"), max_length=10, choices=Secrecy.choices, default=Secrecy.ROLL_CALL
+    )
+    board_shows_running_count = models.BooleanField(
+        _("meeting board may show the running count of a roll-call ballot"), default=False
+    )
+    publicity_days = models.PositiveSmallIntegerField(
+        _("publicity period (days)"), default=5, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("council")
+        verbose_name_plural = _("councils")
+        constraints = [
+            models.CheckConstraint(
+                name="council_quorum_is_a_fraction",
+                condition=Q(quorum_numerator__gte=1)
+                & Q(quorum_denominator__gte=1)
+                & Q(quorum_numerator__lte=models.F("quorum_denominator")),
+            ),
+            models.CheckConstraint(
+                name="council_publicity_positive", condition=Q(publicity_days__gte=1)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EvidenceEvent(models.Model):
+    """One link of the hash-chained, append-only evidence log (信息证据化).
+
+    Written only by ``council.evidence.evidence_append``; ``hash`` is the SHA-256 of the
+    event's canonical form, which includes ``prev_hash``. Unique ``seq`` and ``prev_hash``
+    mean two writers can never attach to the same link: the chain cannot fork.
+    """
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    created_at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_role = models.CharField(_("actor's role"), max_length=20, blank=True)
+    action = models.CharField(_("action"), max_length=60)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40)
+    community = models.ForeignKey(
+        Community,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("community"),
+    )
+    payload = models.JSONField(_("payload"), default=dict)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("evidence event")
+        verbose_name_plural = _("evidence events")
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+    # Officials act in public under their name; residents are shown by role only (DESIGN.md).
+    NAMED_ROLES = frozenset(
+        {
+            RoleKind.STAFF,
+            RoleKind.GRID_WORKER,
+            RoleKind.DISTRICT_ADMIN,
+            RoleKind.COUNCIL_MEMBER,
+            RoleKind.EXPERT,
+            "superuser",
+        }
+    )
+
+    @property
+    def public_actor(self) -> str:
+        """Who acted, as the public view may show it."""
+        if self.actor_id is None:
+            return str(_("the system"))
+        if self.actor_role in self.NAMED_ROLES:
+            return str(self.actor)
+        if self.actor_role in RoleKind.values:
+            return str(RoleKind(self.actor_role).label)
+        return str(RoleKind.RESIDENT.label)
+
+
+class EvidenceHead(models.Model):
+    """The single row that points at the chain's last event. Appends lock it to commit."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("evidence log head")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="evidence_head_singleton")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash}"

@@ -1,0 +1,166 @@
+"""Who may do what: every permission of the app, as named predicates (adhocracy4's way).
+
+Views, templates (``{% has_perm %}``), consumers, services and the admin all ask these same
+predicates, through ``user.has_perm("council.…", obj)`` or by calling them directly.
+
+A role counts only where it is held: staff of community A are nobody in community B, and a
+grid worker's rights over private data stop at the edge of their own grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import rules
+
+from .models import Community, District, Grid, PrivateData, Role, RoleKind, RoleStatus
+
+
+@dataclass(frozen=True)
+class HeldRole:
+    kind: str
+    community_id: int | None
+    grid_id: int | None
+    district_id: int | None
+
+
+def held_roles(user) -> tuple[HeldRole, ...]:
+    """The user's active roles, loaded once per user object (one query per request)."""
+    if user is None or not user.is_authenticated:
+        return ()
+    cached = getattr(user, "_weishi_roles", None)
+    if cached is None:
+        cached = tuple(
+            HeldRole(*row)
+            for row in Role.objects.filter(user=user, status=RoleStatus.ACTIVE).values_list(
+                "kind", "community_id", "grid_id", "district_id"
+            )
+        )
+        user._weishi_roles = cached
+    return cached
+
+
+def forget_roles(user) -> None:
+    """Drop the cached roles after a change to them."""
+    user.__dict__.pop("_weishi_roles", None)
+
+
+def community_of(obj) -> Community | None:
+    """The community an object belongs to, for any object the predicates are asked about."""
+    if isinstance(obj, Community):
+        return obj
+    if isinstance(obj, PrivateData):
+        return obj.residency.community
+    community = getattr(obj, "community", None)
+    return community if isinstance(community, Community) else None
+
+
+def _has(user, kind: str, community: Community | None) -> bool:
+    if community is None:
+        return False
+    return any(r.kind == kind and r.community_id == community.pk for r in held_roles(user))
+
+
+def _grid_of(obj) -> int | None:
+    if isinstance(obj, Grid):
+        return obj.pk
+    if isinstance(obj, PrivateData):
+        return obj.residency.grid_id
+    if isinstance(obj, Role):
+        return obj.grid_id
+    return None
+
+
+@rules.predicate
+def is_resident_of(user, obj) -> bool:
+    return _has(user, RoleKind.RESIDENT, community_of(obj))
+
+
+@rules.predicate
+def is_council_member_of(user, obj) -> bool:
+    return _has(user, RoleKind.COUNCIL_MEMBER, community_of(obj))
+
+
+@rules.predicate
+def is_expert_of(user, obj) -> bool:
+    return _has(user, RoleKind.EXPERT, community_of(obj))
+
+
+@rules.predicate
+def is_staff_of(user, obj) -> bool:
+    return _has(user, RoleKind.STAFF, community_of(obj))
+
+
+@rules.predicate
+def is_grid_worker_of_community(user, obj) -> bool:
+    return _has(user, RoleKind.GRID_WORKER, community_of(obj))
+
+
+@rules.predicate
+def is_grid_worker_of_grid(user, obj) -> bool:
+    """The object lies in a grid this user looks after (a grid of no one matches nobody)."""
+    grid_id = _grid_of(obj)
+    if grid_id is None:
+        return False
+    return any(r.kind == RoleKind.GRID_WORKER and r.grid_id == grid_id for r in held_roles(user))
+
+
+@rules.predicate
+def is_district_admin_of(user, obj) -> bool:
+    community = community_of(obj)
+    if community is not None:
+        district_id = community.sub_district.district_id
+    elif isinstance(obj, District):
+        district_id = obj.pk
+    else:
+        return False
+    return any(
+        r.kind == RoleKind.DISTRICT_ADMIN and r.district_id == district_id for r in held_roles(user)
+    )
+
+
+@rules.predicate
+def is_any_district_admin(user) -> bool:
+    return any(r.kind == RoleKind.DISTRICT_ADMIN for r in held_roles(user))
+
+
+@rules.predicate
+def is_any_staff(user) -> bool:
+    return any(r.kind == RoleKind.STAFF for r in held_roles(user))
+
+
+@rules.predicate
+def is_pending_residency(user, role) -> bool:
+    return (
+        isinstance(role, Role)
+        and role.kind == RoleKind.RESIDENT
+        and role.status == RoleStatus.PENDING
+    )
+
+
+is_superuser = rules.is_superuser
+is_site_official = is_superuser | is_any_district_admin
+
+# --- Permissions ---------------------------------------------------------------------------
+# Residents' private data: the grid worker of the resident's grid reads and edits; the
+# community's staff read (never edit); nobody else, district admins included.
+rules.add_perm("council.view_privatedata", is_grid_worker_of_grid | is_staff_of)
+rules.add_perm("council.change_privatedata", is_grid_worker_of_grid)
+
+# Sign-ups: the community's staff, or the grid worker of the grid the resident chose.
+rules.add_perm(
+    "council.confirm_resident", is_pending_residency & (is_staff_of | is_grid_worker_of_grid)
+)
+rules.add_perm("council.register_resident", is_staff_of | is_grid_worker_of_community)
+rules.add_perm("council.list_residents", is_staff_of | is_grid_worker_of_community)
+
+# Staff pages of a community (work queue, moderation, offline input).
+rules.add_perm("council.staff_community", is_staff_of)
+
+# Setup, done in the admin: the district admin over their district; staff edit their own
+# council's rules of procedure.
+rules.add_perm("council.use_admin", is_superuser | is_any_district_admin | is_any_staff)
+rules.add_perm("council.change_community", is_superuser | is_district_admin_of)
+rules.add_perm("council.change_council", is_superuser | is_district_admin_of | is_staff_of)
+rules.add_perm("council.manage_roles", is_superuser | is_district_admin_of | is_staff_of)
+rules.add_perm("council.view_setup", is_superuser | is_district_admin_of | is_staff_of)

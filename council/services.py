@@ -1,0 +1,267 @@
+"""Every write of the council app. Each service checks permission, writes, appends evidence.
+
+Evidence payloads name the fields that changed, never the private values themselves.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from . import clock
+from .errors import InvalidMove, NotAllowed
+from .evidence import evidence_append
+from .models import Community, Grid, PrivateData, Role, RoleKind, RoleStatus
+from .rules import forget_roles, held_roles
+
+User = get_user_model()
+
+PRIVATE_FIELDS = ("phone", "id_number", "address", "household_status")
+
+
+def _acting_role(actor, community: Community, *preferred: str) -> str:
+    """The role in which ``actor`` acts in ``community``, for the evidence log."""
+    kinds = {r.kind for r in held_roles(actor) if r.community_id == community.pk}
+    for kind in preferred:
+        if kind in kinds:
+            return kind
+    return "superuser" if getattr(actor, "is_superuser", False) else ""
+
+
+def _check_grid(community: Community, grid: Grid | None) -> None:
+    if grid is not None and grid.community_id != community.pk:
+        raise InvalidMove(_("That grid is not in %(community)s.") % {"community": community})
+
+
+@transaction.atomic
+def resident_sign_up(
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    email: str,
+    community: Community,
+    grid: Grid | None,
+    phone: str,
+    id_number: str,
+    address: str,
+    household_status: str,
+    consent: bool,
+    language: str = "zh-hans",
+) -> Role:
+    """Create an account and a residency awaiting confirmation by staff or the grid worker.
+
+    Refuses without consent to the stated purposes (PIPL). The person can sign in at once but
+    acts as a resident only after confirmation.
+    """
+    if not consent:
+        raise InvalidMove(_("Please agree to how your personal data will be used."))
+    _check_grid(community, grid)
+    user = User.objects.create_user(
+        username=username,
+        password=password,
+        email=email,
+        display_name=display_name,
+        language=language,
+    )
+    residency = Role.objects.create(
+        user=user,
+        kind=RoleKind.RESIDENT,
+        status=RoleStatus.PENDING,
+        community=community,
+        grid=grid,
+    )
+    PrivateData.objects.create(
+        residency=residency,
+        phone=phone,
+        id_number=id_number,
+        address=address,
+        household_status=household_status,
+        consented_at=clock.now(),
+    )
+    evidence_append(
+        actor=user,
+        actor_role=RoleKind.RESIDENT,
+        action="resident.signed_up",
+        obj=residency,
+        community=community,
+    )
+    return residency
+
+
+@transaction.atomic
+def resident_confirm(*, actor, residency: Role, grid: Grid | None = None) -> Role:
+    """Confirm a pending residency: the person now acts as a resident of the community.
+
+    Only the community's staff or the grid worker of the resident's grid may; a residency
+    already confirmed (another clerk was quicker) is refused, not confirmed twice.
+    """
+    residency = Role.objects.select_for_update().select_related("community").get(pk=residency.pk)
+    if not actor.has_perm("council.confirm_resident", residency):
+        if residency.status != RoleStatus.PENDING and actor.has_perm(
+            "council.list_residents", residency.community
+        ):
+            raise InvalidMove(_("This sign-up has already been confirmed."))
+        raise NotAllowed(_("You may not confirm this sign-up."))
+    if grid is not None:
+        _check_grid(residency.community, grid)
+        residency.grid = grid
+    residency.status = RoleStatus.ACTIVE
+    residency.confirmed_by = actor
+    residency.confirmed_at = clock.now()
+    residency.save(update_fields=["status", "grid", "confirmed_by", "confirmed_at"])
+    forget_roles(residency.user)
+    evidence_append(
+        actor=actor,
+        actor_role=_acting_role(actor, residency.community, RoleKind.STAFF, RoleKind.GRID_WORKER),
+        action="resident.confirmed",
+        obj=residency,
+        community=residency.community,
+    )
+    return residency
+
+
+@transaction.atomic
+def resident_register_offline(
+    *,
+    actor,
+    community: Community,
+    grid: Grid | None,
+    display_name: str,
+    phone: str,
+    id_number: str,
+    address: str,
+    household_status: str,
+) -> Role:
+    """Register a resident who is not online, as entered on their behalf (代录).
+
+    The account has no usable password until a reset; the residency is active at once, since
+    the person registering is the one who would confirm it.
+    """
+    if not actor.has_perm("council.register_resident", community):
+        raise NotAllowed(_("You may not register residents in this community."))
+    _check_grid(community, grid)
+    is_staff = any(
+        r.kind == RoleKind.STAFF and r.community_id == community.pk for r in held_roles(actor)
+    )
+    if not is_staff and grid is None:
+        raise InvalidMove(_("Choose the resident's grid."))
+    if not is_staff and not actor.has_perm(
+        "council.change_privatedata", Role(kind=RoleKind.RESIDENT, grid=grid)
+    ):
+        raise NotAllowed(_("You may register residents of your own grid only."))
+    user = User.objects.create_user(
+        username=f"r-{secrets.token_hex(5)}", password=None, display_name=display_name
+    )
+    now = clock.now()
+    residency = Role.objects.create(
+        user=user,
+        kind=RoleKind.RESIDENT,
+        status=RoleStatus.ACTIVE,
+        community=community,
+        grid=grid,
+        entered_by=actor,
+        confirmed_by=actor,
+        confirmed_at=now,
+    )
+    PrivateData.objects.create(
+        residency=residency,
+        phone=phone,
+        id_number=id_number,
+        address=address,
+        household_status=household_status,
+    )
+    evidence_append(
+        actor=actor,
+        actor_role=_acting_role(actor, community, RoleKind.STAFF, RoleKind.GRID_WORKER),
+        action="resident.registered_on_behalf",
+        obj=residency,
+        community=community,
+    )
+    return residency
+
+
+@transaction.atomic
+def private_data_update(*, actor, private_data: PrivateData, **changes) -> PrivateData:
+    """Change a resident's private data. Only the grid worker of the resident's grid may.
+
+    The evidence event lists which fields changed, never their old or new values.
+    """
+    private_data = (
+        PrivateData.objects.select_for_update()
+        .select_related("residency__community")
+        .get(pk=private_data.pk)
+    )
+    if not actor.has_perm("council.change_privatedata", private_data):
+        raise NotAllowed(_("You may not change this resident's data."))
+    unknown = set(changes) - set(PRIVATE_FIELDS)
+    if unknown:
+        raise ValueError(f"not private-data fields: {sorted(unknown)}")
+    changed = sorted(f for f, v in changes.items() if getattr(private_data, f) != v)
+    if not changed:
+        return private_data
+    for field in changed:
+        setattr(private_data, field, changes[field])
+    private_data.full_clean()
+    private_data.save()
+    community = private_data.residency.community
+    evidence_append(
+        actor=actor,
+        actor_role=_acting_role(actor, community, RoleKind.GRID_WORKER),
+        action="private_data.changed",
+        obj=private_data.residency,
+        payload={"fields": changed},
+        community=community,
+    )
+    return private_data
+
+
+@transaction.atomic
+def role_assign(
+    *,
+    actor,
+    user,
+    kind: str,
+    community: Community | None = None,
+    district=None,
+    grid: Grid | None = None,
+    seat_category: str = "",
+) -> Role:
+    """Give ``user`` a role. Setup work: the district admin (or staff, within their community)."""
+    scope = community if community is not None else district
+    if actor is not None and not actor.has_perm("council.manage_roles", scope):
+        raise NotAllowed(_("You may not assign roles here."))
+    if community is not None:
+        _check_grid(community, grid)
+    role = Role(
+        user=user,
+        kind=kind,
+        community=community,
+        district=district,
+        grid=grid,
+        seat_category=seat_category,
+        status=RoleStatus.ACTIVE,
+        confirmed_by=actor,
+        confirmed_at=clock.now(),
+    )
+    role.full_clean()
+    role.save()
+    forget_roles(user)
+    if actor is None:  # setup from the command line (seed_demo, a shell)
+        acting = ""
+    elif community is not None:
+        acting = _acting_role(actor, community, RoleKind.STAFF, RoleKind.DISTRICT_ADMIN)
+    else:
+        acting = RoleKind.DISTRICT_ADMIN
+    evidence_append(
+        actor=actor,
+        actor_role=acting,
+        action="role.assigned",
+        obj=role,
+        payload={"kind": kind, "seat_category": seat_category},
+        community=community,
+    )
+    return role

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("evidence/", views.evidence_log, name="evidence"),
+    path("c/<slug:slug>/", views.community_detail, name="community"),
+    path("c/<slug:slug>/residents/", views.ResidentListView.as_view(), name="residents"),
+    path(
+        "c/<slug:slug>/residents/new/",
+        views.ResidentRegisterView.as_view(),
+        name="resident_register",
+    ),
+    path("c/<slug:slug>/residents/<int:pk>/", views.PrivateDataView.as_view(), name="resident"),
+    path(
+        "c/<slug:slug>/residents/<int:pk>/confirm/",
+        views.ResidentConfirmView.as_view(),
+        name="resident_confirm",
+    ),
+]

@@ -1,0 +1,245 @@
+"""Thin views of the council app: read through selectors, write through services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from . import selectors, services
+from .access import CommunityPermissionMixin, access_community
+from .errors import InvalidMove, NotAllowed
+from .evidence import evidence_head, evidence_verify
+from .forms import ConfirmForm, PrivateDataFields, ResidentRegisterForm, SignUpForm
+from .models import Role, RoleKind
+from .rules import held_roles
+
+
+def home(request):
+    communities = selectors.community_overview()
+    for community in communities:
+        community.collection = selectors.collection_status(community)
+    return render(request, "council/home.html", {"communities": communities})
+
+
+def community_detail(request, slug):
+    community = access_community(request.user, slug)
+    return render(
+        request,
+        "council/community.html",
+        {
+            "community": community,
+            "collection": selectors.collection_status(community),
+            "seats": selectors.council_seats(community),
+            "council": getattr(community, "council", None),
+        },
+    )
+
+
+def signup(request):
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            residency = services.resident_sign_up(
+                username=data["username"],
+                password=data["password1"],
+                display_name=data["display_name"],
+                email=data["email"],
+                community=data["community"],
+                grid=data["grid"],
+                phone=data["phone"],
+                id_number=data["id_number"],
+                address=data["address"],
+                household_status=data["household_status"],
+                consent=data["consent"],
+                language=get_language() or "zh-hans",
+            )
+        except InvalidMove as error:
+            form.add_error(None, str(error))
+        else:
+            login(request, residency.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _(
+                    "Welcome, %(name)s. Staff of %(community)s or your grid worker will confirm "
+                    "that you live there; until then you can read everything but not act."
+                )
+                % {"name": residency.user.display_name, "community": residency.community},
+            )
+            return redirect("community", slug=residency.community.slug)
+    return render(request, "registration/signup.html", {"form": form})
+
+
+class ResidentListView(CommunityPermissionMixin, TemplateView):
+    """Staff and grid workers: sign-ups to confirm and residents they may see."""
+
+    permission_required = "council.list_residents"
+    template_name = "council/residents.html"
+
+    def get_context_data(self, **kwargs):
+        residencies = list(selectors.residents_for(self.request.user, self.community))
+        return super().get_context_data(
+            residencies=residencies,
+            pending=[r for r in residencies if r.status == "pending"],
+            confirm_form=ConfirmForm(community=self.community),
+            **kwargs,
+        )
+
+
+class ResidentConfirmView(CommunityPermissionMixin, View):
+    permission_required = "council.list_residents"
+
+    def post(self, request, slug, pk):
+        residency = get_object_or_404(
+            Role.objects.select_related("user", "grid"),
+            pk=pk,
+            community=self.community,
+            kind=RoleKind.RESIDENT,
+        )
+        form = ConfirmForm(request.POST, community=self.community)
+        if not form.is_valid():
+            messages.error(request, _("Choose a grid of this community."))
+        else:
+            try:
+                residency = services.resident_confirm(
+                    actor=request.user, residency=residency, grid=form.cleaned_data["grid"]
+                )
+            except NotAllowed as error:
+                raise Http404 from error
+            except InvalidMove as error:
+                messages.warning(request, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s is now a confirmed resident.") % {"name": residency.user},
+                )
+        if request.htmx:
+            residency.refresh_from_db()
+            return render(
+                request,
+                "council/residents.html#resident_row",
+                {"residency": residency, "community": self.community},
+            )
+        return redirect("residents", slug=self.community.slug)
+
+
+class ResidentRegisterView(CommunityPermissionMixin, FormView):
+    """Register a resident who is not online (paper form, a visit): recorded as on their behalf."""
+
+    permission_required = "council.register_resident"
+    template_name = "council/resident_register.html"
+    form_class = ResidentRegisterForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["community"] = self.community
+        if not self.request.user.has_perm("council.staff_community", self.community):
+            own = {
+                r.grid_id for r in held_roles(self.request.user) if r.kind == RoleKind.GRID_WORKER
+            }
+            kwargs["grids"] = self.community.grids.filter(pk__in=own)
+        return kwargs
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            residency = services.resident_register_offline(
+                actor=self.request.user,
+                community=self.community,
+                grid=data["grid"],
+                display_name=data["display_name"],
+                phone=data["phone"],
+                id_number=data["id_number"],
+                address=data["address"],
+                household_status=data["household_status"],
+            )
+        except (InvalidMove, NotAllowed) as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("%(name)s is registered, entered on their behalf.") % {"name": residency.user},
+        )
+        return redirect("resident", slug=self.community.slug, pk=residency.pk)
+
+
+class PrivateDataView(CommunityPermissionMixin, FormView):
+    """A resident's private data: the grid worker of their grid edits, staff read."""
+
+    template_name = "council/private_data.html"
+    form_class = PrivateDataFields
+
+    def dispatch(self, request, *args, **kwargs):
+        self.private_data = selectors.private_data_for(request.user, kwargs["pk"])
+        if (
+            self.private_data is None
+            or self.private_data.residency.community.slug != kwargs["slug"]
+        ):
+            raise Http404
+        self.can_edit = request.user.has_perm("council.change_privatedata", self.private_data)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        # Initial values, not the instance: a rejected form must not alter what the page shows.
+        # The ID number is never shown unmasked, not even here: left empty, it stays unchanged.
+        kwargs["initial"] = model_to_dict(
+            self.private_data, fields=[f for f in services.PRIVATE_FIELDS if f != "id_number"]
+        )
+        return kwargs
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["id_number"].help_text = _("Leave empty to keep the number on file.")
+        return form
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            private_data=self.private_data, can_edit=self.can_edit, **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        if not self.can_edit:
+            raise Http404
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.private_data_update(
+                actor=self.request.user,
+                private_data=self.private_data,
+                **{f: form.cleaned_data[f] for f in services.PRIVATE_FIELDS if f != "id_number"},
+                id_number=form.cleaned_data["id_number"] or self.private_data.id_number,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        except NotAllowed as error:
+            raise Http404 from error
+        messages.success(self.request, _("Saved."))
+        return redirect("resident", slug=self.community.slug, pk=self.private_data.residency_id)
+
+
+def evidence_log(request):
+    """The public view of the evidence log, with a live verification of the whole chain."""
+    before = request.GET.get("before")
+    before = int(before) if before and before.isdigit() else None
+    events = selectors.evidence_public_page(before=before)
+    return render(
+        request,
+        "council/evidence.html",
+        {
+            "events": events,
+            "verification": evidence_verify(),
+            "head": evidence_head(),
+            "older": events[-1].seq if events and events[-1].seq > 1 else None,
+        },
+    )
