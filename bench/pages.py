@@ -1,0 +1,375 @@
+"""Page benchmark: server time and SQL queries of Weishi's main pages, against a bare floor.
+
+Run from the repository root::
+
+    .venv/bin/python bench/pages.py [--requests N] [--warmup W] [--out DIR]
+
+It builds its own database (a fresh SQLite file under ``--out``, or the PostgreSQL database
+named by ``DATABASE_URL``, flushed first), migrates it, loads ``seed_demo`` and then times, in
+one interleaved run, a floor view (``HttpResponse("ok")`` behind the same middleware) and the
+pages below, through ``django.test.Client``. Afterwards it adds residents and evidence events
+and checks that no page's SQL query count grew with the data; it exits 1 if one did.
+
+This module is also the run's ROOT_URLCONF: the site's URLs plus the floor path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.http import HttpResponse
+from django.urls import include, path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+FLOOR_PATH = "/__bench__/floor/"
+STAFF_USERNAME = "donghu-staff1"
+EXTRA_RESIDENTS = 200
+EXTRA_EVENTS = 20
+
+# Filled in by ``main`` once Django is set up (``config.urls`` needs the app registry).
+urlpatterns: list = []
+
+
+def floor(request):
+    """The floor: the cheapest possible view, behind the full middleware stack."""
+    return HttpResponse("ok")
+
+
+@dataclass
+class Page:
+    name: str
+    path: str
+    signed_in: bool = False
+    times_ns: list[int] = field(default_factory=list)
+    queries: int = 0
+    queries_grown: int = 0
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times_ns) / 1e6
+
+    @property
+    def p95_ms(self) -> float:
+        return statistics.quantiles(self.times_ns, n=20, method="inclusive")[18] / 1e6
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--requests", type=int, default=300, help="timed requests per page (default 300)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="untimed requests per page first (default 20)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH_DIR / "out",
+        help="folder for the SQLite file and pages-<vendor>.json (default bench/out)",
+    )
+    args = parser.parse_args()
+    if args.requests < 2 or args.warmup < 1:
+        parser.error("--requests must be at least 2 and --warmup at least 1")
+    return args
+
+
+def configure_environment(out_dir: Path) -> None:
+    """Production-like settings (DEBUG off) on a throwaway database; before django.setup()."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    hosts = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+    if "testserver" not in hosts:
+        hosts.append("testserver")
+    os.environ["ALLOWED_HOSTS"] = ",".join(hosts)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("DATABASE_URL"):
+        sqlite_path = out_dir / "pages.sqlite3"
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
+        os.environ["SQLITE_PATH"] = str(sqlite_path)
+    if str(REPO_DIR) not in sys.path:
+        sys.path.insert(0, str(REPO_DIR))
+
+
+def database_description() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+            return f"sqlite {cursor.fetchone()[0]} ({connection.settings_dict['NAME']})"
+        if connection.vendor == "postgresql":
+            cursor.execute("show server_version")
+            version = cursor.fetchone()[0]
+            where = f"{connection.settings_dict['HOST']}:{connection.settings_dict['PORT']}"
+            return f"postgresql {version} ({where}/{connection.settings_dict['NAME']})"
+    return connection.vendor
+
+
+def prepare_database() -> None:
+    """Migrate, empty (PostgreSQL: reruns start clean) and load the demo data."""
+    from django.core.management import call_command
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "sqlite":
+        name = connection.settings_dict["NAME"] or ""
+        if "bench" not in name:
+            sys.exit(
+                f"Refusing to flush database {name!r}: point DATABASE_URL at a database whose "
+                "name contains 'bench', such as weishi_bench."
+            )
+    call_command("migrate", interactive=False, verbosity=0)
+    if connection.vendor != "sqlite":
+        call_command("flush", interactive=False, verbosity=0)
+    try:
+        call_command("seed_demo", stdout=io.StringIO())
+    except DatabaseError:
+        traceback.print_exc()
+        sys.exit(f"seed_demo failed on {connection.vendor} (above): a problem of the app's.")
+
+
+def data_size() -> str:
+    from django.contrib.auth import get_user_model
+
+    from council.models import EvidenceEvent, Role, RoleKind
+
+    users = get_user_model().objects.count()
+    residents = Role.objects.filter(kind=RoleKind.RESIDENT).count()
+    events = EvidenceEvent.objects.count()
+    return f"{users} users, {residents} residencies, {events} evidence events"
+
+
+def grow_data() -> None:
+    """Add residents (a quarter without a grid, a third confirmed, a few seated) and events."""
+    from django.contrib.auth import get_user_model
+    from django.test import override_settings
+
+    from council import demo, services
+    from council.evidence import evidence_append
+    from council.models import Community, HouseholdStatus, RoleKind, SeatCategory
+
+    user_model = get_user_model()
+    donghu = Community.objects.get(slug="donghu")
+    grids = [*donghu.grids.order_by("pk"), None]
+    staff = user_model.objects.get(username=STAFF_USERNAME)
+    seats = list(SeatCategory)
+    # A cheap hasher for the bench's own accounts: argon2 would dominate the set-up time.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        for n in range(1, EXTRA_RESIDENTS + 1):
+            person = 5000 + n
+            residency = services.resident_sign_up(
+                username=f"bench-resident{n:03d}",
+                password=demo.DEMO_PASSWORD,
+                display_name=demo.chinese_name(person),
+                email="",
+                community=donghu,
+                grid=grids[n % len(grids)],
+                phone=demo.demo_phone(person),
+                id_number=demo.demo_id_number(person),
+                address=f"{donghu.name}{demo.STREETS[n % len(demo.STREETS)]}{n}号",
+                household_status=HouseholdStatus.REGISTERED
+                if n % 3
+                else HouseholdStatus.NON_REGISTERED,
+                consent=True,
+            )
+            if n % 3 == 0:
+                services.resident_confirm(actor=staff, residency=residency)
+            if n % 15 == 0:  # seat some of the confirmed
+                services.role_assign(
+                    actor=None,
+                    user=residency.user,
+                    kind=RoleKind.COUNCIL_MEMBER,
+                    community=donghu,
+                    seat_category=seats[n % len(seats)],
+                )
+    roles = [RoleKind.STAFF, RoleKind.RESIDENT, ""]
+    for n in range(1, EXTRA_EVENTS + 1):
+        evidence_append(
+            actor=staff if n % 4 else None,
+            actor_role=roles[n % len(roles)],
+            action="bench.note",
+            obj=("bench.note", n),
+            payload={"n": n},
+            community=donghu if n % 2 else None,
+        )
+
+
+def count_queries(client, page: Page) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fetch(client, page)  # untimed: whatever a first request after a change loads lazily
+    with CaptureQueriesContext(connection) as captured:
+        fetch(client, page)
+    return len(captured.captured_queries)
+
+
+def fetch(client, page: Page) -> None:
+    # secure: production runs behind TLS (SECURE_SSL_REDIRECT is on with DEBUG off).
+    response = client.get(page.path, secure=True)
+    if response.status_code != 200:
+        sys.exit(f"{page.name}: GET {page.path} answered {response.status_code}, not 200")
+
+
+def measure(pages: list[Page], clients: dict[bool, object], requests: int, warmup: int) -> None:
+    """Round-robin over the pages, the starting page rotating, so noise hits all alike."""
+    for _ in range(warmup):
+        for page in pages:
+            fetch(clients[page.signed_in], page)
+    count = len(pages)
+    for i in range(requests):
+        for k in range(count):
+            page = pages[(i + k) % count]
+            client = clients[page.signed_in]
+            start = time.perf_counter_ns()
+            fetch(client, page)
+            page.times_ns.append(time.perf_counter_ns() - start)
+
+
+def print_table(pages: list[Page]) -> None:
+    floor_median = pages[0].median_ms
+    headers = ("page", "path", "median ms", "p95 ms", "x floor", "queries", "+data")
+    rows = [
+        (
+            page.name + (" *" if page.signed_in else ""),
+            page.path,
+            f"{page.median_ms:.2f}",
+            f"{page.p95_ms:.2f}",
+            f"{page.median_ms / floor_median:.1f}",
+            str(page.queries),
+            str(page.queries_grown) + ("  GREW" if page.queries_grown > page.queries else ""),
+        )
+        for page in pages
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    left = {0, 1}
+
+    def line(cells) -> str:
+        return "  ".join(
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    print(line(headers))
+    print(line(["-" * w for w in widths]))
+    for row in rows:
+        print(line(row))
+
+
+def main() -> int:
+    args = parse_args()
+    out_dir = args.out.resolve()
+    configure_environment(out_dir)
+
+    import django
+
+    django.setup()
+    # WhiteNoise warns that STATIC_ROOT (collectstatic's output) is missing: the bench serves no
+    # static files, it only renders {% static %} URLs.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    urlpatterns[:] = [path(FLOOR_PATH.strip("/") + "/", floor), path("", include("config.urls"))]
+
+    print("Weishi page benchmark (bench/pages.py)")
+    print(
+        f"Python {platform.python_version()} · Django {django.get_version()} · "
+        f"database: {database_description()}"
+    )
+    started = time.perf_counter()
+    prepare_database()
+    before = data_size()
+
+    pages = [
+        Page("floor", FLOOR_PATH),
+        Page("home", "/"),
+        Page("community", "/c/donghu/"),
+        Page("evidence", "/evidence/"),
+        Page("residents", "/c/donghu/residents/", signed_in=True),
+    ]
+    # Plain static storage: DEBUG off otherwise wants collectstatic's manifest for {% static %}.
+    bench_settings = override_settings(
+        ROOT_URLCONF=__name__,
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+    with bench_settings:
+        staff = Client()
+        staff.force_login(
+            get_user_model().objects.get(username=STAFF_USERNAME),
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
+        clients = {False: Client(), True: staff}
+        print(f"data: {before}; set-up took {time.perf_counter() - started:.1f} s")
+        print(
+            f"{args.requests} timed requests per page, round-robin, "
+            f"after {args.warmup} warm-up requests each"
+        )
+        measure(pages, clients, args.requests, args.warmup)
+        for page in pages:
+            page.queries = count_queries(clients[page.signed_in], page)
+        grow_data()
+        for page in pages:
+            page.queries_grown = count_queries(clients[page.signed_in], page)
+    print(f"+data: {data_size()} (re-counted queries)")
+    print()
+    print_table(pages)
+    print()
+    print(f"* signed in as {STAFF_USERNAME}.  x floor: the page's median / the floor's median.")
+    print("queries: SQL queries of one request; +data: the same after adding data.")
+
+    grew = [p for p in pages if p.queries_grown > p.queries]
+    results = {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database": connection.vendor,
+        "requests": args.requests,
+        "pages": [
+            {
+                "name": p.name,
+                "path": p.path,
+                "median_ms": round(p.median_ms, 3),
+                "p95_ms": round(p.p95_ms, 3),
+                "ratio_to_floor": round(p.median_ms / pages[0].median_ms, 2),
+                "queries": p.queries,
+                "queries_after_growth": p.queries_grown,
+            }
+            for p in pages
+        ],
+    }
+    results_file = out_dir / f"pages-{connection.vendor}.json"
+    results_file.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"figures also written to {results_file}")
+    if grew:
+        for p in grew:
+            print(
+                f"FAIL: {p.name} ({p.path}): {p.queries} -> {p.queries_grown} queries per request "
+                "after adding data: the query count grows with the data.",
+                file=sys.stderr,
+            )
+        return 1
+    print("OK: no page's query count grows with the data.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Shared fixtures: communities and people in every role, built through the services."""
+
+import datetime as dt
+import os
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from hypothesis import settings as hypothesis_settings
+
+from council import clock, services
+from council.models import RoleKind, SeatCategory
+from tests.factories import CommunityFactory, DistrictFactory, GridFactory, UserFactory
+
+# These two cores are shared and noisy: no per-example deadline.
+hypothesis_settings.register_profile("weishi", deadline=None, max_examples=60)
+hypothesis_settings.load_profile("weishi")
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+ON_REDIS = bool(os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if "redis" in item.keywords and not ON_REDIS:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run that executed no test is a failure, not a green build."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and exitstatus == 0 and not reporter.stats.get("passed"):
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # Hashing passwords with Argon2 costs ~50 ms each; tests are not about password strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests render templates without running collectstatic first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+class World:
+    """Two communities of one district (and a third in another district), people in every role.
+
+    Attribute names say who is who: ``a_staff`` is staff of community ``a``, ``a_worker1`` the
+    grid worker of ``a_grid1``, and so on.
+    """
+
+    def __init__(self):
+        today = clock.today()
+        self.district = DistrictFactory()
+        self.other_district = DistrictFactory()
+        window = {
+            "collection_opens": today - dt.timedelta(days=10),
+            "collection_closes": today + dt.timedelta(days=30),
+        }
+        self.a = CommunityFactory(sub_district__district=self.district, name="东湖社区", **window)
+        self.b = CommunityFactory(sub_district__district=self.district, name="西岭社区", **window)
+        self.c = CommunityFactory(sub_district__district=self.other_district, **window)
+        self.a_grid1, self.a_grid2 = GridFactory(community=self.a), GridFactory(community=self.a)
+        self.b_grid1 = GridFactory(community=self.b)
+
+        self.admin = self.person("admin", RoleKind.DISTRICT_ADMIN, district=self.district)
+        self.other_admin = self.person(
+            "other_admin", RoleKind.DISTRICT_ADMIN, district=self.other_district
+        )
+        self.a_staff = self.person("a_staff", RoleKind.STAFF, community=self.a)
+        self.b_staff = self.person("b_staff", RoleKind.STAFF, community=self.b)
+        self.a_worker1 = self.person(
+            "a_worker1", RoleKind.GRID_WORKER, community=self.a, grid=self.a_grid1
+        )
+        self.a_worker2 = self.person(
+            "a_worker2", RoleKind.GRID_WORKER, community=self.a, grid=self.a_grid2
+        )
+        self.b_worker = self.person(
+            "b_worker", RoleKind.GRID_WORKER, community=self.b, grid=self.b_grid1
+        )
+        self.a_expert = self.person("a_expert", RoleKind.EXPERT, community=self.a)
+        self.a_resident = self.resident(self.a, self.a_grid1, "a_resident", phone="13911112222")
+        self.a_member = self.resident(self.a, self.a_grid2, "a_member", phone="13933334444")
+        services.role_assign(
+            actor=None,
+            user=self.a_member.user,
+            kind=RoleKind.COUNCIL_MEMBER,
+            community=self.a,
+            seat_category=SeatCategory.NON_REGISTERED,
+        )
+        self.b_resident = self.resident(self.b, self.b_grid1, "b_resident", phone="13955556666")
+
+    def user(self, name):
+        """The user behind a name in this world, whether it names a user or a residency."""
+        who = getattr(self, name)
+        return getattr(who, "user", who)
+
+    def person(self, username, kind, **where):
+        user = UserFactory(username=username)
+        services.role_assign(actor=None, user=user, kind=kind, **where)
+        return user
+
+    def resident(self, community, grid, username, *, confirm=True, **private):
+        data = {
+            "phone": "13900000000",
+            "id_number": "11010519491231002X",
+            "address": f"{community.name}幸福路{len(username)}号",
+            "household_status": "registered",
+            **private,
+        }
+        residency = services.resident_sign_up(
+            username=username,
+            password="a-long-enough-password-42",
+            display_name=f"居民{username}",
+            email=f"{username}@example.org",
+            community=community,
+            grid=grid,
+            consent=True,
+            **data,
+        )
+        if confirm:
+            staff = community.roles.get(kind=RoleKind.STAFF).user
+            services.resident_confirm(actor=staff, residency=residency)
+        residency.refresh_from_db()
+        return residency
+
+
+@pytest.fixture
+def world(db):
+    return World()
+
+
+@pytest.fixture
+def money():
+    return Decimal
