@@ -106,8 +106,19 @@ def configure_environment(out_dir: Path) -> None:
 
 
 def database_description() -> str:
-    from django.db import connection
+    """What the run is measured against; refuses a database it would be unsafe to flush."""
+    from django.db import OperationalError, connection
 
+    name = connection.settings_dict["NAME"] or ""
+    if connection.vendor != "sqlite" and "bench" not in str(name):
+        sys.exit(
+            f"Refusing to flush database {name!r}: point DATABASE_URL at a database whose "
+            "name contains 'bench', such as weishi_bench."
+        )
+    try:
+        connection.ensure_connection()
+    except OperationalError as error:
+        sys.exit(f"Cannot connect to {name!r}: {error}\nCreate it first (see bench/README.md).")
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("select sqlite_version()")
@@ -125,13 +136,6 @@ def prepare_database() -> None:
     from django.core.management import call_command
     from django.db import DatabaseError, connection
 
-    if connection.vendor != "sqlite":
-        name = connection.settings_dict["NAME"] or ""
-        if "bench" not in name:
-            sys.exit(
-                f"Refusing to flush database {name!r}: point DATABASE_URL at a database whose "
-                "name contains 'bench', such as weishi_bench."
-            )
     call_command("migrate", interactive=False, verbosity=0)
     if connection.vendor != "sqlite":
         call_command("flush", interactive=False, verbosity=0)

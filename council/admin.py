@@ -60,6 +60,13 @@ class ScopedAdmin(admin.ModelAdmin):
             return qs.filter(**{f"{self.community_path}__in": communities})
         return qs.filter(pk__in=communities)
 
+    def get_readonly_fields(self, request, obj=None):
+        # An object never moves to another community; only new ones choose theirs.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and self.community_path == "community":
+            fields += ("community",)
+        return fields
+
     def community_of(self, obj):
         for part in self.community_path.split("__") if self.community_path else ():
             obj = getattr(obj, part)

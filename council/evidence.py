@@ -11,10 +11,12 @@ chain order is then the commit order and concurrent writers cannot fork it.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -132,6 +134,7 @@ class Verification:
     head_hash: str
     broken_at: int | None = None
     reason: str = ""
+    at: datetime.datetime = field(default_factory=clock.now)
 
 
 def evidence_verify(chunk_size: int = 2000) -> Verification:
@@ -180,3 +183,20 @@ def evidence_verify(chunk_size: int = 2000) -> Verification:
             % {"last": checked, "head": head_seq},
         )
     return Verification(True, checked, expected_prev)
+
+
+VERIFY_CACHE_KEY = "evidence:verification"
+
+
+def evidence_verify_recent(max_age: int = 60) -> Verification:
+    """The whole chain's verification, recomputed at most once per ``max_age`` seconds.
+
+    Verifying reads every event, so the public page shares one result per minute across all
+    visitors and workers (the cache is Redis in production) instead of walking the chain on
+    every request; the page says when it was checked. The command always verifies afresh.
+    """
+    result = cache.get(VERIFY_CACHE_KEY)
+    if result is None:
+        result = evidence_verify()
+        cache.set(VERIFY_CACHE_KEY, result, max_age)
+    return result

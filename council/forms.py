@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import Community, Grid, HouseholdStatus, PrivateData
+from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validator
+from .validators import validate_id_number
 
 User = get_user_model()
 
@@ -26,9 +27,16 @@ class PrivateDataFields(forms.ModelForm):
         return self.cleaned_data["id_number"].upper()
 
 
+CHOOSE = _("Choose…")
+
+
 class GridChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", _("(not sure / none)"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj):
-        return obj.name
+        return f"{obj.community.name} · {obj.name}"
 
 
 class SignUpForm(UserCreationForm):
@@ -45,22 +53,28 @@ class SignUpForm(UserCreationForm):
         help_text=_("For notifications and password resets."),
     )
     community = forms.ModelChoiceField(
-        label=_("Your community"), queryset=Community.objects.order_by("name")
+        label=_("Your community"), queryset=Community.objects.order_by("name"), empty_label=CHOOSE
     )
     grid = GridChoiceField(
         label=_("Your grid (if you know it)"),
         queryset=Grid.objects.select_related("community"),
         required=False,
     )
-    phone = PrivateData._meta.get_field("phone").formfield(
-        label=_("Mobile phone"), widget=forms.TextInput(attrs={"inputmode": "tel"})
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=11,
+        validators=[phone_validator],
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
-    id_number = PrivateData._meta.get_field("id_number").formfield(
-        label=_("ID number (optional)"), required=False
+    id_number = forms.CharField(
+        label=_("ID number (optional)"),
+        max_length=18,
+        required=False,
+        validators=[validate_id_number],
     )
-    address = PrivateData._meta.get_field("address").formfield(label=_("Address"))
+    address = forms.CharField(label=_("Address"), max_length=200)
     household_status = forms.ChoiceField(
-        label=_("Household status"), choices=HouseholdStatus.choices
+        label=_("Household status"), choices=[("", CHOOSE), *HouseholdStatus.choices]
     )
     consent = forms.BooleanField(
         label=_(
@@ -91,7 +105,7 @@ class ConfirmForm(forms.Form):
 
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = community.grids.all()
+        self.fields["grid"].queryset = community.grids.select_related("community")
 
 
 class ResidentRegisterForm(PrivateDataFields):
@@ -105,4 +119,6 @@ class ResidentRegisterForm(PrivateDataFields):
 
     def __init__(self, *args, community: Community, grids=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = grids if grids is not None else community.grids.all()
+        self.fields["grid"].queryset = (
+            grids if grids is not None else community.grids.all()
+        ).select_related("community")

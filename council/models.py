@@ -397,6 +397,16 @@ class Council(models.Model):
         return self.name
 
 
+# What each evidence action means, for the public view. Each app adds its own actions here.
+ACTION_LABELS = {
+    "resident.signed_up": _("signed up as a resident"),
+    "resident.confirmed": _("confirmed a resident's sign-up"),
+    "resident.registered_on_behalf": _("registered a resident on their behalf"),
+    "private_data.changed": _("changed a resident's private data"),
+    "role.assigned": _("assigned a role"),
+}
+
+
 class EvidenceEvent(models.Model):
     """One link of the hash-chained, append-only evidence log (信息证据化).
 
@@ -451,6 +461,11 @@ class EvidenceEvent(models.Model):
             "superuser",
         }
     )
+
+    @property
+    def action_label(self) -> str:
+        """The action in the reader's language (apps register theirs in ``ACTION_LABELS``)."""
+        return str(ACTION_LABELS.get(self.action, self.action))
 
     @property
     def public_actor(self) -> str:

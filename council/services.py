@@ -36,6 +36,15 @@ def _check_grid(community: Community, grid: Grid | None) -> None:
         raise InvalidMove(_("That grid is not in %(community)s.") % {"community": community})
 
 
+def _private_data_create(**fields) -> PrivateData:
+    """Validate with the model's own validators (phone, ID checksum) before storing."""
+    fields["id_number"] = (fields.get("id_number") or "").upper()
+    data = PrivateData(**fields)
+    data.full_clean()
+    data.save()
+    return data
+
+
 @transaction.atomic
 def resident_sign_up(
     *,
@@ -74,7 +83,7 @@ def resident_sign_up(
         community=community,
         grid=grid,
     )
-    PrivateData.objects.create(
+    _private_data_create(
         residency=residency,
         phone=phone,
         id_number=id_number,
@@ -99,7 +108,12 @@ def resident_confirm(*, actor, residency: Role, grid: Grid | None = None) -> Rol
     Only the community's staff or the grid worker of the resident's grid may; a residency
     already confirmed (another clerk was quicker) is refused, not confirmed twice.
     """
-    residency = Role.objects.select_for_update().select_related("community").get(pk=residency.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join.
+    residency = (
+        Role.objects.select_for_update(of=("self",))
+        .select_related("community")
+        .get(pk=residency.pk)
+    )
     if not actor.has_perm("council.confirm_resident", residency):
         if residency.status != RoleStatus.PENDING and actor.has_perm(
             "council.list_residents", residency.community
@@ -167,7 +181,7 @@ def resident_register_offline(
         confirmed_by=actor,
         confirmed_at=now,
     )
-    PrivateData.objects.create(
+    _private_data_create(
         residency=residency,
         phone=phone,
         id_number=id_number,
@@ -191,7 +205,7 @@ def private_data_update(*, actor, private_data: PrivateData, **changes) -> Priva
     The evidence event lists which fields changed, never their old or new values.
     """
     private_data = (
-        PrivateData.objects.select_for_update()
+        PrivateData.objects.select_for_update(of=("self",))
         .select_related("residency__community")
         .get(pk=private_data.pk)
     )

@@ -9,7 +9,7 @@ _ID_CHECK = "10X98765432"
 
 def validate_id_number(value: str) -> None:
     """A resident identity card number (GB 11643-1999): 17 digits and a check character."""
-    value = value.upper()
+    value = (value or "").upper()
     if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
         raise ValidationError(
             _("An ID number has 18 characters: 17 digits, then a digit or X."), code="format"

@@ -16,7 +16,7 @@ from django.views.generic import FormView, TemplateView
 from . import selectors, services
 from .access import CommunityPermissionMixin, access_community
 from .errors import InvalidMove, NotAllowed
-from .evidence import evidence_head, evidence_verify
+from .evidence import evidence_verify_recent
 from .forms import ConfirmForm, PrivateDataFields, ResidentRegisterForm, SignUpForm
 from .models import Role, RoleKind
 from .rules import held_roles
@@ -62,8 +62,8 @@ def signup(request):
                 consent=data["consent"],
                 language=get_language() or "zh-hans",
             )
-        except InvalidMove as error:
-            form.add_error(None, str(error))
+        except (InvalidMove, ValidationError) as error:
+            form.add_error(None, error if isinstance(error, ValidationError) else str(error))
         else:
             login(request, residency.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
@@ -89,7 +89,7 @@ class ResidentListView(CommunityPermissionMixin, TemplateView):
         return super().get_context_data(
             residencies=residencies,
             pending=[r for r in residencies if r.status == "pending"],
-            confirm_form=ConfirmForm(community=self.community),
+            grids=list(self.community.grids.all()),
             **kwargs,
         )
 
@@ -106,7 +106,7 @@ class ResidentConfirmView(CommunityPermissionMixin, View):
         )
         form = ConfirmForm(request.POST, community=self.community)
         if not form.is_valid():
-            messages.error(request, _("Choose a grid of this community."))
+            outcome = ("error", _("Choose a grid of this community."))
         else:
             try:
                 residency = services.resident_confirm(
@@ -115,19 +115,26 @@ class ResidentConfirmView(CommunityPermissionMixin, View):
             except NotAllowed as error:
                 raise Http404 from error
             except InvalidMove as error:
-                messages.warning(request, str(error))
+                outcome = ("warning", str(error))
             else:
-                messages.success(
-                    request,
+                outcome = (
+                    "success",
                     _("%(name)s is now a confirmed resident.") % {"name": residency.user},
                 )
         if request.htmx:
+            # The swapped row carries the outcome itself, so it is seen where the click was.
             residency.refresh_from_db()
             return render(
                 request,
                 "council/residents.html#resident_row",
-                {"residency": residency, "community": self.community},
+                {
+                    "residency": residency,
+                    "community": self.community,
+                    "grids": list(self.community.grids.all()),
+                    "outcome": outcome,
+                },
             )
+        getattr(messages, outcome[0])(request, outcome[1])
         return redirect("residents", slug=self.community.slug)
 
 
@@ -229,7 +236,7 @@ class PrivateDataView(CommunityPermissionMixin, FormView):
 
 
 def evidence_log(request):
-    """The public view of the evidence log, with a live verification of the whole chain."""
+    """The public view of the evidence log, with a recent verification of the whole chain."""
     before = request.GET.get("before")
     before = int(before) if before and before.isdigit() else None
     events = selectors.evidence_public_page(before=before)
@@ -238,8 +245,7 @@ def evidence_log(request):
         "council/evidence.html",
         {
             "events": events,
-            "verification": evidence_verify(),
-            "head": evidence_head(),
+            "verification": evidence_verify_recent(),
             "older": events[-1].seq if events and events[-1].seq > 1 else None,
         },
     )

@@ -3,11 +3,19 @@
 import threading
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from council.evidence import GENESIS, event_hash, evidence_append, evidence_head, evidence_verify
+from council.evidence import (
+    GENESIS,
+    VERIFY_CACHE_KEY,
+    event_hash,
+    evidence_append,
+    evidence_head,
+    evidence_verify,
+)
 from council.models import EvidenceEvent
 from tests.factories import UserFactory
 
@@ -117,6 +125,9 @@ def test_public_evidence_page_shows_the_verification_and_the_head_hash(client):
     assert "The chain verifies: 2 entries checked" in text
     assert events[-1].hash in text
     EvidenceEvent.objects.filter(seq=1).update(action="test.rewritten")
+    text = client.get("/evidence/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The chain verifies" in text, "one verification a minute is shared by every visitor"
+    cache.delete(VERIFY_CACHE_KEY)  # a minute later
     text = client.get("/evidence/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "The chain is broken at entry #1" in text
 

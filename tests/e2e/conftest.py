@@ -202,10 +202,6 @@ def _open_page(
         text = message.text
         url = message.location.get("url", "")
         if message.type == "error":
-            if url.endswith("/favicon.ico") and "404" in text:
-                # Chromium asks for /favicon.ico by itself and the app has no favicon (yet):
-                # known and harmless, reported to the project rather than failing every test.
-                return
             problems.console_errors.append(f"{text} ({url})" if url else text)
         if "Content Security Policy" in text or "Content-Security-Policy" in text:
             problems.csp_violations.append(text)

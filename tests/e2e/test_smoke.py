@@ -49,7 +49,9 @@ def test_staff_confirms_a_sign_up_in_place(open_page, demo_password):
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
 
-    page.goto("/c/donghu/")
+    expect(page).to_have_url(re.compile(r"/$"))
+    page.get_by_role("main").get_by_role("link", name="东湖社区").click()
+    expect(page).to_have_url(re.compile(r"/c/donghu/$"))
     page.get_by_role("link", name="Residents and sign-ups").click()
     expect(page).to_have_url(re.compile(r"/c/donghu/residents/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Residents and sign-ups")

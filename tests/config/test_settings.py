@@ -1,0 +1,137 @@
+"""Settings load both ways (embedded default and production), each in a fresh process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k7#Qm2$vX9!pL4@wZ8&nR1^tY6*uB3%eH5(sD0)fG-jK_cV+aM=iO~oP",
+    "ALLOWED_HOSTS": "weishi.example.org",
+    "DATABASE_URL": "postgres://weishi:secret@db.internal:5432/weishi",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+}
+# The test run's own settings, which must not leak into the processes under test.
+INHERITED = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+    "EMAIL_BACKEND",
+}
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "layer_config": settings.CHANNEL_LAYERS["default"].get("CONFIG"),
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "debug": settings.DEBUG,
+    "language": settings.LANGUAGE_CODE,
+    "languages": [code for code, _ in settings.LANGUAGES],
+    "tz": settings.TIME_ZONE,
+    "django": django.get_version(),
+}))
+"""
+
+
+def run(args, env_changes, **kwargs):
+    env = {k: v for k, v in os.environ.items() if k not in INHERITED}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **env_changes})
+    return subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, **kwargs
+    )
+
+
+def probe(env_changes):
+    result = run([sys.executable, "-c", PROBE], env_changes)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_embedded_default_is_sqlite_and_the_in_memory_channel_layer():
+    found = probe({"DEBUG": "1"})
+    assert found["engine"] == "django.db.backends.sqlite3"
+    assert found["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert found["cache"].endswith("LocMemCache")
+    assert found["language"] == "zh-hans" and found["languages"] == ["zh-hans", "en"]
+    assert found["tz"] == "Asia/Shanghai"
+    assert found["django"].startswith("6.1")
+
+
+def test_production_reads_postgresql_and_redis_from_the_environment():
+    found = probe(PRODUCTION)
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert found["layer"] == "channels_redis.core.RedisChannelLayer"
+    # redis-py 8's pool default (100) would refuse the 101st websocket: see shared/STACK.md.
+    assert found["layer_config"]["hosts"][0]["max_connections"] >= 1000
+    assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["debug"] is False
+
+
+def test_production_without_a_secret_key_refuses_to_start_with_a_clear_message():
+    env = {**PRODUCTION}
+    del env["SECRET_KEY"]
+    result = run([sys.executable, "-c", PROBE], env)
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_check_deploy_with_production_settings_reports_nothing():
+    result = run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"], PRODUCTION
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_static_files_are_served_by_whitenoise_with_debug_off(tmp_path):
+    env = {**PRODUCTION, "STATIC_ROOT": str(tmp_path), "ALLOWED_HOSTS": "testserver"}
+    env.pop("DATABASE_URL")
+    env.pop("REDIS_URL")
+    env["SQLITE_PATH"] = str(tmp_path / "unused.sqlite3")
+    collected = run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+    assert collected.returncode == 0, collected.stderr
+    fetch = """
+import django
+django.setup()
+from django.templatetags.static import static
+from django.test import Client
+for name in ("django_htmx/htmx-2.min.js", "django_htmx/ext/hx-ws-2.min.js", "css/weishi.css"):
+    url = static(name)
+    assert ".min.js" not in url or len(url.split(".")) > 3, url  # a hashed name
+    response = Client().get(url, secure=True)
+    assert response.status_code == 200, (url, response.status_code)
+    assert "immutable" in response["Cache-Control"], response["Cache-Control"]
+print("served")
+"""
+    result = run([sys.executable, "-c", fetch], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "served"
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_app_serves_its_home_page_in_each_language_from_a_fresh_process(tmp_path, lang):
+    env = {"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
+    migrated = run([sys.executable, "manage.py", "migrate", "-v0"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    script = f"""
+import django
+django.setup()
+from django.test import Client
+page = Client(headers={{"accept-language": "{lang}"}}).get("/")
+assert page.status_code == 200, page.status_code
+print(page["Content-Language"])
+"""
+    result = run([sys.executable, "-c", script], {**env, "ALLOWED_HOSTS": "testserver"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == lang

@@ -1,0 +1,161 @@
+"""The Django admin is scoped too: staff and district admins see and change only their own."""
+
+import pytest
+
+from council.models import Council, Role, RoleKind
+
+pytestmark = pytest.mark.django_db
+
+
+def test_residents_and_experts_cannot_enter_the_admin(client, world):
+    for user in (world.a_resident.user, world.a_expert):
+        client.force_login(user)
+        assert client.get("/admin/").status_code == 302
+
+
+def test_staff_see_only_their_own_councils_rules(client, world):
+    client.force_login(world.a_staff)
+    page = client.get("/admin/council/council/")
+    assert page.status_code == 200
+    names = {c.name for c in page.context["cl"].result_list}
+    assert names == {world.a.council.name}
+
+
+def test_staff_edit_their_councils_rules(client, world):
+    client.force_login(world.a_staff)
+    council = world.a.council
+    response = client.post(
+        f"/admin/council/council/{council.pk}/change/",
+        {
+            "community": world.a.pk,
+            "name": council.name,
+            "quorum_numerator": 3,
+            "quorum_denominator": 4,
+            "threshold": "majority_of_cast",
+            "secrecy": "secret",
+            "publicity_days": 7,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].errors
+    council.refresh_from_db()
+    assert (council.quorum_numerator, council.quorum_denominator, council.secrecy) == (
+        3,
+        4,
+        "secret",
+    )
+
+
+def test_staff_of_a_cannot_open_or_change_bs_council(client, world):
+    client.force_login(world.a_staff)
+    council_b = world.b.council
+    url = f"/admin/council/council/{council_b.pk}/change/"
+    assert client.get(url).status_code == 302  # the admin's "does not exist" redirect
+    client.post(
+        url,
+        {
+            "community": world.b.pk,
+            "name": "改名",
+            "quorum_numerator": 1,
+            "quorum_denominator": 2,
+            "threshold": "majority_of_cast",
+            "secrecy": "secret",
+            "publicity_days": 1,
+        },
+    )
+    council_b.refresh_from_db()
+    assert council_b.name != "改名" and council_b.publicity_days == 5
+
+
+def test_staff_role_form_offers_only_their_community(client, world):
+    client.force_login(world.a_staff)
+    page = client.get("/admin/council/role/add/")
+    assert page.status_code == 200
+    choices = page.context["adminform"].form.fields["community"].queryset
+    assert list(choices) == [world.a]
+    grids = page.context["adminform"].form.fields["grid"].queryset
+    assert set(grids) == {world.a_grid1, world.a_grid2}
+
+
+def test_staff_cannot_add_a_role_in_another_community_by_a_forged_post(client, world):
+    client.force_login(world.a_staff)
+    before = Role.objects.count()
+    client.post(
+        "/admin/council/role/add/",
+        {
+            "user": world.a_resident.user.pk,
+            "kind": RoleKind.EXPERT,
+            "status": "active",
+            "community": world.b.pk,
+            "seat_category": "",
+        },
+    )
+    assert Role.objects.count() == before
+
+
+def test_staff_do_not_see_communities_or_evidence_of_others(client, world):
+    client.force_login(world.a_staff)
+    page = client.get("/admin/council/community/")
+    assert {c.pk for c in page.context["cl"].result_list} == {world.a.pk}
+    assert client.get(f"/admin/council/community/{world.b.pk}/change/").status_code == 302
+
+
+def test_district_admin_sees_the_communities_of_their_district_only(client, world):
+    client.force_login(world.admin)
+    page = client.get("/admin/council/community/")
+    assert {c.pk for c in page.context["cl"].result_list} == {world.a.pk, world.b.pk}
+    client.force_login(world.other_admin)
+    page = client.get("/admin/council/community/")
+    assert {c.pk for c in page.context["cl"].result_list} == {world.c.pk}
+    assert client.get(f"/admin/council/community/{world.a.pk}/change/").status_code == 302
+
+
+def test_district_admin_changes_caps_in_their_district(client, world):
+    client.force_login(world.admin)
+    community = world.a
+    url = f"/admin/council/community/{community.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        {
+            "sub_district": community.sub_district_id,
+            "cap_goods": "300000.00",
+            "grids-TOTAL_FORMS": 0,
+            "grids-INITIAL_FORMS": 0,
+            "collection_opens": community.collection_opens.isoformat(),
+            "collection_closes": community.collection_closes.isoformat(),
+        }
+    )
+    data.pop("id", None)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].errors
+    community.refresh_from_db()
+    assert str(community.cap_goods) == "300000.00"
+
+
+def test_no_one_but_the_superuser_reads_users_in_the_admin(client, world):
+    client.force_login(world.admin)
+    assert client.get("/admin/council/user/").status_code == 403
+
+
+def test_private_data_is_not_in_the_admin(client, world):
+    client.force_login(world.admin)
+    assert client.get("/admin/council/privatedata/").status_code == 404
+
+
+def test_council_rules_reject_an_impossible_quorum(client, world):
+    client.force_login(world.a_staff)
+    council = world.a.council
+    response = client.post(
+        f"/admin/council/council/{council.pk}/change/",
+        {
+            "community": world.a.pk,
+            "name": council.name,
+            "quorum_numerator": 5,
+            "quorum_denominator": 3,
+            "threshold": "majority_of_cast",
+            "secrecy": "secret",
+            "publicity_days": 5,
+        },
+    )
+    assert response.status_code == 200
+    assert Council.objects.get(pk=council.pk).quorum_numerator == 2

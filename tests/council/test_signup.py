@@ -1,0 +1,147 @@
+"""Signing up, being confirmed, signing in and resetting a password."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from council.models import EvidenceEvent, PrivateData, Role, RoleStatus, User
+
+pytestmark = pytest.mark.django_db
+
+
+def signup_data(world, **changes):
+    return {
+        "username": "lixiaohong",
+        "display_name": "李小红",
+        "email": "xiaohong@example.org",
+        "password1": "Zhe-shi-mima-2026",
+        "password2": "Zhe-shi-mima-2026",
+        "community": world.a.pk,
+        "grid": world.a_grid1.pk,
+        "phone": "13612345678",
+        "id_number": "11010519491231002x",
+        "address": "东湖社区翠竹巷8号",
+        "household_status": "non_registered",
+        "consent": "on",
+        **changes,
+    }
+
+
+def test_a_resident_signs_up_and_waits_for_confirmation(client, world):
+    response = client.post(reverse("signup"), signup_data(world))
+    assert response.status_code == 302
+    user = User.objects.get(username="lixiaohong")
+    residency = Role.objects.get(user=user)
+    assert residency.status == RoleStatus.PENDING and residency.community == world.a
+    data = PrivateData.objects.get(residency=residency)
+    assert data.id_number == "11010519491231002X"
+    assert data.consented_at is not None
+    assert not user.has_perm("council.list_residents", world.a)
+    page = client.get(response.url)
+    assert "李小红" in page.content.decode()  # signed in at once
+
+
+def test_a_confirmed_resident_is_a_resident_of_that_community_only(client, world):
+    client.post(reverse("signup"), signup_data(world))
+    residency = Role.objects.get(user__username="lixiaohong")
+    from council.services import resident_confirm
+
+    resident_confirm(actor=world.a_worker1, residency=residency)
+    user = User.objects.get(username="lixiaohong")
+    from council.rules import is_resident_of
+
+    assert is_resident_of(user, world.a)
+    assert not is_resident_of(user, world.b)
+
+
+def test_sign_up_without_consent_is_refused_and_saves_nothing(client, world):
+    data = signup_data(world)
+    del data["consent"]
+    response = client.post(reverse("signup"), data, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert "consent" in response.context["form"].errors
+    assert not User.objects.filter(username="lixiaohong").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "1234"),
+        ("id_number", "110105194912310021"),
+        ("id_number", "11010519491231"),
+        ("display_name", ""),
+        ("display_name", "名" * 41),
+        ("address", ""),
+        ("community", "99999"),
+        ("household_status", "martian"),
+    ],
+)
+def test_bad_sign_up_input_is_refused_on_its_field(client, world, field, value):
+    response = client.post(reverse("signup"), signup_data(world, **{field: value}))
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert not User.objects.filter(username="lixiaohong").exists()
+
+
+def test_a_grid_of_another_community_is_refused(client, world):
+    response = client.post(reverse("signup"), signup_data(world, grid=world.b_grid1.pk))
+    assert "grid" in response.context["form"].errors
+
+
+def test_errors_are_in_chinese_by_default(client, world):
+    response = client.post(reverse("signup"), signup_data(world, id_number="110105194912310021"))
+    assert "校验" in response.content.decode()
+
+
+def test_errors_are_in_english_on_request(client, world):
+    response = client.post(
+        reverse("signup"),
+        signup_data(world, id_number="110105194912310021"),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "check character is wrong" in response.content.decode()
+
+
+def test_a_taken_username_is_refused(client, world):
+    response = client.post(reverse("signup"), signup_data(world, username="a_staff"))
+    assert "username" in response.context["form"].errors
+
+
+def test_sign_up_leaves_an_evidence_event_without_private_data(client, world):
+    client.post(reverse("signup"), signup_data(world))
+    residency = Role.objects.get(user__username="lixiaohong")
+    event = EvidenceEvent.objects.get(action="resident.signed_up", object_id=str(residency.pk))
+    assert "13612345678" not in str(event.payload)
+
+
+def test_sign_in_and_sign_out(client, world):
+    response = client.post(
+        reverse("login"), {"username": "a_staff", "password": "a-long-enough-password-42"}
+    )
+    assert response.status_code == 302
+    assert client.get("/").context["user"].username == "a_staff"
+    client.post(reverse("logout"))
+    assert not client.get("/").context["user"].is_authenticated
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, world):
+    response = client.post(reverse("login"), {"username": "a_staff", "password": "nope"})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+
+
+def test_password_reset_by_email_lets_the_resident_choose_a_new_password(client, world):
+    response = client.post(reverse("password_reset"), {"email": "a_resident@example.org"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.context["validlink"]
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "Xin-de-mima-2026", "new_password2": "Xin-de-mima-2026"},
+    )
+    assert done.status_code == 302
+    assert client.login(username="a_resident", password="Xin-de-mima-2026")
