@@ -36,6 +36,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	PY=$(PY) bin/check-translations
 
 pytest: $(STAMP) messages
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
