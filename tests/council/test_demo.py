@@ -58,8 +58,14 @@ def test_demo_is_idempotent(demo):
 def test_demo_prints_one_sign_in_per_role(capsys, settings):
     call_command("seed_demo")
     out = capsys.readouterr().out
-    for role in ("district admin", "community staff", "grid worker", "expert", "council member",
-                 "resident"):
+    for role in (
+        "district admin",
+        "community staff",
+        "grid worker",
+        "expert",
+        "council member",
+        "resident",
+    ):
         assert role in out
     assert "weishi-demo" in out
 
@@ -95,9 +101,9 @@ def test_the_evidence_log_holds_no_private_data(demo):
 
 def test_residents_appear_in_the_public_evidence_log_by_role_only(client, demo):
     text = client.get("/evidence/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    residents = User.objects.filter(
-        roles__kind=RoleKind.RESIDENT
-    ).exclude(roles__kind__in=[RoleKind.COUNCIL_MEMBER, RoleKind.STAFF])
+    residents = User.objects.filter(roles__kind=RoleKind.RESIDENT).exclude(
+        roles__kind__in=[RoleKind.COUNCIL_MEMBER, RoleKind.STAFF]
+    )
     for user in residents:
         assert user.display_name not in text
     assert "resident" in text
