@@ -1,0 +1,34 @@
+"""The channel layer and cache the settings choose actually carry messages and values.
+
+On the PostgreSQL + Redis run of CI this goes through Redis; on the embedded default through
+the in-memory layer and the local cache.
+"""
+
+import asyncio
+
+import pytest
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache, caches
+
+
+async def test_a_group_message_reaches_every_channel_in_the_group():
+    layer = get_channel_layer()
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("thread-1", first)
+    await layer.group_add("thread-1", second)
+    await layer.group_send("thread-1", {"type": "thread.message", "id": 42})
+    got = await asyncio.wait_for(
+        asyncio.gather(layer.receive(first), layer.receive(second)), timeout=5
+    )
+    assert [m["id"] for m in got] == [42, 42]
+    await layer.group_discard("thread-1", first)
+    await layer.group_discard("thread-1", second)
+
+
+@pytest.mark.redis
+def test_with_redis_url_the_channel_layer_and_cache_are_redis():
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
+    cache.set("weishi-probe", "东湖", 10)
+    assert cache.get("weishi-probe") == "东湖"
+    assert caches["default"].__class__.__name__ == "RedisCache"
