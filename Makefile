@@ -14,8 +14,10 @@ PORT ?= 8000
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Weishi needs Python >= 3.12 (see .python-version); found " + sys.version)'
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v -e "is ignored" -e "BuildBackendWarning" -e "^ *$$" || true
+	@echo "Installing Python packages into $(VENV) (log: $(VENV)/install.log)"
+	@$(PY) -m pip install --disable-pip-version-check --upgrade pip > $(VENV)/install.log 2>&1 \
+	  && $(PY) -m pip install --disable-pip-version-check -e '.[dev]' >> $(VENV)/install.log 2>&1 \
+	  || { tail -n 40 $(VENV)/install.log; exit 1; }
 	@$(PY) -c 'import django, channels; assert django.VERSION[:2] == (6, 1), django.VERSION'
 	@rm -f $(VENV)/.installed-* && touch $@
 
