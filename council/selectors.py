@@ -15,8 +15,13 @@ _ACTIVE = Q(roles__status=RoleStatus.ACTIVE)
 def community_overview() -> QuerySet[Community]:
     """Every community with its sub-district and head-counts, for the home page (one query)."""
     return Community.objects.select_related("sub_district").annotate(
-        resident_count=Count("roles", filter=_ACTIVE & Q(roles__kind=RoleKind.RESIDENT)),
-        member_count=Count("roles", filter=_ACTIVE & Q(roles__kind=RoleKind.COUNCIL_MEMBER)),
+        # distinct: the join over roles and grids repeats each role once per grid.
+        resident_count=Count(
+            "roles", filter=_ACTIVE & Q(roles__kind=RoleKind.RESIDENT), distinct=True
+        ),
+        member_count=Count(
+            "roles", filter=_ACTIVE & Q(roles__kind=RoleKind.COUNCIL_MEMBER), distinct=True
+        ),
         grid_count=Count("grids", distinct=True),
     )
 

@@ -76,7 +76,7 @@ def test_htmx_requests_carry_the_csrf_token(client, world):
 
 def test_community_page_shows_caps_rules_and_seats_in_public(client, world):
     text = client.get(reverse("community", args=[world.a.slug])).content.decode()
-    assert "500,000.00" in text or "500000.00" in text
+    assert "¥500,000.00" in text and "¥200,000.00" in text
     assert world.a_member.user.display_name in text
     assert "非户籍居民代表" in text
 
@@ -91,6 +91,13 @@ def _queries(client, path):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(path).status_code == 200
     return len(ctx.captured_queries)
+
+
+def test_home_page_counts_each_communitys_residents_and_seats_once(client, world):
+    cards = {c.name: c for c in client.get("/").context["communities"]}
+    east = cards["东湖社区"]
+    # a_resident and a_member are residents; a_member holds the one seat; two grids.
+    assert (east.resident_count, east.member_count, east.grid_count) == (2, 1, 2)
 
 
 def test_home_page_query_count_does_not_grow_with_communities(client, world):
