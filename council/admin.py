@@ -10,6 +10,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import (
     Community,
     Council,
@@ -124,7 +125,9 @@ class ScopedAdmin(admin.ModelAdmin):
         community = self.community_of(obj)
         if not request.user.has_perm(self.change_perm if change else self.add_perm, community):
             raise PermissionDenied
-        super().save_model(request, obj, form, change)
+        services.setup_record_save(
+            actor=request.user, obj=obj, changed=form.changed_data, created=not change
+        )
 
 
 class GridInline(admin.TabularInline):
@@ -155,7 +158,9 @@ class CommunityAdmin(ScopedAdmin):
             or obj.sub_district.district_id in _administered_districts(request.user)
         ):
             raise PermissionDenied
-        admin.ModelAdmin.save_model(self, request, obj, form, change)
+        services.setup_record_save(
+            actor=request.user, obj=obj, changed=form.changed_data, created=not change
+        )
 
 
 @admin.register(Grid)

@@ -404,6 +404,14 @@ ACTION_LABELS = {
     "resident.registered_on_behalf": _("registered a resident on their behalf"),
     "private_data.changed": _("changed a resident's private data"),
     "role.assigned": _("assigned a role"),
+    "role.created": _("assigned a role"),
+    "role.changed": _("changed a role"),
+    "community.created": _("set up a community"),
+    "community.changed": _("changed a community's settings"),
+    "grid.created": _("set up a grid"),
+    "grid.changed": _("changed a grid"),
+    "council.created": _("set up a council"),
+    "council.changed": _("changed the council's rules of procedure"),
 }
 
 

@@ -15,7 +15,7 @@ from . import clock
 from .errors import InvalidMove, NotAllowed
 from .evidence import evidence_append
 from .models import Community, Grid, PrivateData, Role, RoleKind, RoleStatus
-from .rules import forget_roles, held_roles
+from .rules import forget_roles, held_roles, is_district_admin_of
 
 User = get_user_model()
 
@@ -25,6 +25,8 @@ PRIVATE_FIELDS = ("phone", "id_number", "address", "household_status")
 def _acting_role(actor, community: Community, *preferred: str) -> str:
     """The role in which ``actor`` acts in ``community``, for the evidence log."""
     kinds = {r.kind for r in held_roles(actor) if r.community_id == community.pk}
+    if RoleKind.DISTRICT_ADMIN in preferred and is_district_admin_of(actor, community):
+        kinds.add(RoleKind.DISTRICT_ADMIN)
     for kind in preferred:
         if kind in kinds:
             return kind
@@ -279,3 +281,28 @@ def role_assign(
         community=community,
     )
     return role
+
+
+@transaction.atomic
+def setup_record_save(*, actor, obj, changed: list[str], created: bool) -> None:
+    """Save a setup record edited in the admin (community, grid, council rules, role).
+
+    The permission check is the admin's (``council.admin``, by the same rules); this adds the
+    evidence event naming the fields that changed, so setup leaves a trace like every step.
+    """
+    obj.save()
+    if isinstance(obj, Role):
+        forget_roles(obj.user)
+    community = obj if isinstance(obj, Community) else getattr(obj, "community", None)
+    if community is not None:
+        acting = _acting_role(actor, community, RoleKind.DISTRICT_ADMIN, RoleKind.STAFF)
+    else:
+        acting = "superuser" if actor.is_superuser else RoleKind.DISTRICT_ADMIN
+    evidence_append(
+        actor=actor,
+        actor_role=acting,
+        action=f"{obj._meta.model_name}.{'created' if created else 'changed'}",
+        obj=obj,
+        payload={"fields": sorted(changed)},
+        community=community,
+    )

@@ -2,9 +2,23 @@
 
 import pytest
 
-from council.models import Council, Role, RoleKind
+from council.models import Council, EvidenceEvent, Role, RoleKind
 
 pytestmark = pytest.mark.django_db
+
+
+def post_council_rules(client, council, **changes):
+    """Submit the council's admin form as a person would, with some rules changed."""
+    data = {
+        "name": council.name,
+        "quorum_numerator": council.quorum_numerator,
+        "quorum_denominator": council.quorum_denominator,
+        "threshold": council.threshold,
+        "secrecy": council.secrecy,
+        "publicity_days": council.publicity_days,
+        **changes,
+    }
+    return client.post(f"/admin/council/council/{council.pk}/change/", data)
 
 
 def test_residents_and_experts_cannot_enter_the_admin(client, world):
@@ -24,19 +38,27 @@ def test_staff_see_only_their_own_councils_rules(client, world):
 def test_staff_edit_their_councils_rules(client, world):
     client.force_login(world.a_staff)
     council = world.a.council
-    response = client.post(
-        f"/admin/council/council/{council.pk}/change/",
-        {
-            "community": world.a.pk,
-            "name": council.name,
-            "quorum_numerator": 3,
-            "quorum_denominator": 4,
-            "threshold": "majority_of_cast",
-            "secrecy": "secret",
-            "publicity_days": 7,
-        },
+    response = post_council_rules(
+        client,
+        council,
+        quorum_numerator=3,
+        quorum_denominator=4,
+        threshold="majority_of_cast",
+        secrecy="secret",
+        publicity_days=7,
     )
     assert response.status_code == 302, response.context["adminform"].errors
+    event = EvidenceEvent.objects.get(action="council.changed")
+    assert event.actor == world.a_staff and event.actor_role == "staff"
+    assert event.payload == {
+        "fields": [
+            "publicity_days",
+            "quorum_denominator",
+            "quorum_numerator",
+            "secrecy",
+            "threshold",
+        ]
+    }
     council.refresh_from_db()
     assert (council.quorum_numerator, council.quorum_denominator, council.secrecy) == (
         3,
@@ -50,18 +72,7 @@ def test_staff_of_a_cannot_open_or_change_bs_council(client, world):
     council_b = world.b.council
     url = f"/admin/council/council/{council_b.pk}/change/"
     assert client.get(url).status_code == 302  # the admin's "does not exist" redirect
-    client.post(
-        url,
-        {
-            "community": world.b.pk,
-            "name": "改名",
-            "quorum_numerator": 1,
-            "quorum_denominator": 2,
-            "threshold": "majority_of_cast",
-            "secrecy": "secret",
-            "publicity_days": 1,
-        },
-    )
+    post_council_rules(client, council_b, name="改名", publicity_days=1)
     council_b.refresh_from_db()
     assert council_b.name != "改名" and council_b.publicity_days == 5
 
@@ -130,6 +141,8 @@ def test_district_admin_changes_caps_in_their_district(client, world):
     assert response.status_code == 302, response.context["adminform"].errors
     community.refresh_from_db()
     assert str(community.cap_goods) == "300000.00"
+    event = EvidenceEvent.objects.get(action="community.changed")
+    assert event.payload == {"fields": ["cap_goods"]} and event.actor_role == "district_admin"
 
 
 def test_no_one_but_the_superuser_reads_users_in_the_admin(client, world):
@@ -145,17 +158,6 @@ def test_private_data_is_not_in_the_admin(client, world):
 def test_council_rules_reject_an_impossible_quorum(client, world):
     client.force_login(world.a_staff)
     council = world.a.council
-    response = client.post(
-        f"/admin/council/council/{council.pk}/change/",
-        {
-            "community": world.a.pk,
-            "name": council.name,
-            "quorum_numerator": 5,
-            "quorum_denominator": 3,
-            "threshold": "majority_of_cast",
-            "secrecy": "secret",
-            "publicity_days": 5,
-        },
-    )
+    response = post_council_rules(client, council, quorum_numerator=5, quorum_denominator=3)
     assert response.status_code == 200
     assert Council.objects.get(pk=council.pk).quorum_numerator == 2
