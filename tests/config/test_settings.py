@@ -78,12 +78,19 @@ def test_production_reads_postgresql_and_redis_from_the_environment():
     assert found["debug"] is False
 
 
-def test_production_without_a_secret_key_refuses_to_start_with_a_clear_message():
-    env = {**PRODUCTION}
-    del env["SECRET_KEY"]
-    result = run([sys.executable, "-c", PROBE], env)
+def test_production_without_a_secret_key_will_not_serve_but_still_runs_commands(tmp_path):
+    env = {**PRODUCTION, "SQLITE_PATH": str(tmp_path / "db")}
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+        del env[name]
+    # Commands that sign nothing still run without the key …
+    done = run([sys.executable, "manage.py", "migrate", "-v0"], env)
+    assert done.returncode == 0, done.stderr
+    # … but the server refuses to start, saying why.
+    result = run([sys.executable, "-c", "import config.asgi"], env)
     assert result.returncode != 0
-    assert "Set SECRET_KEY" in result.stderr
+    assert "The SECRET_KEY setting must not be empty" in result.stderr
+    deploy = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert deploy.returncode != 0 and "SECRET_KEY" in deploy.stderr
 
 
 def test_check_deploy_with_production_settings_reports_nothing():
