@@ -1,0 +1,71 @@
+"""The one sanitiser of user text (proposals, messages, reasons): Markdown, then bleach.
+
+Every piece of user-written text is rendered here, at write time, and stored as clean HTML
+beside its source; templates show that stored HTML and never mark anything else safe. bleach
+is frozen upstream, so every call to it stays in this module: replacing it means changing
+one file.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import bleach
+import markdown
+from bleach.linkifier import DEFAULT_CALLBACKS, LinkifyFilter
+from django.utils.safestring import SafeString, mark_safe
+
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote",
+        "ul", "ol", "li", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr",
+        "th", "td",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"], "th": ["align"], "td": ["align"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+MAX_SOURCE_LENGTH = 20_000
+
+
+def _nofollow(attrs, new=False):
+    """Links written by users are theirs, not the programme's: nofollow, no opener."""
+    href_key = (None, "href")
+    if href_key in attrs:
+        attrs[(None, "rel")] = "nofollow noopener noreferrer"
+    return attrs
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[*DEFAULT_CALLBACKS, _nofollow], parse_email=False)],
+)
+
+
+def render_markdown(source: str) -> SafeString:
+    """User Markdown as clean HTML. Raw HTML tags outside the allowlist are stripped.
+
+    Headings are shifted down to h3 and below, so user text never outranks the page's own.
+    """
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise ValueError("text too long to render")
+    html = markdown.markdown(
+        source.replace("\r\n", "\n"),
+        extensions=["sane_lists", "tables", "fenced_code", "nl2br"],
+        output_format="html",
+    )
+    for level in range(6, 0, -1):  # h1 → h3, h2 → h4, …, capped at h6
+        shifted = min(level + 2, 6)
+        html = html.replace(f"<h{level}>", f"<h{shifted}>").replace(
+            f"</h{level}>", f"</h{shifted}>"
+        )
+    return mark_safe(_cleaner.clean(html))  # noqa: S308 - this is the sanitiser's output
+
+
+def render_plain(source: str) -> SafeString:
+    """Plain text (a reason, a note) as escaped HTML with line breaks and safe links."""
+    escaped = bleach.clean(source, tags=set(), strip=True).replace("\n", "<br>")
+    return mark_safe(_cleaner.clean(escaped))  # noqa: S308 - this is the sanitiser's output
