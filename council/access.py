@@ -34,7 +34,3 @@ class CommunityPermissionMixin:
         kwargs.setdefault("community", self.community)
         return super().get_context_data(**kwargs)
 
-
-def not_found_unless(condition: bool) -> None:
-    if not condition:
-        raise Http404

@@ -139,7 +139,6 @@ def is_pending_residency(user, role) -> bool:
 
 
 is_superuser = rules.is_superuser
-is_site_official = is_superuser | is_any_district_admin
 
 # --- Permissions ---------------------------------------------------------------------------
 # Residents' private data: the grid worker of the resident's grid reads and edits; the

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import os
-from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -134,8 +133,3 @@ class World:
 @pytest.fixture
 def world(db):
     return World()
-
-
-@pytest.fixture
-def money():
-    return Decimal
