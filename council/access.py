@@ -33,4 +33,3 @@ class CommunityPermissionMixin:
     def get_context_data(self, **kwargs):
         kwargs.setdefault("community", self.community)
         return super().get_context_data(**kwargs)
-
