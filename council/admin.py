@@ -99,13 +99,9 @@ class ScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser:
             if db_field.related_model is Community:
-                kwargs["queryset"] = scoped_communities(request.user).filter(
-                    pk__in=[
-                        c.pk
-                        for c in scoped_communities(request.user)
-                        if request.user.has_perm(self.add_perm, c)
-                    ]
-                )
+                scoped = scoped_communities(request.user).select_related("sub_district")
+                allowed = [c.pk for c in scoped if request.user.has_perm(self.add_perm, c)]
+                kwargs["queryset"] = Community.objects.filter(pk__in=allowed)
             elif db_field.related_model is Grid:
                 kwargs["queryset"] = Grid.objects.filter(
                     community__in=scoped_communities(request.user)

@@ -103,20 +103,22 @@ def test_staff_cannot_add_a_role_in_another_community_by_a_forged_post(client, w
     assert Role.objects.count() == before
 
 
+def listed_communities(client):
+    page = client.get("/admin/council/community/")
+    return {c.pk for c in page.context["cl"].result_list}
+
+
 def test_staff_do_not_see_communities_or_evidence_of_others(client, world):
     client.force_login(world.a_staff)
-    page = client.get("/admin/council/community/")
-    assert {c.pk for c in page.context["cl"].result_list} == {world.a.pk}
+    assert listed_communities(client) == {world.a.pk}
     assert client.get(f"/admin/council/community/{world.b.pk}/change/").status_code == 302
 
 
 def test_district_admin_sees_the_communities_of_their_district_only(client, world):
     client.force_login(world.admin)
-    page = client.get("/admin/council/community/")
-    assert {c.pk for c in page.context["cl"].result_list} == {world.a.pk, world.b.pk}
+    assert listed_communities(client) == {world.a.pk, world.b.pk}
     client.force_login(world.other_admin)
-    page = client.get("/admin/council/community/")
-    assert {c.pk for c in page.context["cl"].result_list} == {world.c.pk}
+    assert listed_communities(client) == {world.c.pk}
     assert client.get(f"/admin/council/community/{world.a.pk}/change/").status_code == 302
 
 
