@@ -28,6 +28,16 @@ class User(AbstractUser):
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
     )
+    email_notifications = models.CharField(
+        _("email notifications"),
+        max_length=10,
+        choices=[
+            ("immediate", _("one email per notification")),
+            ("daily", _("a daily digest")),
+            ("off", _("no email")),
+        ],
+        default="daily",
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -500,3 +510,25 @@ class EvidenceHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash}"
+
+
+class Notification(models.Model):
+    """One in-app notification, written in the recipient's language when it is created."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications"
+    )
+    text = models.CharField(_("text"), max_length=300)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text

@@ -163,3 +163,40 @@ rules.add_perm("council.change_community", is_superuser | is_district_admin_of)
 rules.add_perm("council.change_council", is_superuser | is_district_admin_of | is_staff_of)
 rules.add_perm("council.manage_roles", is_superuser | is_district_admin_of | is_staff_of)
 rules.add_perm("council.view_setup", is_superuser | is_district_admin_of | is_staff_of)
+
+# --- Proposals ------------------------------------------------------------------------------
+# The predicates read attributes (``proposer_id``, ``stage``, ``invited_expert_ids``), so this
+# module knows nothing of the proposals app: dependencies point one way.
+
+
+@rules.predicate
+def is_proposer(user, obj) -> bool:
+    return user.is_authenticated and getattr(obj, "proposer_id", None) == user.pk
+
+
+@rules.predicate
+def entered_it(user, obj) -> bool:
+    return user.is_authenticated and getattr(obj, "entered_by_id", None) == user.pk
+
+
+@rules.predicate
+def is_public_stage(user, obj) -> bool:
+    return getattr(obj, "stage", "draft") != "draft"
+
+
+@rules.predicate
+def is_invited_expert(user, obj) -> bool:
+    return user.is_authenticated and user.pk in getattr(obj, "invited_expert_ids", ())
+
+
+rules.add_perm("proposals.create", is_resident_of)
+rules.add_perm("proposals.enter_on_behalf", is_staff_of)
+rules.add_perm("proposals.view", is_public_stage | is_proposer | entered_it | is_staff_of)
+rules.add_perm("proposals.edit_draft", is_proposer | (entered_it & is_staff_of))
+rules.add_perm("proposals.submit", is_proposer | (entered_it & is_staff_of))
+rules.add_perm("proposals.cosign", is_resident_of & ~is_proposer)
+rules.add_perm("proposals.follow", is_public_stage & rules.is_authenticated)
+rules.add_perm("proposals.review", is_staff_of)
+rules.add_perm("proposals.withdraw", is_proposer)
+rules.add_perm("proposals.revise", is_proposer)
+rules.add_perm("proposals.post_opinion", is_expert_of & is_invited_expert)

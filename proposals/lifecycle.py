@@ -1,0 +1,279 @@
+"""A proposal's life: the one table of allowed moves and the one guarded writer.
+
+``proposal_move`` is the only code that changes ``Proposal.stage``. It locks the row, checks
+that the move is allowed from the current stage (and from the stage the user saw, so a stale
+page cannot act), that the actor holds the move's permission (``council.rules``), and the
+move's guard; then it saves, appends the evidence event last and queues notifications for
+after the commit. A refused move raises with a message for the user and changes nothing.
+
+    draft → submitted → under_review → consultation → voting → approved → in_progress
+                                    ├→ inadmissible          └→ rejected     → completed
+                                    └→ merged                                 → evaluated
+    withdrawn: by the proposer, from submitted, under_review or consultation
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from council import clock
+from council.errors import InvalidMove, NotAllowed
+from council.evidence import evidence_append
+from council.models import RoleKind
+
+from .models import Proposal, Stage
+
+
+class Move:
+    SUBMIT = "submit"
+    REACH_THRESHOLD = "reach_threshold"
+    TAKE_UP = "take_up"
+    ADMIT = "admit"
+    DECLARE_INADMISSIBLE = "declare_inadmissible"
+    MERGE = "merge"
+    WITHDRAW = "withdraw"
+    OPEN_VOTING = "open_voting"
+    APPROVE = "approve"
+    REJECT = "reject"
+    START = "start"
+    COMPLETE = "complete"
+    EVALUATE = "evaluate"
+
+
+Guard = Callable[[Proposal, dict], str | None]
+
+
+def _window_open(proposal: Proposal, extra: dict) -> str | None:
+    if not proposal.community.collection_is_open(clock.today()):
+        return _(
+            "Proposals can be submitted only during %(community)s's collection window "
+            "(%(opens)s to %(closes)s)."
+        ) % {
+            "community": proposal.community,
+            "opens": proposal.community.collection_opens,
+            "closes": proposal.community.collection_closes,
+        }
+    return None
+
+
+def _threshold_reached(proposal: Proposal, extra: dict) -> str | None:
+    if proposal.cosigns.count() < proposal.community.cosign_threshold:
+        return _("The proposal has not yet gathered enough co-signs.")
+    return None
+
+
+def _admissible(proposal: Proposal, extra: dict) -> str | None:
+    review = proposal.admissibility_reviews.order_by("-created_at", "-pk").first()
+    if review is None or not review.passed:
+        return _("Record an admissibility checklist with every item confirmed first.")
+    return None
+
+
+def _has_reason(proposal: Proposal, extra: dict) -> str | None:
+    if not (extra.get("reason") or "").strip():
+        return _("Write the reason; it is published.")
+    return None
+
+
+def _merge_target(proposal: Proposal, extra: dict) -> str | None:
+    target = extra.get("target")
+    if target is None or target.pk == proposal.pk:
+        return _("Choose another proposal to merge into.")
+    if target.community_id != proposal.community_id:
+        return _("A proposal can only be merged into one of the same community.")
+    if target.stage not in {Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION}:
+        return _("The proposal merged into must still be open to co-signs, review or consultation.")
+    return None
+
+
+def _feasible_within_cap(proposal: Proposal, extra: dict) -> str | None:
+    review = proposal.latest_feasibility
+    if review is None:
+        return _("Record a feasibility review with a cost estimate first.")
+    if not review.feasible:
+        return _("The latest feasibility review found the project not feasible.")
+    cap = proposal.community.cap_for(proposal.project_type)
+    if review.cost_estimate > cap:
+        return _("The estimated cost ¥%(cost)s is above the cap of ¥%(cap)s for this type.") % {
+            "cost": review.cost_estimate,
+            "cap": cap,
+        }
+    return None
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str
+    permission: str
+    label: str
+    guards: tuple[Guard, ...] = field(default=())
+    acting_roles: tuple[str, ...] = (RoleKind.STAFF,)
+
+
+_OPEN = frozenset({Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION})
+
+TRANSITIONS: dict[str, Transition] = {
+    Move.SUBMIT: Transition(
+        frozenset({Stage.DRAFT}), Stage.SUBMITTED, "proposals.submit",
+        gettext_lazy("submitted"), (_window_open,), (RoleKind.RESIDENT, RoleKind.STAFF),
+    ),
+    Move.REACH_THRESHOLD: Transition(
+        frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.cosign",
+        gettext_lazy("reached the co-sign threshold"), (_threshold_reached,),
+        (RoleKind.RESIDENT,),
+    ),
+    Move.TAKE_UP: Transition(
+        frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.review",
+        gettext_lazy("taken up for review by staff"),
+    ),
+    Move.ADMIT: Transition(
+        frozenset({Stage.UNDER_REVIEW}), Stage.CONSULTATION, "proposals.review",
+        gettext_lazy("found admissible; consultation opened"), (_admissible,),
+    ),
+    Move.DECLARE_INADMISSIBLE: Transition(
+        frozenset({Stage.UNDER_REVIEW}), Stage.INADMISSIBLE, "proposals.review",
+        gettext_lazy("found inadmissible"), (_has_reason,),
+    ),
+    Move.MERGE: Transition(
+        frozenset({Stage.SUBMITTED, Stage.UNDER_REVIEW}), Stage.MERGED, "proposals.review",
+        gettext_lazy("merged into another proposal"), (_merge_target,),
+    ),
+    Move.WITHDRAW: Transition(
+        _OPEN, Stage.WITHDRAWN, "proposals.withdraw",
+        gettext_lazy("withdrawn by the proposer"), (), (RoleKind.RESIDENT,),
+    ),
+    Move.OPEN_VOTING: Transition(
+        frozenset({Stage.CONSULTATION}), Stage.VOTING, "proposals.review",
+        gettext_lazy("put to the council's vote"), (_feasible_within_cap,),
+    ),
+    Move.APPROVE: Transition(
+        frozenset({Stage.VOTING}), Stage.APPROVED, "proposals.review",
+        gettext_lazy("approved by the council"),
+    ),
+    Move.REJECT: Transition(
+        frozenset({Stage.VOTING}), Stage.REJECTED, "proposals.review",
+        gettext_lazy("rejected by the council"),
+    ),
+    Move.START: Transition(
+        frozenset({Stage.APPROVED}), Stage.IN_PROGRESS, "proposals.review",
+        gettext_lazy("implementation started"),
+    ),
+    Move.COMPLETE: Transition(
+        frozenset({Stage.IN_PROGRESS}), Stage.COMPLETED, "proposals.review",
+        gettext_lazy("completed"),
+    ),
+    Move.EVALUATE: Transition(
+        frozenset({Stage.COMPLETED}), Stage.EVALUATED, "proposals.review",
+        gettext_lazy("evaluated by residents"),
+    ),
+}  # fmt: skip
+
+ALLOWED_STAGES = frozenset({t.target for t in TRANSITIONS.values()} | {Stage.DRAFT})
+
+
+def moves_from(stage: str) -> list[str]:
+    return [name for name, t in TRANSITIONS.items() if stage in t.sources]
+
+
+def available_moves(user, proposal: Proposal) -> list[str]:
+    """Moves this user may attempt now (permission and stage; guards are checked on use)."""
+    return [
+        name
+        for name in moves_from(proposal.stage)
+        if name != Move.REACH_THRESHOLD and user.has_perm(TRANSITIONS[name].permission, proposal)
+    ]
+
+
+def _acting_role(user, proposal: Proposal, transition: Transition) -> str:
+    from council.rules import held_roles
+
+    kinds = {r.kind for r in held_roles(user) if r.community_id == proposal.community_id}
+    for kind in transition.acting_roles:
+        if kind in kinds:
+            return kind
+    return "superuser" if getattr(user, "is_superuser", False) else ""
+
+
+@transaction.atomic
+def proposal_move(
+    *,
+    actor,
+    proposal: Proposal,
+    move: str,
+    seen_stage: str | None = None,
+    reason: str = "",
+    target: Proposal | None = None,
+    payload: dict | None = None,
+) -> Proposal:
+    """Move ``proposal`` by ``move`` on behalf of ``actor``, or raise and change nothing.
+
+    ``seen_stage`` is the stage the actor's page showed: if the proposal has moved on since,
+    the move is refused as stale instead of acting on something the actor did not see.
+    Raises ``NotAllowed`` (wrong person) or ``InvalidMove`` (wrong stage, stale page, guard).
+    """
+    from council.sanitiser import render_plain
+
+    from .notify import proposal_moved_notify
+
+    transition = TRANSITIONS.get(move)
+    if transition is None:
+        raise InvalidMove(_("Unknown action."))
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("community__sub_district")
+        .get(pk=proposal.pk)
+    )
+    if not actor.has_perm(transition.permission, proposal):
+        raise NotAllowed(_("You may not do this to this proposal."))
+    if seen_stage is not None and seen_stage != proposal.stage:
+        raise InvalidMove(
+            _("This proposal has moved on since you opened the page (it is now %(stage)s). "
+              "Reload the page and check before acting.")
+            % {"stage": proposal.get_stage_display()}
+        )  # fmt: skip
+    if proposal.stage not in transition.sources:
+        raise InvalidMove(
+            _("This cannot be done while the proposal is %(stage)s.")
+            % {"stage": proposal.get_stage_display()}
+        )
+    extra = {"reason": reason, "target": target}
+    for guard in transition.guards:
+        problem = guard(proposal, extra)
+        if problem:
+            raise InvalidMove(problem)
+
+    before = proposal.stage
+    now = clock.now()
+    proposal.stage = transition.target
+    proposal.stage_changed_at = now
+    fields = ["stage", "stage_changed_at"]
+    if move == Move.SUBMIT:
+        proposal.submitted_at = now
+        fields.append("submitted_at")
+    if move == Move.DECLARE_INADMISSIBLE:
+        proposal.inadmissible_reason = reason.strip()
+        proposal.inadmissible_reason_html = render_plain(reason.strip())
+        fields += ["inadmissible_reason", "inadmissible_reason_html"]
+    if move == Move.MERGE:
+        proposal.merged_into = target
+        fields.append("merged_into")
+    proposal.save(update_fields=fields)
+    event_payload = {"from": before, "to": proposal.stage, **(payload or {})}
+    if move == Move.MERGE:
+        event_payload["into"] = target.pk
+    evidence_append(
+        actor=actor,
+        actor_role=_acting_role(actor, proposal, transition),
+        action=f"proposal.{move}",
+        obj=proposal,
+        payload=event_payload,
+        community=proposal.community,
+    )
+    proposal_moved_notify(proposal, move, actor)
+    return proposal

@@ -1,0 +1,85 @@
+"""Uploaded photos and documents, checked by content and cleaned before anything is stored.
+
+A photo (JPEG, PNG, WebP or a phone's HEIC) is decoded, turned upright, re-encoded as JPEG
+without its EXIF block (which holds GPS position and camera details) and given a thumbnail for
+lists. A document must be a PDF by its bytes, not by its name. Anything else is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+register_heif_opener()
+Image.MAX_IMAGE_PIXELS = 40_000_000  # larger is refused as a decompression bomb
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_SIDE = 2560
+THUMB_SIDE = 320
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO"}
+
+
+@dataclass
+class CleanUpload:
+    kind: str  # "photo" or "document"
+    name: str
+    content: ContentFile
+    thumbnail: ContentFile | None
+
+
+def _jpeg(image: Image.Image, side: int) -> bytes:
+    image = image.copy()
+    image.thumbnail((side, side))
+    if image.mode not in ("RGB", "L"):
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image, mask=image.convert("RGBA").split()[-1])
+        image = background
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: EXIF is dropped
+    return out.getvalue()
+
+
+def clean_upload(uploaded) -> CleanUpload:
+    """Check and clean one uploaded file, or raise ``ValidationError`` saying why."""
+    if uploaded.size > MAX_BYTES:
+        raise ValidationError(
+            _("“%(name)s” is too large: files may be at most %(mb)d MB.")
+            % {"name": uploaded.name, "mb": MAX_BYTES // (1024 * 1024)}
+        )
+    data = uploaded.read(MAX_BYTES + 1)
+    stem = os.path.splitext(get_valid_filename(os.path.basename(uploaded.name)) or "file")[0]
+    if data.startswith(b"%PDF-"):
+        return CleanUpload("document", f"{stem[:100]}.pdf", ContentFile(data), None)
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        if image.format not in PHOTO_FORMATS:
+            raise UnidentifiedImageError(image.format)
+        image = ImageOps.exif_transpose(image)
+        image.load()
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as error:
+        raise ValidationError(
+            _("“%(name)s” is not a photo (JPEG, PNG, WebP, HEIC) or a PDF document.")
+            % {"name": uploaded.name}
+        ) from error
+    return CleanUpload(
+        "photo",
+        f"{stem[:100]}.jpg",
+        ContentFile(_jpeg(image, MAX_SIDE)),
+        ContentFile(_jpeg(image, THUMB_SIDE)),
+    )

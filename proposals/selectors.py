@@ -1,0 +1,89 @@
+"""Reads of the proposals app, each with a query count that does not grow with the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from council.models import EvidenceEvent
+
+from .models import Attachment, AttachmentKind, Proposal, Stage
+
+SORTS = {
+    "newest": ("-submitted_at", "-created_at", "-pk"),
+    "cosigns": ("-cosign_total", "-submitted_at", "-pk"),
+    "cost_low": ("estimated_cost", "-pk"),
+    "cost_high": ("-estimated_cost", "-pk"),
+}
+LISTED_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
+
+
+@dataclass(frozen=True)
+class ProposalFilter:
+    stage: str = ""
+    project_type: str = ""
+    sub_kind: str = ""
+    q: str = ""
+    sort: str = "newest"
+
+
+def proposal_list(community, f: ProposalFilter) -> QuerySet[Proposal]:
+    """Public proposals of a community, filtered, searched and sorted.
+
+    Search is a substring match on title, summary and description (``icontains``): it finds
+    路灯 inside 更换小区路灯 on SQLite and PostgreSQL alike, where full-text search would need
+    a Chinese word segmenter. Each row carries its co-sign count and its first photo.
+    """
+    proposals = Proposal.objects.filter(community=community).exclude(stage=Stage.DRAFT)
+    if f.stage:
+        proposals = proposals.filter(stage=f.stage)
+    if f.project_type:
+        proposals = proposals.filter(project_type=f.project_type)
+    if f.sub_kind:
+        proposals = proposals.filter(sub_kind=f.sub_kind)
+    for word in f.q.split()[:5]:
+        proposals = proposals.filter(
+            Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
+        )
+    photos = Attachment.objects.filter(kind=AttachmentKind.PHOTO).order_by("pk")
+    return (
+        proposals.annotate(cosign_total=Count("cosigns"))
+        .select_related("proposer")
+        .defer("body", "body_html", "inadmissible_reason", "inadmissible_reason_html")
+        .prefetch_related(Prefetch("attachments", queryset=photos, to_attr="photos"))
+        .order_by(*SORTS.get(f.sort, SORTS["newest"]))
+    )
+
+
+def proposal_for_page(pk: int) -> Proposal | None:
+    return (
+        Proposal.objects.select_related(
+            "community__sub_district", "community__council", "proposer", "entered_by",
+            "merged_into",
+        )
+        .annotate(cosign_total=Count("cosigns"))
+        .filter(pk=pk)
+        .first()
+    )  # fmt: skip
+
+
+def proposal_timeline(proposal: Proposal) -> list[EvidenceEvent]:
+    """Every recorded step of the proposal, oldest first, for its timeline (who and when)."""
+    return list(
+        EvidenceEvent.objects.filter(
+            object_type=proposal._meta.label_lower, object_id=str(proposal.pk)
+        )
+        .select_related("actor")
+        .order_by("seq")
+    )
+
+
+def stage_counts(community) -> dict[str, int]:
+    rows = (
+        Proposal.objects.filter(community=community)
+        .exclude(stage=Stage.DRAFT)
+        .values("stage")
+        .annotate(n=Count("pk"))
+    )
+    return {row["stage"]: row["n"] for row in rows}
