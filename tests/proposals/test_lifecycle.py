@@ -22,7 +22,7 @@ CHECKS = ["in_scope", "within_cap", "not_property_duty", "not_government_duplica
 
 def test_every_move_is_in_the_one_table_and_targets_a_known_stage():
     assert set(TRANSITIONS) == {v for k, v in vars(Move).items() if not k.startswith("_")}
-    assert ALLOWED_STAGES == set(Stage.values)
+    assert set(Stage.values) == ALLOWED_STAGES
 
 
 def test_a_move_from_the_wrong_stage_is_refused_with_a_message_and_changes_nothing(

@@ -35,9 +35,9 @@ def test_submitting_outside_the_collection_window_is_refused_and_the_draft_kept(
     draft = services.proposal_create(
         actor=world.a_resident.user, community=world.a, data=PROPOSAL_DATA
     )
-    with clock.travel(dt.timedelta(days=31)):  # the window closed yesterday
-        with pytest.raises(InvalidMove, match="collection window"):
-            services.proposal_submit(actor=world.a_resident.user, proposal=draft)
+    # A month later the window has closed.
+    with clock.travel(dt.timedelta(days=31)), pytest.raises(InvalidMove, match="collection window"):
+        services.proposal_submit(actor=world.a_resident.user, proposal=draft)
     draft.refresh_from_db()
     assert draft.stage == Stage.DRAFT
     assert not Revision.objects.filter(proposal=draft).exists()
@@ -174,7 +174,8 @@ def test_the_proposer_revises_in_consultation_and_every_revision_is_kept(proposa
     proposer = world.a_resident.user
     services.proposal_revise(
         actor=proposer, proposal=proposal, title="更换并增设小区路灯",
-        summary=proposal.summary, body=proposal.body + "\n\n另增设一盏。", note="增设", seen_revision=1,
+        summary=proposal.summary, body=proposal.body + "\n\n另增设一盏。", note="增设",
+        seen_revision=1,
     )  # fmt: skip
     with pytest.raises(InvalidMove, match="revised since"):
         services.proposal_revise(
