@@ -7,6 +7,8 @@ choice: one mail per notification, a daily digest (``manage.py send_digests``), 
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -17,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from . import clock
 from .models import Notification, User
+
+logger = logging.getLogger(__name__)
 
 
 def _absolute(url: str) -> str:
@@ -40,32 +44,36 @@ def notify_on_commit(recipients: Iterable[User], text: Callable[[], str], url: s
             if user.email and user.email_notifications == "immediate":
                 immediate.append(row)
         Notification.objects.bulk_create(rows)
+        emailed = []
         for row in immediate:
             with translation.override(row.recipient.language):
-                send_mail(
-                    _("Weishi: %(text)s") % {"text": row.text[:60]},
-                    f"{row.text}\n\n{_absolute(row.url)}",
-                    None,
-                    [row.recipient.email],
-                    fail_silently=True,
-                )
-        if immediate:
-            Notification.objects.filter(pk__in=[r.pk for r in immediate if r.pk]).update(
-                emailed_at=clock.now()
-            )
+                try:
+                    send_mail(
+                        _("Weishi: %(text)s") % {"text": row.text[:60]},
+                        f"{row.text}\n\n{_absolute(row.url)}",
+                        None,
+                        [row.recipient.email],
+                    )
+                except (OSError, smtplib.SMTPException):
+                    # Left un-emailed: the next digest run retries it.
+                    logger.warning("notification email to user %s failed", row.recipient_id)
+                    continue
+            emailed.append(row.pk)
+        if emailed:
+            Notification.objects.filter(pk__in=emailed).update(emailed_at=clock.now())
 
     transaction.on_commit(deliver)
 
 
 def send_digests() -> int:
-    """Send each digest subscriber one email with their notifications not yet emailed.
-
-    Returns the number of emails sent. Safe to run again: what was sent is marked.
+    """Send each digest subscriber one email with their notifications not yet emailed (and
+    retry immediate emails that failed). Returns the number of emails sent. Safe to run
+    again: what was sent is marked.
     """
     pending = (
         Notification.objects.filter(
             emailed_at__isnull=True,
-            recipient__email_notifications="daily",
+            recipient__email_notifications__in=["daily", "immediate"],
             recipient__is_active=True,
         )
         .exclude(recipient__email="")
@@ -85,7 +93,6 @@ def send_digests() -> int:
                 "\n\n".join(lines),
                 None,
                 [user.email],
-                fail_silently=False,
             )
         Notification.objects.filter(pk__in=[n.pk for n in notes]).update(emailed_at=clock.now())
         sent += 1

@@ -195,6 +195,9 @@ rules.add_perm("proposals.view", is_public_stage | is_proposer | entered_it | is
 rules.add_perm("proposals.edit_draft", is_proposer | (entered_it & is_staff_of))
 rules.add_perm("proposals.submit", is_proposer | (entered_it & is_staff_of))
 rules.add_perm("proposals.cosign", is_resident_of & ~is_proposer)
+# Crossing the threshold: by the co-sign that crosses it, or by staff carrying co-signs over
+# from a merged proposal.
+rules.add_perm("proposals.reach_threshold", (is_resident_of & ~is_proposer) | is_staff_of)
 rules.add_perm("proposals.follow", is_public_stage & rules.is_authenticated)
 rules.add_perm("proposals.review", is_staff_of)
 rules.add_perm("proposals.withdraw", is_proposer)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -306,3 +307,24 @@ def setup_record_save(*, actor, obj, changed: list[str], created: bool) -> None:
         payload={"fields": sorted(changed)},
         community=community,
     )
+
+
+@transaction.atomic
+def notification_preference_set(*, user, choice: str):
+    """Set how ``user`` hears of their notifications by email: one mail per notification
+    ("immediate"), a daily digest ("daily") or none ("off").
+
+    A personal setting, not a step of any process: no evidence event. Raises
+    ``ValidationError`` for a choice that is not offered, ``NotAllowed`` without a signed-in user.
+    """
+    if user is None or not user.is_authenticated:
+        raise NotAllowed(_("Sign in to choose how you are notified."))
+    offered = {value for value, _label in User._meta.get_field("email_notifications").choices}
+    if choice not in offered:
+        raise ValidationError(
+            {"email_notifications": _("Choose one of the offered options.")}, code="invalid"
+        )
+    if user.email_notifications != choice:
+        user.email_notifications = choice
+        user.save(update_fields=["email_notifications"])
+    return user

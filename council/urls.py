@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
     path("evidence/", views.evidence_log, name="evidence"),
+    path("notifications/", views.notifications, name="notifications"),
     path("c/<slug:slug>/", views.community_detail, name="community"),
     path("c/<slug:slug>/residents/", views.ResidentListView.as_view(), name="residents"),
     path(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, TemplateView
 
 from . import selectors, services
@@ -18,7 +23,8 @@ from .access import CommunityPermissionMixin, access_community
 from .errors import InvalidMove, NotAllowed
 from .evidence import evidence_verify_recent
 from .forms import ConfirmForm, PrivateDataFields, ResidentRegisterForm, SignUpForm
-from .models import Role, RoleKind
+from .models import Notification, Role, RoleKind, User
+from .notifications import notifications_mark_read
 from .rules import held_roles
 
 
@@ -248,4 +254,57 @@ def evidence_log(request):
             "verification": evidence_verify_recent(),
             "older": events[-1].seq if events and events[-1].seq > 1 else None,
         },
+    )
+
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+class NotificationPreferenceForm(forms.Form):
+    email_notifications = forms.ChoiceField(
+        label=gettext_lazy("Email me"),
+        widget=forms.RadioSelect,
+        choices=User._meta.get_field("email_notifications").choices,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def notifications(request):
+    """The user's notifications, newest first, with "mark all as read" and the email choice.
+
+    Both forms work without JavaScript: a successful POST redirects back here (PRG).
+    """
+    user = request.user
+    form = NotificationPreferenceForm(initial={"email_notifications": user.email_notifications})
+    if request.method == "POST":
+        if request.POST.get("action") == "mark_read":
+            marked = notifications_mark_read(user)
+            if marked:
+                messages.success(request, _("All notifications are marked as read."))
+            return redirect("notifications")
+        form = NotificationPreferenceForm(request.POST)
+        if form.is_valid():
+            try:
+                services.notification_preference_set(
+                    user=user, choice=form.cleaned_data["email_notifications"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("notifications")
+    page = Paginator(
+        Notification.objects.filter(recipient=user).order_by("-created_at", "-pk"),
+        NOTIFICATIONS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for note in page.object_list:
+        # Only links inside the site: a stored URL is never a way out (or a javascript: link).
+        note.link = note.url if url_has_allowed_host_and_scheme(note.url, None) else ""
+    return render(
+        request,
+        "council/notifications.html",
+        {"page": page, "form": form},
+        status=400 if form.errors else 200,
     )

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,7 +27,7 @@ from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_append
 from council.models import RoleKind
 
-from .models import Proposal, Stage
+from .models import CoSign, Proposal, Revision, Stage
 
 
 class Move:
@@ -49,15 +50,36 @@ Guard = Callable[[Proposal, dict], str | None]
 
 
 def _window_open(proposal: Proposal, extra: dict) -> str | None:
-    if not proposal.community.collection_is_open(clock.today()):
+    community = proposal.community
+    if not community.collection_is_open(clock.today()):
         return _(
             "Proposals can be submitted only during %(community)s's collection window "
             "(%(opens)s to %(closes)s)."
         ) % {
-            "community": proposal.community,
-            "opens": proposal.community.collection_opens,
-            "closes": proposal.community.collection_closes,
+            "community": community,
+            "opens": date_format(community.collection_opens),
+            "closes": date_format(community.collection_closes),
         }
+    return None
+
+
+def _within_cap(proposal: Proposal, extra: dict) -> str | None:
+    cap = proposal.community.cap_for(proposal.project_type)
+    if proposal.estimated_cost > cap:
+        return _("The estimated cost is above the cap of ¥%(cap)s for %(type)s projects.") % {
+            "cap": cap,
+            "type": proposal.get_project_type_display(),
+        }
+    return None
+
+
+def _has_basis(proposal: Proposal, extra: dict) -> str | None:
+    """Decisions are not staff's to make by hand: the move names the record that made it."""
+    if not extra.get("basis"):
+        return _(
+            "This step follows from the council's ballot, the publicity period or the "
+            "evaluation window; it cannot be taken by hand."
+        )
     return None
 
 
@@ -106,6 +128,40 @@ def _feasible_within_cap(proposal: Proposal, extra: dict) -> str | None:
     return None
 
 
+def _first_revision(proposal: Proposal, actor, extra: dict) -> None:
+    """On submission the text becomes revision 1: what co-signers read is kept."""
+    Revision.objects.create(
+        proposal=proposal, number=1, title=proposal.title, summary=proposal.summary,
+        body=proposal.body, author=proposal.proposer,
+    )  # fmt: skip
+
+
+def _carry_cosigns(proposal: Proposal, actor, extra: dict) -> None:
+    """On a merge the merged proposal's proposer and co-signers now support the target,
+    which may thereby reach its own threshold."""
+    target = extra["target"]
+    supporters = set(proposal.cosigns.values_list("user_id", flat=True)) | {proposal.proposer_id}
+    supporters -= set(target.cosigns.values_list("user_id", flat=True)) | {target.proposer_id}
+    CoSign.objects.bulk_create([CoSign(proposal=target, user_id=u) for u in sorted(supporters)])
+    evidence_append(
+        actor=actor,
+        actor_role=RoleKind.STAFF,
+        action="proposal.cosigns_carried_over",
+        obj=target,
+        payload={"from": proposal.pk, "count": len(supporters)},
+        community=target.community,
+    )
+    target.refresh_from_db(fields=["stage"])
+    if (
+        target.stage == Stage.SUBMITTED
+        and target.cosigns.count() >= target.community.cosign_threshold
+    ):
+        proposal_move(actor=actor, proposal=target, move=Move.REACH_THRESHOLD)
+
+
+Effect = Callable[[Proposal, object, dict], None]
+
+
 @dataclass(frozen=True)
 class Transition:
     sources: frozenset[str]
@@ -114,6 +170,7 @@ class Transition:
     label: str
     guards: tuple[Guard, ...] = field(default=())
     acting_roles: tuple[str, ...] = (RoleKind.STAFF,)
+    effects: tuple[Effect, ...] = field(default=())
 
 
 _OPEN = frozenset({Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION})
@@ -121,12 +178,13 @@ _OPEN = frozenset({Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION})
 TRANSITIONS: dict[str, Transition] = {
     Move.SUBMIT: Transition(
         frozenset({Stage.DRAFT}), Stage.SUBMITTED, "proposals.submit",
-        gettext_lazy("submitted"), (_window_open,), (RoleKind.RESIDENT, RoleKind.STAFF),
+        gettext_lazy("submitted"), (_window_open, _within_cap),
+        (RoleKind.RESIDENT, RoleKind.STAFF), (_first_revision,),
     ),
     Move.REACH_THRESHOLD: Transition(
-        frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.cosign",
+        frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.reach_threshold",
         gettext_lazy("reached the co-sign threshold"), (_threshold_reached,),
-        (RoleKind.RESIDENT,),
+        (RoleKind.RESIDENT, RoleKind.STAFF),
     ),
     Move.TAKE_UP: Transition(
         frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.review",
@@ -143,6 +201,7 @@ TRANSITIONS: dict[str, Transition] = {
     Move.MERGE: Transition(
         frozenset({Stage.SUBMITTED, Stage.UNDER_REVIEW}), Stage.MERGED, "proposals.review",
         gettext_lazy("merged into another proposal"), (_merge_target,),
+        effects=(_carry_cosigns,),
     ),
     Move.WITHDRAW: Transition(
         _OPEN, Stage.WITHDRAWN, "proposals.withdraw",
@@ -154,23 +213,23 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     Move.APPROVE: Transition(
         frozenset({Stage.VOTING}), Stage.APPROVED, "proposals.review",
-        gettext_lazy("approved by the council"),
+        gettext_lazy("approved by the council"), (_has_basis,),
     ),
     Move.REJECT: Transition(
         frozenset({Stage.VOTING}), Stage.REJECTED, "proposals.review",
-        gettext_lazy("rejected by the council"),
+        gettext_lazy("rejected by the council"), (_has_basis,),
     ),
     Move.START: Transition(
         frozenset({Stage.APPROVED}), Stage.IN_PROGRESS, "proposals.review",
-        gettext_lazy("implementation started"),
+        gettext_lazy("implementation started"), (_has_basis,),
     ),
     Move.COMPLETE: Transition(
         frozenset({Stage.IN_PROGRESS}), Stage.COMPLETED, "proposals.review",
-        gettext_lazy("completed"),
+        gettext_lazy("completed"), (_has_basis,),
     ),
     Move.EVALUATE: Transition(
         frozenset({Stage.COMPLETED}), Stage.EVALUATED, "proposals.review",
-        gettext_lazy("evaluated by residents"),
+        gettext_lazy("evaluated by residents"), (_has_basis,),
     ),
 }  # fmt: skip
 
@@ -209,12 +268,15 @@ def proposal_move(
     seen_stage: str | None = None,
     reason: str = "",
     target: Proposal | None = None,
+    basis: str = "",
     payload: dict | None = None,
 ) -> Proposal:
     """Move ``proposal`` by ``move`` on behalf of ``actor``, or raise and change nothing.
 
     ``seen_stage`` is the stage the actor's page showed: if the proposal has moved on since,
     the move is refused as stale instead of acting on something the actor did not see.
+    ``basis`` names the record a decisive move follows from ("ballot 12", "decision 3"): the
+    council's vote, the publicity period and the evaluation window decide those, not a click.
     Raises ``NotAllowed`` (wrong person) or ``InvalidMove`` (wrong stage, stale page, guard).
     """
     from council.sanitiser import render_plain
@@ -242,7 +304,7 @@ def proposal_move(
             _("This cannot be done while the proposal is %(stage)s.")
             % {"stage": proposal.get_stage_display()}
         )
-    extra = {"reason": reason, "target": target}
+    extra = {"reason": reason, "target": target, "basis": basis}
     for guard in transition.guards:
         problem = guard(proposal, extra)
         if problem:
@@ -264,9 +326,13 @@ def proposal_move(
         proposal.merged_into = target
         fields.append("merged_into")
     proposal.save(update_fields=fields)
+    for effect in transition.effects:
+        effect(proposal, actor, extra)
     event_payload = {"from": before, "to": proposal.stage, **(payload or {})}
     if move == Move.MERGE:
         event_payload["into"] = target.pk
+    if basis:
+        event_payload["basis"] = basis
     evidence_append(
         actor=actor,
         actor_role=_acting_role(actor, proposal, transition),

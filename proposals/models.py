@@ -99,6 +99,7 @@ class Proposal(models.Model):
         indexes = [
             models.Index(fields=["community", "stage", "-created_at"]),
             models.Index(fields=["community", "-created_at"]),
+            models.Index(fields=["community", "-submitted_at"]),
         ]
         constraints = [
             models.CheckConstraint(

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from council.models import EvidenceEvent
 
-from .models import Attachment, AttachmentKind, Proposal, Stage
+from .models import Attachment, AttachmentKind, CoSign, FeasibilityReview, Proposal, Stage
 
+# ``listed_cost`` is the cost that counts (see ``Proposal.counted_cost``), annotated by
+# ``proposal_list``: sorting by cost sorts by the figure each row shows.
 SORTS = {
     "newest": ("-submitted_at", "-created_at", "-pk"),
     "cosigns": ("-cosign_total", "-submitted_at", "-pk"),
-    "cost_low": ("estimated_cost", "-pk"),
-    "cost_high": ("-estimated_cost", "-pk"),
+    "cost_low": ("listed_cost", "-pk"),
+    "cost_high": ("-listed_cost", "-pk"),
 }
 LISTED_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
 
@@ -33,7 +36,13 @@ def proposal_list(community, f: ProposalFilter) -> QuerySet[Proposal]:
 
     Search is a substring match on title, summary and description (``icontains``): it finds
     路灯 inside 更换小区路灯 on SQLite and PostgreSQL alike, where full-text search would need
-    a Chinese word segmenter. Each row carries its co-sign count and its first photo.
+    a Chinese word segmenter. Each row carries its co-sign count (``cosign_total``), the cost
+    that counts (``listed_cost``: staff's latest feasibility estimate, else the proposer's) and
+    its first photo (``photos``, a list of at most one).
+
+    Three queries whatever the data: the page's rows, their first photos and, through a
+    paginator, the count. Both annotations are correlated subqueries rather than a join with
+    ``GROUP BY``, so the rows are neither multiplied nor grouped before the page is cut.
     """
     proposals = Proposal.objects.filter(community=community).exclude(stage=Stage.DRAFT)
     if f.stage:
@@ -46,10 +55,25 @@ def proposal_list(community, f: ProposalFilter) -> QuerySet[Proposal]:
         proposals = proposals.filter(
             Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
         )
-    photos = Attachment.objects.filter(kind=AttachmentKind.PHOTO).order_by("pk")
+    cosigns = (
+        CoSign.objects.filter(proposal=OuterRef("pk"))
+        .order_by()
+        .values("proposal")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    latest_cost = (
+        FeasibilityReview.objects.filter(proposal=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values("cost_estimate")[:1]
+    )
+    # Sliced: the database keeps the first photo of each row (a window function), not all.
+    photos = Attachment.objects.filter(kind=AttachmentKind.PHOTO).order_by("pk")[:1]
     return (
-        proposals.annotate(cosign_total=Count("cosigns"))
-        .select_related("proposer")
+        proposals.annotate(
+            cosign_total=Coalesce(Subquery(cosigns, output_field=IntegerField()), 0),
+            listed_cost=Coalesce(Subquery(latest_cost), F("estimated_cost")),
+        )
         .defer("body", "body_html", "inadmissible_reason", "inadmissible_reason_html")
         .prefetch_related(Prefetch("attachments", queryset=photos, to_attr="photos"))
         .order_by(*SORTS.get(f.sort, SORTS["newest"]))

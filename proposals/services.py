@@ -134,22 +134,10 @@ def proposal_update_draft(*, actor, proposal: Proposal, data: dict) -> Proposal:
     return proposal
 
 
-@transaction.atomic
 def proposal_submit(*, actor, proposal: Proposal, seen_stage: str | None = None) -> Proposal:
-    """Submit a draft inside the collection window; its text becomes revision 1."""
-    proposal = proposal_move(
-        actor=actor, proposal=proposal, move=Move.SUBMIT, seen_stage=seen_stage
-    )
-    _check_cost(proposal)
-    Revision.objects.create(
-        proposal=proposal,
-        number=1,
-        title=proposal.title,
-        summary=proposal.summary,
-        body=proposal.body,
-        author=proposal.proposer,
-    )
-    return proposal
+    """Submit a draft inside the collection window; its text becomes revision 1 (the
+    lifecycle's SUBMIT move does both)."""
+    return proposal_move(actor=actor, proposal=proposal, move=Move.SUBMIT, seen_stage=seen_stage)
 
 
 def _maybe_reach_threshold(actor, proposal: Proposal) -> Proposal:
@@ -197,6 +185,8 @@ def cosign_add(*, actor, proposal: Proposal) -> Proposal:
 @transaction.atomic
 def cosign_withdraw(*, actor, proposal: Proposal) -> Proposal:
     """Take a co-sign back, while the proposal is still gathering."""
+    if not actor.is_authenticated:
+        raise NotAllowed(_("Sign in first."))
     proposal = _lock(proposal)
     if proposal.stage != Stage.SUBMITTED:
         raise InvalidMove(_("Co-signs can be taken back only while the proposal is gathering."))
@@ -252,25 +242,24 @@ def admissibility_record(
 
 @transaction.atomic
 def proposal_merge(*, actor, proposal: Proposal, target: Proposal, seen_stage=None) -> Proposal:
-    """Merge ``proposal`` into ``target``: its co-signers (and proposer) now support the target,
-    both pages link to each other, and the target may thereby reach its threshold."""
-    target = _lock(target)
-    proposal = proposal_move(
-        actor=actor, proposal=proposal, move=Move.MERGE, target=target, seen_stage=seen_stage
-    )
-    supporters = set(proposal.cosigns.values_list("user_id", flat=True)) | {proposal.proposer_id}
-    supporters -= set(target.cosigns.values_list("user_id", flat=True)) | {target.proposer_id}
-    CoSign.objects.bulk_create([CoSign(proposal=target, user_id=u) for u in sorted(supporters)])
-    evidence_append(
+    """Merge ``proposal`` into ``target`` (the lifecycle's MERGE carries co-signers over).
+
+    Both rows are locked first, lowest id first, so two merges in opposite directions wait
+    for each other instead of deadlocking.
+    """
+    locked = {
+        p.pk: p
+        for p in Proposal.objects.select_for_update(of=("self",))
+        .filter(pk__in=[proposal.pk, target.pk])
+        .order_by("pk")
+    }
+    return proposal_move(
         actor=actor,
-        actor_role=RoleKind.STAFF,
-        action="proposal.cosigns_carried_over",
-        obj=target,
-        payload={"from": proposal.pk, "count": len(supporters)},
-        community=target.community,
+        proposal=proposal,
+        move=Move.MERGE,
+        target=locked.get(target.pk, target),
+        seen_stage=seen_stage,
     )
-    _maybe_reach_threshold(actor, target)
-    return proposal
 
 
 @transaction.atomic

@@ -89,7 +89,11 @@ class ProposalMaker:
             Stage.EVALUATED: [Move.APPROVE, Move.START, Move.COMPLETE, Move.EVALUATE],
         }.get(stage, [])
         for move in rest:
-            proposal = proposal_move(actor=w.a_staff, proposal=proposal, move=move)
+            # Stands for the ballot / publicity period / evaluation window, which later issues
+            # build; the lifecycle refuses these moves without a stated basis.
+            proposal = proposal_move(
+                actor=w.a_staff, proposal=proposal, move=move, basis=f"test record for {move}"
+            )
         return proposal
 
 

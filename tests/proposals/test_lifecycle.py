@@ -123,6 +123,30 @@ def test_voting_opens_only_after_a_feasible_review_within_the_cap(proposals, wor
     assert proposal.counted_cost == Decimal("9000.00")
 
 
+def test_staff_cannot_decide_by_hand_what_the_ballot_decides(proposals, world):
+    proposal = proposals.make(Stage.VOTING)
+    for move in (Move.APPROVE, Move.REJECT):
+        with pytest.raises(InvalidMove, match="cannot be taken by hand"):
+            proposal_move(actor=world.a_staff, proposal=proposal, move=move)
+    proposal = proposal_move(
+        actor=world.a_staff, proposal=proposal, move=Move.APPROVE, basis="ballot 1"
+    )
+    event = EvidenceEvent.objects.filter(action="proposal.approve").get()
+    assert event.payload["basis"] == "ballot 1"
+
+
+def test_a_direct_submit_still_keeps_revision_one_and_checks_the_cap(proposals, world):
+    proposal = proposals.make(Stage.DRAFT)
+    other = proposals.make(Stage.DRAFT, title="另一个")
+    done = proposal_move(actor=world.a_resident.user, proposal=proposal, move=Move.SUBMIT)
+    assert list(done.revisions.values_list("number", flat=True)) == [1]
+    # The district admin lowered the cap after the draft was written.
+    world.a.cap_engineering = Decimal("1000.00")
+    world.a.save()
+    with pytest.raises(InvalidMove, match="above the cap"):
+        proposal_move(actor=world.a_resident.user, proposal=other, move=Move.SUBMIT)
+
+
 def test_the_proposer_withdraws_before_voting_but_not_after(proposals, world):
     for stage in (Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION):
         proposal = proposals.make(stage)
@@ -157,14 +181,17 @@ def _expected_ok(step, proposal, world, people, cosigns, checklist_ok, feasibili
         Move.WITHDRAW: stage in (Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION)
         and proposer,
         Move.OPEN_VOTING: stage == Stage.CONSULTATION and staff and feasibility_ok,
-        Move.APPROVE: stage == Stage.VOTING and staff,
-        Move.REJECT: stage == Stage.VOTING and staff,
-        Move.START: stage == Stage.APPROVED and staff,
-        Move.COMPLETE: stage == Stage.IN_PROGRESS and staff,
-        Move.EVALUATE: stage == Stage.COMPLETED and staff,
+        # Decisive moves follow from a ballot, publicity period or evaluation window; by hand
+        # (no basis given) they are always refused.
+        Move.APPROVE: False,
+        Move.REJECT: False,
+        Move.START: False,
+        Move.COMPLETE: False,
+        Move.EVALUATE: False,
     }
     if name == Move.REACH_THRESHOLD:
-        return stage == Stage.SUBMITTED and resident and not proposer and len(cosigns) >= threshold
+        may = (resident and not proposer) or staff
+        return stage == Stage.SUBMITTED and may and len(cosigns) >= threshold
     return rules[name]
 
 

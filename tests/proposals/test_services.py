@@ -144,6 +144,19 @@ def test_merging_carries_co_signers_over_and_links_both(proposals, world):
     assert list(target.merged_from.all()) == [merged]
 
 
+def test_co_signs_carried_over_by_a_merge_can_cross_the_targets_threshold(proposals, world):
+    target = proposals.make(Stage.SUBMITTED, title="路灯维修（合并后）")
+    duplicate = proposals.make(Stage.SUBMITTED, title="路灯坏了")
+    for i in range(world.a.cosign_threshold):
+        services.cosign_add(actor=proposals.cosigner(i), proposal=duplicate)
+        duplicate.refresh_from_db()
+        if duplicate.stage != Stage.SUBMITTED:
+            break
+    services.proposal_merge(actor=world.a_staff, proposal=duplicate, target=target)
+    target.refresh_from_db()
+    assert target.stage == Stage.UNDER_REVIEW
+
+
 def test_merging_into_itself_or_another_community_is_refused(proposals, world):
     proposal = proposals.make(Stage.UNDER_REVIEW)
     with pytest.raises(InvalidMove):
