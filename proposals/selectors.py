@@ -111,3 +111,12 @@ def stage_counts(community) -> dict[str, int]:
         .annotate(n=Count("pk"))
     )
     return {row["stage"]: row["n"] for row in rows}
+
+
+def follows_community(user, community) -> bool:
+    """Whether the user hears of every proposal of this community."""
+    if not user.is_authenticated:
+        return False
+    from .models import Follow
+
+    return Follow.objects.filter(user=user, community=community, proposal__isnull=True).exists()

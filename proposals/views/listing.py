@@ -21,7 +21,7 @@ from council.access import access_community
 from council.models import ProjectType
 
 from ..models import Stage, SubKind
-from ..selectors import LISTED_STAGES, SORTS, ProposalFilter, stage_counts
+from ..selectors import LISTED_STAGES, SORTS, ProposalFilter, follows_community, stage_counts
 from ..selectors import proposal_list as select_proposals
 
 PER_PAGE = 20
@@ -131,6 +131,7 @@ def proposal_list(request, slug):
                 if counts.get(s)
             ],
             "total": sum(counts.values()),
+            "following": follows_community(request.user, community),
         }
     response = render(
         request, "proposals/list.html#results" if partial else "proposals/list.html", context

@@ -597,3 +597,26 @@ def test_the_proposal_page_query_count_is_the_same_with_50_and_5000_proposals(
     big = count_queries(client, url)
     assert small[0] == 200
     assert big == small
+
+
+def test_a_resident_follows_the_community_from_the_list_and_hears_of_its_proposals(
+    client, world, proposals, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from council.models import Notification
+    from proposals.lifecycle import Move, proposal_move
+
+    follower = world.b_resident.user  # not even of this community: anyone signed in may follow
+    client.force_login(follower)
+    list_url = reverse("proposal_list", args=[world.a.slug])
+    assert (
+        "Follow this community" in client.get(list_url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+    client.post(reverse("community_follow", args=[world.a.slug]), {"next": list_url})
+    page = client.get(list_url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Following this community" in page
+    proposal = proposals.make("submitted")
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal_move(actor=world.a_staff, proposal=proposal, move=Move.TAKE_UP)
+    assert Notification.objects.filter(recipient=follower).count() == 1
