@@ -7,7 +7,9 @@ from difflib import SequenceMatcher
 
 from django import template
 from django.utils.html import escape, format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+
+from council.sanitiser import sanitised_again
 
 register = template.Library()
 
@@ -16,12 +18,10 @@ register = template.Library()
 def stored_html(value) -> SafeString:
     """HTML that ``council.sanitiser`` wrote at save time, read back from the database.
 
-    Only for the fields the sanitiser fills — ``Proposal.body_html``,
-    ``Proposal.inadmissible_reason_html``, ``FeasibilityReview.plan_html`` and
-    ``ExpertOpinion.remarks_html`` — which come back from the database as plain ``str``. Never
-    apply it to anything else: everything else a user wrote is escaped by the template.
+    Passed through the sanitiser's cleaner once more on the way out (it leaves clean HTML
+    unchanged), so even a row edited behind the app's back cannot inject markup.
     """
-    return mark_safe(value or "")  # noqa: S308 - written by council.sanitiser only
+    return sanitised_again(value or "")
 
 
 # Latin words and numbers stay whole; every other character (each Chinese character, each

@@ -59,3 +59,11 @@ def test_any_text_renders_without_a_script_tag_or_event_handler(text):
     html = render_markdown(text).lower()
     assert "<script" not in html
     assert " onerror=" not in html and " onload=" not in html
+
+
+def test_stored_html_read_back_is_unchanged_when_clean_and_cleaned_when_tampered():
+    from council.sanitiser import sanitised_again
+
+    clean = render_markdown("见 [方案](https://example.org) **加粗**")
+    assert sanitised_again(str(clean)) == clean
+    assert "<script" not in sanitised_again("<p>x</p><script>alert(1)</script>")
