@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validator
 from .validators import validate_id_number
@@ -28,6 +29,10 @@ class PrivateDataFields(forms.ModelForm):
 
 
 CHOOSE = _("Choose…")
+
+# Django asks gettext(":") for every form's label suffix; marking it here puts it in our own
+# catalogue, where Chinese gets the full-width colon "：".
+gettext_noop(":")
 
 
 class GridChoiceField(forms.ModelChoiceField):

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from council.models import ProjectType, RoleKind, RoleStatus
+from council.money import format_yuan
 
 from .media import MAX_BYTES, clean_upload
 from .models import (
@@ -150,10 +151,10 @@ class ProposalForm(forms.ModelForm):
                 self.add_error(
                     "estimated_cost",
                     _(
-                        "The estimated cost is above the cap of ¥%(cap)s for %(type)s projects "
+                        "The estimated cost is above the cap of %(cap)s for %(type)s projects "
                         "in this community."
                     )
-                    % {"cap": cap, "type": ProjectType(kind).label},
+                    % {"cap": format_yuan(cap), "type": ProjectType(kind).label},
                 )
         return cleaned
 

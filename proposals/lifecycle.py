@@ -26,6 +26,7 @@ from council import clock
 from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_append
 from council.models import RoleKind
+from council.money import format_yuan
 
 from .models import CoSign, Proposal, Revision, Stage
 
@@ -66,8 +67,8 @@ def _window_open(proposal: Proposal, extra: dict) -> str | None:
 def _within_cap(proposal: Proposal, extra: dict) -> str | None:
     cap = proposal.community.cap_for(proposal.project_type)
     if proposal.estimated_cost > cap:
-        return _("The estimated cost is above the cap of ¥%(cap)s for %(type)s projects.") % {
-            "cap": cap,
+        return _("The estimated cost is above the cap of %(cap)s for %(type)s projects.") % {
+            "cap": format_yuan(cap),
             "type": proposal.get_project_type_display(),
         }
     return None
@@ -121,9 +122,9 @@ def _feasible_within_cap(proposal: Proposal, extra: dict) -> str | None:
         return _("The latest feasibility review found the project not feasible.")
     cap = proposal.community.cap_for(proposal.project_type)
     if review.cost_estimate > cap:
-        return _("The estimated cost ¥%(cost)s is above the cap of ¥%(cap)s for this type.") % {
-            "cost": review.cost_estimate,
-            "cap": cap,
+        return _("The estimated cost %(cost)s is above the cap of %(cap)s for this type.") % {
+            "cost": format_yuan(review.cost_estimate),
+            "cap": format_yuan(cap),
         }
     return None
 

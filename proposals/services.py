@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_append
 from council.models import RoleKind
+from council.money import format_yuan
 from council.notifications import notify_on_commit
 from council.rules import held_roles, is_expert_of, is_resident_of
 from council.sanitiser import render_markdown
@@ -70,10 +71,10 @@ def _check_cost(proposal: Proposal) -> None:
         raise ValidationError(
             {
                 "estimated_cost": _(
-                    "The estimated cost is above the cap of ¥%(cap)s for %(type)s projects "
+                    "The estimated cost is above the cap of %(cap)s for %(type)s projects "
                     "in this community."
                 )
-                % {"cap": cap, "type": proposal.get_project_type_display()}
+                % {"cap": format_yuan(cap), "type": proposal.get_project_type_display()}
             }
         )
 

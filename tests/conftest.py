@@ -6,6 +6,7 @@ import os
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from council import clock, services
@@ -38,6 +39,9 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     cache.clear()
+    # Services speak the active language; tests that read their messages read English.
+    # (Pages choose their language per request, Chinese by default, as in production.)
+    translation.activate("en")
     # Hashing passwords with Argon2 costs ~50 ms each; tests are not about password strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests render templates without running collectstatic first.

@@ -228,7 +228,7 @@ def test_people_who_may_not_propose_get_a_clear_message_and_nothing_is_saved(cli
         ("estimated_cost", "0", "greater than or equal to 0.01"),
         ("estimated_cost", "-5", "greater than or equal to 0.01"),
         ("estimated_cost", "abc", "Enter a number."),
-        ("estimated_cost", "500000.01", "above the cap of ¥500000.00"),
+        ("estimated_cost", "500000.01", "above the cap of ¥500,000.00"),
         ("project_type", "palace", "Select a valid choice"),
     ],
 )
