@@ -57,6 +57,18 @@ def _role_in(user, community, *kinds: str) -> str:
     return next((k for k in kinds if k in held), "")
 
 
+def _record(actor, role: str, action: str, proposal: Proposal, payload: dict | None = None):
+    """Append the evidence event of a write on ``proposal`` (last in its transaction)."""
+    return evidence_append(
+        actor=actor,
+        actor_role=role,
+        action=action,
+        obj=proposal,
+        payload=payload,
+        community=proposal.community,
+    )
+
+
 def _lock(proposal: Proposal) -> Proposal:
     return (
         Proposal.objects.select_for_update(of=("self",))
@@ -173,13 +185,7 @@ def cosign_add(*, actor, proposal: Proposal) -> Proposal:
     except IntegrityError as error:
         raise InvalidMove(_("You have already co-signed this proposal.")) from error
     Follow.objects.get_or_create(user=actor, community=proposal.community, proposal=proposal)
-    evidence_append(
-        actor=actor,
-        actor_role=RoleKind.RESIDENT,
-        action="proposal.cosigned",
-        obj=proposal,
-        community=proposal.community,
-    )
+    _record(actor, RoleKind.RESIDENT, "proposal.cosigned", proposal)
     return _maybe_reach_threshold(actor, proposal)
 
 
@@ -194,13 +200,7 @@ def cosign_withdraw(*, actor, proposal: Proposal) -> Proposal:
     deleted, _rows = CoSign.objects.filter(proposal=proposal, user=actor).delete()
     if not deleted:
         raise InvalidMove(_("You have not co-signed this proposal."))
-    evidence_append(
-        actor=actor,
-        actor_role=RoleKind.RESIDENT,
-        action="proposal.cosign_withdrawn",
-        obj=proposal,
-        community=proposal.community,
-    )
+    _record(actor, RoleKind.RESIDENT, "proposal.cosign_withdrawn", proposal)
     return proposal
 
 
@@ -230,13 +230,12 @@ def admissibility_record(
     )
     review.full_clean()
     review.save()
-    evidence_append(
-        actor=actor,
-        actor_role=RoleKind.STAFF,
-        action="proposal.admissibility_recorded",
-        obj=proposal,
-        payload={c: getattr(review, c) for c in AdmissibilityReview.CHECKS},
-        community=proposal.community,
+    _record(
+        actor,
+        RoleKind.STAFF,
+        "proposal.admissibility_recorded",
+        proposal,
+        {c: getattr(review, c) for c in AdmissibilityReview.CHECKS},
     )
     return review
 
@@ -274,14 +273,7 @@ def expert_invite(*, actor, proposal: Proposal, expert) -> ExpertInvitation:
     )
     if not created:
         raise InvalidMove(_("%(name)s is already invited.") % {"name": expert})
-    evidence_append(
-        actor=actor,
-        actor_role=RoleKind.STAFF,
-        action="proposal.expert_invited",
-        obj=proposal,
-        payload={"expert": expert.pk},
-        community=proposal.community,
-    )
+    _record(actor, RoleKind.STAFF, "proposal.expert_invited", proposal, {"expert": expert.pk})
     title = proposal.title
     notify_on_commit(
         [expert],
@@ -307,13 +299,12 @@ def feasibility_record(
     )
     review.full_clean()
     review.save()
-    evidence_append(
-        actor=actor,
-        actor_role=RoleKind.STAFF,
-        action="proposal.feasibility_recorded",
-        obj=proposal,
-        payload={"feasible": feasible, "cost_estimate": str(cost_estimate)},
-        community=proposal.community,
+    _record(
+        actor,
+        RoleKind.STAFF,
+        "proposal.feasibility_recorded",
+        proposal,
+        {"feasible": feasible, "cost_estimate": str(cost_estimate)},
     )
     return review
 
@@ -335,13 +326,12 @@ def opinion_post(*, actor, proposal: Proposal, recommendation: str, remarks: str
     )
     opinion.full_clean()
     opinion.save()
-    evidence_append(
-        actor=actor,
-        actor_role=RoleKind.EXPERT,
-        action="proposal.opinion_given",
-        obj=proposal,
-        payload={"recommendation": recommendation},
-        community=proposal.community,
+    _record(
+        actor,
+        RoleKind.EXPERT,
+        "proposal.opinion_given",
+        proposal,
+        {"recommendation": recommendation},
     )
     proposal_event_notify(proposal, actor, lambda: _("“%(title)s”: an expert gave an opinion"))
     return opinion
@@ -382,14 +372,7 @@ def proposal_revise(
         proposal=proposal, number=number, title=title, summary=summary, body=body,
         author=actor, note=note[:200],
     )  # fmt: skip
-    evidence_append(
-        actor=actor,
-        actor_role=RoleKind.RESIDENT,
-        action="proposal.revised",
-        obj=proposal,
-        payload={"revision": number},
-        community=proposal.community,
-    )
+    _record(actor, RoleKind.RESIDENT, "proposal.revised", proposal, {"revision": number})
     proposal_event_notify(proposal, actor, lambda: _("“%(title)s”: the proposer revised the text"))
     return revision
 
@@ -451,12 +434,11 @@ def attachment_add(*, actor, proposal: Proposal, uploaded):
     if clean.thumbnail is not None:
         attachment.thumbnail.save(f"thumb-{clean.name}", clean.thumbnail, save=False)
     attachment.save()
-    evidence_append(
-        actor=actor,
-        actor_role=_role_in(actor, proposal.community, RoleKind.STAFF, RoleKind.RESIDENT),
-        action="proposal.file_added",
-        obj=proposal,
-        payload={"attachment": attachment.pk, "kind": clean.kind},
-        community=proposal.community,
+    _record(
+        actor,
+        _role_in(actor, proposal.community, RoleKind.STAFF, RoleKind.RESIDENT),
+        "proposal.file_added",
+        proposal,
+        {"attachment": attachment.pk, "kind": clean.kind},
     )
     return attachment
