@@ -8,6 +8,12 @@ class CouncilConfig(AppConfig):
     name = "council"
     verbose_name = _("People, places and councils")
 
+    def ready(self):
+        from .models import ACTION_LABELS
+        from .threads import ACTION_LABELS as THREAD_ACTIONS
+
+        ACTION_LABELS.update(THREAD_ACTIONS)
+
 
 class WeishiAdminConfig(admin_apps.AdminConfig):
     """The Django admin, for setup by district admins and staff, each within their scope."""

@@ -203,3 +203,51 @@ rules.add_perm("proposals.review", is_staff_of)
 rules.add_perm("proposals.withdraw", is_proposer)
 rules.add_perm("proposals.revise", is_proposer)
 rules.add_perm("proposals.post_opinion", is_expert_of & is_invited_expert)
+
+# --- Threads ----------------------------------------------------------------------------------
+
+
+@rules.predicate
+def is_thread_guest(user, thread) -> bool:
+    if not user.is_authenticated:
+        return False
+    ids = getattr(thread, "_guest_ids", None)
+    if ids is None:
+        ids = thread._guest_ids = frozenset(thread.guests.values_list("pk", flat=True))
+    return user.pk in ids
+
+
+@rules.predicate
+def is_banned_from_posting(user, thread) -> bool:
+    from .models import PostingBan
+
+    return (
+        user.is_authenticated
+        and PostingBan.objects.filter(community_id=thread.community_id, user=user).exists()
+    )
+
+
+@rules.predicate
+def thread_is_public(user, thread) -> bool:
+    return thread.is_public
+
+
+@rules.predicate
+def thread_is_open(user, thread) -> bool:
+    return thread.is_open
+
+
+rules.add_perm(
+    "council.read_thread", thread_is_public | is_resident_of | is_staff_of | is_thread_guest
+)
+rules.add_perm(
+    "council.post_in_thread",
+    thread_is_open
+    & (is_resident_of | is_staff_of | (is_thread_guest & is_expert_of))
+    & ~is_banned_from_posting,
+)
+rules.add_perm("council.post_official", thread_is_open & is_staff_of)
+rules.add_perm("council.moderate_thread", is_staff_of)
+rules.add_perm(
+    "council.report_message", rules.is_authenticated & (thread_is_public | is_resident_of)
+)

@@ -27,6 +27,7 @@ from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_append
 from council.models import RoleKind
 from council.money import format_yuan
+from council.threads import thread_create, thread_set_open
 
 from .models import CoSign, Proposal, Revision, Stage
 
@@ -160,6 +161,21 @@ def _carry_cosigns(proposal: Proposal, actor, extra: dict) -> None:
         proposal_move(actor=actor, proposal=target, move=Move.REACH_THRESHOLD)
 
 
+def _open_thread(proposal: Proposal, actor, extra: dict) -> None:
+    """Consultation opens the proposal's real-time thread (商议, online)."""
+    if proposal.thread_id is None:
+        proposal.thread = thread_create(community=proposal.community, title=proposal.title)
+        proposal.save(update_fields=["thread"])
+    else:
+        thread_set_open(thread=proposal.thread, is_open=True)
+
+
+def _close_thread(proposal: Proposal, actor, extra: dict) -> None:
+    """Leaving consultation closes the thread to new posts; it stays readable."""
+    if proposal.thread_id is not None:
+        thread_set_open(thread=proposal.thread, is_open=False)
+
+
 Effect = Callable[[Proposal, object, dict], None]
 
 
@@ -194,6 +210,7 @@ TRANSITIONS: dict[str, Transition] = {
     Move.ADMIT: Transition(
         frozenset({Stage.UNDER_REVIEW}), Stage.CONSULTATION, "proposals.review",
         gettext_lazy("found admissible; consultation opened"), (_admissible,),
+        effects=(_open_thread,),
     ),
     Move.DECLARE_INADMISSIBLE: Transition(
         frozenset({Stage.UNDER_REVIEW}), Stage.INADMISSIBLE, "proposals.review",
@@ -206,11 +223,12 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     Move.WITHDRAW: Transition(
         _OPEN, Stage.WITHDRAWN, "proposals.withdraw",
-        gettext_lazy("withdrawn by the proposer"), (), (RoleKind.RESIDENT,),
+        gettext_lazy("withdrawn by the proposer"), (), (RoleKind.RESIDENT,), (_close_thread,),
     ),
     Move.OPEN_VOTING: Transition(
         frozenset({Stage.CONSULTATION}), Stage.VOTING, "proposals.review",
         gettext_lazy("put to the council's vote"), (_feasible_within_cap,),
+        effects=(_close_thread,),
     ),
     Move.APPROVE: Transition(
         frozenset({Stage.VOTING}), Stage.APPROVED, "proposals.review",

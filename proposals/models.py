@@ -87,6 +87,14 @@ class Proposal(models.Model):
         related_name="merged_from",
         verbose_name=_("merged into"),
     )
+    thread = models.OneToOneField(
+        "council.Thread",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposal",
+        verbose_name=_("consultation thread"),
+    )
     inadmissible_reason = models.TextField(_("reason it is inadmissible"), blank=True)
     inadmissible_reason_html = models.TextField(editable=False, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

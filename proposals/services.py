@@ -24,6 +24,7 @@ from council.money import format_yuan
 from council.notifications import notify_on_commit
 from council.rules import held_roles, is_expert_of, is_resident_of
 from council.sanitiser import render_markdown
+from council.threads import post_expert_opinion, thread_guest_add
 
 from .lifecycle import Move, proposal_move
 from .models import (
@@ -273,6 +274,8 @@ def expert_invite(*, actor, proposal: Proposal, expert) -> ExpertInvitation:
     )
     if not created:
         raise InvalidMove(_("%(name)s is already invited.") % {"name": expert})
+    if proposal.thread_id is not None:
+        thread_guest_add(thread=proposal.thread, user=expert)
     _record(actor, RoleKind.STAFF, "proposal.expert_invited", proposal, {"expert": expert.pk})
     title = proposal.title
     notify_on_commit(
@@ -326,6 +329,13 @@ def opinion_post(*, actor, proposal: Proposal, recommendation: str, remarks: str
     )
     opinion.full_clean()
     opinion.save()
+    if proposal.thread_id is not None:
+        # The formal opinion appears in the thread where it was given.
+        post_expert_opinion(
+            actor=actor,
+            thread=proposal.thread,
+            text=f"**{opinion.get_recommendation_display()}**\n\n{remarks}",
+        )
     _record(
         actor,
         RoleKind.EXPERT,
