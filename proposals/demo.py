@@ -743,6 +743,8 @@ def _walk(spec: Spec, index: int, people: _People) -> Proposal:
         services.expert_invite(actor=staff, proposal=proposal, expert=people.experts[number - 1])
     if spec.stage == Stage.WITHDRAWN:
         return proposal_move(actor=proposer, proposal=proposal, move=Move.WITHDRAW)
+    if proposal.thread_id is not None and spec.stage in (Stage.CONSULTATION, Stage.VOTING):
+        _discuss(proposal, people, staff, proposer)
     if spec.estimate:
         services.feasibility_record(
             actor=staff,
@@ -786,6 +788,26 @@ DEMO_BASIS = {
     Move.COMPLETE: "竣工验收记录（演示）",
     Move.EVALUATE: "居民评价期结束（演示）",
 }
+
+
+DISCUSSION = [
+    ("resident", "这个位置确实需要，夏天中午根本坐不住。"),
+    ("resident", "建议顺便看看排水，下雨时长椅下面积水。"),
+    ("staff", "工作站已联系市场管理方，确认场地可以施工。"),
+    ("resident", "支持！希望材料选结实一点的。"),
+]
+
+
+def _discuss(proposal: Proposal, people, staff, proposer) -> None:
+    """A few messages in the consultation thread, from residents and staff."""
+    from council.models import MessageKind
+    from council.threads import message_post
+
+    speakers = people.cosigners(0, 5)
+    for i, (who, text) in enumerate(DISCUSSION):
+        author = staff if who == "staff" else speakers[i % len(speakers)]
+        kind = MessageKind.OFFICIAL if who == "staff" else MessageKind.COMMENT
+        message_post(actor=author, thread=proposal.thread, body=text, kind=kind)
 
 
 def _inside_window(community: Community):
