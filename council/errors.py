@@ -9,3 +9,7 @@ class NotAllowed(PermissionDenied):
 
 class InvalidMove(Exception):
     """The request is understood and allowed, but the state of things forbids it now."""
+
+
+class RateLimited(InvalidMove):
+    """Too many actions in a short time: allowed again after a moment."""

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validator
+from .threads import MAX_LENGTH
 from .validators import validate_id_number
 
 User = get_user_model()
@@ -127,3 +128,62 @@ class ResidentRegisterForm(PrivateDataFields):
         self.fields["grid"].queryset = (
             grids if grids is not None else community.grids.all()
         ).select_related("community")
+
+
+# --- Threads: the same forms validate a WebSocket frame and a plain POST ------------------------
+
+
+class MessageForm(forms.Form):
+    """A new message. ``kind`` other than a comment is for staff (the service checks)."""
+
+    body = forms.CharField(
+        label=_("Your message"),
+        max_length=MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write something first.")},
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            ("comment", _("comment")),
+            ("official", _("official answer")),
+            ("meeting_note", _("meeting note")),
+        ],
+        required=False,
+    )
+    quote = forms.IntegerField(label=_("Quote message no."), required=False, min_value=1)
+
+    def clean_kind(self):
+        return self.cleaned_data["kind"] or "comment"
+
+
+class EditForm(forms.Form):
+    message = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write something first.")},
+    )
+
+
+class DeleteForm(forms.Form):
+    message = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class HideForm(forms.Form):
+    message = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason (shown in its place)"),
+        max_length=300,
+        error_messages={"required": _("Give the reason for hiding it; it is shown in its place.")},
+    )
+
+
+class ReportForm(forms.Form):
+    message = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("What is wrong with it?"),
+        max_length=300,
+        error_messages={"required": _("Say what is wrong with it.")},
+    )

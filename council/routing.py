@@ -1,4 +1,10 @@
 """WebSocket routes. Consumers live beside the code they serve (council/consumers.py for
 threads); each app adds its routes here through ``include``-like lists as issues land."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import ThreadConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/threads/<int:thread_id>/", ThreadConsumer.as_asgi()),
+]

@@ -41,8 +41,9 @@ def held_roles(user) -> tuple[HeldRole, ...]:
 
 
 def forget_roles(user) -> None:
-    """Drop the cached roles after a change to them."""
-    user.__dict__.pop("_weishi_roles", None)
+    """Drop the cached roles after a change to them (on the real user behind a lazy one)."""
+    real = getattr(user, "_wrapped", user)
+    getattr(real, "__dict__", {}).pop("_weishi_roles", None)
 
 
 def community_of(obj) -> Community | None:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import clock
-from .errors import InvalidMove, NotAllowed
+from .errors import InvalidMove, NotAllowed, RateLimited
 from .evidence import evidence_append
 from .models import (
     Message,
@@ -95,7 +95,7 @@ def _rate_limit(user, thread: Thread) -> None:
         cache.set(key, 1, RATE_WINDOW)
         count = 1
     if count > RATE_LIMIT:
-        raise InvalidMove(
+        raise RateLimited(
             _("You are posting too fast: at most %(n)d messages in %(s)d seconds. Wait a moment.")
             % {"n": RATE_LIMIT, "s": RATE_WINDOW}
         )

@@ -20,4 +20,9 @@ urlpatterns = [
         views.ResidentConfirmView.as_view(),
         name="resident_confirm",
     ),
+    path("threads/<int:thread_id>/post/", views.thread_post, name="thread_post"),
+    path("threads/<int:thread_id>/edit/", views.thread_edit, name="thread_edit"),
+    path("threads/<int:thread_id>/delete/", views.thread_delete, name="thread_delete"),
+    path("threads/<int:thread_id>/hide/", views.thread_hide, name="thread_hide"),
+    path("threads/<int:thread_id>/report/", views.thread_report, name="thread_report"),
 ]

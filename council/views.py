@@ -18,7 +18,7 @@ from django.views import View
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from . import selectors, services
+from . import selectors, services, thread_actions, threads
 from .access import CommunityPermissionMixin, access_community
 from .errors import InvalidMove, NotAllowed
 from .evidence import evidence_verify_recent
@@ -308,3 +308,41 @@ def notifications(request):
         {"page": page, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+# --- Threads: the plain POST views (the same forms and services as the WebSocket consumer) ----
+
+
+def _thread_back(request, thread):
+    """Back to ``next`` (or the page the form was on), else the thread's community."""
+    for candidate in (request.POST.get("next"), request.headers.get("referer")):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(candidate)
+    return redirect("community", slug=thread.community.slug)
+
+
+def _thread_action(action: str):
+    @require_http_methods(["POST"])
+    def view(request, thread_id):
+        thread = threads.thread_for(request.user, thread_id)
+        if thread is None:
+            raise Http404
+        outcome = thread_actions.perform(request.user, thread_id, action, request.POST)
+        if outcome.ok:
+            messages.success(request, outcome.text)
+        else:
+            messages.error(request, outcome.text)
+        return _thread_back(request, thread)
+
+    view.__name__ = f"thread_{action}"
+    view.__doc__ = f"POST: the thread action {action!r} without JavaScript, then back (PRG)."
+    return view
+
+
+thread_post = _thread_action("post")
+thread_edit = _thread_action("edit")
+thread_delete = _thread_action("delete")
+thread_hide = _thread_action("hide")
+thread_report = _thread_action("report")

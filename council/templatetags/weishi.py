@@ -1,6 +1,8 @@
 from django import template
+from django.utils.safestring import SafeString
 
 from council.money import format_yuan
+from council.sanitiser import sanitised_again
 
 register = template.Library()
 
@@ -9,3 +11,9 @@ register = template.Library()
 def yuan(value) -> str:
     """Money as ¥500,000.00 (see ``council.money``)."""
     return format_yuan(value)
+
+
+@register.filter
+def stored_html(value) -> SafeString:
+    """HTML that ``council.sanitiser`` cleaned at save time, cleaned once more on the way out."""
+    return sanitised_again(value or "")

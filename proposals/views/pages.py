@@ -25,6 +25,8 @@ from django_htmx.http import HttpResponseClientRefresh
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
 from council.selectors import collection_status
+from council.thread_render import thread_context
+from council.threads import thread_for
 
 from .. import selectors, services
 from ..forms import (
@@ -214,6 +216,10 @@ def _page(request, proposal: Proposal, *, forms: dict | None = None, status: int
         "can_follow": user.has_perm("proposals.follow", proposal),
         "forms": forms,
     }
+    # The consultation thread (商议 online), readable after consultation too.
+    thread = thread_for(user, proposal.thread_id) if proposal.thread_id else None
+    if thread is not None:
+        context.update(thread_context(user, thread, next_url=request.get_full_path()))
     return render(request, "proposals/proposal_detail.html", context, status=status)
 
 

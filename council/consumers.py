@@ -1,0 +1,133 @@
+"""The thread WebSocket consumer (docs/threads-protocol.md).
+
+No database code here: every read and write goes through ``database_sync_to_async`` to the
+services of ``council.threads`` (via ``council.thread_actions``) and to the render helpers of
+``council.thread_render``. Broadcasts carry ids; each connection renders what it receives for
+its own viewer. A bad frame gets an error frame, never a closed connection.
+"""
+
+from __future__ import annotations
+
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from . import thread_actions, thread_render, threads
+from .realtime import thread_group
+
+REFUSED = 4403  # the thread is missing or not readable: both look alike
+
+MESSAGE_ACTIONS = frozenset(thread_actions.FORMS)
+
+
+def _db(function):
+    return database_sync_to_async(function)
+
+
+class ThreadConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
+        self.group = thread_group(self.thread_id)
+        self.viewer = thread_render.viewer_for(self.scope)
+        self.joined = False
+        thread = await _db(threads.thread_for)(self.viewer.user, self.thread_id)
+        # Accepted, then closed with 4403: a browser sees the code (a refused handshake looks
+        # like a network failure, which htmx would retry forever).
+        await self.accept()
+        if thread is None:
+            await self.close(code=REFUSED)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined = True
+        await _db(threads.presence_join)(
+            thread=thread, user=self.viewer.user, channel_name=self.channel_name
+        )
+
+    async def disconnect(self, code):
+        if not getattr(self, "joined", False):
+            return
+        self.joined = False
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await _db(threads.presence_leave)(thread_id=self.thread_id, channel_name=self.channel_name)
+
+    # --- Client → server --------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.joined:
+            return
+        try:
+            frame = json.loads(text_data if text_data is not None else bytes_data)
+        except (TypeError, ValueError):
+            frame = None
+        if not isinstance(frame, dict):
+            await self.error("malformed")
+            return
+        action = frame.get("action")
+        if action in MESSAGE_ACTIONS:
+            await self.act(action, frame)
+        elif action == "resume":
+            await self.resume(frame.get("after"))
+        elif action == "ping":
+            await _db(threads.presence_touch)(channel_name=self.channel_name)
+        else:
+            await self.error("unknown_action")
+
+    async def act(self, action: str, frame: dict):
+        data = {k: v for k, v in frame.items() if isinstance(v, (str, int)) and k != "HEADERS"}
+        outcome = await _db(thread_render.in_language)(
+            self.viewer.language,
+            thread_actions.perform,
+            self.viewer.user,
+            self.thread_id,
+            action,
+            data,
+        )
+        if not outcome.ok:
+            await self.error(outcome.code, outcome.text)
+            if not outcome.readable:
+                await self.close(code=REFUSED)
+            return
+        if action == "post":
+            await self.send_html(
+                await _db(thread_render.render_composer)(self.viewer, self.thread_id)
+            )
+        else:
+            await self.send_html(
+                thread_render.render_error(
+                    self.viewer.language, self.thread_id, text=outcome.text, ok=True
+                )
+            )
+
+    async def resume(self, after):
+        try:
+            after = int(after or 0)
+        except (TypeError, ValueError):
+            await self.error("malformed")
+            return
+        for html in await _db(thread_render.render_missed)(self.viewer, self.thread_id, after):
+            await self.send_html(html)
+
+    async def error(self, code: str, text: str = ""):
+        text = text or thread_render.error_text(self.viewer.language, code)
+        await self.send_html(
+            thread_render.render_error(self.viewer.language, self.thread_id, code, text)
+        )
+
+    async def send_html(self, html: str):
+        if html:
+            await self.send(text_data=html)
+
+    # --- Group events (ids only) --------------------------------------------------------------
+
+    async def thread_changed(self, event):
+        if event.get("message") is not None:
+            html = await _db(thread_render.render_message)(
+                self.viewer, event["message"], event.get("change", "new")
+            )
+        else:
+            html = await _db(thread_render.render_state)(self.viewer, self.thread_id)
+        await self.send_html(html)
+
+    async def thread_presence(self, event):
+        await self.send_html(await _db(thread_render.render_presence)(self.viewer, self.thread_id))

@@ -1,0 +1,225 @@
+"""Thread fragments rendered for one viewer, from the partials of ``council/thread.html``.
+
+The page and the WebSocket consumer use the same partials: the page through
+``thread_context``, the consumer through the ``render_*`` functions, each of which renders in
+the viewer's language with the viewer's own controls (edit, delete, hide, report). These are
+synchronous (they read the database); the consumer calls them through
+``database_sync_to_async``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http.cookie import parse_cookie
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.functional import empty
+
+from . import clock, threads
+from .models import Thread
+
+TEMPLATE = "council/thread.html"
+
+
+@dataclass
+class Viewer:
+    """Who a connection renders for: the user, their language and their CSRF token (so the
+    plain forms inside a fragment still work if the socket is gone)."""
+
+    user: object
+    language: str = settings.LANGUAGE_CODE
+    csrf_token: str = ""
+
+
+def _cookies(scope) -> dict:
+    header = _header(scope, b"cookie")
+    return parse_cookie(header) if header else {}
+
+
+def _header(scope, wanted: bytes) -> str:
+    for name, value in scope.get("headers", []):
+        if name == wanted:
+            return value.decode("latin1")
+    return ""
+
+
+def _supported(code: str) -> str | None:
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
+
+
+def viewer_language(scope, user) -> str:
+    """The language cookie, else Accept-Language, else the user's own, else Chinese."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    cookie = _cookies(scope).get(settings.LANGUAGE_COOKIE_NAME)
+    if cookie and _supported(cookie):
+        return _supported(cookie)
+    for code, _q in parse_accept_lang_header(_header(scope, b"accept-language")):
+        if code != "*" and _supported(code):
+            return _supported(code)
+    language = getattr(user, "language", "") if user and user.is_authenticated else ""
+    return _supported(language) if language and _supported(language) else settings.LANGUAGE_CODE
+
+
+def viewer_for(scope) -> Viewer:
+    """The viewer of a WebSocket connection (no database access: the user is loaded)."""
+    user = scope.get("user") or AnonymousUser()
+    # The real user, not the lazy wrapper: ``rules.forget_roles`` clears the roles cached on
+    # the object itself, so that a removed role counts from the very next frame.
+    wrapped = getattr(user, "_wrapped", empty)
+    if wrapped is not empty:
+        user = wrapped
+    token = _cookies(scope).get(settings.CSRF_COOKIE_NAME, "")
+    if token:
+        from django.middleware.csrf import _mask_cipher_secret
+
+        try:
+            token = _mask_cipher_secret(token)
+        except Exception:  # noqa: BLE001 - a bad cookie gives no token
+            token = ""
+    return Viewer(user=user, language=viewer_language(scope, user), csrf_token=token)
+
+
+# --- Context ------------------------------------------------------------------------------------
+
+
+def _perms(user, thread: Thread) -> dict:
+    return {
+        "post": user.has_perm("council.post_in_thread", thread),
+        "official": user.has_perm("council.post_official", thread),
+        "moderate": user.has_perm("council.moderate_thread", thread),
+        "report": user.has_perm("council.report_message", thread),
+    }
+
+
+def _decorate(user, thread: Thread, perms: dict, messages) -> list:
+    """Mark on each message what this viewer may do with it."""
+    now = clock.now()
+    for message in messages:
+        gone = bool(message.deleted_at or message.hidden_at)
+        own = user.is_authenticated and message.author_id == user.pk
+        message.can_delete = own and not gone
+        message.can_edit = (
+            message.can_delete
+            and thread.is_open
+            and now - message.created_at <= threads.EDIT_WINDOW
+        )
+        message.can_hide = perms["moderate"] and not message.hidden_at and not message.deleted_at
+        message.can_report = perms["report"] and not own and not gone
+        message.can_quote = perms["post"] and not gone
+    return messages
+
+
+def thread_context(user, thread: Thread, *, next_url: str = "") -> dict:
+    """What the ``thread`` partial needs, for a page. ``thread`` must be readable by ``user``."""
+    perms = _perms(user, thread)
+    return {
+        "thread": thread,
+        "thread_messages": _decorate(user, thread, perms, threads.thread_messages(thread)),
+        "thread_perms": perms,
+        "presence": threads.presence_of(thread.pk),
+        "thread_next": next_url,
+    }
+
+
+def _render(viewer: Viewer, partial: str, context: dict) -> str:
+    with translation.override(viewer.language):
+        return render_to_string(
+            f"{TEMPLATE}#{partial}",
+            {"user": viewer.user, "csrf_token": viewer.csrf_token, "oob": True, **context},
+        )
+
+
+# --- Fragments for a connection ------------------------------------------------------------------
+
+
+def render_message(viewer: Viewer, message_id: int, change: str = "new") -> str:
+    """A message as a "new message" frame (appended) or a "changed message" frame (replaced);
+    empty if the viewer may no longer read the thread or the message is gone."""
+    message = threads.message_for(message_id)
+    if message is None:
+        return ""
+    thread = threads.thread_for(viewer.user, message.thread_id)
+    if thread is None:
+        return ""
+    perms = _perms(viewer.user, thread)
+    _decorate(viewer.user, thread, perms, [message])
+    partial = "message_new" if change == "new" else "message"
+    return _render(viewer, partial, {"thread": thread, "message": message, "thread_perms": perms})
+
+
+def render_missed(viewer: Viewer, thread_id: int, after: int) -> list[str]:
+    """The messages after ``after``, in order, each as a "new message" frame."""
+    thread = threads.thread_for(viewer.user, thread_id)
+    if thread is None:
+        return []
+    perms = _perms(viewer.user, thread)
+    missed = _decorate(viewer.user, thread, perms, threads.thread_messages(thread, after=after))
+    return [
+        _render(viewer, "message_new", {"thread": thread, "message": m, "thread_perms": perms})
+        for m in missed
+    ]
+
+
+def render_presence(viewer: Viewer, thread_id: int) -> str:
+    return _render(
+        viewer,
+        "presence",
+        {"thread": Thread(pk=thread_id), "presence": threads.presence_of(thread_id)},
+    )
+
+
+def render_state(viewer: Viewer, thread_id: int) -> str:
+    """The open/closed line and the composer, after the thread was opened or closed."""
+    thread = threads.thread_for(viewer.user, thread_id)
+    if thread is None:
+        return ""
+    context = {"thread": thread, "thread_perms": _perms(viewer.user, thread)}
+    return _render(viewer, "state", context) + _render(viewer, "composer", context)
+
+
+def render_composer(viewer: Viewer, thread_id: int) -> str:
+    """The composer, emptied (after a successful post), with the error region cleared."""
+    thread = threads.thread_for(viewer.user, thread_id)
+    if thread is None:
+        return ""
+    context = {"thread": thread, "thread_perms": _perms(viewer.user, thread)}
+    return _render(viewer, "composer", context) + render_error(viewer.language, thread_id)
+
+
+def render_error(language: str, thread_id: int, code: str = "", text: str = "", *, ok=False) -> str:
+    """The error region: a refusal with its code, a confirmation (``ok``), or empty."""
+    with translation.override(language):
+        return render_to_string(
+            f"{TEMPLATE}#errors",
+            {
+                "thread": Thread(pk=thread_id),
+                "oob": True,
+                "error_code": code,
+                "error_text": text,
+                "ok": ok,
+            },
+        )
+
+
+def error_text(language: str, code: str) -> str:
+    """The message of a refusal the consumer finds itself (not a service's)."""
+    messages = {
+        "malformed": translation.gettext_lazy("That request could not be understood."),
+        "unknown_action": translation.gettext_lazy("Unknown action."),
+        "invalid": translation.gettext_lazy("That request is not valid."),
+    }
+    with translation.override(language):
+        return str(messages.get(code, messages["invalid"]))
+
+
+def in_language(language: str, function, *args, **kwargs):
+    """Call ``function`` with ``language`` active, so a refusal speaks the viewer's language."""
+    with translation.override(language):
+        return function(*args, **kwargs)

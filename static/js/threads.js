@@ -1,0 +1,59 @@
+// Deliberation threads (docs/threads-protocol.md): on every (re)open of a thread's socket,
+// ask for the messages missed while away; keep presence fresh with a ping every 30 s; the
+// "Quote" links fill the composer's quote field.
+(function () {
+  "use strict";
+
+  var PING_MS = 30000;
+  var timers = new WeakMap();
+
+  function section(target) {
+    return target && target.closest ? target.closest("[data-thread]") : null;
+  }
+
+  function lastId(thread) {
+    var max = 0;
+    thread.querySelectorAll("[data-message-id]").forEach(function (el) {
+      var id = parseInt(el.getAttribute("data-message-id"), 10);
+      if (id > max) { max = id; }
+    });
+    return max;
+  }
+
+  document.addEventListener("htmx:wsOpen", function (event) {
+    var thread = section(event.target);
+    var socket = event.detail && event.detail.socketWrapper;
+    if (!thread || !socket) { return; }
+    socket.send(JSON.stringify({ action: "resume", after: lastId(thread) }));
+    clearInterval(timers.get(thread));
+    timers.set(thread, setInterval(function () {
+      socket.send(JSON.stringify({ action: "ping" }));
+    }, PING_MS));
+  });
+
+  document.addEventListener("htmx:wsClose", function (event) {
+    var thread = section(event.target);
+    if (thread) { clearInterval(timers.get(thread)); }
+  });
+
+  document.addEventListener("htmx:wsAfterMessage", function (event) {
+    var thread = section(event.target);
+    if (thread && thread.querySelector("[data-message-id]")) {
+      var empty = thread.querySelector(".thread-empty");
+      if (empty) { empty.remove(); }
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-quote]") : null;
+    var thread = section(link);
+    if (!link || !thread) { return; }
+    var id = thread.getAttribute("data-thread");
+    var field = document.getElementById("thread-" + id + "-quote");
+    var body = document.getElementById("thread-" + id + "-body");
+    if (!field) { return; }
+    event.preventDefault();
+    field.value = link.getAttribute("data-quote");
+    if (body) { body.focus(); }
+  });
+})();
