@@ -27,12 +27,20 @@ def _open_consultation(page):
 
 
 def _live(page):
-    """Open the page's thread socket and wait until the server has answered on it."""
-    with page.expect_websocket(lambda ws: "/ws/threads/" in ws.url) as info:
-        page.reload()
-    socket = info.value
-    socket.expect_event("framereceived", timeout=15_000)
-    return socket
+    """Reload the page and wait until the server has answered on its thread socket."""
+    frames = []
+
+    def on_socket(socket):
+        if "/ws/threads/" in socket.url:
+            socket.on("framereceived", lambda payload: frames.append(payload))
+
+    page.on("websocket", on_socket)
+    page.reload()
+    for _ in range(150):  # at most 15 s
+        if frames:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the thread's socket never answered")
 
 
 def test_a_message_appears_live_and_its_hiding_too(open_page, demo_password):
