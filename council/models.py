@@ -546,6 +546,12 @@ class Thread(models.Model):
     title = models.CharField(_("title"), max_length=120)
     is_public = models.BooleanField(_("public"), default=True)
     is_open = models.BooleanField(_("open to new messages"), default=True)
+    page_url = models.CharField(
+        _("page"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the thread is shown (set by what it is about)."),
+    )
     guests = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,

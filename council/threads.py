@@ -113,8 +113,10 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def thread_create(*, community, title: str, is_public: bool = True) -> Thread:
-    return Thread.objects.create(community=community, title=title[:120], is_public=is_public)
+def thread_create(*, community, title: str, is_public: bool = True, page_url: str = "") -> Thread:
+    return Thread.objects.create(
+        community=community, title=title[:120], is_public=is_public, page_url=page_url
+    )
 
 
 def thread_set_open(*, thread: Thread, is_open: bool) -> None:
@@ -354,3 +356,12 @@ def presence_of(thread_id: int) -> dict:
     users = {p.user_id: p.user for p in fresh.select_related("user") if p.user_id}
     anonymous = fresh.filter(user__isnull=True).count()
     return {"users": sorted(users.values(), key=lambda u: u.display_name), "anonymous": anonymous}
+
+
+def open_reports(community):
+    """Reports of messages in this community's threads that staff have not handled yet."""
+    return (
+        MessageReport.objects.filter(message__thread__community=community, handled_at__isnull=True)
+        .select_related("message__thread", "message__author", "reporter")
+        .order_by("created_at")
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("c/<slug:slug>/", views.community_detail, name="community"),
     path("c/<slug:slug>/residents/", views.ResidentListView.as_view(), name="residents"),
+    path("c/<slug:slug>/reports/", views.ReportListView.as_view(), name="message_reports"),
     path(
         "c/<slug:slug>/residents/new/",
         views.ResidentRegisterView.as_view(),

@@ -346,3 +346,15 @@ thread_edit = _thread_action("edit")
 thread_delete = _thread_action("delete")
 thread_hide = _thread_action("hide")
 thread_report = _thread_action("report")
+
+
+class ReportListView(CommunityPermissionMixin, TemplateView):
+    """Staff: messages residents reported, oldest first, to hide (with a reason) or leave."""
+
+    permission_required = "council.staff_community"
+    template_name = "council/reports.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            reports=list(threads.open_reports(self.community)), **kwargs
+        )

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -164,7 +165,11 @@ def _carry_cosigns(proposal: Proposal, actor, extra: dict) -> None:
 def _open_thread(proposal: Proposal, actor, extra: dict) -> None:
     """Consultation opens the proposal's real-time thread (商议, online)."""
     if proposal.thread_id is None:
-        proposal.thread = thread_create(community=proposal.community, title=proposal.title)
+        proposal.thread = thread_create(
+            community=proposal.community,
+            title=proposal.title,
+            page_url=reverse("proposal", args=[proposal.community.slug, proposal.pk]),
+        )
         proposal.save(update_fields=["thread"])
     else:
         thread_set_open(thread=proposal.thread, is_open=True)

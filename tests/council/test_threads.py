@@ -203,3 +203,28 @@ def test_after_consultation_the_thread_is_readable_and_closed(client, world, pro
     assert f'id="thread-{proposal.thread.pk}-messages"' in html
     assert "This thread is closed to new messages." in html
     assert f'id="thread-{proposal.thread.pk}-composer" class="form' not in html
+
+
+def test_staff_see_reported_messages_and_hide_them_from_the_list(client, world, proposals):
+    thread_services = threads
+    proposal = proposals.make("consultation")
+    message = thread_services.message_post(
+        actor=world.a_member.user, thread=proposal.thread, body="打电话给我 13900001111"
+    )
+    thread_services.message_report(
+        actor=world.a_resident.user, message_id=message.pk, reason="含有电话号码"
+    )
+    url = reverse("message_reports", args=[world.a.slug])
+    client.force_login(world.b_staff)
+    assert client.get(url).status_code == 404
+    client.force_login(world.a_staff)
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "含有电话号码" in page and "打电话给我" in page
+    assert f"{proposal.thread.page_url}#message-{message.pk}" in page
+    response = client.post(
+        reverse("thread_hide", args=[proposal.thread.pk]),
+        {"message": message.pk, "reason": "含有电话号码", "next": url},
+    )
+    assert response.status_code == 302 and response.url == url
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No reported messages wait for you." in page
