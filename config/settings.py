@@ -128,7 +128,11 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8 caps the asyncio pool at 100 connections by default: ~100 sockets
             # would then fail with MaxConnectionsError (see shared/STACK.md).
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 1000}]},
+            # socket_timeout None: redis-py 8's default (5 s) equals channels-redis's blocking
+            # read, so idle consumers would die with "Timeout reading" (channels_redis#422).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": None}]
+            },
         }
     }
     CACHES = {

@@ -8,6 +8,7 @@ its own viewer. A bad frame gets an error frame, never a closed connection.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from channels.db import database_sync_to_async
@@ -16,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from . import thread_actions, thread_render, threads
 from .realtime import thread_group
 
+PRESENCE_DEBOUNCE = 1.0
 REFUSED = 4403  # the thread is missing or not readable: both look alike
 
 MESSAGE_ACTIONS = frozenset(thread_actions.FORMS)
@@ -31,6 +33,8 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         self.group = thread_group(self.thread_id)
         self.viewer = thread_render.viewer_for(self.scope)
         self.joined = False
+        self.presence_pending = False
+        self.presence_version = None
         thread = await _db(threads.thread_for)(self.viewer.user, self.thread_id)
         # Accepted, then closed with 4403: a browser sees the code (a refused handshake looks
         # like a network failure, which htmx would retry forever).
@@ -45,6 +49,9 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code):
+        task = getattr(self, "presence_task", None)
+        if task is not None:
+            task.cancel()
         if not getattr(self, "joined", False):
             return
         self.joined = False
@@ -123,11 +130,28 @@ class ThreadConsumer(AsyncWebsocketConsumer):
     async def thread_changed(self, event):
         if event.get("message") is not None:
             html = await _db(thread_render.render_message)(
-                self.viewer, event["message"], event.get("change", "new")
+                self.viewer, event["message"], event.get("change", "new"), event.get("version")
             )
         else:
             html = await _db(thread_render.render_state)(self.viewer, self.thread_id)
         await self.send_html(html)
 
     async def thread_presence(self, event):
-        await self.send_html(await _db(thread_render.render_presence)(self.viewer, self.thread_id))
+        # A burst of joins and leaves (a meeting arriving) becomes one update per connection
+        # per PRESENCE_DEBOUNCE seconds, instead of one per join. The wait runs beside the
+        # consumer, which keeps handling messages meanwhile.
+        self.presence_version = event.get("version")
+        if not self.presence_pending:
+            self.presence_pending = True
+            self.presence_task = asyncio.ensure_future(self._presence_later())
+
+    async def _presence_later(self):
+        try:
+            await asyncio.sleep(PRESENCE_DEBOUNCE)
+        finally:
+            self.presence_pending = False
+        if self.joined:
+            html = await _db(thread_render.render_presence)(
+                self.viewer, self.thread_id, self.presence_version
+            )
+            await self.send_html(html)

@@ -9,6 +9,7 @@ synchronous (they read the database); the consumer calls them through
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +23,26 @@ from . import clock, threads
 from .models import Thread
 
 TEMPLATE = "council/thread.html"
+
+# Fragments that are the same for many connections of one process — a message as every
+# anonymous reader in one language sees it, the presence line — are rendered once and reused
+# for a moment, so a broadcast to hundreds of readers costs one render per language, not one
+# per connection. Keys carry the event's version, so a later change is never served stale.
+SHARED_TTL = 2.0
+_shared: dict[tuple, tuple[float, str]] = {}
+
+
+def _shared_render(key: tuple, build) -> str:
+    now = time.monotonic()
+    hit = _shared.get(key)
+    if hit is not None and now - hit[0] < SHARED_TTL:
+        return hit[1]
+    html = build()
+    if len(_shared) > 1000:
+        for old in [k for k, (at, _html) in _shared.items() if now - at >= SHARED_TTL]:
+            _shared.pop(old, None)
+    _shared[key] = (now, html)
+    return html
 
 
 @dataclass
@@ -139,9 +160,19 @@ def _render(viewer: Viewer, partial: str, context: dict) -> str:
 # --- Fragments for a connection ------------------------------------------------------------------
 
 
-def render_message(viewer: Viewer, message_id: int, change: str = "new") -> str:
+def render_message(viewer: Viewer, message_id: int, change: str = "new", version=None) -> str:
     """A message as a "new message" frame (appended) or a "changed message" frame (replaced);
-    empty if the viewer may no longer read the thread or the message is gone."""
+    empty if the viewer may no longer read the thread or the message is gone. Anonymous
+    readers share one rendering per language and ``version`` of the change."""
+    if not viewer.user.is_authenticated and version is not None:
+        return _shared_render(
+            ("message", message_id, change, version, viewer.language),
+            lambda: _render_message(viewer, message_id, change),
+        )
+    return _render_message(viewer, message_id, change)
+
+
+def _render_message(viewer: Viewer, message_id: int, change: str) -> str:
     message = threads.message_for(message_id)
     if message is None:
         return ""
@@ -167,11 +198,16 @@ def render_missed(viewer: Viewer, thread_id: int, after: int) -> list[str]:
     ]
 
 
-def render_presence(viewer: Viewer, thread_id: int) -> str:
-    return _render(
-        viewer,
-        "presence",
-        {"thread": Thread(pk=thread_id), "presence": threads.presence_of(thread_id)},
+def render_presence(viewer: Viewer, thread_id: int, version=None) -> str:
+    """Who is viewing: the same for every viewer of one language, so shared between the
+    connections that answer the same change (``version``)."""
+    return _shared_render(
+        ("presence", thread_id, version or time.monotonic(), viewer.language),
+        lambda: _render(
+            viewer,
+            "presence",
+            {"thread": Thread(pk=thread_id), "presence": threads.presence_of(thread_id)},
+        ),
     )
 
 

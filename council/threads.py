@@ -82,7 +82,13 @@ def _record(actor, thread: Thread, action: str, message: Message, **payload) -> 
 def _announce(message: Message, change: str) -> None:
     send_event_on_commit(
         thread_group(message.thread_id),
-        {"type": "thread.changed", "message": message.pk, "change": change},
+        {
+            "type": "thread.changed",
+            "message": message.pk,
+            "change": change,
+            # Distinguishes two changes of one message, for renderings shared between readers.
+            "version": clock.now().isoformat(),
+        },
     )
 
 
@@ -327,6 +333,12 @@ def message_for(message_id: int) -> Message | None:
     )
 
 
+def _presence_changed(thread_id: int) -> None:
+    send_event_on_commit(
+        thread_group(thread_id), {"type": "thread.presence", "version": clock.now().isoformat()}
+    )
+
+
 def presence_join(*, thread: Thread, user, channel_name: str) -> None:
     ThreadPresence.objects.update_or_create(
         channel_name=channel_name,
@@ -336,7 +348,7 @@ def presence_join(*, thread: Thread, user, channel_name: str) -> None:
             "seen_at": clock.now(),
         },
     )
-    send_event_on_commit(thread_group(thread.pk), {"type": "thread.presence"})
+    _presence_changed(thread.pk)
 
 
 def presence_touch(*, channel_name: str) -> None:
@@ -345,7 +357,7 @@ def presence_touch(*, channel_name: str) -> None:
 
 def presence_leave(*, thread_id: int, channel_name: str) -> None:
     ThreadPresence.objects.filter(channel_name=channel_name).delete()
-    send_event_on_commit(thread_group(thread_id), {"type": "thread.presence"})
+    _presence_changed(thread_id)
 
 
 def presence_of(thread_id: int) -> dict:

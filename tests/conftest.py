@@ -5,7 +5,7 @@ import os
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
@@ -36,9 +36,22 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
 
 
+def _clear_cache():
+    """Empty the cache between tests: only our own keys when the cache is Redis, since
+    ``cache.clear()`` would flush the whole Redis database, channel layer included."""
+    backend = caches["default"]
+    if backend.__class__.__name__ != "RedisCache":
+        cache.clear()
+        return
+    client = backend._cache.get_client(write=True)
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    cache.clear()
+    _clear_cache()
     # Services speak the active language; tests that read their messages read English.
     # (Pages choose their language per request, Chinese by default, as in production.)
     translation.activate("en")

@@ -127,7 +127,9 @@ def test_an_outside_next_is_ignored_for_the_community_page(client, world, thread
 
 
 def test_a_refused_post_says_why(client, world, thread):
-    response = client.post(post_url(thread), {"body": "anonymous"}, follow=True)
+    response = client.post(
+        post_url(thread), {"body": "anonymous"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "Only residents of" in response.content.decode()
     assert not Message.objects.exists()
 
@@ -153,7 +155,10 @@ def test_edit_delete_hide_and_report_without_javascript(client, world, thread):
 
     client.force_login(world.a_staff)
     response = client.post(
-        post_url(thread, "hide"), {"message": message.pk, "reason": ""}, follow=True
+        post_url(thread, "hide"),
+        {"message": message.pk, "reason": ""},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert "Give the reason" in response.content.decode()
     client.post(post_url(thread, "hide"), {"message": message.pk, "reason": "跑题"})

@@ -1,0 +1,687 @@
+"""Realtime benchmark: delivery latency of thread messages across two daphne processes.
+
+Run from the repository root::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/weishi_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python bench/realtime.py [--clients N] [--messages M] [--out DIR]
+
+It (re)creates the PostgreSQL database named by ``DATABASE_URL`` (the name must contain
+``bench``), migrates it and loads ``seed_demo``, then starts the production shape: two daphne
+workers through ``bin/serve`` sharing the Redis channel layer of ``REDIS_URL``. ``--clients``
+anonymous readers connect to the donghu consultation thread, split across the two workers;
+one signed-in resident posts ``--messages`` messages over the WebSocket of worker 1, one
+every ``--interval`` seconds. For each message and each reader, the delay from send to receipt
+is recorded (the message body carries a sequence number).
+
+The floor, in the same run and with the same number of clients: a bare Channels consumer that
+group-broadcasts every frame (``bench/echo_asgi.py``: no ORM, no templates), on two daphne
+processes with the same Redis channel layer. The figures to quote are the app/floor ratios.
+
+Exits 1 if any reader misses any message (delivered < expected), or on any set-up failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+PYTHON = sys.executable
+DAPHNE = str(Path(PYTHON).parent / "daphne")
+POSTER = "donghu-resident16"
+PASSWORD = "weishi-demo-2026"
+HOST = "127.0.0.1"
+HANDSHAKE_TRIES = 5
+
+# Printed by `manage.py shell -c` in the app's environment: what the run needs to know.
+LOOKUP = """\
+import json
+from django.core.cache import cache
+from council.models import User
+from proposals.models import Proposal
+thread_id = (
+    Proposal.objects.filter(stage="consultation", thread__isnull=False, community__slug="donghu")
+    .values_list("thread_id", flat=True)
+    .first()
+)
+poster = User.objects.get(username=POSTER)
+print(json.dumps({
+    "thread": thread_id,
+    "poster": poster.pk,
+    "rate_key": cache.make_key(f"thread-rate:{thread_id}:{poster.pk}"),
+}))
+""".replace("POSTER", repr(POSTER))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=500, help="readers (default 500)")
+    parser.add_argument("--messages", type=int, default=20, help="messages posted (default 20)")
+    parser.add_argument(
+        "--interval", type=float, default=0.2, help="seconds between messages (default 0.2)"
+    )
+    parser.add_argument(
+        "--connect-concurrency",
+        type=int,
+        default=50,
+        help="websocket handshakes in flight at once (default 50)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds to wait for deliveries after the last message (default 60)",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=180.0,
+        help="at most this many seconds for the connect-time traffic to calm down (default 180)",
+    )
+    parser.add_argument(
+        "--settings",
+        default="config.settings",
+        help="the app's DJANGO_SETTINGS_MODULE, to compare a variant (default config.settings)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH_DIR / "out",
+        help="folder for logs, static files and realtime.json (default bench/out)",
+    )
+    args = parser.parse_args()
+    if args.clients < 2 or args.messages < 1 or args.interval < 0 or args.connect_concurrency < 1:
+        parser.error("need --clients >= 2, --messages >= 1, --interval >= 0")
+    return args
+
+
+def progress(message: str) -> None:
+    print("  " + message, flush=True)
+
+
+def fail(message: str) -> None:
+    sys.exit(f"bench/realtime.py: {message}")
+
+
+# --- Set-up: environment, file limit, database --------------------------------------------------
+
+
+def environment(out_dir: Path, settings_module: str) -> dict[str, str]:
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        fail(
+            "set DATABASE_URL to a PostgreSQL database, e.g. postgres://postgres@127.0.0.1:5432/weishi_bench"
+        )
+    if "bench" not in database_name(database_url):
+        fail(f"refusing database {database_name(database_url)!r}: its name must contain 'bench'")
+    if not redis_url:
+        fail("set REDIS_URL (e.g. redis://127.0.0.1:6379/0): two processes share its channel layer")
+    env = os.environ.copy()
+    env.pop("SECURE_SSL_REDIRECT", None)  # production default; requests say X-Forwarded-Proto
+    env.update(
+        DJANGO_SETTINGS_MODULE=settings_module,
+        DEBUG="0",
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        STATIC_ROOT=str(out_dir / "realtime-static"),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def raise_file_limit(clients: int) -> int:
+    """Each client is a socket here and one in a daphne; raise the soft limit if needed."""
+    needed = 2 * clients + 512
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            fail(f"{clients} clients need about {needed} open files; the hard limit is {hard}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+        soft = needed
+    return soft
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the database (refused while anyone is connected to it)."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = database_name(url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as error:
+        fail(f"could not re-create database {name!r}: {error}".strip())
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode != 0:
+        fail(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+# --- Servers --------------------------------------------------------------------------------
+
+
+def consecutive_free_ports(count: int) -> int:
+    for _ in range(100):
+        with contextlib.ExitStack() as stack:
+            first = stack.enter_context(socket.socket())
+            first.bind((HOST, 0))
+            port = first.getsockname()[1]
+            try:
+                for offset in range(1, count):
+                    stack.enter_context(socket.socket()).bind((HOST, port + offset))
+            except OSError:
+                continue
+            return port
+    fail(f"found no {count} consecutive free ports")
+    raise AssertionError  # unreachable
+
+
+@dataclass
+class Servers:
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+        with log.open("w") as log_file:
+            proc = subprocess.Popen(
+                command,
+                cwd=REPO_DIR,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a process group of its own: stopped as a whole
+            )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in self.procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # bin/serve's daphnes, if any linger
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+
+
+def http_request(
+    port: int, method: str, path: str, cookies: dict[str, str], body: bytes | None = None
+) -> int:
+    """One request as the TLS-terminating proxy forwards it; Set-Cookie lands in cookies."""
+    headers = {"Host": f"{HOST}:{port}", "X-Forwarded-Proto": "https"}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers["Origin"] = f"https://{HOST}:{port}"
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    for header in response.headers.get_all("Set-Cookie") or []:
+        for name, morsel in SimpleCookie(header).items():
+            cookies[name] = morsel.value
+    return response.status
+
+
+def wait_until_up(ports: list[int], procs: list[subprocess.Popen], logs: list[Path]) -> None:
+    deadline = time.monotonic() + 120
+    waiting = set(ports)
+    while waiting:
+        for proc, log in zip(procs, logs, strict=True):
+            if proc.poll() is not None:
+                fail(f"a server exited ({proc.returncode}); {log}:\n{log.read_text()[-3000:]}")
+        for port in sorted(waiting):
+            with contextlib.suppress(OSError):
+                if http_request(port, "GET", "/", {}) == 200:
+                    waiting.discard(port)
+        if time.monotonic() > deadline:
+            fail(f"ports {sorted(waiting)} did not answer within 120 s; see {logs}")
+        time.sleep(0.25)
+
+
+def sign_in(port: int) -> str:
+    cookies: dict[str, str] = {}
+    if http_request(port, "GET", "/accounts/login/", cookies) != 200 or "csrftoken" not in cookies:
+        fail("GET /accounts/login/ did not answer 200 with a CSRF cookie")
+    form = {"csrfmiddlewaretoken": cookies["csrftoken"], "username": POSTER, "password": PASSWORD}
+    status = http_request(port, "POST", "/accounts/login/", cookies, urlencode(form).encode())
+    if status != 302 or "sessionid" not in cookies:
+        fail(f"signing in as {POSTER} answered {status} without a session cookie")
+    return cookies["sessionid"]
+
+
+# --- One measured phase -----------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    name: str
+    urls: list[str]  # one per reader
+    poster_url: str
+    poster_headers: dict[str, str] = field(default_factory=dict)
+    sent: dict[int, float] = field(default_factory=dict)
+    received: list[dict[int, float]] = field(default_factory=list)
+    other_frames: int = 0
+    closed_early: int = 0
+    poster_errors: list[str] = field(default_factory=list)
+    retries: int = 0
+    failed_connects: int = 0
+    last_handshake_error: str = ""
+    last_frame: float = 0.0
+    connect_s: float = 0.0
+    settle_s: float = 0.0
+    settled: bool = True
+    readers: int = 0
+    messages: int = 0
+
+    @property
+    def expected(self) -> int:
+        return self.readers * self.messages
+
+    def latencies_ms(self) -> list[float]:
+        return [
+            (got[seq] - self.sent[seq]) * 1000
+            for got in self.received
+            for seq in self.sent
+            if seq in got
+        ]
+
+    @property
+    def delivered(self) -> int:
+        return sum(1 for got in self.received for seq in self.sent if seq in got)
+
+
+def quantile(values: list[float], q: int) -> float:
+    """The q-th percentile (inclusive method); nan without values."""
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def origin_of(url: str) -> str:
+    return "http://" + urlsplit(url).netloc
+
+
+async def open_socket(
+    phase: Phase, url: str, semaphore: asyncio.Semaphore, headers: dict[str, str]
+):
+    """A connected client, or None. A refused or dropped handshake is retried (as the page's
+    script does) up to HANDSHAKE_TRIES times, a second apart; each retry is counted."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidHandshake
+
+    for attempt in range(HANDSHAKE_TRIES):
+        if attempt:
+            phase.retries += 1
+            await asyncio.sleep(1.0)
+        try:
+            async with semaphore:
+                return await connect(
+                    url,
+                    origin=origin_of(url),
+                    additional_headers=headers,
+                    open_timeout=60,
+                    close_timeout=5,
+                    ping_interval=None,  # the run bounds itself; no keepalive closes under load
+                    max_size=2**22,
+                )
+        except (InvalidHandshake, OSError, TimeoutError) as error:
+            phase.last_handshake_error = repr(error)
+    phase.failed_connects += 1
+    return None
+
+
+async def read_frames(phase: Phase, ws, got: dict[int, float] | None, pattern: re.Pattern) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    try:
+        async for frame in ws:
+            now = time.perf_counter()
+            phase.last_frame = now
+            text = frame if isinstance(frame, str) else frame.decode()
+            found = False
+            for match in pattern.finditer(text):
+                found = True
+                if got is not None:
+                    got.setdefault(int(match.group(1)), now)
+            if not found:
+                phase.other_frames += 1
+                if got is None and "data-code=" in text:
+                    phase.poster_errors.append("error frame: " + text.strip()[:300])
+    except ConnectionClosed:
+        if got is not None:
+            phase.closed_early += 1
+
+
+async def run_phase(phase: Phase, args: argparse.Namespace, tag: str) -> None:
+    """Connect the readers and the poster, let the connect traffic calm, post, collect."""
+    pattern = re.compile(rf"bench {tag} seq (\d{{4}})")
+    semaphore = asyncio.Semaphore(args.connect_concurrency)
+    started = time.perf_counter()
+    phase.readers = len(phase.urls)
+    phase.messages = args.messages
+    # The poster first: the run is about delivery, so it must not be the one left out.
+    poster = await open_socket(phase, phase.poster_url, semaphore, phase.poster_headers)
+    if poster is None:
+        phase.poster_errors.append(f"could not connect: {phase.last_handshake_error}")
+        phase.failed_connects -= 1  # counted as a poster failure, not a reader's
+        progress(f"{phase.name}: the poster could not connect; nothing to measure")
+        return
+    sockets = await asyncio.gather(*(open_socket(phase, url, semaphore, {}) for url in phase.urls))
+    phase.connect_s = time.perf_counter() - started
+    readers = [ws for ws in sockets if ws is not None]
+    phase.received = [{} for _ in readers]
+    phase.last_frame = time.perf_counter()
+    note = f", {phase.retries} handshake retries" if phase.retries else ""
+    if phase.failed_connects:
+        note += f", {phase.failed_connects} failed ({phase.last_handshake_error})"
+    progress(f"{phase.name}: {len(readers)} readers connected in {phase.connect_s:.1f} s{note}")
+    tasks = [
+        asyncio.create_task(read_frames(phase, ws, got, pattern))
+        for ws, got in zip(readers, phase.received, strict=True)
+    ]
+    tasks.append(asyncio.create_task(read_frames(phase, poster, None, pattern)))
+    try:
+        # Connecting causes traffic of its own (the app's presence updates): wait until no
+        # frame has arrived for a second, so that the messages are not timed behind it.
+        settle_start = time.perf_counter()
+        while time.perf_counter() - phase.last_frame < 1.0:
+            if time.perf_counter() - settle_start > args.settle:
+                phase.settled = False
+                break
+            await asyncio.sleep(0.1)
+        phase.settle_s = time.perf_counter() - settle_start
+        progress(
+            f"{phase.name}: quiet after {phase.settle_s:.1f} s "
+            f"({phase.other_frames} frames while connecting); posting"
+            + ("" if phase.settled else f" (still busy after --settle {args.settle:.0f} s)")
+        )
+
+        for seq in range(args.messages):
+            tick = time.perf_counter()
+            body = f"bench {tag} seq {seq:04d} 实时基准"
+            phase.sent[seq] = time.perf_counter()
+            await poster.send(json.dumps({"action": "post", "body": body}))
+            await asyncio.sleep(max(0.0, args.interval - (time.perf_counter() - tick)))
+
+        deadline = time.perf_counter() + args.timeout
+        while phase.delivered < phase.expected and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        progress(f"{phase.name}: {phase.delivered}/{phase.expected} delivered")
+    finally:
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(30):
+                await asyncio.gather(
+                    *(ws.close() for ws in [*readers, poster]), return_exceptions=True
+                )
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# --- Report -----------------------------------------------------------------------------------
+
+
+def summary(phase: Phase) -> dict:
+    latencies = phase.latencies_ms()
+    return {
+        "delivered": phase.delivered,
+        "expected": phase.expected,
+        "p50_ms": round(quantile(latencies, 50), 1),
+        "p95_ms": round(quantile(latencies, 95), 1),
+        "max_ms": round(max(latencies), 1) if latencies else None,
+        "connect_s": round(phase.connect_s, 2),
+        "settle_s": round(phase.settle_s, 2),
+        "settled": phase.settled,
+        "other_frames": phase.other_frames,
+        "closed_early": phase.closed_early,
+        "handshake_retries": phase.retries,
+        "failed_connects": phase.failed_connects,
+    }
+
+
+def print_report(figures: dict[str, dict]) -> None:
+    headers = (
+        "phase",
+        "delivered",
+        "p50 ms",
+        "p95 ms",
+        "max ms",
+        "connect s",
+        "retries",
+        "settle s",
+        "other frames",
+    )
+    rows = [
+        (
+            name,
+            f"{f['delivered']}/{f['expected']}",
+            f"{f['p50_ms']:.1f}",
+            f"{f['p95_ms']:.1f}",
+            f"{f['max_ms']:.1f}" if f["max_ms"] is not None else "-",
+            f"{f['connect_s']:.1f}",
+            str(f["handshake_retries"])
+            + (f" ({f['failed_connects']} failed)" if f["failed_connects"] else ""),
+            f"{f['settle_s']:.1f}" + ("" if f["settled"] else " (cut)"),
+            str(f["other_frames"]),
+        )
+        for name, f in figures.items()
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells) -> str:
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    print(line(headers))
+    print(line(["-" * w for w in widths]))
+    for row in rows:
+        print(line(row))
+
+
+async def measure(args, env, app_ports, echo_ports, lookup, session) -> dict[str, Phase]:
+    import redis.asyncio as redis
+
+    tag = secrets.token_hex(4)
+    n = args.clients
+    floor = Phase(
+        "floor",
+        urls=[f"ws://{HOST}:{echo_ports[i % 2]}/ws/echo/{tag}/" for i in range(n)],
+        poster_url=f"ws://{HOST}:{echo_ports[0]}/ws/echo/{tag}/",
+    )
+    await run_phase(floor, args, "f" + tag)
+
+    thread = lookup["thread"]
+    app = Phase(
+        "app",
+        urls=[f"ws://{HOST}:{app_ports[i % 2]}/ws/threads/{thread}/" for i in range(n)],
+        poster_url=f"ws://{HOST}:{app_ports[0]}/ws/threads/{thread}/",
+        poster_headers={"Cookie": f"sessionid={session}"},
+    )
+    # The app allows 5 messages per 30 s per person and thread; the benchmark measures
+    # delivery, not that limit. The limit counts with Redis INCR on a key that expires, so the
+    # poster's counter starts far below zero for the run (and is deleted afterwards).
+    client = redis.from_url(env["REDIS_URL"])
+    try:
+        await client.set(lookup["rate_key"], -1_000_000, ex=3600)
+        await run_phase(app, args, "a" + tag)
+    finally:
+        await client.delete(lookup["rate_key"])
+        await client.aclose()
+    return {"floor": floor, "app": app}
+
+
+def main() -> int:
+    args = parse_args()
+    out_dir = args.out.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = environment(out_dir, args.settings)
+    files = raise_file_limit(args.clients)
+
+    import django
+    import websockets
+
+    print("Weishi realtime benchmark (bench/realtime.py)")
+    print(
+        f"Python {platform.python_version()} · Django {django.get_version()} · "
+        f"websockets {websockets.__version__} · {os.cpu_count()} CPUs · open-file limit {files}"
+    )
+    started = time.perf_counter()
+    recreate_database(env["DATABASE_URL"])
+    manage(env, "migrate", "--no-input", "-v0")
+    manage(env, "seed_demo")
+    lookup = json.loads(manage(env, "shell", "-c", LOOKUP).strip().splitlines()[-1])
+    if not lookup["thread"]:
+        fail("seed_demo made no donghu proposal in consultation with a thread")
+
+    servers = Servers()
+    try:
+        app_first = consecutive_free_ports(2)
+        app_ports = [app_first, app_first + 1]
+        serve_log = out_dir / "realtime-serve.log"
+        serve = servers.start(
+            [str(REPO_DIR / "bin" / "serve"), "2", str(app_first)], {**env, "PY": PYTHON}, serve_log
+        )
+        echo_env = {
+            **env,
+            "DJANGO_SETTINGS_MODULE": "bench.echo_settings",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), env.get("PYTHONPATH")])),
+        }
+        echo_ports = [consecutive_free_ports(1) for _ in range(2)]
+        echo_logs = [out_dir / f"realtime-echo-{i + 1}.log" for i in range(2)]
+        echoes = [
+            servers.start(
+                [DAPHNE, "-b", HOST, "-p", str(port), "bench.echo_asgi:application"],
+                echo_env,
+                log,
+            )
+            for port, log in zip(echo_ports, echo_logs, strict=True)
+        ]
+        wait_until_up(app_ports + echo_ports, [serve, *echoes], [serve_log, *echo_logs])
+        session = sign_in(app_ports[0])
+        print(
+            f"database {database_name(env['DATABASE_URL'])} (PostgreSQL), channel layer "
+            f"{env['REDIS_URL']}; set-up took {time.perf_counter() - started:.1f} s"
+            + ("" if args.settings == "config.settings" else f"; app settings: {args.settings}")
+        )
+        print(
+            f"app: bin/serve workers on ports {app_ports[0]} and {app_ports[1]}, thread "
+            f"{lookup['thread']}; floor: bench/echo_asgi.py on ports {echo_ports[0]} and "
+            f"{echo_ports[1]}"
+        )
+        print(
+            f"{args.clients} readers split across the two processes of each; "
+            f"{args.messages} messages {args.interval * 1000:.0f} ms apart from one poster "
+            f"({POSTER}, signed in, on the first process)"
+        )
+        phases = asyncio.run(measure(args, env, app_ports, echo_ports, lookup, session))
+    finally:
+        servers.stop()
+
+    figures = {name: summary(phase) for name, phase in phases.items()}
+    print()
+    print_report(figures)
+    app, floor = figures["app"], figures["floor"]
+    ratio_p50 = app["p50_ms"] / floor["p50_ms"] if floor["p50_ms"] else float("nan")
+    ratio_p95 = app["p95_ms"] / floor["p95_ms"] if floor["p95_ms"] else float("nan")
+    print()
+    print(f"app / floor: p50 x{ratio_p50:.1f}, p95 x{ratio_p95:.1f}")
+    print(
+        "latency: from the poster's send to a reader's receipt, over every (reader, message); "
+        "retries: handshakes retried (refused or dropped); "
+        "settle: wait for connect-time frames (presence) to stop before posting; other frames: "
+        "frames that were not a timed message (presence, composer)."
+    )
+    results = {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "clients": args.clients,
+        "messages": args.messages,
+        "interval_s": args.interval,
+        "phases": figures,
+        "ratio_p50": round(ratio_p50, 2),
+        "ratio_p95": round(ratio_p95, 2),
+    }
+    results_file = out_dir / "realtime.json"
+    results_file.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"figures also written to {results_file}")
+
+    failed = False
+    for name, phase in phases.items():
+        if phase.delivered < phase.expected:
+            failed = True
+            print(
+                f"FAIL: {name}: {phase.delivered} of {phase.expected} deliveries within "
+                f"{args.timeout:.0f} s after the last message"
+                + (f"; {phase.closed_early} readers closed early" if phase.closed_early else "")
+                + (
+                    f"; {phase.failed_connects} readers never connected"
+                    if phase.failed_connects
+                    else ""
+                ),
+                file=sys.stderr,
+            )
+        for error in phase.poster_errors[:3]:
+            failed = True
+            print(f"FAIL: {name}: poster: {error}", file=sys.stderr)
+    if failed:
+        return 1
+    print("OK: every reader received every message.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
