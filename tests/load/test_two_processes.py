@@ -14,6 +14,7 @@ by hand (a cookie jar would not send secure cookies over plain HTTP).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import html
 import http.client
@@ -306,7 +307,10 @@ async def _exchange(servers: Servers, cookies: dict[str, str]) -> None:
 def test_message_and_presence_cross_processes(servers: Servers) -> None:
     cookies = _sign_in(servers.ports[0])
     try:
-        asyncio.run(_exchange(servers, cookies))
+        # A thread of its own: an earlier test (Playwright's sync API) may have left an event
+        # loop running in this one, where asyncio.run() would refuse to start.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, _exchange(servers, cookies)).result(timeout=180)
     except (ConnectionClosed, InvalidStatus, OSError) as error:
         log = servers.log.read_text()[-6000:]
         pytest.fail(f"websocket failed: {error!r}\nbin/serve's log (end):\n{log}", pytrace=False)
