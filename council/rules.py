@@ -204,6 +204,8 @@ rules.add_perm("proposals.review", is_staff_of)
 rules.add_perm("proposals.withdraw", is_proposer)
 rules.add_perm("proposals.revise", is_proposer)
 rules.add_perm("proposals.post_opinion", is_expert_of & is_invited_expert)
+# Photos and documents: the proposer (or the staff who entered it), and staff.
+rules.add_perm("proposals.add_file", is_proposer | is_staff_of)
 
 # --- Threads ----------------------------------------------------------------------------------
 

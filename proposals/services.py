@@ -426,12 +426,7 @@ def attachment_add(*, actor, proposal: Proposal, uploaded):
     from .models import Attachment
 
     proposal = _lock(proposal)
-    may = (
-        actor.has_perm("proposals.edit_draft", proposal)
-        or actor.has_perm("proposals.revise", proposal)
-        or actor.has_perm("proposals.review", proposal)
-    )
-    if not may:
+    if not actor.has_perm("proposals.add_file", proposal):
         raise NotAllowed(_("You may not add files to this proposal."))
     if proposal.stage not in {Stage.DRAFT, Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION}:
         raise InvalidMove(_("Files can be added until the proposal is put to the vote."))

@@ -150,11 +150,7 @@ def _page(request, proposal: Proposal, *, forms: dict | None = None, status: int
     attachments = list(proposal.attachments.order_by("created_at", "pk"))
 
     can_review = user.has_perm("proposals.review", proposal)
-    can_upload = stage in OPEN_STAGES and (
-        user.has_perm("proposals.edit_draft", proposal)
-        or user.has_perm("proposals.revise", proposal)
-        or can_review
-    )
+    can_upload = stage in OPEN_STAGES and user.has_perm("proposals.add_file", proposal)
     moves = [m for m in available_moves(user, proposal) if m in PAGE_MOVES]
     forms = forms or {}
     if stage == Stage.UNDER_REVIEW and can_review:
@@ -603,12 +599,7 @@ def proposal_upload(request, slug, pk):
     """Add photos or PDFs to a proposal that is still open; each is cleaned first."""
     proposal = _proposal_of(request, slug, pk)
     user = request.user
-    may = (
-        user.has_perm("proposals.edit_draft", proposal)
-        or user.has_perm("proposals.revise", proposal)
-        or user.has_perm("proposals.review", proposal)
-    )
-    if not may:
+    if not user.has_perm("proposals.add_file", proposal):
         messages.error(request, _("You may not add files to this proposal."))
         return _back(proposal)
     form = UploadForm(request.POST, request.FILES)
