@@ -31,8 +31,10 @@ run: $(STAMP)
 	@$(MAKE) --no-print-directory messages
 	@DEBUG=1 $(PY) manage.py migrate --no-input -v0
 	@DEBUG=1 $(PY) manage.py seed_demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
-	@DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops; the minute scheduler runs alongside)"
+	@DEBUG=1 $(PY) manage.py minutely --loop > $(VENV)/minutely.log 2>&1 & scheduler=$$!; \
+	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	  DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
-Later issues add their consumers' routes to ``websocket_urlpatterns`` in the app that owns them.
+Each app keeps its consumers' routes in its own ``routing.py``; they are joined here.
 """
 
 import os
@@ -20,7 +20,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from council.routing import websocket_urlpatterns  # noqa: E402
+from council.routing import websocket_urlpatterns as council_routes  # noqa: E402
+from voting.routing import websocket_urlpatterns as voting_routes  # noqa: E402
+
+websocket_urlpatterns = council_routes + voting_routes
 
 application = ProtocolTypeRouter(
     {

@@ -100,7 +100,11 @@ TEMPLATES = [
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # No persistent connections: under daphne each request runs its queries in a thread of
+    # its own, so a kept connection is never reused and lingers until garbage collection —
+    # bench/votes.py saw PostgreSQL's 100 connections run out ("too many clients") that way.
+    # Django's docs say the same for ASGI; a pooler (PgBouncer) goes in front if needed.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     DATABASES["default"].setdefault("TEST", {})
     DATABASES["default"]["TEST"]["NAME"] = os.environ.get("TEST_DATABASE_NAME", "weishi_test")
 else:

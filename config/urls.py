@@ -7,4 +7,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("council.urls")),
     path("", include("proposals.urls")),
+    path("", include("voting.urls")),
 ]

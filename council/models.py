@@ -240,6 +240,12 @@ class Role(models.Model):
     seat_category = models.CharField(
         _("seat category"), max_length=20, choices=SeatCategory.choices, blank=True
     )
+    term_ends = models.DateField(
+        _("term ends"),
+        null=True,
+        blank=True,
+        help_text=_("A council seat's term: the member votes in no ballot opened after it."),
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,

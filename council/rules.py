@@ -254,3 +254,18 @@ rules.add_perm("council.moderate_thread", is_staff_of)
 rules.add_perm(
     "council.report_message", rules.is_authenticated & (thread_is_public | is_resident_of)
 )
+
+# --- Voting -----------------------------------------------------------------------------------
+# Ballots, rounds and meetings expose ``voter_ids`` (seated, non-recused members on the list
+# copied at opening) so this module needs nothing of the voting app.
+
+
+@rules.predicate
+def is_on_voter_list(user, obj) -> bool:
+    return user.is_authenticated and user.pk in getattr(obj, "voter_ids", ())
+
+
+rules.add_perm("voting.clerk", is_staff_of)
+rules.add_perm("voting.vote", is_council_member_of & is_on_voter_list)
+rules.add_perm("voting.declare_recusal", is_council_member_of & ~is_proposer)
+rules.add_perm("voting.sign_in", is_council_member_of)

@@ -34,11 +34,13 @@ def community_switcher(user) -> list[Community]:
 
 
 def council_seats(community: Community) -> QuerySet[Role]:
-    """The seated council members of a community, with their (public) seat category."""
+    """The seated council members of a community, with their (public) seat category and
+    term: active council-member roles whose term has not ended."""
     return (
         Role.objects.filter(
             community=community, kind=RoleKind.COUNCIL_MEMBER, status=RoleStatus.ACTIVE
         )
+        .filter(Q(term_ends__isnull=True) | Q(term_ends__gte=clock.today()))
         .select_related("user")
         .order_by("seat_category", "user__display_name")
     )

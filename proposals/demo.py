@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -773,12 +774,28 @@ def _walk(spec: Spec, index: int, people: _People) -> Proposal:
         return Proposal.objects.get(pk=proposal.pk)
 
     proposal = proposal_move(actor=staff, proposal=proposal, move=Move.OPEN_VOTING)
-    # Until ballots, decisions and evaluations exist (the voting and disclosure issues), the
-    # demo states the basis of each decisive step as the meeting record it stands for.
+    # The council decides through the app that holds ballots, when one has registered how
+    # (``demo_decider_register``); a later step without its app yet states the record it stands
+    # for as its basis.
     for move in AFTER_VOTING[spec.stage]:
         actor = clerk if move in (Move.START, Move.COMPLETE) else staff
-        proposal = proposal_move(actor=actor, proposal=proposal, move=move, basis=DEMO_BASIS[move])
+        decider = DECIDERS.get(move)
+        if decider is not None:
+            proposal = decider(proposal, staff)
+        else:
+            proposal = proposal_move(
+                actor=actor, proposal=proposal, move=move, basis=DEMO_BASIS[move]
+            )
     return proposal
+
+
+# Apps above this one (they may not be imported from here) register how a demo proposal takes
+# a decisive step for real: voting's ballot for approve and reject, and so on.
+DECIDERS: dict[str, Callable[[Proposal, object], Proposal]] = {}
+
+
+def demo_decider_register(move: str, decider: Callable[[Proposal, object], Proposal]) -> None:
+    DECIDERS[move] = decider
 
 
 DEMO_BASIS = {

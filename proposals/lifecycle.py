@@ -276,6 +276,8 @@ def available_moves(user, proposal: Proposal) -> list[str]:
 def _acting_role(user, proposal: Proposal, transition: Transition) -> str:
     from council.rules import held_roles
 
+    if user is None:
+        return ""
     kinds = {r.kind for r in held_roles(user) if r.community_id == proposal.community_id}
     for kind in transition.acting_roles:
         if kind in kinds:
@@ -301,6 +303,8 @@ def proposal_move(
     the move is refused as stale instead of acting on something the actor did not see.
     ``basis`` names the record a decisive move follows from ("ballot 12", "decision 3"): the
     council's vote, the publicity period and the evaluation window decide those, not a click.
+    ``actor`` is None when the system makes such a decisive move by rule (a ballot closed at
+    its closing time); the evidence then names "the system".
     Raises ``NotAllowed`` (wrong person) or ``InvalidMove`` (wrong stage, stale page, guard).
     """
     from council.sanitiser import render_plain
@@ -315,7 +319,11 @@ def proposal_move(
         .select_related("community__sub_district")
         .get(pk=proposal.pk)
     )
-    if not actor.has_perm(transition.permission, proposal):
+    if actor is None:
+        # The system acts by rule (a ballot closing at its time), only on decisive moves.
+        if _has_basis not in transition.guards:
+            raise NotAllowed(_("You may not do this to this proposal."))
+    elif not actor.has_perm(transition.permission, proposal):
         raise NotAllowed(_("You may not do this to this proposal."))
     if seen_stage is not None and seen_stage != proposal.stage:
         raise InvalidMove(

@@ -33,7 +33,8 @@ def proposal_moved_notify(proposal: Proposal, move: str, actor) -> None:
 
     label = TRANSITIONS[move].label
     title = proposal.title
-    recipients = [u for u in proposal_audience(proposal) if u.pk != actor.pk]
+    actor_pk = actor.pk if actor is not None else None
+    recipients = [u for u in proposal_audience(proposal) if u.pk != actor_pk]
     notify_on_commit(
         recipients,
         lambda: _("“%(title)s”: %(what)s") % {"title": title, "what": label},

@@ -5,3 +5,22 @@ from django.utils.translation import gettext_lazy as _
 class VotingConfig(AppConfig):
     name = "voting"
     verbose_name = _("Voting")
+
+    def ready(self):
+        from council.models import ACTION_LABELS
+        from council.scheduler import minute_job_register
+        from proposals import demo as proposals_demo
+        from proposals.panels import panel_register
+
+        from .demo import deciders
+        from .panels import proposal_voting_panel
+        from .services import voting_tick
+        from .services.labels import ACTION_LABELS as VOTING_ACTIONS
+
+        # The public evidence log reads what each voting action means from council's table.
+        ACTION_LABELS.update(VOTING_ACTIONS)
+        panel_register(proposal_voting_panel)
+        minute_job_register(voting_tick)
+        # Demo proposals are approved or rejected by a real ballot of the demo council.
+        for move, decider in deciders().items():
+            proposals_demo.demo_decider_register(move, decider)

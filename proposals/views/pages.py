@@ -41,6 +41,7 @@ from ..forms import (
 )
 from ..lifecycle import Move, available_moves, proposal_move
 from ..models import BODY_MAX, AdmissibilityReview, Attachment, AttachmentKind, Proposal, Stage
+from ..panels import panels_render
 
 # Moves offered on the proposal page, with their button. The others belong to the council's
 # ballot (approve, reject), the decision disclosure (start), progress (complete) and the
@@ -211,6 +212,7 @@ def _page(request, proposal: Proposal, *, forms: dict | None = None, status: int
         "can_revise": stage == Stage.CONSULTATION and user.has_perm("proposals.revise", proposal),
         "can_follow": user.has_perm("proposals.follow", proposal),
         "forms": forms,
+        "panels": panels_render(request, proposal),
     }
     # The consultation thread (商议 online), readable after consultation too.
     thread = thread_for(user, proposal.thread_id) if proposal.thread_id else None

@@ -422,4 +422,5 @@ def test_allocate_pabulib_exits_1_without_a_traceback_on_a_malformed_file(tmp_pa
     assert done.returncode == 1
     assert done.stdout == ""
     assert "Traceback" not in done.stderr
-    assert "line 23, field vote: no project '7' in this file" in done.stderr
+    # Commands speak the site's language (Chinese by default): the line and field either way.
+    assert "第 23 行（vote）：文件中没有项目“7”" in done.stderr

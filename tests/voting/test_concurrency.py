@@ -1,0 +1,89 @@
+"""Concurrent votes on PostgreSQL: many requests at once leave one vote per member."""
+
+import random
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from council import services as council_services
+from council.models import EvidenceEvent, RoleKind, SeatCategory
+from tests.voting.conftest import Council
+from voting import services
+from voting.models import Vote
+
+MEMBERS, REQUESTS, WORKERS = 30, 300, 16
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_300_concurrent_vote_requests_by_30_members_leave_one_vote_each(world):
+    council = Council(world, size=1)
+    for i in range(1, MEMBERS):
+        residency = world.resident(world.a, world.a_grid1, f"seat{i}")
+        council_services.role_assign(
+            actor=None,
+            user=residency.user,
+            kind=RoleKind.COUNCIL_MEMBER,
+            community=world.a,
+            seat_category=SeatCategory.REGISTERED,
+        )
+        council.members.append(residency.user)
+    ballot = council.ballot()
+    assert ballot.base == MEMBERS
+    url = reverse("ballot_vote", args=[world.a.slug, ballot.pk])
+    rng = random.Random(7)
+    # Every member sends several requests; they all arrive at once, in a shuffled order.
+    plan = [
+        (council.members[i % MEMBERS], rng.choice(["yes", "no", "abstain"]))
+        for i in range(REQUESTS)
+    ]
+    rng.shuffle(plan)
+    barrier = threading.Barrier(WORKERS)
+    local = threading.local()
+
+    def send(job):
+        member, choice = job
+        if not getattr(local, "started", False):
+            local.started = True
+            barrier.wait()
+        client = Client()
+        client.force_login(member)
+        try:
+            response = client.post(url, {"choice": choice}, HTTP_HX_REQUEST="true")
+            return response.status_code, "Your vote is recorded" in response.content.decode()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(send, plan))
+
+    assert all(status == 200 for status, _ in results)
+    assert all(ok for _, ok in results), "every request was accepted"
+    votes = Vote.objects.filter(ballot=ballot)
+    assert votes.count() == MEMBERS
+    assert votes.values("member").distinct().count() == MEMBERS
+
+    # The evidence log, serialised with the votes, ends on each member's stored choice.
+    events = EvidenceEvent.objects.filter(
+        object_id=str(ballot.pk), action__in=["vote.cast", "vote.changed"]
+    ).order_by("seq")
+    last = {}
+    for event in events:
+        last[event.actor_id] = event.payload["choice"]
+    stored = dict(votes.values_list("member_id", "choice"))
+    assert last == stored
+    assert events.filter(action="vote.cast").count() == MEMBERS
+
+    services.ballot_close(actor=world.a_staff, ballot=ballot, reason="压力测试结束")
+    ballot.refresh_from_db()
+    counts = Counter(stored.values())
+    assert (ballot.yes, ballot.no, ballot.abstain) == (
+        counts["yes"],
+        counts["no"],
+        counts["abstain"],
+    )

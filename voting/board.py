@@ -1,0 +1,116 @@
+"""The live meeting board (会议大屏): what it shows, rendered for the page and for the socket.
+
+The board page and the WebSocket consumer (``voting.consumers``) render the same ``board``
+partial of ``voting/meeting_board.html``: the page through ``board_context``, the consumer
+through ``render_board``, in the connection's language. These functions are synchronous (they
+read the database); the consumer calls them through ``database_sync_to_async``.
+
+The board is public and the same for every viewer of one language, so a rendering is shared
+between the connections of a process that answer the same change: a connection takes a
+rendering that started after the change reached it (the change was broadcast on commit, so
+such a rendering already shows it), or makes one.
+
+What the board shows of an open ballot: how many of its base took part, and — only for a
+roll-call ballot whose copied rules allow it (``board_shows_running_count``) — the running
+yes / no / abstain count. A secret ballot never shows a running count.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from council import clock
+from council.selectors import council_seats
+
+from .models import Ballot, BallotStatus, Meeting
+from .services import ballot_close_if_due, ballot_tally
+
+TEMPLATE = "voting/meeting_board.html"
+
+SHARED_KEEP = 10.0  # seconds a shared rendering is kept for later connections to compare
+_shared: dict[tuple[int, str], tuple[float, str]] = {}
+
+
+def shows_running_count(ballot: Ballot | None) -> bool:
+    """Whether the board may show the ballot's running count (open, roll-call, allowed)."""
+    return (
+        ballot is not None
+        and ballot.status == BallotStatus.OPEN
+        and ballot.board_shows_running_count
+        and not ballot.is_secret
+    )
+
+
+def meeting_exists(meeting_id: int) -> bool:
+    return Meeting.objects.filter(pk=meeting_id).exists()
+
+
+def _meeting(meeting_id: int) -> Meeting | None:
+    return (
+        Meeting.objects.filter(pk=meeting_id)
+        .select_related("community", "current_item__proposal")
+        .first()
+    )
+
+
+def board_context(meeting: Meeting) -> dict:
+    """What the ``board`` partial needs. A fixed number of queries: the ballot on the item
+    under discussion (its newest opened at this meeting, closed first if its time has
+    passed), its tally, the attendance and the agenda's length."""
+    item = meeting.current_item
+    ballot = tally = None
+    if item is not None:
+        ballot = (
+            Ballot.objects.filter(meeting=meeting, proposal_id=item.proposal_id)
+            .order_by("-opened_at", "-pk")
+            .first()
+        )
+        if ballot is not None:
+            ballot = ballot_close_if_due(ballot)
+            tally = ballot_tally(ballot)
+    return {
+        "meeting": meeting,
+        "item": item,
+        "items_count": meeting.items.count(),
+        "ballot": ballot,
+        "tally": tally,
+        "running_count": shows_running_count(ballot),
+        # A closing time of today shows as the time alone, readable across the room.
+        "closes_today": ballot is not None
+        and timezone.localdate(ballot.closes_at) == clock.today(),
+        "present": meeting.attendance.count(),
+        "seated": council_seats(meeting.community).count(),
+    }
+
+
+def _render(meeting_id: int, language: str) -> str:
+    meeting = _meeting(meeting_id)
+    if meeting is None:
+        return ""
+    with translation.override(language):
+        html = render_to_string(f"{TEMPLATE}#board", {**board_context(meeting), "oob": True})
+    return html.strip()
+
+
+def render_board(meeting_id: int, language: str, not_before: float | None = None) -> str:
+    """The board as an out-of-band fragment (``<div id="board" hx-swap-oob="true">``) in
+    ``language``; empty if the meeting is gone.
+
+    ``not_before`` (``time.monotonic()``): a rendering that started at or after it is reused
+    instead of rendering again; ``None`` always renders.
+    """
+    key = (meeting_id, language)
+    hit = _shared.get(key)
+    if not_before is not None and hit is not None and hit[0] >= not_before:
+        return hit[1]
+    started = time.monotonic()
+    html = _render(meeting_id, language)
+    if hit is None or hit[0] < started:
+        _shared[key] = (started, html)
+    if len(_shared) > 500:
+        for old in [k for k, (at, _html) in _shared.items() if started - at > SHARED_KEEP]:
+            _shared.pop(old, None)
+    return html

@@ -1,0 +1,89 @@
+"""The live meeting board's WebSocket consumer (``ws/meetings/<id>/``).
+
+Read only and public: anyone may watch a meeting's board. The connection joins the meeting's
+group; the services broadcast ``board.changed`` (no data) on commit whenever something the
+board shows changes, and the connection answers with the board rendered in its own language,
+as an out-of-band fragment that htmx swaps in. A burst of changes (members voting together)
+becomes one rendering per ``COALESCE`` seconds. On connecting, the board is sent at once, so a
+client that reconnects after a break shows the present state.
+
+No database code here: everything goes through ``database_sync_to_async`` to
+``voting.board``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from council.thread_render import viewer_for
+
+from . import board
+from .services import meeting_group
+
+COALESCE = 0.3
+MISSING = 4404  # no such meeting
+
+
+def _db(function):
+    return database_sync_to_async(function)
+
+
+class MeetingBoardConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        self.group = meeting_group(self.meeting_id)
+        self.language = viewer_for(self.scope).language
+        self.joined = False
+        self.pending = False
+        self.last_change = 0.0
+        self.task = None
+        exists = await _db(board.meeting_exists)(self.meeting_id)
+        # Accepted, then closed with 4404: a browser sees the code (a refused handshake looks
+        # like a network failure, which htmx would retry forever).
+        await self.accept()
+        if not exists:
+            await self.close(code=MISSING)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined = True
+        await self.send_board(time.monotonic())
+
+    async def disconnect(self, code):
+        task = getattr(self, "task", None)
+        if task is not None:
+            task.cancel()
+        if not getattr(self, "joined", False):
+            return
+        self.joined = False
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """The board is read only: frames from the client are ignored."""
+
+    async def board_changed(self, event):
+        # Coalesce: the first change of a burst schedules one rendering COALESCE seconds
+        # later, which shows every change that arrived meanwhile. The wait runs beside the
+        # consumer, which keeps handling messages.
+        self.last_change = time.monotonic()
+        if not self.pending:
+            self.pending = True
+            self.task = asyncio.ensure_future(self._render_later())
+
+    async def _render_later(self):
+        try:
+            await asyncio.sleep(COALESCE)
+        finally:
+            self.pending = False
+        if self.joined:
+            await self.send_board(self.last_change)
+
+    async def send_board(self, not_before: float):
+        html = await _db(board.render_board)(self.meeting_id, self.language, not_before)
+        if html:
+            await self.send(text_data=html)
+        else:  # the meeting was deleted meanwhile
+            await self.close(code=MISSING)

@@ -1,0 +1,1 @@
+"""Input forms of the voting app: they validate, services write."""

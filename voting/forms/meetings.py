@@ -1,0 +1,102 @@
+"""Forms of council meetings: they validate input; ``voting.services`` decide and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Meeting
+
+MINUTES_MAX = Meeting._meta.get_field("minutes").max_length
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class AgendaField(forms.ModelMultipleChoiceField):
+    """Proposals as checkboxes; the agenda keeps the order in which they were submitted
+    (a ``list``, not a queryset), each proposal once."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "invalid_choice": _(
+                    "“%(value)s” is not a proposal of this community in consultation or voting."
+                ),
+                "required": _("Put at least one proposal on the agenda."),
+            },
+        )
+        super().__init__(queryset=None, **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.title} ({obj.get_stage_display()})"
+
+    def clean(self, value):
+        chosen = super().clean(value)
+        by_pk = {str(proposal.pk): proposal for proposal in chosen}
+        return [by_pk[key] for key in dict.fromkeys(str(v) for v in value or ()) if key in by_pk]
+
+
+class AgendaForm(forms.Form):
+    """The agenda: proposals ticked, each with an optional number (``order_<pk>``) that sets
+    its place. Numbered items come first, by number; the others follow in the order listed."""
+
+    agenda = AgendaField(
+        label=_("Agenda"),
+        help_text=_(
+            "Tick the proposals to discuss. Number them to set the order; those without a "
+            "number follow in the order listed."
+        ),
+    )
+
+    def __init__(self, *args, proposals, order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agenda"].queryset = proposals
+        self.initial_order = {str(pk): n for pk, n in (order or {}).items()}
+
+    def _order(self, pk) -> str:
+        if self.is_bound:
+            return self.data.get(f"order_{pk}", "").strip()
+        return str(self.initial_order.get(str(pk), ""))
+
+    def agenda_rows(self) -> list[dict]:
+        """Each choice's checkbox with its order number, for the template."""
+        return [
+            {"choice": choice, "order": self._order(choice.data["value"])}
+            for choice in self["agenda"].subwidgets
+        ]
+
+    def clean_agenda(self):
+        chosen = self.cleaned_data["agenda"]
+
+        def rank(indexed):
+            n, proposal = indexed
+            number = self._order(proposal.pk)
+            return (int(number), n) if number.isdigit() else (float("inf"), n)
+
+        return [proposal for _n, proposal in sorted(enumerate(chosen), key=rank)]
+
+
+class MeetingForm(AgendaForm):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=LocalDateTimeInput())
+    place = forms.CharField(label=_("Place"), max_length=120)
+
+    field_order = ["title", "starts_at", "place", "agenda"]
+
+
+class MinutesForm(forms.Form):
+    text = forms.CharField(
+        label=_("Minutes"),
+        required=False,
+        max_length=MINUTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("Markdown. Public: everyone can read the minutes."),
+    )

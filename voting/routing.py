@@ -1,0 +1,9 @@
+"""WebSocket routes of the voting app: the live meeting board."""
+
+from django.urls import path
+
+from .consumers import MeetingBoardConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/meetings/<int:meeting_id>/", MeetingBoardConsumer.as_asgi()),
+]

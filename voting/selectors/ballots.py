@@ -1,0 +1,180 @@
+"""Reads of ballots and rounds for pages. Reading a ballot past its closing time closes it
+first (the scheduler does it too, every minute): what a page shows is never a stale "open"."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch
+
+from council import clock
+from council.models import Community
+from proposals.models import Proposal, Stage
+
+from ..models import (
+    Ballot,
+    BallotStatus,
+    Eligibility,
+    Meeting,
+    MeetingStatus,
+    Recusal,
+    Round,
+    RoundBallot,
+    RoundMember,
+    RoundProject,
+    Vote,
+)
+from ..services import ballot_close_if_due, round_close_if_due
+
+
+def ballot_for_page(community: Community, pk: int) -> Ballot | None:
+    """The ballot ``pk`` of ``community`` (closed first if its time has passed), or None."""
+    ballot = (
+        Ballot.objects.filter(community=community, pk=pk)
+        .select_related("proposal", "meeting", "opened_by", "closed_by", "community")
+        .first()
+    )
+    if ballot is None:
+        return None
+    if ballot.is_open and ballot.closes_at <= clock.now():
+        ballot_close_if_due(ballot)
+        return ballot_for_page(community, pk)
+    ballot.__dict__["voter_ids"] = frozenset(
+        ballot.eligible.filter(recused=False).values_list("member_id", flat=True)
+    )
+    return ballot
+
+
+def ballot_lines(ballot: Ballot) -> list[dict]:
+    """The ballot's list of members with, per member, what the page may show: whether they
+    voted, and — for a roll-call ballot once closed — their choice. A secret ballot shows
+    no per-member vote at all, to anyone."""
+    votes = {
+        v.member_id: v
+        for v in Vote.objects.filter(ballot=ballot).only("member_id", "choice", "recorded_by_id")
+    }
+    lines = []
+    for line in ballot.eligible.select_related("member").order_by(
+        "seat_category", "member__display_name"
+    ):
+        vote = votes.get(line.member_id)
+        shown = not ballot.is_secret
+        lines.append(
+            {
+                "member": line.member,
+                "seat": line.get_seat_category_display(),
+                "recused": line.recused,
+                "voted": shown and vote is not None,
+                "choice": vote.get_choice_display()
+                if shown and vote and not ballot.is_open
+                else "",
+                "by_clerk": shown and vote is not None and vote.recorded_by_id is not None,
+            }
+        )
+    return lines
+
+
+def my_vote(ballot: Ballot, user) -> Vote | None:
+    if not user.is_authenticated:
+        return None
+    return Vote.objects.filter(ballot=ballot, member=user).first()
+
+
+def ballots_of_proposal(proposal: Proposal) -> list[Ballot]:
+    return list(Ballot.objects.filter(proposal=proposal).order_by("-opened_at", "-pk"))
+
+
+def recusals_of(proposal: Proposal) -> list[Recusal]:
+    return list(Recusal.objects.filter(proposal=proposal).select_related("member"))
+
+
+def meetings_open_for(community: Community) -> list[Meeting]:
+    """Meetings a ballot may be opened at: not ended."""
+    return list(
+        Meeting.objects.filter(community=community)
+        .exclude(status=MeetingStatus.ENDED)
+        .order_by("starts_at")
+    )
+
+
+def council_overview(community: Community) -> dict:
+    """The council page's lists: meetings, ballots and rounds, newest first (bounded)."""
+    return {
+        "meetings": list(Meeting.objects.filter(community=community).order_by("-starts_at")[:20]),
+        "ballots": list(
+            Ballot.objects.filter(community=community)
+            .select_related("proposal")
+            .order_by("-opened_at", "-pk")[:30]
+        ),
+        "rounds": list(
+            Round.objects.filter(community=community).order_by("-opened_at", "-pk")[:10]
+        ),
+        "in_voting": list(
+            Proposal.objects.filter(community=community, stage=Stage.VOTING).order_by("pk")
+        ),
+    }
+
+
+def awaiting_for(user) -> dict:
+    """Open ballots and rounds where ``user`` may vote and has not yet (awaiting my vote)."""
+    now = clock.now()
+    mine = Eligibility.objects.filter(ballot=OuterRef("pk"), member=user, recused=False)
+    voted = Vote.objects.filter(ballot=OuterRef("pk"), member=user)
+    ballots = list(
+        Ballot.objects.filter(status=BallotStatus.OPEN, closes_at__gt=now)
+        .filter(Exists(mine))
+        .exclude(Exists(voted))
+        .select_related("proposal", "community")
+        .order_by("closes_at")
+    )
+    in_round = RoundMember.objects.filter(round=OuterRef("pk"), member=user)
+    handed_in = RoundBallot.objects.filter(round=OuterRef("pk"), member=user)
+    rounds = list(
+        Round.objects.filter(status=BallotStatus.OPEN, closes_at__gt=now)
+        .filter(Exists(in_round))
+        .exclude(Exists(handed_in))
+        .select_related("community")
+        .order_by("closes_at")
+    )
+    return {"ballots": ballots, "rounds": rounds}
+
+
+def round_for_page(community: Community, pk: int) -> Round | None:
+    round_ = (
+        Round.objects.filter(community=community, pk=pk)
+        .select_related("envelope", "community", "opened_by")
+        .prefetch_related(
+            Prefetch("projects", queryset=RoundProject.objects.select_related("proposal"))
+        )
+        .first()
+    )
+    if round_ is None:
+        return None
+    if round_.is_open and round_.closes_at <= clock.now():
+        round_close_if_due(round_)
+        return round_for_page(community, pk)
+    return round_
+
+
+def round_lines(round_: Round) -> list[dict]:
+    """The slate with, once closed, approvals, funded or not and why not; funded first, in
+    order of approvals."""
+    from ..services import rejection_reason
+
+    projects = list(round_.projects.all())
+    if round_.status == BallotStatus.CLOSED and round_.valid:
+        projects.sort(key=lambda rp: (not rp.funded, -(rp.approvals or 0), rp.cost, rp.position))
+    return [
+        {
+            "project": rp,
+            "reason": rejection_reason(round_, rp) if round_.valid and rp.funded is False else "",
+        }
+        for rp in projects
+    ]
+
+
+def round_member_line(round_: Round, user) -> tuple[RoundMember | None, RoundBallot | None]:
+    if not user.is_authenticated:
+        return None, None
+    return (
+        RoundMember.objects.filter(round=round_, member=user).first(),
+        RoundBallot.objects.filter(round=round_, member=user).first(),
+    )

@@ -1,0 +1,143 @@
+"""What ballots, rounds and meetings share: money of the year, the members' list, evidence."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
+
+from council import clock
+from council.errors import InvalidMove, NotAllowed
+from council.evidence import evidence_append
+from council.models import Community, Council, RoleKind
+from council.realtime import send_event_on_commit
+from council.rules import held_roles
+from council.selectors import council_seats
+from proposals.models import Proposal
+
+from ..models import Ballot, BallotStatus, Envelope, Recusal, Round
+
+
+def meeting_group(meeting_id: int) -> str:
+    return f"meeting-{meeting_id}"
+
+
+def board_changed(meeting_id: int | None) -> None:
+    """Tell the meeting's live board to redraw, once the transaction commits."""
+    if meeting_id:
+        send_event_on_commit(meeting_group(meeting_id), {"type": "board.changed"})
+
+
+def role_in(user, community: Community, *kinds: str) -> str:
+    """The role in which ``user`` acts in ``community``, for the evidence log."""
+    if user is None:
+        return ""
+    held = {r.kind for r in held_roles(user) if r.community_id == community.pk}
+    for kind in kinds:
+        if kind in held:
+            return kind
+    return "superuser" if getattr(user, "is_superuser", False) else ""
+
+
+def record(actor, action: str, obj, community: Community, payload: dict | None = None, *kinds):
+    evidence_append(
+        actor=actor,
+        actor_role=role_in(actor, community, *(kinds or (RoleKind.STAFF,))),
+        action=action,
+        obj=obj,
+        payload=payload or {},
+        community=community,
+    )
+
+
+def require(actor, perm: str, obj, message: str) -> None:
+    if actor is None or not actor.has_perm(perm, obj):
+        raise NotAllowed(message)
+
+
+def council_of(community: Community) -> Council:
+    council = Council.objects.filter(community=community).first()
+    if council is None:
+        raise InvalidMove(
+            _("%(community)s has no residents' council yet; the district admin sets it up.")
+            % {"community": community}
+        )
+    return council
+
+
+def rules_copy(council: Council) -> dict:
+    """The rules of procedure in force now, as the fields a ballot or round copies."""
+    return {
+        "quorum_numerator": council.quorum_numerator,
+        "quorum_denominator": council.quorum_denominator,
+        "threshold": council.threshold,
+        "secrecy": council.secrecy,
+        "board_shows_running_count": council.board_shows_running_count,
+    }
+
+
+def seated_members(community: Community) -> list:
+    """(user, seat category) of every seated member now: active, term not ended."""
+    return [(seat.user, seat.seat_category) for seat in council_seats(community)]
+
+
+def recused_ids(proposal: Proposal) -> set[int]:
+    """Members who do not vote on ``proposal``: its proposer, and whoever declared a conflict."""
+    return {proposal.proposer_id} | set(
+        Recusal.objects.filter(proposal=proposal).values_list("member_id", flat=True)
+    )
+
+
+def envelope_of_year(community: Community, *, lock: bool = False) -> Envelope:
+    year = clock.today().year
+    envelopes = Envelope.objects.filter(community=community, year=year)
+    if lock:
+        envelopes = envelopes.select_for_update()
+    envelope = envelopes.first()
+    if envelope is None:
+        raise InvalidMove(
+            _("No envelope is set for %(community)s in %(year)s; the district admin sets it.")
+            % {"community": community, "year": year}
+        )
+    return envelope
+
+
+def envelope_reserved(envelope: Envelope) -> Decimal:
+    return envelope.reservations.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+def envelope_committed(envelope: Envelope, *, excluding: Proposal | None = None) -> Decimal:
+    """Money of the envelope already taken: reservations of approved projects, the cost of
+    proposals on open ballots, and the money of open rounds."""
+    on_ballots = Ballot.objects.filter(envelope=envelope, status=BallotStatus.OPEN)
+    if excluding is not None:
+        on_ballots = on_ballots.exclude(proposal=excluding)
+    ballot_costs = sum((ballot.proposal.counted_cost for ballot in on_ballots), Decimal("0"))
+    rounds = Round.objects.filter(envelope=envelope, status=BallotStatus.OPEN).aggregate(
+        total=Sum("money")
+    )["total"] or Decimal("0")
+    return envelope_reserved(envelope) + ballot_costs + rounds
+
+
+def envelope_left(envelope: Envelope) -> Decimal:
+    """What is left of the envelope to put to a new ballot or round."""
+    return envelope.amount - envelope_committed(envelope)
+
+
+def on_open_vote(proposal: Proposal) -> bool:
+    """The proposal is on an open ballot or an open round's slate."""
+    return (
+        Ballot.objects.filter(proposal=proposal, status=BallotStatus.OPEN).exists()
+        or Round.objects.filter(
+            Q(status=BallotStatus.OPEN) & Q(projects__proposal=proposal)
+        ).exists()
+    )
+
+
+def votes_digest(rows: list) -> str:
+    """SHA-256 of the votes as closed: canonical JSON of sorted rows."""
+    text = json.dumps(sorted(rows), ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

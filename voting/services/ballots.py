@@ -1,0 +1,494 @@
+"""Ballots on a single proposal (表决): open, vote, record offline votes, close.
+
+Each service locks the ballot row first, so votes, the clerk's entries and closing are
+serialised per ballot: no vote slips in after the close, and the count frozen at closing is
+exactly what the votes table held. One vote per member is a database constraint too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+
+from council import clock
+from council.errors import InvalidMove, NotAllowed
+from council.models import RoleKind
+from council.notifications import notify_on_commit
+from proposals.lifecycle import Move, proposal_move
+from proposals.models import Proposal, Stage
+
+from ..models import (
+    Ballot,
+    BallotStatus,
+    Choice,
+    Eligibility,
+    HandCount,
+    Meeting,
+    Outcome,
+    Recusal,
+    Reservation,
+)
+from ..tally import Tally, tally_compute
+from ._common import (
+    board_changed,
+    council_of,
+    envelope_left,
+    envelope_of_year,
+    on_open_vote,
+    record,
+    recused_ids,
+    require,
+    rules_copy,
+    seated_members,
+    votes_digest,
+)
+
+MIN_DURATION = dt.timedelta(minutes=5)
+MAX_DURATION = dt.timedelta(days=30)
+
+
+def _when(moment: dt.datetime) -> str:
+    return date_format(localtime(moment), "DATETIME_FORMAT")
+
+
+def _ballot_url(ballot: Ballot) -> str:
+    return reverse("ballot", args=[ballot.community.slug, ballot.pk])
+
+
+def _lock(ballot: Ballot) -> Ballot:
+    return (
+        Ballot.objects.select_for_update(of=("self",))
+        .select_related("community", "proposal")
+        .get(pk=ballot.pk)
+    )
+
+
+@transaction.atomic
+def ballot_open(
+    *, actor, proposal: Proposal, closes_at: dt.datetime, meeting: Meeting | None = None
+) -> Ballot:
+    """Open a ballot on ``proposal`` (in voting) as clerk, or raise and change nothing.
+
+    Guarantees: the ballot copies the council's rules and the list of seated members as they
+    are now (the proposer and members who declared a conflict listed as recused); the
+    proposal's counted cost fits in what is left of this year's envelope; at most one ballot
+    of a proposal is open. Eligible members are notified on commit.
+    """
+    proposal = Proposal.objects.select_for_update().select_related("community").get(pk=proposal.pk)
+    community = proposal.community
+    require(actor, "voting.clerk", community, _("Only the community's staff can open a ballot."))
+    if proposal.stage != Stage.VOTING:
+        raise InvalidMove(
+            _("Only a proposal in voting can be put to a ballot (this one is %(stage)s).")
+            % {"stage": proposal.get_stage_display()}
+        )
+    if meeting is not None and meeting.community_id != community.pk:
+        raise InvalidMove(_("That meeting is of another community."))
+    now = clock.now()
+    if closes_at < now + MIN_DURATION:
+        raise InvalidMove(_("The closing time must be at least five minutes from now."))
+    if closes_at > now + MAX_DURATION:
+        raise InvalidMove(_("A ballot can stay open for thirty days at most."))
+    if on_open_vote(proposal):
+        raise InvalidMove(_("This proposal is already on an open ballot or round."))
+    council = council_of(community)
+    envelope = envelope_of_year(community, lock=True)
+    cost, left = proposal.counted_cost, envelope_left(envelope)
+    if cost > left:
+        from council.money import format_yuan
+
+        raise InvalidMove(
+            _("Its cost of %(cost)s does not fit in the %(left)s left of the %(year)s envelope.")
+            % {"cost": format_yuan(cost), "left": format_yuan(left), "year": envelope.year}
+        )
+    members = seated_members(community)
+    recused = recused_ids(proposal)
+    voters = [user for user, _seat in members if user.pk not in recused]
+    if not voters:
+        raise InvalidMove(_("The council has no member who may vote on this proposal."))
+    ballot = Ballot.objects.create(
+        community=community,
+        proposal=proposal,
+        envelope=envelope,
+        meeting=meeting,
+        opened_by=actor,
+        opened_at=now,
+        closes_at=closes_at,
+        base=len(voters),
+        **rules_copy(council),
+    )
+    Eligibility.objects.bulk_create(
+        [
+            Eligibility(ballot=ballot, member=user, seat_category=seat, recused=user.pk in recused)
+            for user, seat in members
+        ]
+    )
+    record(
+        actor,
+        "ballot.opened",
+        ballot,
+        community,
+        {
+            "proposal": proposal.pk,
+            "closes_at": closes_at.isoformat(),
+            "base": ballot.base,
+            "rules": rules_copy(council),
+            "meeting": meeting.pk if meeting else None,
+        },
+    )
+    title, closes = proposal.title, closes_at
+    notify_on_commit(
+        voters,
+        lambda: (
+            _("Ballot open on “%(title)s” until %(when)s: your vote is awaited.")
+            % {"title": title, "when": _when(closes)}
+        ),
+        _ballot_url(ballot),
+    )
+    board_changed(ballot.meeting_id)
+    return ballot
+
+
+def _eligibility(ballot: Ballot, member) -> Eligibility:
+    """The member's line on the ballot's list, or a refusal that says why."""
+    line = Eligibility.objects.filter(ballot=ballot, member=member).first()
+    if line is None:
+        raise NotAllowed(
+            _("Only members of %(community)s's council on this ballot's list can vote in it.")
+            % {"community": ballot.community}
+        )
+    if line.recused:
+        raise NotAllowed(_("You are recused from this proposal, so you do not vote on it."))
+    return line
+
+
+def _check_open(ballot: Ballot) -> None:
+    if ballot.status != BallotStatus.OPEN or ballot.closes_at <= clock.now():
+        raise InvalidMove(
+            _("This ballot closed at %(when)s; votes are no longer accepted.")
+            % {"when": _when(ballot.closed_at or ballot.closes_at)}
+        )
+
+
+def _store_vote(ballot: Ballot, member, choice: str, recorded_by=None) -> tuple[bool, bool]:
+    """Insert or overwrite the member's one vote; returns (created, changed)."""
+    now = clock.now()
+    vote = ballot.votes.filter(member=member).first()
+    if vote is None:
+        try:
+            with transaction.atomic():
+                ballot.votes.create(
+                    member=member, choice=choice, recorded_by=recorded_by, updated_at=now
+                )
+        except IntegrityError:
+            # The database keeps one vote per member even if two requests race past the
+            # ballot lock (SQLite has no row locks): the later one becomes a change.
+            vote = ballot.votes.get(member=member)
+        else:
+            return True, True
+    if vote.choice == choice:
+        return False, False
+    vote.choice, vote.recorded_by, vote.updated_at = choice, recorded_by, now
+    vote.changes += 1
+    vote.save(update_fields=["choice", "recorded_by", "updated_at", "changes"])
+    return False, True
+
+
+@transaction.atomic
+def vote_cast(*, actor, ballot: Ballot, choice: str) -> Ballot:
+    """Cast or change ``actor``'s vote (yes / no / abstain) until the ballot closes.
+
+    Refused with a message for a closed ballot, a non-member, a recused member or a member of
+    another community. Each cast and each change is an evidence event; for a secret ballot the
+    event says "voted" / "changed vote" without the choice.
+    """
+    if choice not in Choice.values:
+        raise InvalidMove(_("Choose yes, no or abstain."))
+    ballot = _lock(ballot)
+    if actor is None or not actor.is_authenticated:
+        raise NotAllowed(_("Sign in to vote."))
+    _check_open(ballot)
+    _eligibility(ballot, actor)
+    created, changed = _store_vote(ballot, actor, choice)
+    if changed:
+        payload = {} if ballot.is_secret else {"choice": choice}
+        record(
+            actor,
+            "vote.cast" if created else "vote.changed",
+            ballot,
+            ballot.community,
+            payload,
+            RoleKind.COUNCIL_MEMBER,
+        )
+        board_changed(ballot.meeting_id)
+    return ballot
+
+
+@transaction.atomic
+def vote_record_by_clerk(*, actor, ballot: Ballot, member, choice: str) -> Ballot:
+    """Record a member's vote given by show of hands at a meeting (roll-call ballots only),
+    marked as recorded by the clerk."""
+    ballot = _lock(ballot)
+    require(actor, "voting.clerk", ballot.community, _("Only the clerk can record votes."))
+    if ballot.is_secret:
+        raise InvalidMove(_("In a secret ballot the clerk records totals only."))
+    if choice not in Choice.values:
+        raise InvalidMove(_("Choose yes, no or abstain."))
+    _check_open(ballot)
+    line = Eligibility.objects.filter(ballot=ballot, member=member).first()
+    if line is None or line.recused:
+        raise InvalidMove(_("That member is not on this ballot's list of voters."))
+    created, changed = _store_vote(ballot, member, choice, recorded_by=actor)
+    if changed:
+        record(
+            actor,
+            "vote.recorded_by_clerk",
+            ballot,
+            ballot.community,
+            {"member": member.display_name, "choice": choice, "changed": not created},
+        )
+        board_changed(ballot.meeting_id)
+    return ballot
+
+
+@transaction.atomic
+def hand_count_record(*, actor, ballot: Ballot, yes: int, no: int, abstain: int) -> HandCount:
+    """Record the totals of a show of hands for a secret ballot: for members present who have
+    not voted online. Replaces the previous totals until the ballot closes."""
+    ballot = _lock(ballot)
+    require(actor, "voting.clerk", ballot.community, _("Only the clerk can record votes."))
+    if not ballot.is_secret:
+        raise InvalidMove(_("In a roll-call ballot the clerk records each member's vote."))
+    _check_open(ballot)
+    if min(yes, no, abstain) < 0:
+        raise InvalidMove(_("Totals cannot be negative."))
+    room = ballot.base - ballot.votes.count()
+    if yes + no + abstain > room:
+        raise InvalidMove(
+            _("Only %(n)d members have not voted online; the totals add up to more.") % {"n": room}
+        )
+    count, _created = HandCount.objects.update_or_create(
+        ballot=ballot,
+        defaults={
+            "yes": yes,
+            "no": no,
+            "abstain": abstain,
+            "recorded_by": actor,
+            "updated_at": clock.now(),
+        },
+    )
+    record(
+        actor,
+        "ballot.hands_counted",
+        ballot,
+        ballot.community,
+        {"yes": yes, "no": no, "abstain": abstain},
+    )
+    board_changed(ballot.meeting_id)
+    return count
+
+
+def ballot_tally(ballot: Ballot) -> Tally:
+    """The tally of the ballot: frozen counts once closed, the current votes while open."""
+    if ballot.status == BallotStatus.CLOSED:
+        yes, no, abstain = ballot.yes, ballot.no, ballot.abstain
+    else:
+        counts = dict.fromkeys(Choice.values, 0)
+        for choice in ballot.votes.values_list("choice", flat=True):
+            counts[choice] += 1
+        hands = HandCount.objects.filter(ballot=ballot).first()
+        if hands is not None:
+            counts["yes"] += hands.yes
+            counts["no"] += hands.no
+            counts["abstain"] += hands.abstain
+        yes, no, abstain = counts["yes"], counts["no"], counts["abstain"]
+    return tally_compute(
+        quorum=ballot.quorum,
+        threshold=ballot.threshold,
+        base=ballot.base,
+        yes=yes,
+        no=no,
+        abstain=abstain,
+    )
+
+
+def _close(ballot: Ballot, actor, reason: str) -> Ballot:
+    """Freeze the result and move the proposal; the ballot row is locked by the caller."""
+    tally = ballot_tally(ballot)
+    rows = [[m, c] for m, c in ballot.votes.values_list("member_id", "choice")]
+    hands = HandCount.objects.filter(ballot=ballot).first()
+    if hands is not None:
+        rows.append(["hands", f"{hands.yes}/{hands.no}/{hands.abstain}"])
+    ballot.status = BallotStatus.CLOSED
+    ballot.closed_at = clock.now()
+    ballot.closed_by = actor
+    ballot.close_reason = reason
+    ballot.yes, ballot.no, ballot.abstain = tally.yes, tally.no, tally.abstain
+    ballot.outcome = tally.outcome
+    ballot.votes_sha256 = votes_digest(rows)
+    ballot.save()
+    record(
+        actor,
+        "ballot.closed",
+        ballot,
+        ballot.community,
+        {**tally.as_dict(), "votes_sha256": ballot.votes_sha256, "reason": reason},
+    )
+    proposal = ballot.proposal
+    if ballot.outcome == Outcome.APPROVED:
+        proposal_move(
+            actor=actor, proposal=proposal, move=Move.APPROVE, basis=f"ballot {ballot.pk}"
+        )
+        Reservation.objects.create(
+            envelope=ballot.envelope, proposal=proposal, amount=proposal.counted_cost
+        )
+    elif ballot.outcome == Outcome.REJECTED:
+        proposal_move(actor=actor, proposal=proposal, move=Move.REJECT, basis=f"ballot {ballot.pk}")
+    title, outcome = proposal.title, ballot.get_outcome_display
+    voters = [line.member for line in ballot.eligible.select_related("member")]
+    notify_on_commit(
+        voters,
+        lambda: (
+            _("Ballot on “%(title)s” closed: %(outcome)s.") % {"title": title, "outcome": outcome()}
+        ),
+        _ballot_url(ballot),
+    )
+    board_changed(ballot.meeting_id)
+    return ballot
+
+
+def _close_if_due(ballot: Ballot) -> bool:
+    if ballot.status == BallotStatus.OPEN and ballot.closes_at <= clock.now():
+        _close(ballot, None, "")
+        return True
+    return False
+
+
+@transaction.atomic
+def ballot_close(*, actor, ballot: Ballot, reason: str) -> Ballot:
+    """Close an open ballot early, as clerk, with a reason (evidence)."""
+    ballot = _lock(ballot)
+    require(actor, "voting.clerk", ballot.community, _("Only the clerk can close a ballot."))
+    if ballot.status != BallotStatus.OPEN:
+        raise InvalidMove(_("This ballot is already closed."))
+    if _close_if_due(ballot):
+        return ballot  # its time came first: closed at its time, not early
+    if not reason.strip():
+        raise InvalidMove(_("Say why the ballot closes early; the reason is published."))
+    return _close(ballot, actor, reason.strip()[:300])
+
+
+def ballot_close_if_due(ballot: Ballot) -> Ballot:
+    """Close ``ballot`` if its time has passed (anyone reading it may trigger this)."""
+    if ballot.status != BallotStatus.OPEN or ballot.closes_at > clock.now():
+        return ballot
+    with transaction.atomic():
+        ballot = _lock(ballot)
+        _close_if_due(ballot)
+    return ballot
+
+
+def ballots_close_due() -> int:
+    """Close every ballot past its closing time; returns how many closed (scheduler)."""
+    closed = 0
+    due = Ballot.objects.filter(status=BallotStatus.OPEN, closes_at__lte=clock.now())
+    for ballot in due.only("pk"):
+        with transaction.atomic():
+            if _close_if_due(_lock(ballot)):
+                closed += 1
+    return closed
+
+
+def reminder_due(opened_at: dt.datetime, closes_at: dt.datetime, now: dt.datetime) -> bool:
+    """Remind when a day or half the voting time is left, whichever comes later."""
+    lead = min(dt.timedelta(days=1), (closes_at - opened_at) / 2)
+    return now >= closes_at - lead
+
+
+def ballots_remind() -> int:
+    """Remind members who have not voted, once per ballot, before it closes."""
+    now = clock.now()
+    sent = 0
+    for ballot in Ballot.objects.filter(
+        status=BallotStatus.OPEN, reminded_at__isnull=True, closes_at__gt=now
+    ).select_related("community", "proposal"):
+        if not reminder_due(ballot.opened_at, ballot.closes_at, now):
+            continue
+        with transaction.atomic():
+            updated = Ballot.objects.filter(pk=ballot.pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+            if not updated:
+                continue
+            voted = set(ballot.votes.values_list("member_id", flat=True))
+            waiting = [
+                line.member
+                for line in ballot.eligible.filter(recused=False).select_related("member")
+                if line.member_id not in voted
+            ]
+            title, closes = ballot.proposal.title, ballot.closes_at
+            notify_on_commit(
+                waiting,
+                lambda title=title, closes=closes: (
+                    _("Reminder: the ballot on “%(title)s” closes at %(when)s.")
+                    % {"title": title, "when": _when(closes)}
+                ),
+                _ballot_url(ballot),
+            )
+            sent += len(waiting)
+    return sent
+
+
+@transaction.atomic
+def recusal_declare(*, actor, proposal: Proposal, reason: str) -> Recusal:
+    """A member declares a conflict of interest on a proposal (回避). On a ballot already open
+    they leave its base, and a vote they gave is withdrawn (both evidence)."""
+    proposal = Proposal.objects.select_for_update().select_related("community").get(pk=proposal.pk)
+    require(
+        actor,
+        "voting.declare_recusal",
+        proposal,
+        _("Only members of %(community)s's council declare a conflict of interest here.")
+        % {"community": proposal.community},
+    )
+    reason = reason.strip()
+    if not reason:
+        raise InvalidMove(_("Say what the conflict of interest is; it is published."))
+    recusal, created = Recusal.objects.get_or_create(
+        proposal=proposal, member=actor, defaults={"reason": reason[:300]}
+    )
+    if not created:
+        raise InvalidMove(_("You have already declared a conflict of interest on this proposal."))
+    record(
+        actor,
+        "ballot.recusal_declared",
+        proposal,
+        proposal.community,
+        {"reason": recusal.reason},
+        RoleKind.COUNCIL_MEMBER,
+    )
+    for ballot in Ballot.objects.filter(proposal=proposal, status=BallotStatus.OPEN):
+        ballot = _lock(ballot)
+        line = Eligibility.objects.filter(ballot=ballot, member=actor, recused=False).first()
+        if line is None:
+            continue
+        line.recused = True
+        line.save(update_fields=["recused"])
+        ballot.votes.filter(member=actor).delete()
+        ballot.base -= 1
+        ballot.save(update_fields=["base"])
+        record(
+            actor,
+            "ballot.member_recused",
+            ballot,
+            ballot.community,
+            {"base": ballot.base},
+            RoleKind.COUNCIL_MEMBER,
+        )
+        board_changed(ballot.meeting_id)
+    return recusal

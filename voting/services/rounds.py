@@ -1,0 +1,465 @@
+"""Yearly rounds (年度集中表决): a slate of proposals put to one approval ballot.
+
+DESIGN.md, "Decisions": quorum applies (members who handed in an approval ballot, even an
+empty one); there is no threshold; a member recused from a project cannot approve it; the
+money is what was left of the envelope when the round opened. A round that misses quorum
+leaves every project in voting. Funded projects become approved; the others are rejected
+with the reason stated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+
+from council import clock
+from council.errors import InvalidMove, NotAllowed
+from council.models import Community, RoleKind
+from council.money import format_yuan
+from council.notifications import notify_on_commit
+from proposals.lifecycle import Move, proposal_move
+from proposals.models import Proposal, Stage
+
+from ..allocation import Project, equal_shares, greedy
+from ..models import (
+    BallotStatus,
+    FundingRule,
+    Reservation,
+    Round,
+    RoundBallot,
+    RoundMember,
+    RoundProject,
+)
+from ..tally import quorum_met
+from ._common import (
+    council_of,
+    envelope_left,
+    envelope_of_year,
+    on_open_vote,
+    record,
+    recused_ids,
+    require,
+    rules_copy,
+    seated_members,
+    votes_digest,
+)
+from .ballots import MAX_DURATION, MIN_DURATION, reminder_due
+
+
+def _url(round_: Round) -> str:
+    return reverse("round", args=[round_.community.slug, round_.pk])
+
+
+def _lock(round_: Round) -> Round:
+    return (
+        Round.objects.select_for_update(of=("self",))
+        .select_related("community", "envelope")
+        .get(pk=round_.pk)
+    )
+
+
+@transaction.atomic
+def round_open(
+    *,
+    actor,
+    community: Community,
+    title: str,
+    proposals: list[Proposal],
+    closes_at: dt.datetime,
+    rule: str = FundingRule.GREEDY,
+    add1: bool = True,
+) -> Round:
+    """Put a slate of proposals in voting to the council's approval ballot, as clerk.
+
+    Guarantees: every proposal is of the community, in voting and on no other open ballot or
+    round; the round holds what is left of this year's envelope now; rules and members
+    (with their recusals per project) are copied; members are notified on commit.
+    """
+    require(actor, "voting.clerk", community, _("Only the community's staff open a round."))
+    if rule not in FundingRule.values:
+        raise InvalidMove(_("Choose a funding rule."))
+    now = clock.now()
+    if closes_at < now + MIN_DURATION:
+        raise InvalidMove(_("The closing time must be at least five minutes from now."))
+    if closes_at > now + MAX_DURATION:
+        raise InvalidMove(_("A ballot can stay open for thirty days at most."))
+    slate = list(
+        Proposal.objects.select_for_update()
+        .filter(pk__in=[p.pk for p in proposals])
+        .order_by("submitted_at", "pk")
+    )
+    if len(slate) < 2:
+        raise InvalidMove(_("A round puts at least two proposals to the vote."))
+    for proposal in slate:
+        if proposal.community_id != community.pk or proposal.stage != Stage.VOTING:
+            raise InvalidMove(
+                _("“%(title)s” is not a proposal of %(c)s in voting.")
+                % {"title": proposal.title, "c": community}
+            )
+        if on_open_vote(proposal):
+            raise InvalidMove(
+                _("“%(title)s” is already on an open ballot or round.") % {"title": proposal.title}
+            )
+    council = council_of(community)
+    envelope = envelope_of_year(community, lock=True)
+    money = envelope_left(envelope)
+    if money <= 0:
+        raise InvalidMove(_("Nothing is left of the %(year)s envelope.") % {"year": envelope.year})
+    members = seated_members(community)
+    if not members:
+        raise InvalidMove(_("The council has no seated member."))
+    round_ = Round.objects.create(
+        community=community,
+        envelope=envelope,
+        title=title.strip(),
+        rule=rule,
+        add1=add1,
+        opened_by=actor,
+        opened_at=now,
+        closes_at=closes_at,
+        money=money,
+        base=len(members),
+        **rules_copy(council),
+    )
+    RoundProject.objects.bulk_create(
+        [
+            RoundProject(round=round_, proposal=p, cost=p.counted_cost, position=n)
+            for n, p in enumerate(slate, 1)
+        ]
+    )
+    recused = {p.pk: recused_ids(p) for p in slate}
+    RoundMember.objects.bulk_create(
+        [
+            RoundMember(
+                round=round_,
+                member=user,
+                seat_category=seat,
+                recused_from=sorted(pk for pk, ids in recused.items() if user.pk in ids),
+            )
+            for user, seat in members
+        ]
+    )
+    record(
+        actor,
+        "round.opened",
+        round_,
+        community,
+        {
+            "slate": [p.pk for p in slate],
+            "money": str(money),
+            "rule": rule,
+            "add1": add1,
+            "base": len(members),
+            "closes_at": closes_at.isoformat(),
+        },
+    )
+    title_, closes = round_.title, closes_at
+    notify_on_commit(
+        [user for user, _seat in members],
+        lambda: (
+            _("Round “%(title)s” is open until %(when)s: your approval ballot is awaited.")
+            % {"title": title_, "when": date_format(localtime(closes), "DATETIME_FORMAT")}
+        ),
+        _url(round_),
+    )
+    return round_
+
+
+def _check_open(round_: Round) -> None:
+    if round_.status != BallotStatus.OPEN or round_.closes_at <= clock.now():
+        raise InvalidMove(_("This round has closed; ballots are no longer accepted."))
+
+
+def _approved_ids(round_: Round, line: RoundMember, approved: list[int]) -> list[int]:
+    slate = set(round_.projects.values_list("proposal_id", flat=True))
+    chosen = sorted(set(approved))
+    if not set(chosen) <= slate:
+        raise InvalidMove(_("Approve only projects on this round's slate."))
+    clash = set(chosen) & set(line.recused_from)
+    if clash:
+        titles = ", ".join(Proposal.objects.filter(pk__in=clash).values_list("title", flat=True))
+        raise InvalidMove(
+            _("You are recused from %(titles)s and cannot approve it.") % {"titles": titles}
+        )
+    return chosen
+
+
+def _store(round_: Round, member, approved: list[int], recorded_by=None) -> bool:
+    now = clock.now()
+    existing = round_.ballots.filter(member=member).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                round_.ballots.create(
+                    member=member, approved=approved, recorded_by=recorded_by, updated_at=now
+                )
+            return True
+        except IntegrityError:
+            existing = round_.ballots.get(member=member)
+    existing.approved, existing.recorded_by, existing.updated_at = approved, recorded_by, now
+    existing.save(update_fields=["approved", "recorded_by", "updated_at"])
+    return False
+
+
+@transaction.atomic
+def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=None) -> RoundBallot:
+    """Hand in (or change) an approval ballot: any subset of the slate, possibly empty.
+
+    With ``member``, the clerk records a paper ballot on that member's behalf (marked)."""
+    round_ = _lock(round_)
+    clerk = member is not None
+    if clerk:
+        require(actor, "voting.clerk", round_.community, _("Only the clerk records ballots."))
+    elif actor is None or not actor.is_authenticated:
+        raise NotAllowed(_("Sign in to vote."))
+    voter = member if clerk else actor
+    _check_open(round_)
+    line = RoundMember.objects.filter(round=round_, member=voter).first()
+    if line is None:
+        raise NotAllowed(
+            _("Only members of %(community)s's council on this round's list can vote in it.")
+            % {"community": round_.community}
+        )
+    chosen = _approved_ids(round_, line, approved)
+    created = _store(round_, voter, chosen, recorded_by=actor if clerk else None)
+    payload = {} if round_.is_secret else {"approved": chosen}
+    if clerk:
+        payload["member"] = voter.display_name
+    record(
+        actor,
+        "round.ballot_recorded_by_clerk"
+        if clerk
+        else ("round.ballot_cast" if created else "round.ballot_changed"),
+        round_,
+        round_.community,
+        payload,
+        *((RoleKind.STAFF,) if clerk else (RoleKind.COUNCIL_MEMBER,)),
+    )
+    return round_.ballots.get(member=voter)
+
+
+def round_allocate(round_: Round, ballots: list[list[int]]) -> list[int]:
+    """The proposal ids the round's rule funds from these approval ballots."""
+    projects = [
+        Project(id=str(rp.proposal_id), cost=rp.cost, order=rp.position)
+        for rp in round_.projects.all()
+    ]
+    sets = [{str(pk) for pk in approved} for approved in ballots]
+    if round_.rule == FundingRule.MES:
+        funded = equal_shares(
+            projects, sets, round_.money, completion="add1" if round_.add1 else "none"
+        )
+    else:
+        funded = greedy(projects, sets, round_.money)
+    return [int(pk) for pk in funded]
+
+
+def _close(round_: Round, actor, reason: str) -> Round:
+    ballots = list(round_.ballots.values_list("member_id", "approved"))
+    approvals = dict.fromkeys(round_.projects.values_list("proposal_id", flat=True), 0)
+    for _member, approved in ballots:
+        for pk in approved:
+            approvals[pk] += 1
+    round_.participation = len(ballots)
+    round_.valid = quorum_met(round_.quorum, round_.base, round_.participation)
+    round_.status = BallotStatus.CLOSED
+    round_.closed_at = clock.now()
+    round_.closed_by = actor
+    round_.close_reason = reason
+    round_.votes_sha256 = votes_digest([[m, sorted(a)] for m, a in ballots])
+    funded = round_allocate(round_, [a for _m, a in ballots]) if round_.valid else []
+    spent = Decimal("0")
+    for rp in round_.projects.select_related("proposal"):
+        rp.approvals = approvals[rp.proposal_id]
+        rp.funded = rp.proposal_id in funded if round_.valid else None
+        rp.save(update_fields=["approvals", "funded"])
+        if rp.funded:
+            spent += rp.cost
+    round_.spent = spent
+    round_.save()
+    record(
+        actor,
+        "round.closed",
+        round_,
+        round_.community,
+        {
+            "participation": round_.participation,
+            "base": round_.base,
+            "valid": round_.valid,
+            "funded": funded,
+            "spent": str(spent),
+            "money": str(round_.money),
+            "votes_sha256": round_.votes_sha256,
+            "reason": reason,
+        },
+    )
+    if round_.valid:
+        for rp in round_.projects.select_related("proposal"):
+            basis = f"round {round_.pk}"
+            if rp.funded:
+                proposal_move(actor=actor, proposal=rp.proposal, move=Move.APPROVE, basis=basis)
+                Reservation.objects.create(
+                    envelope=round_.envelope, proposal=rp.proposal, amount=rp.cost
+                )
+            else:
+                proposal_move(
+                    actor=actor,
+                    proposal=rp.proposal,
+                    move=Move.REJECT,
+                    basis=basis,
+                    payload={
+                        "approvals": rp.approvals,
+                        "cost": str(rp.cost),
+                        "money": str(round_.money),
+                        "reason": str(rejection_reason(round_, rp)),
+                    },
+                )
+    title = round_.title
+    notify_on_commit(
+        [m.member for m in round_.members.select_related("member")],
+        lambda: (
+            _("Round “%(title)s” has closed; see which projects are funded.") % {"title": title}
+        ),
+        _url(round_),
+    )
+    return round_
+
+
+def rejection_reason(round_: Round, rp: RoundProject) -> str:
+    """Why a project of a closed, valid round was not funded, in the active language."""
+    if not rp.approvals:
+        return _("No member approved it.")
+    if round_.rule == FundingRule.MES:
+        return _(
+            "%(n)d approvals; its cost of %(cost)s could not be shared equally among its "
+            "supporters within the %(money)s of the round."
+        ) % {"n": rp.approvals, "cost": format_yuan(rp.cost), "money": format_yuan(round_.money)}
+    return _(
+        "%(n)d approvals; its cost of %(cost)s did not fit in what was left when its turn came "
+        "(of the round's %(money)s)."
+    ) % {"n": rp.approvals, "cost": format_yuan(rp.cost), "money": format_yuan(round_.money)}
+
+
+def _close_if_due(round_: Round) -> bool:
+    if round_.status == BallotStatus.OPEN and round_.closes_at <= clock.now():
+        _close(round_, None, "")
+        return True
+    return False
+
+
+@transaction.atomic
+def round_close(*, actor, round_: Round, reason: str) -> Round:
+    """Close a round early, as clerk, with a reason (evidence)."""
+    round_ = _lock(round_)
+    require(actor, "voting.clerk", round_.community, _("Only the clerk can close a round."))
+    if round_.status != BallotStatus.OPEN:
+        raise InvalidMove(_("This round is already closed."))
+    if _close_if_due(round_):
+        return round_
+    if not reason.strip():
+        raise InvalidMove(_("Say why the round closes early; the reason is published."))
+    return _close(round_, actor, reason.strip()[:300])
+
+
+def round_close_if_due(round_: Round) -> Round:
+    if round_.status != BallotStatus.OPEN or round_.closes_at > clock.now():
+        return round_
+    with transaction.atomic():
+        round_ = _lock(round_)
+        _close_if_due(round_)
+    return round_
+
+
+def rounds_close_due() -> int:
+    closed = 0
+    for round_ in Round.objects.filter(status=BallotStatus.OPEN, closes_at__lte=clock.now()):
+        with transaction.atomic():
+            if _close_if_due(_lock(round_)):
+                closed += 1
+    return closed
+
+
+def rounds_remind() -> int:
+    now = clock.now()
+    sent = 0
+    for round_ in Round.objects.filter(
+        status=BallotStatus.OPEN, reminded_at__isnull=True, closes_at__gt=now
+    ).select_related("community"):
+        if not reminder_due(round_.opened_at, round_.closes_at, now):
+            continue
+        with transaction.atomic():
+            if not Round.objects.filter(pk=round_.pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            ):
+                continue
+            handed_in = set(round_.ballots.values_list("member_id", flat=True))
+            waiting = [
+                m.member
+                for m in round_.members.select_related("member")
+                if m.member_id not in handed_in
+            ]
+            title = round_.title
+            notify_on_commit(
+                waiting,
+                lambda title=title: (
+                    _("Reminder: round “%(title)s” closes soon; hand in your ballot.")
+                    % {"title": title}
+                ),
+                _url(round_),
+            )
+            sent += len(waiting)
+    return sent
+
+
+@transaction.atomic
+def round_import(
+    *, actor, community: Community, instance, closes_at: dt.datetime, title: str = ""
+) -> Round:
+    """Open a round from a Pabulib instance and record its votes as paper ballots entered by
+    the clerk (``actor``): project ids are proposal ids of the community, in voting; voter
+    ids are the usernames of its seated members. All or nothing: any unknown id refuses the
+    whole file, naming it."""
+    ids = [row["project_id"] for row in instance.projects]
+    proposals = {
+        str(p.pk): p for p in Proposal.objects.filter(pk__in=[i for i in ids if i.isdigit()])
+    }
+    missing = [i for i in ids if i not in proposals or proposals[i].community_id != community.pk]
+    if missing:
+        raise InvalidMove(
+            _("Project %(id)s is not a proposal of %(c)s.") % {"id": missing[0], "c": community}
+        )
+    meta_rule = instance.meta.get("rule", "greedy")
+    rule = FundingRule.MES if meta_rule.startswith("equalshares") else FundingRule.GREEDY
+    round_ = round_open(
+        actor=actor,
+        community=community,
+        title=title or instance.meta.get("description", "") or _("Imported round"),
+        proposals=[proposals[i] for i in ids],
+        closes_at=closes_at,
+        rule=rule,
+        add1=meta_rule != "equalshares",
+    )
+    users = {
+        u.username: u
+        for u in get_user_model().objects.filter(
+            username__in=[row["voter_id"] for row in instance.votes]
+        )
+    }
+    for row in instance.votes:
+        member = users.get(row["voter_id"])
+        if member is None or not round_.members.filter(member=member).exists():
+            raise InvalidMove(
+                _("Voter %(id)s is not a seated member of %(c)s's council.")
+                % {"id": row["voter_id"], "c": community}
+            )
+        approved = [int(pk) for pk in row["vote"].split(",") if pk.strip()]
+        round_ballot_submit(actor=actor, round_=round_, approved=approved, member=member)
+    record(actor, "round.imported", round_, community, {"votes": len(instance.votes)})
+    return round_

@@ -1,0 +1,264 @@
+"""Ballot pages: the council page, awaiting my vote, open a ballot, vote, the clerk's tools.
+
+Ballots are public (a council vote is a public act); the forms are for members and clerks.
+A refusal by a service becomes a message on the page — a form error or a flash after a
+redirect — never an error page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from council import clock
+from council.access import access_community
+from council.errors import InvalidMove, NotAllowed
+from council.models import Council
+from council.selectors import council_seats
+from proposals.models import Proposal
+
+from .. import selectors, services
+from ..forms.ballots import (
+    BallotOpenForm,
+    ClerkVoteForm,
+    CloseForm,
+    HandCountForm,
+    RecusalForm,
+    VoteForm,
+)
+from ..models import Envelope
+
+
+def _ballot(request, slug, pk):
+    community = access_community(request.user, slug)
+    ballot = selectors.ballot_for_page(community, pk)
+    if ballot is None:
+        raise Http404
+    return ballot
+
+
+def _back(ballot):
+    return redirect("ballot", slug=ballot.community.slug, pk=ballot.pk)
+
+
+def council_page(request, slug):
+    """The council: seats, rules, money of the year, meetings, ballots and rounds."""
+    community = access_community(request.user, slug)
+    envelope = Envelope.objects.filter(community=community, year=clock.today().year).first()
+    money = None
+    if envelope is not None:
+        committed = services.envelope_committed(envelope)
+        money = {"envelope": envelope, "committed": committed, "left": envelope.amount - committed}
+    return render(
+        request,
+        "voting/council.html",
+        {
+            "community": community,
+            "council": Council.objects.filter(community=community).first(),
+            "seats": council_seats(community),
+            "money": money,
+            "is_clerk": request.user.has_perm("voting.clerk", community),
+            **selectors.council_overview(community),
+        },
+    )
+
+
+@login_required
+def awaiting(request):
+    """Awaiting my vote: open ballots and rounds where I may vote and have not."""
+    return render(request, "voting/awaiting.html", selectors.awaiting_for(request.user))
+
+
+def ballot_new(request, slug, pk):
+    """The clerk opens a ballot on a proposal in voting."""
+    community = access_community(request.user, slug, "voting.clerk")
+    proposal = Proposal.objects.filter(community=community, pk=pk).first()
+    if proposal is None:
+        raise Http404
+    meetings = selectors.meetings_open_for(community)
+    form = BallotOpenForm(request.POST or None, meetings=meetings)
+    if request.method == "GET" and request.GET.get("meeting", "").isdigit():
+        form.fields["meeting"].initial = int(request.GET["meeting"])
+    if request.method == "POST" and form.is_valid():
+        try:
+            ballot = services.ballot_open(
+                actor=request.user,
+                proposal=proposal,
+                closes_at=form.cleaned_data["closes_at"],
+                meeting=form.cleaned_data["meeting"],
+            )
+        except (InvalidMove, NotAllowed) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The ballot is open; the members are notified."))
+            return _back(ballot)
+    return render(
+        request,
+        "voting/ballot_form.html",
+        {"community": community, "proposal": proposal, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _vote_context(request, ballot, *, form=None, outcome=None) -> dict:
+    user = request.user
+    return {
+        "ballot": ballot,
+        "community": ballot.community,
+        "tally": services.ballot_tally(ballot),
+        "my_vote": selectors.my_vote(ballot, user),
+        "can_vote": ballot.is_open and user.has_perm("voting.vote", ballot),
+        "vote_form": form or VoteForm(),
+        "outcome": outcome,
+    }
+
+
+def ballot_detail(request, slug, pk):
+    ballot = _ballot(request, slug, pk)
+    user = request.user
+    is_clerk = user.has_perm("voting.clerk", ballot.community)
+    context = _vote_context(request, ballot)
+    context.update(
+        {
+            "lines": selectors.ballot_lines(ballot),
+            "is_clerk": is_clerk,
+            "is_member_here": user.has_perm("voting.sign_in", ballot.community),
+        }
+    )
+    if is_clerk and ballot.is_open:
+        voters = ballot.eligible.filter(recused=False).values("member_id")
+        context["clerk_form"] = ClerkVoteForm(
+            members=get_user_model().objects.filter(pk__in=voters).order_by("display_name")
+        )
+        context["hands_form"] = HandCountForm()
+        context["close_form"] = CloseForm()
+    return render(request, "voting/ballot_detail.html", context)
+
+
+@require_POST
+def ballot_vote(request, slug, pk):
+    """Cast or change my vote; htmx swaps the vote box, a plain POST redirects back."""
+    ballot = _ballot(request, slug, pk)
+    form = VoteForm(request.POST)
+    outcome = None
+    if not request.user.is_authenticated:
+        outcome = ("error", _("Sign in to vote."))
+    elif form.is_valid():
+        try:
+            services.vote_cast(
+                actor=request.user, ballot=ballot, choice=form.cleaned_data["choice"]
+            )
+            outcome = (
+                "success",
+                _("Your vote is recorded. You may change it until the ballot closes."),
+            )
+            form = None
+        except (InvalidMove, NotAllowed) as error:
+            outcome = ("error", str(error))
+    else:
+        outcome = ("error", _("Choose yes, no or abstain."))
+    if not request.htmx:
+        getattr(messages, outcome[0])(request, outcome[1])
+        return _back(ballot)
+    ballot = selectors.ballot_for_page(ballot.community, ballot.pk)
+    return render(
+        request,
+        "voting/ballot_detail.html#vote_box",
+        _vote_context(request, ballot, form=form, outcome=outcome),
+    )
+
+
+def _clerk_post(request, slug, pk, act):
+    ballot = _ballot(request, slug, pk)
+    if not request.user.has_perm("voting.clerk", ballot.community):
+        messages.error(request, _("Only the clerk can do this."))
+        return _back(ballot)
+    try:
+        message = act(ballot)
+    except (InvalidMove, NotAllowed) as error:
+        messages.error(request, str(error))
+    else:
+        if message:
+            messages.success(request, message)
+    return _back(ballot)
+
+
+@require_POST
+def ballot_record(request, slug, pk):
+    """The clerk records a member's show-of-hands vote (roll-call ballots)."""
+
+    def act(ballot):
+        voters = ballot.eligible.filter(recused=False).values("member_id")
+        form = ClerkVoteForm(request.POST, members=get_user_model().objects.filter(pk__in=voters))
+        if not form.is_valid():
+            raise InvalidMove(_("Choose a member on the list and their vote."))
+        services.vote_record_by_clerk(
+            actor=request.user,
+            ballot=ballot,
+            member=form.cleaned_data["member"],
+            choice=form.cleaned_data["choice"],
+        )
+        return _("Recorded, marked as entered by the clerk.")
+
+    return _clerk_post(request, slug, pk, act)
+
+
+@require_POST
+def ballot_hands(request, slug, pk):
+    """The clerk records show-of-hands totals (secret ballots)."""
+
+    def act(ballot):
+        form = HandCountForm(request.POST)
+        if not form.is_valid():
+            raise InvalidMove(_("Enter the three totals as whole numbers, zero or more."))
+        services.hand_count_record(actor=request.user, ballot=ballot, **form.cleaned_data)
+        return _("The totals are recorded.")
+
+    return _clerk_post(request, slug, pk, act)
+
+
+@require_POST
+def ballot_close_view(request, slug, pk):
+    """The clerk closes the ballot early, with a reason."""
+
+    def act(ballot):
+        form = CloseForm(request.POST)
+        if not form.is_valid():
+            raise InvalidMove(_("Say why the ballot closes early; the reason is published."))
+        ballot = services.ballot_close(
+            actor=request.user, ballot=ballot, reason=form.cleaned_data["reason"]
+        )
+        return _("The ballot is closed: %(outcome)s.") % {"outcome": ballot.get_outcome_display()}
+
+    return _clerk_post(request, slug, pk, act)
+
+
+@require_POST
+def recusal(request, slug, pk):
+    """A member declares a conflict of interest on a proposal."""
+    community = access_community(request.user, slug)
+    proposal = Proposal.objects.filter(community=community, pk=pk).exclude(stage="draft").first()
+    if proposal is None:
+        raise Http404
+    form = RecusalForm(request.POST)
+    try:
+        if not request.user.is_authenticated:
+            raise NotAllowed(_("Sign in first."))
+        if not form.is_valid():
+            raise InvalidMove(_("Say what the conflict of interest is; it is published."))
+        services.recusal_declare(
+            actor=request.user, proposal=proposal, reason=form.cleaned_data["reason"]
+        )
+    except (InvalidMove, NotAllowed) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Your conflict of interest is recorded: you do not vote on this proposal.")
+        )
+    return redirect(reverse("proposal", args=[community.slug, proposal.pk]))

@@ -1,0 +1,279 @@
+"""Council meetings: schedule, the meeting's page and its forms, the live board.
+
+A meeting, its agenda, attendance, minutes and board are public (a council meeting is a
+public act); scheduling and changing the agenda are staff pages (404 to anyone else). The
+buttons of the meeting's page post to views that call ``voting.services``: a refusal
+becomes a message on the page and a redirect back (PRG), or, for htmx, the refreshed part
+of the page with the message in it.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from council.access import access_community
+from council.errors import InvalidMove, NotAllowed
+
+from .. import services
+from ..board import board_context
+from ..forms.meetings import AgendaForm, MeetingForm, MinutesForm
+from ..models import MeetingStatus
+from ..selectors import meetings as selectors
+
+User = get_user_model()
+
+TEMPLATE = "voting/meeting_detail.html"
+STATUS_DONE = {
+    MeetingStatus.IN_SESSION: lambda: _("The session is open."),
+    MeetingStatus.ENDED: lambda: _("The meeting has ended."),
+}
+
+
+def _meeting_of(request, slug, pk):
+    community = access_community(request.user, slug)
+    meeting = selectors.meeting_for_page(community, pk)
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+def _back(meeting, anchor: str = ""):
+    response = redirect("meeting", slug=meeting.community.slug, pk=meeting.pk)
+    if anchor:
+        response["Location"] += f"#{anchor}"
+    return response
+
+
+def _is_clerk(request, meeting) -> bool:
+    return request.user.has_perm("voting.clerk", meeting.community)
+
+
+def _agenda_context(request, meeting, outcome=None) -> dict:
+    clerk = _is_clerk(request, meeting)
+    return {
+        "meeting": meeting,
+        "community": meeting.community,
+        "is_clerk": clerk,
+        "agenda": selectors.meeting_agenda(meeting, clerk=clerk),
+        "outcome": outcome,
+    }
+
+
+def _attendance_context(request, meeting, outcome=None) -> dict:
+    return {
+        "meeting": meeting,
+        "community": meeting.community,
+        "is_clerk": _is_clerk(request, meeting),
+        "attendance": selectors.meeting_attendance(meeting, request.user),
+        "outcome": outcome,
+    }
+
+
+def _reply(request, meeting, partial: str, context, outcome, anchor: str):
+    """The refreshed part for htmx (message inside it); else a message and a redirect."""
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#{partial}", context(request, meeting, outcome))
+    getattr(messages, outcome[0])(request, outcome[1])
+    return _back(meeting, anchor)
+
+
+# --- Scheduling -----------------------------------------------------------------------------
+
+
+def meeting_new(request, slug):
+    """Staff schedule a meeting with its agenda; the members get the notice."""
+    community = access_community(request.user, slug, "voting.clerk")
+    proposals = selectors.agenda_choices(community)
+    form = MeetingForm(request.POST if request.method == "POST" else None, proposals=proposals)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = services.meeting_schedule(
+                actor=request.user,
+                community=community,
+                title=data["title"],
+                starts_at=data["starts_at"],
+                place=data["place"],
+                proposals=data["agenda"],
+            )
+        except (InvalidMove, NotAllowed) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("The meeting is scheduled; the council's members are notified.")
+            )
+            return _back(meeting)
+    return render(
+        request,
+        "voting/meeting_form.html",
+        {"community": community, "form": form, "proposals_available": proposals.exists()},
+    )
+
+
+def meeting_agenda(request, slug, pk):
+    """The clerk changes the agenda of a meeting that has not ended."""
+    meeting = _meeting_of(request, slug, pk)
+    if not _is_clerk(request, meeting):
+        raise Http404
+    if meeting.status == MeetingStatus.ENDED:
+        messages.info(request, _("The meeting has ended; its agenda is kept as it was."))
+        return _back(meeting)
+    proposals = selectors.agenda_choices(meeting.community, meeting)
+    current = selectors.agenda_proposals(meeting)
+    form = AgendaForm(
+        request.POST if request.method == "POST" else None,
+        proposals=proposals,
+        initial={"agenda": [p.pk for p in current]},
+        order={p.pk: n for n, p in enumerate(current, 1)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_agenda_set(
+                actor=request.user, meeting=meeting, proposals=form.cleaned_data["agenda"]
+            )
+        except (InvalidMove, NotAllowed) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The agenda is changed."))
+            return _back(meeting, "agenda")
+    return render(
+        request,
+        "voting/meeting_form.html",
+        {
+            "community": meeting.community,
+            "meeting": meeting,
+            "form": form,
+            "proposals_available": True,
+        },
+    )
+
+
+# --- The meeting's page -----------------------------------------------------------------------
+
+
+def _page(request, meeting, *, minutes_form=None):
+    """The meeting's public page. Its query count does not grow with the agenda, the ballots
+    or the council's size."""
+    if minutes_form is None and _is_clerk(request, meeting):
+        minutes_form = MinutesForm(initial={"text": meeting.minutes})
+    context = {
+        **_agenda_context(request, meeting),
+        **_attendance_context(request, meeting),
+        "minutes_form": minutes_form,
+    }
+    return render(request, TEMPLATE, context)
+
+
+def meeting_detail(request, slug, pk):
+    return _page(request, _meeting_of(request, slug, pk))
+
+
+@require_POST
+def meeting_status(request, slug, pk):
+    """Open the session, or end the meeting."""
+    meeting = _meeting_of(request, slug, pk)
+    status = request.POST.get("status", "")
+    try:
+        services.meeting_set_status(actor=request.user, meeting=meeting, status=status)
+    except (InvalidMove, NotAllowed) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, STATUS_DONE[status]())
+    return _back(meeting)
+
+
+@require_POST
+def meeting_current(request, slug, pk):
+    """Show an agenda item on the board as under discussion (or none, with no item)."""
+    meeting = _meeting_of(request, slug, pk)
+    value = request.POST.get("item", "")
+    try:
+        item = None
+        if value:
+            item = meeting.items.filter(pk=int(value) if value.isdigit() else 0).first()
+            if item is None:
+                raise InvalidMove(_("That item is not on this meeting's agenda."))
+        meeting = services.meeting_set_current(actor=request.user, meeting=meeting, item=item)
+    except (InvalidMove, NotAllowed) as error:
+        outcome = ("error", str(error))
+    else:
+        outcome = (
+            "success",
+            _("Now discussing: %(title)s.") % {"title": item.proposal.title}
+            if item is not None
+            else _("No item is under discussion now."),
+        )
+    meeting = selectors.meeting_for_page(meeting.community, meeting.pk)
+    return _reply(request, meeting, "agenda", _agenda_context, outcome, "agenda")
+
+
+@require_POST
+def meeting_sign_in(request, slug, pk):
+    """A member signs themselves in."""
+    meeting = _meeting_of(request, slug, pk)
+    try:
+        services.attendance_sign_in(actor=request.user, meeting=meeting)
+    except (InvalidMove, NotAllowed) as error:
+        outcome = ("error", str(error))
+    else:
+        outcome = ("success", _("You are signed in: welcome to the meeting."))
+    return _reply(request, meeting, "attendance", _attendance_context, outcome, "attendance")
+
+
+@require_POST
+def meeting_attendance(request, slug, pk):
+    """The clerk marks a member present or not present."""
+    meeting = _meeting_of(request, slug, pk)
+    value = request.POST.get("member", "")
+    present = request.POST.get("present") == "1"
+    member = User.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    try:
+        if member is None:
+            raise NotAllowed(_("That person holds no seat on this council."))
+        services.attendance_mark(
+            actor=request.user, meeting=meeting, member=member, present=present
+        )
+    except (InvalidMove, NotAllowed) as error:
+        outcome = ("error", str(error))
+    else:
+        name = member.display_name or member.username
+        outcome = (
+            "success",
+            _("%(name)s is marked present.") % {"name": name}
+            if present
+            else _("%(name)s is marked absent.") % {"name": name},
+        )
+    return _reply(request, meeting, "attendance", _attendance_context, outcome, "attendance")
+
+
+@require_POST
+def meeting_minutes(request, slug, pk):
+    """The clerk keeps the minutes (Markdown, cleaned when saved)."""
+    meeting = _meeting_of(request, slug, pk)
+    form = MinutesForm(request.POST)
+    if not form.is_valid():
+        if not _is_clerk(request, meeting):
+            messages.error(request, _("Only the clerk keeps the minutes."))
+            return _back(meeting, "minutes")
+        return _page(request, meeting, minutes_form=form)
+    try:
+        services.minutes_save(actor=request.user, meeting=meeting, text=form.cleaned_data["text"])
+    except (InvalidMove, NotAllowed) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The minutes are saved."))
+    return _back(meeting, "minutes")
+
+
+# --- The live board ---------------------------------------------------------------------------
+
+
+def meeting_board(request, slug, pk):
+    """The board for the projector: public, live over the meeting's WebSocket."""
+    meeting = _meeting_of(request, slug, pk)
+    return render(request, "voting/meeting_board.html", board_context(meeting))
