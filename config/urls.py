@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("council.urls")),
     path("", include("proposals.urls")),
     path("", include("voting.urls")),
+    path("", include("disclosure.urls")),
 ]

@@ -6,6 +6,13 @@ from .rules import held_roles
 from .selectors import community_switcher
 
 
+def _staff_slug(user) -> str:
+    """The slug of the (first) community the user works for as staff, or "" (no query: the
+    roles loaded once per request carry it)."""
+    slugs = sorted(r.community_slug for r in held_roles(user) if r.kind == RoleKind.STAFF)
+    return slugs[0] if slugs else ""
+
+
 def weishi(request):
     """The header's community switcher, unread-notification count and member link.
 
@@ -20,8 +27,11 @@ def weishi(request):
     return {
         "switcher_communities": lambda: community_switcher(request.user),
         "notifications_unread": unread,
-        # Council members get an "awaiting my vote" link (roles are loaded once per request).
+        # Council members get an "awaiting my vote" link, residents "awaiting my evaluation",
+        # staff their work queue (roles are loaded once per request).
         "is_council_member": lambda: any(
             r.kind == RoleKind.COUNCIL_MEMBER for r in held_roles(request.user)
         ),
+        "is_resident": lambda: any(r.kind == RoleKind.RESIDENT for r in held_roles(request.user)),
+        "staff_community_slug": lambda: _staff_slug(request.user),
     }

@@ -22,6 +22,7 @@ class HeldRole:
     community_id: int | None
     grid_id: int | None
     district_id: int | None
+    community_slug: str | None = None
 
 
 def held_roles(user) -> tuple[HeldRole, ...]:
@@ -33,7 +34,7 @@ def held_roles(user) -> tuple[HeldRole, ...]:
         cached = tuple(
             HeldRole(*row)
             for row in Role.objects.filter(user=user, status=RoleStatus.ACTIVE).values_list(
-                "kind", "community_id", "grid_id", "district_id"
+                "kind", "community_id", "grid_id", "district_id", "community__slug"
             )
         )
         user._weishi_roles = cached
@@ -269,3 +270,8 @@ rules.add_perm("voting.clerk", is_staff_of)
 rules.add_perm("voting.vote", is_council_member_of & is_on_voter_list)
 rules.add_perm("voting.declare_recusal", is_council_member_of & ~is_proposer)
 rules.add_perm("voting.sign_in", is_council_member_of)
+
+# --- Disclosure -------------------------------------------------------------------------------
+rules.add_perm("disclosure.publish", is_staff_of)
+rules.add_perm("disclosure.object", is_resident_of)
+rules.add_perm("disclosure.evaluate", is_resident_of)

@@ -1,0 +1,101 @@
+"""Input forms of the disclosure app: they validate; ``disclosure.services`` decide and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from council import clock
+from proposals.forms import PhotosAndDocumentsField
+
+from .models import Provider, Rating
+from .services.implementation import CSV_COLUMNS, MAX_PHOTOS
+
+
+class ProviderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} · {obj.get_kind_display()}"
+
+
+class ProgressForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    text = forms.CharField(label=_("What was done"), max_length=4000, widget=forms.Textarea(
+        attrs={"rows": 4}
+    ))  # fmt: skip
+    percent = forms.IntegerField(label=_("Percent done"), min_value=0, max_value=100)
+    spent = forms.DecimalField(
+        label=_("Money spent so far (yuan)"), min_value=0, max_digits=12, decimal_places=2
+    )
+    provider = ProviderChoiceField(label=_("Who delivers it"), queryset=Provider.objects.none())
+    # Checked by content while the form validates (the service refuses anything not a photo).
+    photos = PhotosAndDocumentsField(
+        label=_("Photos (optional)"),
+        help_text=_("At most %(n)d. Stored without location and camera details.")
+        % {"n": MAX_PHOTOS},
+    )
+
+    def __init__(self, *args, district=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = Provider.objects.filter(district=district, active=True)
+        self.fields["date"].initial = clock.today()
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8, first line: %(columns)s") % {"columns": ",".join(CSV_COLUMNS)},
+    )
+
+
+class CompletionForm(forms.Form):
+    acceptance_note = forms.CharField(
+        label=_("Acceptance note (published)"), max_length=4000, widget=forms.Textarea(
+            attrs={"rows": 4}
+        )
+    )  # fmt: skip
+    actual = forms.DecimalField(
+        label=_("Actual cost, final accounts (yuan)"), min_value=0, max_digits=12, decimal_places=2
+    )
+    provider = ProviderChoiceField(label=_("Delivered by"), queryset=Provider.objects.none())
+    variance_explanation = forms.CharField(
+        label=_("Why the cost differs from the budget (needed above 10%)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, district=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = Provider.objects.filter(district=district, active=True)
+
+
+class EvaluationForm(forms.Form):
+    rating = forms.ChoiceField(
+        label=_("How did it turn out?"), choices=Rating.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional, published without your name)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Why close it early (published)"), max_length=300)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("What the correction changes (published)"), max_length=300)
+
+
+class ObjectionForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your objection"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Answer (published)"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )

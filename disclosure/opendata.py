@@ -1,0 +1,449 @@
+"""Open data (开放数据): the datasets anyone may download, their documented schema, and their
+rows — in one place, so that the page that documents a dataset and the files that carry it
+cannot disagree.
+
+Each dataset is a list of columns (name, type, meaning) and a function that builds its rows
+with a fixed number of queries. Only public data goes in: display names and aggregates, the
+codes of public choices, figures already published in the disclosures. Never a phone number,
+an ID number, an address, a household status, a private note, a comment, nor any choice on a
+secret ballot. Values are codes (``engineering``, ``approved``) rather than labels, so that a
+file reads the same whatever language the page speaks; the ballot's sentence is given in the
+official language (Chinese), as in the decision disclosure.
+
+Files: ``/open-data/<name>.json`` is ``{"dataset": name, "schema": [...], "rows": [...]}``;
+``/open-data/<name>.csv`` is UTF-8 with a byte-order mark (so Excel reads the Chinese), its
+header row the schema's column names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from council.models import Community
+from voting.services import ballot_tally
+
+from . import selectors
+
+OFFICIAL_LANGUAGE = "zh-hans"
+FORMATS = ("csv", "json")
+
+TYPES = {
+    "integer": _("a whole number"),
+    "decimal": _(
+        "an exact decimal number written as text with a point, e.g. 11800.00 (yuan have two "
+        "places); never a floating-point number"
+    ),
+    "string": _("text (UTF-8)"),
+    "date": _("a date, YYYY-MM-DD, in China Standard Time"),
+    "code": _("one of a fixed list of codes, given in the meaning"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    meaning: Promise
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: Promise
+    description: Promise
+    columns: tuple[Column, ...]
+    build: Callable[[Community | None, str], list[dict]]
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def schema(self) -> list[dict]:
+        return [{"name": c.name, "type": c.type, "meaning": str(c.meaning)} for c in self.columns]
+
+    def rows(self, community: Community | None = None, base_url: str = "") -> list[dict]:
+        """The rows, each a dict with exactly the schema's columns, in its order."""
+        with translation.override(OFFICIAL_LANGUAGE):
+            rows = self.build(community, base_url)
+        return [{name: row[name] for name in self.fields} for row in rows]
+
+
+# --- Values -----------------------------------------------------------------------------------
+
+
+def _date(moment) -> str | None:
+    return timezone.localdate(moment).isoformat() if moment else None
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _percent(part, whole) -> str | None:
+    return f"{Decimal(part) * 100 / Decimal(whole):.1f}" if whole else None
+
+
+# --- Rows -------------------------------------------------------------------------------------
+
+
+def _proposals(community, base_url) -> list[dict]:
+    return [
+        {
+            "proposal_id": p.pk,
+            "community": p.community.name,
+            "community_slug": p.community.slug,
+            "title": p.title,
+            "summary": p.summary,
+            "project_type": p.project_type,
+            "sub_kind": p.sub_kind,
+            "stage": p.stage,
+            "submitted": _date(p.submitted_at),
+            "cost": _money(p.listed_cost),
+            "url": base_url + reverse("project", args=[p.community.slug, p.pk]),
+        }
+        for p in selectors.public_proposals(community)
+    ]
+
+
+def _ballots(community, base_url) -> list[dict]:
+    rows = []
+    for b in selectors.closed_ballots(community):
+        tally = ballot_tally(b)  # a closed ballot's frozen counts: no query
+        rows.append(
+            {
+                "ballot_id": b.pk,
+                "proposal_id": b.proposal.pk,
+                "community": b.community.name,
+                "title": b.proposal.title,
+                "opened": _date(b.opened_at),
+                "closed": _date(b.closed_at),
+                "secrecy": b.secrecy,
+                "quorum": f"{b.quorum_numerator}/{b.quorum_denominator}",
+                "threshold": b.threshold,
+                "base": b.base,
+                "yes": b.yes,
+                "no": b.no,
+                "abstain": b.abstain,
+                "participation": tally.participation,
+                "outcome": b.outcome,
+                "sentence": tally.sentence(),
+                "closed_early_reason": b.close_reason,
+                "votes_sha256": b.votes_sha256,
+                "url": base_url + reverse("ballot", args=[b.community.slug, b.pk]),
+            }
+        )
+    return rows
+
+
+def _votes(community, base_url) -> list[dict]:
+    lines, choices = selectors.roll_call_lines(community)
+    return [
+        {
+            "ballot_id": line.ballot.pk,
+            "proposal_id": line.ballot.proposal_id,
+            "member": line.member.display_name,
+            "seat": line.seat_category,
+            "choice": "recused"
+            if line.recused
+            else choices.get((line.ballot.pk, line.member_id), "did_not_vote"),
+        }
+        for line in lines
+    ]
+
+
+def _spending(community, base_url) -> list[dict]:
+    rows = []
+    for r in selectors.spending(community):
+        budget = selectors.budget_of(r)
+        variance = None if r.actual is None else r.actual - budget
+        rows.append(
+            {
+                "proposal_id": r.proposal.pk,
+                "community": r.proposal.community.name,
+                "title": r.proposal.title,
+                "project_type": r.proposal.project_type,
+                "stage": r.proposal.stage,
+                "envelope_year": r.envelope.year,
+                "budget": _money(budget),
+                "spent_so_far": _money(selectors.spent_of(r)),
+                "actual": _money(r.actual),
+                "variance": _money(variance),
+                "variance_percent": None if variance is None else _percent(variance, budget),
+            }
+        )
+    return rows
+
+
+def _evaluations(community, base_url) -> list[dict]:
+    rows = []
+    for w in selectors.closed_windows(community):
+        total = (w.satisfied or 0) + (w.basic or 0) + (w.dissatisfied or 0)
+        rows.append(
+            {
+                "proposal_id": w.proposal.pk,
+                "community": w.proposal.community.name,
+                "title": w.proposal.title,
+                "project_type": w.proposal.project_type,
+                "opened": _date(w.opens_at),
+                "closed": _date(w.closed_at),
+                "satisfied": w.satisfied or 0,
+                "basic": w.basic or 0,
+                "dissatisfied": w.dissatisfied or 0,
+                "total": total,
+                "paper": w.paper,
+                "residents": w.residents or 0,
+                "participation_percent": _percent(total, w.residents or 0) or "0.0",
+                "verdict": w.verdict,
+            }
+        )
+    return rows
+
+
+# --- The datasets -----------------------------------------------------------------------------
+
+PROPOSAL_ID = Column("proposal_id", "integer", _("the project's (proposal's) number"))
+COMMUNITY = Column("community", "string", _("the community's name"))
+TITLE = Column("title", "string", _("the project's title"))
+PROJECT_TYPE = Column(
+    "project_type", "code", _("engineering (工程类), service (服务类) or goods (货物类)")
+)
+STAGE = Column(
+    "stage",
+    "code",
+    _(
+        "where the project stands: submitted, under_review, consultation, voting, approved, "
+        "rejected, in_progress, completed, evaluated, inadmissible, merged or withdrawn"
+    ),
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        Dataset(
+            "proposals",
+            _("Proposals"),
+            _("Every public proposal (drafts excepted), whatever its stage."),
+            (
+                PROPOSAL_ID,
+                COMMUNITY,
+                Column("community_slug", "string", _("the community's short name in addresses")),
+                TITLE,
+                Column("summary", "string", _("the proposer's one-paragraph summary")),
+                PROJECT_TYPE,
+                Column(
+                    "sub_kind",
+                    "code",
+                    _(
+                        "convenience (便民利民), activities (群众活动), public_spirit (公益风尚), "
+                        "facilities (公共设施) or other (其他服务)"
+                    ),
+                ),
+                STAGE,
+                Column("submitted", "date", _("when it was submitted")),
+                Column(
+                    "cost",
+                    "decimal",
+                    _(
+                        "the cost that counts, in yuan: staff's feasibility estimate from "
+                        "consultation on, the proposer's estimate before"
+                    ),
+                ),
+                Column("url", "string", _("the project's public page")),
+            ),
+            _proposals,
+        ),
+        Dataset(
+            "ballots",
+            _("Council ballots"),
+            _(
+                "Every closed ballot of a residents' council on a project, with its tally under "
+                "the rules of procedure it copied when it opened."
+            ),
+            (
+                Column("ballot_id", "integer", _("the ballot's number")),
+                PROPOSAL_ID,
+                COMMUNITY,
+                TITLE,
+                Column("opened", "date", _("when the ballot opened")),
+                Column("closed", "date", _("when the ballot closed")),
+                Column(
+                    "secrecy",
+                    "code",
+                    _("roll_call (each member's vote is published) or secret (totals only)"),
+                ),
+                Column(
+                    "quorum",
+                    "string",
+                    _("the fraction of the base that must take part, e.g. 2/3"),
+                ),
+                Column(
+                    "threshold",
+                    "code",
+                    _(
+                        "majority_of_members (more than half of the base), majority_of_cast "
+                        "(more than half of yes + no) or two_thirds_of_cast (at least two-thirds "
+                        "of yes + no)"
+                    ),
+                ),
+                Column("base", "integer", _("seated members who are not recused")),
+                Column("yes", "integer", _("yes votes")),
+                Column("no", "integer", _("no votes")),
+                Column("abstain", "integer", _("abstentions (count toward quorum, not yes)")),
+                Column("participation", "integer", _("yes + no + abstain")),
+                Column(
+                    "outcome",
+                    "code",
+                    _("approved, rejected or invalid (quorum not reached)"),
+                ),
+                Column(
+                    "sentence",
+                    "string",
+                    _("the outcome and why, in one sentence, in the official language (Chinese)"),
+                ),
+                Column("closed_early_reason", "string", _("why the clerk closed it early, if so")),
+                Column(
+                    "votes_sha256",
+                    "string",
+                    _("SHA-256 of the votes as closed (see the evidence log)"),
+                ),
+                Column("url", "string", _("the ballot's public page")),
+            ),
+            _ballots,
+        ),
+        Dataset(
+            "votes",
+            _("Roll-call votes"),
+            _(
+                "Each member's vote on closed roll-call ballots, by display name and seat. "
+                "Secret ballots are not in it: their totals are in “ballots”."
+            ),
+            (
+                Column("ballot_id", "integer", _("the ballot's number (see “ballots”)")),
+                PROPOSAL_ID,
+                Column("member", "string", _("the member's display name")),
+                Column(
+                    "seat",
+                    "code",
+                    _(
+                        "the seat's category: organisation, notable, registered (representative "
+                        "of registered residents) or non_registered"
+                    ),
+                ),
+                Column(
+                    "choice",
+                    "code",
+                    _("yes, no, abstain, recused or did_not_vote"),
+                ),
+            ),
+            _votes,
+        ),
+        Dataset(
+            "spending",
+            _("Spending"),
+            _(
+                "Every funded project: the year of the envelope it is paid from, its budget, the "
+                "money spent so far and the final accounts."
+            ),
+            (
+                PROPOSAL_ID,
+                COMMUNITY,
+                TITLE,
+                PROJECT_TYPE,
+                STAGE,
+                Column("envelope_year", "integer", _("the year of the community's envelope")),
+                Column(
+                    "budget",
+                    "decimal",
+                    _("yuan reserved from the envelope when the project was approved"),
+                ),
+                Column(
+                    "spent_so_far",
+                    "decimal",
+                    _(
+                        "yuan spent: the final accounts once completed, else the last progress "
+                        "update's figure (0.00 before any)"
+                    ),
+                ),
+                Column("actual", "decimal", _("the final accounts in yuan; empty until completed")),
+                Column("variance", "decimal", _("actual − budget in yuan; empty until completed")),
+                Column(
+                    "variance_percent",
+                    "decimal",
+                    _("variance as a percentage of the budget, one place; empty until completed"),
+                ),
+            ),
+            _spending,
+        ),
+        Dataset(
+            "evaluations",
+            _("Residents' evaluations"),
+            _(
+                "Every closed evaluation window: how many residents chose each rating, "
+                "participation and the published verdict. Comments are not included."
+            ),
+            (
+                PROPOSAL_ID,
+                COMMUNITY,
+                TITLE,
+                PROJECT_TYPE,
+                Column("opened", "date", _("when the window opened")),
+                Column("closed", "date", _("when the window closed")),
+                Column("satisfied", "integer", _("满意 (satisfied)")),
+                Column("basic", "integer", _("基本满意 (basically satisfied)")),
+                Column("dissatisfied", "integer", _("不满意 (dissatisfied)")),
+                Column("total", "integer", _("evaluations given (online and paper)")),
+                Column("paper", "integer", _("of which on paper, entered by staff")),
+                Column(
+                    "residents",
+                    "integer",
+                    _("residents of the community when the window closed"),
+                ),
+                Column(
+                    "participation_percent",
+                    "decimal",
+                    _("total as a percentage of residents, one place"),
+                ),
+                Column(
+                    "verdict",
+                    "code",
+                    _(
+                        "satisfied (more than half 满意), basic (满意 and 基本满意 together more "
+                        "than half), dissatisfied, or none (no evaluation given)"
+                    ),
+                ),
+            ),
+            _evaluations,
+        ),
+    )
+}
+
+
+def dataset(name: str) -> Dataset | None:
+    return DATASETS.get(name)
+
+
+# --- Files ------------------------------------------------------------------------------------
+
+
+def as_json(ds: Dataset, rows: list[dict]) -> bytes:
+    document = {"dataset": ds.name, "schema": ds.schema(), "rows": rows}
+    return json.dumps(document, ensure_ascii=False, indent=1).encode()
+
+
+def as_csv(ds: Dataset, rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ds.fields)
+    for row in rows:
+        writer.writerow(["" if row[name] is None else row[name] for name in ds.fields])
+    return out.getvalue().encode("utf-8-sig")

@@ -1,0 +1,27 @@
+"""The disclosure section of a proposal's page (registered with ``proposals.panels``): the
+project's public story page and its published disclosures."""
+
+from __future__ import annotations
+
+from proposals.models import Stage
+
+from .models import Disclosure, DisclosureStatus
+
+DECIDED = (
+    Stage.APPROVED, Stage.REJECTED, Stage.IN_PROGRESS, Stage.COMPLETED, Stage.EVALUATED,
+    Stage.INADMISSIBLE,
+)  # fmt: skip
+
+
+def proposal_disclosure_panel(request, proposal):
+    if proposal.stage not in DECIDED:
+        return None
+    disclosures = list(
+        Disclosure.objects.filter(proposal=proposal, status=DisclosureStatus.PUBLISHED).order_by(
+            "kind", "version"
+        )
+    )
+    return (
+        "disclosure/_proposal_panel.html",
+        {"proposal": proposal, "community": proposal.community, "disclosures": disclosures},
+    )

@@ -1,0 +1,565 @@
+"""Reads of the disclosure app for the public pages, the open data and the statistics. Each
+returns plain data or a queryset whose query count does not grow with the number of rows.
+
+Nothing here reads residents' private data: people appear by display name (staff who
+published, council members on a roll-call ballot) or not at all (objectors, evaluators).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from council import clock
+from council.models import Community, Role, RoleKind, RoleStatus
+from council.rules import held_roles
+from proposals.models import FeasibilityReview, Proposal, Stage
+from voting.models import Ballot, BallotStatus, Eligibility, Reservation, RoundProject, Vote
+
+from .models import (
+    Completion,
+    Disclosure,
+    DisclosureStatus,
+    EvaluationWindow,
+    Kind,
+    Objection,
+    ProgressPhoto,
+    ProgressUpdate,
+    Provider,
+    Rating,
+    Verdict,
+)
+
+PUBLISHED = DisclosureStatus.PUBLISHED
+KIND_ORDER = [Kind.DECISION, Kind.IMPLEMENTATION, Kind.RESULT]
+# The stages a project passes once decided, in the order of its life.
+STORY_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Decimal("0.00")
+
+
+# --- The disclosure index ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisclosureFilter:
+    community: str = ""
+    kind: str = ""
+    year: int | None = None
+    project_type: str = ""
+
+
+def published_disclosures(f: DisclosureFilter = DisclosureFilter()) -> QuerySet[Disclosure]:
+    """Published disclosures of every community, newest first, filtered. One query for a page
+    of rows (community joined), one for the paginator's count."""
+    rows = Disclosure.objects.filter(status=PUBLISHED)
+    if f.community:
+        rows = rows.filter(community__slug=f.community)
+    if f.kind:
+        rows = rows.filter(kind=f.kind)
+    if f.year:
+        rows = rows.filter(published_at__year=f.year)
+    if f.project_type:
+        rows = rows.filter(proposal__project_type=f.project_type)
+    return (
+        rows.select_related("community")
+        .only(
+            "pk", "title", "kind", "version", "is_correction", "published_at",
+            "community__name", "community__slug",
+        )
+        .order_by("-published_at", "-pk")
+    )  # fmt: skip
+
+
+def disclosure_years() -> list[int]:
+    """The years (local time) in which something was published, newest first."""
+    return [
+        moment.year
+        for moment in Disclosure.objects.filter(status=PUBLISHED).datetimes(
+            "published_at", "year", order="DESC"
+        )
+    ]
+
+
+def feed_items(limit: int) -> list[Disclosure]:
+    """The latest published disclosures for the Atom feed (one query)."""
+    return list(
+        Disclosure.objects.filter(status=PUBLISHED)
+        .select_related("community")
+        .order_by("-published_at", "-pk")[:limit]
+    )
+
+
+def communities() -> list[Community]:
+    return list(Community.objects.only("name", "slug").order_by("name"))
+
+
+def staff_drafts(user) -> list[Community]:
+    """The communities where ``user`` is staff and disclosures wait to be published, each with
+    ``drafts``, how many. Empty for anyone else."""
+    ids = [r.community_id for r in held_roles(user) if r.kind == RoleKind.STAFF]
+    if not ids:
+        return []
+    return list(
+        Community.objects.filter(pk__in=ids)
+        .annotate(drafts=Count("disclosures", filter=Q(disclosures__status=DisclosureStatus.DRAFT)))
+        .filter(drafts__gt=0)
+        .only("name", "slug")
+        .order_by("name")
+    )
+
+
+# --- One disclosure ---------------------------------------------------------------------------
+
+
+def disclosure_for_page(pk: int) -> Disclosure | None:
+    """The disclosure with what its page shows about it: community, project, who published,
+    the version it follows and the one that follows it."""
+    return (
+        Disclosure.objects.select_related(
+            "community", "proposal", "published_by", "previous", "next_version"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def disclosure_versions(disclosure: Disclosure, *, drafts: bool) -> list[Disclosure]:
+    """Every version of this disclosure (same project, same kind), oldest first."""
+    versions = Disclosure.objects.filter(proposal_id=disclosure.proposal_id, kind=disclosure.kind)
+    if not drafts:
+        versions = versions.filter(status=PUBLISHED)
+    return list(
+        versions.only(
+            "pk", "version", "status", "is_correction", "note", "published_at", "proposal_id",
+            "kind",
+        ).order_by("version")
+    )  # fmt: skip
+
+
+def objections_of(disclosure: Disclosure) -> list[Objection]:
+    """Objections lodged against this version of the project's decision or a later one, in
+    the order lodged (those against earlier versions are in this version's content already).
+    The objector is never loaded: the page says "a resident"."""
+    if disclosure.kind != Kind.DECISION:
+        return []
+    return list(
+        Objection.objects.filter(
+            disclosure__proposal_id=disclosure.proposal_id,
+            disclosure__kind=Kind.DECISION,
+            disclosure__status=PUBLISHED,
+            disclosure__version__gte=disclosure.version,
+        )
+        .select_related("disclosure")
+        .only(
+            "pk", "text_html", "answer_html", "created_at", "answered_at",
+            "disclosure__id", "disclosure__version",
+        )
+        .order_by("created_at", "pk")
+    )  # fmt: skip
+
+
+def in_publicity(disclosure: Disclosure) -> bool:
+    return (
+        disclosure.is_published
+        and disclosure.kind == Kind.DECISION
+        and disclosure.publicity_ends_at is not None
+        and clock.now() < disclosure.publicity_ends_at
+    )
+
+
+# --- A project's whole story ------------------------------------------------------------------
+
+
+def project_for_page(community: Community, pk: int) -> Proposal | None:
+    """A public proposal of ``community`` (None for a draft, or one of another community),
+    with the cost that counts annotated as ``listed_cost``."""
+    latest_cost = (
+        FeasibilityReview.objects.filter(proposal=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values("cost_estimate")[:1]
+    )
+    return (
+        Proposal.objects.filter(community=community, pk=pk)
+        .exclude(stage=Stage.DRAFT)
+        .annotate(listed_cost=Coalesce(Subquery(latest_cost), F("estimated_cost")))
+        .defer("body", "body_html")
+        .first()
+    )
+
+
+@dataclass
+class Evaluation:
+    """What the public may see of a project's evaluation window: while it is open, only how
+    many have taken part; once closed, the distribution and the verdict."""
+
+    window: EvaluationWindow
+    is_open: bool
+    accepting: bool
+    given: int
+    paper: int
+    residents: int
+    participation: str
+    distribution: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Story:
+    proposal: Proposal
+    ballot: Ballot | None
+    round_project: RoundProject | None
+    decision: Disclosure | None
+    objections_open: int
+    reservation: Reservation | None
+    updates: list[ProgressUpdate]
+    completion: Completion | None
+    variance: Decimal | None
+    variance_percent: str | None
+    evaluation: Evaluation | None
+    disclosures: list[dict]
+    spent: Decimal | None
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{part * 100 / whole:.1f}" if whole else "0.0"
+
+
+def _evaluation(proposal: Proposal) -> Evaluation | None:
+    window = EvaluationWindow.objects.filter(proposal=proposal).first()
+    if window is None:
+        return None
+    counts = window.evaluations.aggregate(
+        given=Count("pk"), paper=Count("pk", filter=Q(entered_by__isnull=False))
+    )
+    if window.closed_at is None:
+        residents = Role.objects.filter(
+            community_id=proposal.community_id, kind=RoleKind.RESIDENT, status=RoleStatus.ACTIVE
+        ).count()
+        return Evaluation(
+            window=window,
+            is_open=True,
+            accepting=window.closes_at > clock.now(),
+            given=counts["given"],
+            paper=counts["paper"],
+            residents=residents,
+            participation=_percent(counts["given"], residents),
+        )
+    total = (window.satisfied or 0) + (window.basic or 0) + (window.dissatisfied or 0)
+    distribution = [
+        {
+            "rating": value,
+            "label": Rating(value).label,
+            "n": getattr(window, value) or 0,
+            "percent": _percent(getattr(window, value) or 0, total),
+        }
+        for value in Rating.values
+    ]
+    return Evaluation(
+        window=window,
+        is_open=False,
+        accepting=False,
+        given=total,
+        paper=counts["paper"],
+        residents=window.residents or 0,
+        participation=_percent(total, window.residents or 0),
+        distribution=distribution,
+    )
+
+
+def _disclosure_groups(proposal: Proposal, *, drafts: bool) -> list[dict]:
+    rows = Disclosure.objects.filter(proposal=proposal)
+    if not drafts:
+        rows = rows.filter(status=PUBLISHED)
+    rows = rows.only(
+        "pk", "kind", "version", "status", "is_correction", "note", "published_at",
+        "publicity_ends_at", "title", "proposal_id",
+    ).order_by("kind", "version")  # fmt: skip
+    by_kind: dict[str, list[Disclosure]] = {}
+    for d in rows:
+        by_kind.setdefault(d.kind, []).append(d)
+    return [
+        {"kind": kind, "label": Kind(kind).label, "versions": by_kind[kind]}
+        for kind in KIND_ORDER
+        if kind in by_kind
+    ]
+
+
+def project_story(proposal: Proposal, *, staff: bool) -> Story:
+    """Everything the project page shows, in a fixed number of queries whatever the number of
+    progress updates, photos, disclosures or versions."""
+    ballot = (
+        Ballot.objects.filter(proposal=proposal, status=BallotStatus.CLOSED)
+        .order_by("-closed_at", "-pk")
+        .first()
+    )
+    round_project = None
+    if ballot is None:
+        round_project = (
+            RoundProject.objects.filter(proposal=proposal, round__status=BallotStatus.CLOSED)
+            .select_related("round")
+            .order_by("-round__closed_at")
+            .first()
+        )
+    groups = _disclosure_groups(proposal, drafts=staff)
+    decision = None
+    for group in groups:
+        if group["kind"] == Kind.DECISION:
+            published = [d for d in group["versions"] if d.is_published]
+            decision = published[-1] if published else None
+    objections_open = 0
+    if decision is not None:
+        objections_open = Objection.objects.filter(
+            disclosure__proposal=proposal, answered_at__isnull=True
+        ).count()
+    updates = list(
+        ProgressUpdate.objects.filter(proposal=proposal)
+        .select_related("provider")
+        .prefetch_related("photos")
+        .order_by("date", "pk")
+    )
+    completion = Completion.objects.filter(proposal=proposal).select_related("provider").first()
+    variance = variance_percent = None
+    if completion is not None:
+        variance = completion.actual - completion.budget
+        if completion.budget:
+            variance_percent = f"{variance * 100 / completion.budget:+.1f}"
+    return Story(
+        proposal=proposal,
+        ballot=ballot,
+        round_project=round_project,
+        decision=decision,
+        objections_open=objections_open,
+        reservation=Reservation.objects.filter(proposal=proposal)
+        .select_related("envelope")
+        .first(),
+        updates=updates,
+        completion=completion,
+        variance=variance,
+        variance_percent=variance_percent,
+        evaluation=_evaluation(proposal),
+        disclosures=groups,
+        spent=updates[-1].spent if updates else None,
+    )
+
+
+def progress_photo(pk: int) -> ProgressPhoto | None:
+    return (
+        ProgressPhoto.objects.select_related("update__proposal")
+        .filter(pk=pk)
+        .exclude(update__proposal__stage=Stage.DRAFT)
+        .first()
+    )
+
+
+# --- Providers ----------------------------------------------------------------------------
+
+
+def provider_projects(provider: Provider) -> list[Proposal]:
+    """The projects a provider delivered or delivers (through progress updates and
+    completions), newest first, each with its community and evaluation verdict."""
+    delivered = Q(progress_updates__provider=provider) | Q(completion__provider=provider)
+    return list(
+        Proposal.objects.filter(delivered)
+        .exclude(stage=Stage.DRAFT)
+        .distinct()
+        .select_related("community")
+        .annotate(
+            verdict=F("evaluation_window__verdict"),
+            window_closed=F("evaluation_window__closed_at"),
+        )
+        .only("pk", "title", "stage", "project_type", "community__name", "community__slug")
+        .order_by("-pk")
+    )  # fmt: skip
+
+
+# --- Money, votes and evaluations (open data and statistics) ------------------------------
+
+
+def _scoped(qs: QuerySet, community: Community | None, path: str = "community") -> QuerySet:
+    return qs if community is None else qs.filter(**{path: community})
+
+
+def public_proposals(community: Community | None = None) -> QuerySet[Proposal]:
+    latest_cost = (
+        FeasibilityReview.objects.filter(proposal=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values("cost_estimate")[:1]
+    )
+    return (
+        _scoped(Proposal.objects.exclude(stage=Stage.DRAFT), community)
+        .select_related("community")
+        .annotate(listed_cost=Coalesce(Subquery(latest_cost), F("estimated_cost")))
+        .only(
+            "pk", "title", "summary", "project_type", "sub_kind", "stage", "submitted_at",
+            "estimated_cost", "community__name", "community__slug",
+        )
+        .order_by("pk")
+    )  # fmt: skip
+
+
+def closed_ballots(community: Community | None = None) -> QuerySet[Ballot]:
+    return (
+        _scoped(Ballot.objects.filter(status=BallotStatus.CLOSED), community)
+        .select_related("community", "proposal")
+        .only(
+            "pk", "proposal__id", "proposal__title", "community__name", "community__slug",
+            "opened_at", "closed_at", "close_reason", "secrecy", "threshold",
+            "quorum_numerator", "quorum_denominator", "base", "yes", "no", "abstain",
+            "outcome", "votes_sha256", "status",
+        )
+        .order_by("pk")
+    )  # fmt: skip
+
+
+def roll_call_lines(community: Community | None = None) -> tuple[list, dict]:
+    """Members on closed roll-call ballots (secret ballots never) and their choices: the lines
+    (member joined) and ``{(ballot_id, member_id): choice}``. Two queries."""
+    ballots = _scoped(
+        Ballot.objects.filter(status=BallotStatus.CLOSED).exclude(secrecy="secret"), community
+    )
+    lines = list(
+        Eligibility.objects.filter(ballot__in=ballots)
+        .select_related("member", "ballot")
+        .only(
+            "pk", "seat_category", "recused", "member__display_name", "ballot__id",
+            "ballot__proposal_id", "ballot__community_id",
+        )
+        .order_by("ballot_id", "seat_category", "member__display_name", "pk")
+    )  # fmt: skip
+    choices = {
+        (ballot_id, member_id): choice
+        for ballot_id, member_id, choice in Vote.objects.filter(ballot__in=ballots).values_list(
+            "ballot_id", "member_id", "choice"
+        )
+    }
+    return lines, choices
+
+
+def spending(community: Community | None = None) -> QuerySet[Reservation]:
+    """One row per funded project: its envelope's year, the money reserved (the budget), the
+    money spent so far (last progress update), and the final accounts once completed."""
+    spent = (
+        ProgressUpdate.objects.filter(proposal=OuterRef("proposal_id"))
+        .order_by("-date", "-pk")
+        .values("spent")[:1]
+    )
+    return (
+        _scoped(Reservation.objects.all(), community, "proposal__community")
+        .select_related("envelope", "proposal__community")
+        .annotate(
+            spent_so_far=Subquery(spent, output_field=MONEY),
+            final_budget=F("proposal__completion__budget"),
+            actual=F("proposal__completion__actual"),
+        )
+        .only(
+            "pk", "amount", "settled", "envelope__year", "proposal__id", "proposal__title",
+            "proposal__project_type", "proposal__stage", "proposal__community__name",
+            "proposal__community__slug",
+        )
+        .order_by("envelope__year", "proposal_id")
+    )  # fmt: skip
+
+
+def budget_of(row: Reservation) -> Decimal:
+    """The budget: what the approval reserved (kept on the completion once settled)."""
+    return row.final_budget if row.final_budget is not None else row.amount
+
+
+def spent_of(row: Reservation) -> Decimal:
+    """Money spent: the final accounts once completed, else the last progress update's."""
+    if row.actual is not None:
+        return row.actual
+    return row.spent_so_far if row.spent_so_far is not None else ZERO
+
+
+def closed_windows(community: Community | None = None) -> QuerySet[EvaluationWindow]:
+    return (
+        _scoped(
+            EvaluationWindow.objects.filter(closed_at__isnull=False),
+            community,
+            "proposal__community",
+        )
+        .select_related("proposal__community")
+        .annotate(paper=Count("evaluations", filter=Q(evaluations__entered_by__isnull=False)))
+        .only(
+            "pk", "opens_at", "closed_at", "satisfied", "basic", "dissatisfied", "residents",
+            "verdict", "proposal__id", "proposal__title", "proposal__project_type",
+            "proposal__community__name", "proposal__community__slug",
+        )
+        .order_by("closed_at", "pk")
+    )  # fmt: skip
+
+
+# --- Statistics -------------------------------------------------------------------------------
+
+
+@dataclass
+class Statistics:
+    money: list[dict]  # {"year", "project_type", "budget", "spent", "projects"}
+    stages: list[dict]  # {"stage", "n"} in the order of a project's life
+    verdicts: list[dict]  # {"verdict", "n"}
+    proposals: int
+    funded: int
+    budget: Decimal
+    spent: Decimal
+    evaluated: int
+    evaluations: int
+    residents_asked: int
+    published: int
+
+
+def statistics(community: Community | None = None) -> Statistics:
+    """The figures of the statistics pages, district-wide or for one community: five queries
+    whatever the number of projects."""
+    money: dict[tuple[int, str], dict] = {}
+    for row in spending(community):
+        key = (row.envelope.year, row.proposal.project_type)
+        cell = money.setdefault(
+            key,
+            {"year": key[0], "project_type": key[1], "budget": ZERO, "spent": ZERO, "projects": 0},
+        )
+        cell["budget"] += budget_of(row)
+        cell["spent"] += spent_of(row)
+        cell["projects"] += 1
+    stage_counts = dict(
+        _scoped(Proposal.objects.exclude(stage=Stage.DRAFT), community)
+        .values_list("stage")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    windows = (
+        _scoped(
+            EvaluationWindow.objects.filter(closed_at__isnull=False),
+            community,
+            "proposal__community",
+        )
+        .values_list("verdict")
+        .annotate(
+            n=Count("pk"),
+            given=Coalesce(Sum(F("satisfied") + F("basic") + F("dissatisfied")), Value(0)),
+            asked=Coalesce(Sum("residents"), Value(0)),
+        )
+        .order_by()
+    )
+    verdict_counts, evaluations, asked = {}, 0, 0
+    for verdict, n, given, residents in windows:
+        verdict_counts[verdict] = n
+        evaluations += given
+        asked += residents
+    cells = [money[k] for k in sorted(money)]
+    return Statistics(
+        money=cells,
+        stages=[{"stage": s, "n": stage_counts.get(s, 0)} for s in STORY_STAGES],
+        verdicts=[{"verdict": v, "n": verdict_counts.get(v, 0)} for v in Verdict.values],
+        proposals=sum(stage_counts.values()),
+        funded=sum(c["projects"] for c in cells),
+        budget=sum((c["budget"] for c in cells), ZERO),
+        spent=sum((c["spent"] for c in cells), ZERO),
+        evaluated=sum(verdict_counts.values()),
+        evaluations=evaluations,
+        residents_asked=asked,
+        published=_scoped(Disclosure.objects.filter(status=PUBLISHED), community).count(),
+    )

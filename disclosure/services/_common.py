@@ -1,0 +1,115 @@
+"""What every disclosure service shares: the canonical content and its hash, the one draft
+per (project, kind), and the acting role for the evidence log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+
+from council import clock
+from council.errors import NotAllowed
+from council.evidence import evidence_append
+from council.models import RoleKind
+from council.rules import held_roles
+from proposals.models import Proposal
+
+from ..models import Disclosure, DisclosureStatus
+
+OFFICIAL_LANGUAGE = "zh-hans"  # the official record is the Chinese text (DESIGN.md)
+
+
+def canonical(content: dict) -> str:
+    """The one serialisation the hash is taken over: sorted keys, no spaces, UTF-8."""
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def content_sha256(content: dict) -> str:
+    return hashlib.sha256(canonical(content).encode()).hexdigest()
+
+
+def official():
+    """Draft in the official language, whatever the actor's page speaks."""
+    return translation.override(OFFICIAL_LANGUAGE)
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def day(moment) -> str:
+    return date_format(localtime(moment), "Y-m-d") if moment else ""
+
+
+def role_in(user, community) -> str:
+    if user is None:
+        return ""
+    held = {r.kind for r in held_roles(user) if r.community_id == community.pk}
+    for kind in (RoleKind.STAFF, RoleKind.RESIDENT, RoleKind.COUNCIL_MEMBER):
+        if kind in held:
+            return kind
+    return "superuser" if getattr(user, "is_superuser", False) else ""
+
+
+def record(actor, action: str, obj, community, payload: dict | None = None) -> None:
+    evidence_append(
+        actor=actor,
+        actor_role=role_in(actor, community),
+        action=action,
+        obj=obj,
+        payload=payload or {},
+        community=community,
+    )
+
+
+def require_staff(actor, community, message: str) -> None:
+    if actor is None or not actor.has_perm("disclosure.publish", community):
+        raise NotAllowed(message)
+
+
+def latest_published(proposal: Proposal, kind: str) -> Disclosure | None:
+    return (
+        Disclosure.objects.filter(proposal=proposal, kind=kind, status=DisclosureStatus.PUBLISHED)
+        .order_by("-version")
+        .first()
+    )
+
+
+def draft_save(
+    *,
+    proposal: Proposal,
+    kind: str,
+    title: str,
+    content: dict,
+    ballot=None,
+    note: str = "",
+    is_correction: bool = False,
+) -> Disclosure:
+    """Create, or bring up to date, the one draft of ``proposal``'s ``kind`` disclosure: the
+    version after the last published one, pointing to it. Published versions are never
+    touched here (nor anywhere else)."""
+    previous = latest_published(proposal, kind)
+    version = previous.version + 1 if previous else 1
+    draft = (
+        Disclosure.objects.select_for_update()
+        .filter(proposal=proposal, kind=kind, status=DisclosureStatus.DRAFT)
+        .first()
+    )
+    if draft is None:
+        draft = Disclosure(proposal=proposal, community_id=proposal.community_id, kind=kind)
+    draft.version = version
+    draft.previous = previous
+    draft.title = title
+    draft.content = content
+    draft.ballot = ballot
+    # Refreshing a drafted correction (a new progress update, an answered objection) keeps
+    # it a correction, with its note.
+    draft.note = note or (draft.note if draft.pk else "")
+    draft.is_correction = is_correction or (draft.is_correction if draft.pk else False)
+    draft.drafted_at = clock.now()
+    draft.save()
+    return draft

@@ -1,0 +1,1 @@
+"""Pages of the disclosure app: public (``public``), files (``files``), staff (``staff``)."""

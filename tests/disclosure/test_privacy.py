@@ -1,0 +1,112 @@
+"""Privacy as a test: private fields seeded with unmistakable markers never appear in any
+public page, PDF, notice, feed or export — found by walking every public URL an anonymous
+visitor can reach by following links, and reading every PDF's text."""
+
+import re
+import shutil
+import subprocess
+from collections import deque
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.test import Client
+
+from council import services as council_services
+from council.models import MessageKind, PrivateData
+from council.threads import message_post, message_report
+from disclosure import services
+from disclosure.models import Disclosure
+from proposals.models import Stage
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs pdftotext (poppler-utils)"),
+]
+
+MARKERS = {
+    "phone": "13712345678",
+    "id_number": "44030119900307671X",
+    "address": "隐私标记路9号",
+}
+REPORT_MARKER = "私密举报理由标记"
+HREF = re.compile(r'(?:href|src)="([^"#]+)"')
+SKIP = ("/admin/", "/accounts/", "/i18n/", "/static/", "/ws/")
+LIMIT = 1500
+
+
+def _seed(projects, world):
+    """Every resident carries the markers; the project walks every step to evaluated;
+    a message is reported with a private reason; an objection is answered."""
+    for data in PrivateData.objects.all():
+        council_services.private_data_update(
+            actor=world.a_worker1 if data.residency.grid_id == world.a_grid1.pk else (
+                world.a_worker2 if data.residency.grid_id == world.a_grid2.pk else world.b_worker
+            ),
+            private_data=data,
+            **MARKERS,
+        )  # fmt: skip
+    evaluated = projects.evaluated()
+    for draft in Disclosure.objects.filter(status="draft"):
+        services.disclosure_publish(actor=world.a_staff, disclosure=draft)
+    decision = Disclosure.objects.filter(
+        proposal=evaluated, kind="decision", status="published"
+    ).first()
+    in_progress = projects.in_progress()
+    projects.progress(in_progress, 40, "4000.00")
+    published = Disclosure.objects.get(proposal=in_progress, kind="decision", status="published")
+    assert decision is not None
+    thread = projects.council.maker.make(Stage.CONSULTATION).thread  # open to messages
+    message = message_post(
+        actor=world.a_resident.user, thread=thread, body="路灯修好了吗？", kind=MessageKind.COMMENT
+    )
+    message_report(actor=world.a_member.user, message_id=message.pk, reason=REPORT_MARKER)
+    return published
+
+
+def _texts_of(response) -> tuple[str, str]:
+    kind = response.get("Content-Type", "")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if "pdf" in kind:
+        done = subprocess.run(
+            ["pdftotext", "-", "-"], input=body, capture_output=True, check=True, timeout=60
+        )
+        return "pdf", done.stdout.decode()
+    return kind.split(";")[0], body.decode("utf-8", errors="replace")
+
+
+def test_no_private_data_in_any_public_page_pdf_feed_or_export(projects, world, settings):
+    _seed(projects, world)
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    start = ["/", "/disclosures/", "/disclosures/feed.atom", "/open-data/", "/statistics/",
+             "/evidence/", f"/c/{world.a.slug}/", f"/c/{world.a.slug}/council/"]  # fmt: skip
+    queue, seen, kinds = deque(start), set(start), {}
+    while queue and len(seen) < LIMIT:
+        path = queue.popleft()
+        response = client.get(path)
+        if response.status_code in (301, 302):
+            continue
+        # 403: a form an anonymous visitor may not use answers with a clear page.
+        assert response.status_code in (200, 403, 404), f"{path}: {response.status_code}"
+        if response.status_code == 404:
+            continue
+        kind, text = _texts_of(response)
+        kinds[kind] = kinds.get(kind, 0) + 1
+        for name, marker in {**MARKERS, "report": REPORT_MARKER}.items():
+            assert marker not in text, f"{name} marker found in {path}"
+        if kind == "text/html":
+            for link in HREF.findall(text):
+                url = urljoin(path, link.replace("&amp;", "&"))
+                parts = urlsplit(url)
+                if parts.netloc or parts.path.startswith(SKIP):
+                    continue
+                target = parts.path + (f"?{parts.query}" if parts.query else "")
+                if target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+    # The walk reached every kind of public output (it cannot pass by reading nothing).
+    assert kinds.get("text/html", 0) > 30, kinds
+    for page in ("/disclosures/", "/projects/", "/ballots/", "/proposals/", "/providers/"):
+        assert any(page in path for path in seen), f"no {page} page reached"
+    assert kinds.get("pdf", 0) >= 4, kinds
+    assert kinds.get("text/csv", 0) >= 4 and kinds.get("application/json", 0) >= 4, kinds
+    assert kinds.get("application/atom+xml", 0) >= 1, kinds
