@@ -30,6 +30,8 @@ def _proposal(proposal: Proposal) -> dict:
         "title": proposal.title,
         "summary": proposal.summary,
         "body": proposal.body,
+        # The sanitiser's HTML of the Markdown, made when the text was written.
+        "body_html": proposal.body_html,
         "project_type": proposal.get_project_type_display(),
         "sub_kind": proposal.get_sub_kind_display(),
         "location": proposal.location,
@@ -48,11 +50,13 @@ def _consultation(proposal: Proposal) -> dict:
         "feasible": feasibility.feasible if feasibility else None,
         "cost_estimate": money(feasibility.cost_estimate) if feasibility else None,
         "plan": feasibility.plan if feasibility else "",
+        "plan_html": feasibility.plan_html if feasibility else "",
         "opinions": [
             {
                 "expert": o.expert.display_name,
                 "recommendation": o.get_recommendation_display(),
                 "remarks": o.remarks,
+                "remarks_html": o.remarks_html,
                 "date": day(o.created_at),
             }
             for o in opinions
