@@ -189,3 +189,19 @@ def test_the_ballot_page_query_count_does_not_grow_with_members(
     with django_assert_max_num_queries(20):
         client.get(_url(ballot))
     assert ballot.proposal.stage != Stage.DRAFT
+
+
+def test_the_council_page_query_count_does_not_grow_with_open_ballots(client, council, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("council_page", args=[world.a.slug])
+    council.ballot()
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    council.ballot()
+    council.ballot()
+    with CaptureQueriesContext(connection) as three:
+        page = client.get(url, **EN).content.decode()
+    assert len(three) == len(one)
+    assert "¥1,964,600.00" in page  # three open ballots hold ¥11,800 each

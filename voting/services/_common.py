@@ -6,7 +6,8 @@ import hashlib
 import json
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from council import clock
@@ -16,7 +17,7 @@ from council.models import Community, Council, RoleKind
 from council.realtime import send_event_on_commit
 from council.rules import held_roles
 from council.selectors import council_seats
-from proposals.models import Proposal
+from proposals.models import FeasibilityReview, Proposal
 
 from ..models import Ballot, BallotStatus, Envelope, Recusal, Round
 
@@ -109,13 +110,18 @@ def envelope_reserved(envelope: Envelope) -> Decimal:
     return envelope.reservations.aggregate(total=Sum("amount"))["total"] or Decimal("0")
 
 
-def envelope_committed(envelope: Envelope, *, excluding: Proposal | None = None) -> Decimal:
-    """Money of the envelope already taken: reservations of approved projects, the cost of
-    proposals on open ballots, and the money of open rounds."""
-    on_ballots = Ballot.objects.filter(envelope=envelope, status=BallotStatus.OPEN)
-    if excluding is not None:
-        on_ballots = on_ballots.exclude(proposal=excluding)
-    ballot_costs = sum((ballot.proposal.counted_cost for ballot in on_ballots), Decimal("0"))
+def envelope_committed(envelope: Envelope) -> Decimal:
+    """Money of the envelope already taken: reservations of approved projects, the counted
+    cost of proposals on open ballots (staff's latest feasibility estimate, else the
+    proposer's), and the money of open rounds. Three queries, however many ballots are open."""
+    latest_estimate = (
+        FeasibilityReview.objects.filter(proposal=OuterRef("proposal"))
+        .order_by("-created_at", "-pk")
+        .values("cost_estimate")[:1]
+    )
+    ballot_costs = Ballot.objects.filter(envelope=envelope, status=BallotStatus.OPEN).aggregate(
+        total=Sum(Coalesce(Subquery(latest_estimate), F("proposal__estimated_cost")))
+    )["total"] or Decimal("0")
     rounds = Round.objects.filter(envelope=envelope, status=BallotStatus.OPEN).aggregate(
         total=Sum("money")
     )["total"] or Decimal("0")
