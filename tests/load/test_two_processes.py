@@ -1,9 +1,12 @@
-"""Two daphne processes, one Redis channel layer, one PostgreSQL database: the production shape.
+"""The README's "Deploying" section, run: ``bin/serve`` starts two daphne workers and the minute
+scheduler on one PostgreSQL database and one Redis, behind nginx with ``deploy/nginx.conf``.
 
 A message posted over the WebSocket of one process reaches a reader connected to the other,
-and the reader sees the poster in the presence list. The servers are started by ``bin/serve``
-(migrate, collectstatic, two workers with DEBUG off) on a fresh database created for the test
-and dropped afterwards. The pytest process never touches that database through the ORM: the
+and the reader sees the poster in the presence list. Through nginx (TLS, the committed config
+with only its ports, name and certificate changed) pages, hashed static files, sign-in and a
+thread's WebSocket work. The scheduler ``bin/serve`` keeps running closes a ballot whose time
+has passed without anyone opening a page. The servers run on a fresh database created for the
+module and dropped afterwards. The pytest process never touches that database through the ORM: the
 ``db`` fixture is not used, everything goes through ``manage.py`` and the network.
 
 HTTP requests carry ``X-Forwarded-Proto: https``, as the reverse proxy's would: the settings
@@ -20,10 +23,12 @@ import html
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -60,6 +65,47 @@ thread_id = (
 print(json.dumps({"thread": thread_id, "name": User.objects.get(username=USERNAME).display_name}))
 """.replace("USERNAME", repr(USERNAME))
 
+# A ballot that closed an hour ago and is still open: opened yesterday (the clock moved back
+# for this process only) on a xiling proposal put to the vote. Nobody opens its page, so only
+# the minute scheduler can close it.
+OVERDUE_BALLOT = """\
+import datetime as dt, json
+from council import clock
+from council.models import RoleKind
+from proposals.lifecycle import Move, proposal_move
+from proposals.models import Proposal, Stage
+from voting.services import ballot_open
+found = None
+with clock.travel(-dt.timedelta(days=1)):
+    for proposal in Proposal.objects.filter(community__slug="xiling", stage=Stage.CONSULTATION):
+        staff = proposal.community.roles.filter(kind=RoleKind.STAFF).first().user
+        try:
+            proposal = proposal_move(actor=staff, proposal=proposal, move=Move.OPEN_VOTING)
+            ballot = ballot_open(actor=staff, proposal=proposal,
+                                 closes_at=clock.now() + dt.timedelta(hours=23))
+        except Exception:
+            continue
+        found = ballot.pk
+        break
+print(json.dumps({"ballot": found}))
+"""
+
+BALLOT_STATE = """\
+import json
+from council.models import EvidenceEvent
+from voting.models import Ballot
+ballot = Ballot.objects.get(pk=BALLOT)
+closing = EvidenceEvent.objects.filter(
+    action="ballot.closed", object_type="voting.ballot", object_id=str(ballot.pk)
+).first()
+print(json.dumps({
+    "status": ballot.status,
+    "closed_by": ballot.closed_by_id,
+    "event": closing is not None,
+    "event_actor": closing.actor_id if closing else None,
+}))
+"""
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(280)]
 
 
@@ -69,6 +115,11 @@ class Servers:
     thread_id: int
     display_name: str
     log: Path
+    env: dict[str, str]
+    overdue_ballot: int
+    proxy_port: int  # nginx over TLS, deploy/nginx.conf
+    redirect_port: int  # nginx's plain-HTTP server, redirecting to TLS
+    cafile: Path  # the self-signed certificate nginx presents
 
 
 def _admin_connection(url: str) -> psycopg.Connection:
@@ -126,20 +177,32 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 
 def _request(
-    port: int, method: str, path: str, *, cookies: dict[str, str], body: bytes | None = None
+    port: int,
+    method: str,
+    path: str,
+    *,
+    cookies: dict[str, str],
+    body: bytes | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> http.client.HTTPResponse:
-    """One HTTP request as the reverse proxy would forward it; Set-Cookie lands in cookies."""
-    headers = {"Host": f"127.0.0.1:{port}", "X-Forwarded-Proto": "https"}
+    """One HTTP request; Set-Cookie lands in cookies. Without ``tls`` it goes straight to a
+    worker as the reverse proxy would forward it; with ``tls``, to nginx over HTTPS."""
+    headers = {"Host": f"127.0.0.1:{port}"}
+    if tls is None:
+        headers["X-Forwarded-Proto"] = "https"
     if cookies:
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
     if body is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         headers["Origin"] = f"https://127.0.0.1:{port}"
         headers["Referer"] = f"https://127.0.0.1:{port}{path}"
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    if tls is None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    else:
+        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=tls)
     connection.request(method, path, body=body, headers=headers)
     response = connection.getresponse()
-    response.read()
+    response.body = response.read()
     connection.close()
     for header in response.headers.get_all("Set-Cookie") or []:
         for name, morsel in SimpleCookie(header).items():
@@ -147,9 +210,9 @@ def _request(
     return response
 
 
-def _sign_in(port: int) -> dict[str, str]:
+def _sign_in(port: int, tls: ssl.SSLContext | None = None) -> dict[str, str]:
     cookies: dict[str, str] = {}
-    page = _request(port, "GET", "/accounts/login/", cookies=cookies)
+    page = _request(port, "GET", "/accounts/login/", cookies=cookies, tls=tls)
     assert page.status == 200, f"GET /accounts/login/ answered {page.status}"
     assert "csrftoken" in cookies, "the sign-in page set no CSRF cookie"
     form = urlencode(
@@ -160,7 +223,7 @@ def _sign_in(port: int) -> dict[str, str]:
             "next": "/",
         }
     ).encode()
-    answer = _request(port, "POST", "/accounts/login/", cookies=cookies, body=form)
+    answer = _request(port, "POST", "/accounts/login/", cookies=cookies, body=form, tls=tls)
     assert answer.status == 302, f"sign-in answered {answer.status}, not a redirect"
     assert "sessionid" in cookies, "signing in set no session cookie"
     return cookies
@@ -194,14 +257,82 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
-@pytest.fixture
+NGINX_MAIN = """\
+user root;
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {tmp}/nginx-access.log;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/weishi.conf;
+}}
+"""
+
+
+def _nginx_site(ports: tuple[int, int], tls_port: int, http_port: int, tmp: Path) -> str:
+    """deploy/nginx.conf with this test's ports, host name and certificate: nothing else."""
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    replacements = [
+        ("server 127.0.0.1:8001;", f"server 127.0.0.1:{ports[0]};"),
+        ("server 127.0.0.1:8002;", f"server 127.0.0.1:{ports[1]};"),
+        ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
+        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
+        ("server_name weishi.example.cn;", "server_name 127.0.0.1;"),
+        ("/etc/ssl/weishi/fullchain.pem", str(tmp / "cert.pem")),
+        ("/etc/ssl/weishi/privkey.pem", str(tmp / "key.pem")),
+    ]
+    for old, new in replacements:
+        assert old in conf, f"deploy/nginx.conf no longer has {old!r}: update this test"
+        conf = conf.replace(old, new)
+    return conf
+
+
+def _start_nginx(ports: tuple[int, int], tmp: Path) -> tuple[subprocess.Popen, int, int]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.fail("nginx is missing: `make test` installs it (apt-get install nginx)")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    tls_port, http_port = _two_free_ports(), _two_free_ports() + 1
+    (tmp / "weishi.conf").write_text(_nginx_site(ports, tls_port, http_port, tmp))
+    (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp))
+    checked = subprocess.run(
+        [nginx, "-t", "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    if checked.returncode != 0:
+        pytest.fail(f"nginx -t refused the configuration:\n{checked.stderr}", pytrace=False)
+    proc = subprocess.Popen(
+        [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", tls_port), 1):
+            return proc, tls_port, http_port
+        time.sleep(0.1)
+    pytest.fail(f"nginx did not listen:\n{(tmp / 'nginx-error.log').read_text()}")
+
+
+@pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
     base_url = os.environ["DATABASE_URL"]
     name = f"weishi_two_{secrets.token_hex(4)}"
     tmp = Path(tempfile.mkdtemp(prefix="weishi-two-"))
     with _admin_connection(base_url) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    proc = None
+    proc = proxy = None
     try:
         env = os.environ.copy()
         env.pop("SECURE_SSL_REDIRECT", None)  # production default: on (requests say https)
@@ -218,6 +349,8 @@ def servers() -> Iterator[Servers]:
         _manage(env, "seed_demo")
         found = json.loads(_manage(env, "shell", "-c", THREAD_QUERY).strip().splitlines()[-1])
         assert found["thread"], "seed_demo made no donghu proposal in consultation with a thread"
+        overdue = json.loads(_manage(env, "shell", "-c", OVERDUE_BALLOT).strip().splitlines()[-1])
+        assert overdue["ballot"], "no xiling proposal in consultation could be put to a ballot"
 
         first = _two_free_ports()
         log = tmp / "serve.log"
@@ -232,8 +365,21 @@ def servers() -> Iterator[Servers]:
             )
         ports = (first, first + 1)
         _wait_until_up(ports, proc, log)
-        yield Servers(ports, int(found["thread"]), found["name"], log)
+        proxy, tls_port, http_port = _start_nginx(ports, tmp)
+        yield Servers(
+            ports,
+            int(found["thread"]),
+            found["name"],
+            log,
+            env,
+            int(overdue["ballot"]),
+            tls_port,
+            http_port,
+            tmp / "cert.pem",
+        )
     finally:
+        if proxy is not None:
+            _stop(proxy)
         if proc is not None:
             _stop(proc)
         with _admin_connection(base_url) as admin:
@@ -314,3 +460,73 @@ def test_message_and_presence_cross_processes(servers: Servers) -> None:
     except (ConnectionClosed, InvalidStatus, OSError) as error:
         log = servers.log.read_text()[-6000:]
         pytest.fail(f"websocket failed: {error!r}\nbin/serve's log (end):\n{log}", pytrace=False)
+
+
+def _tls(servers: Servers) -> ssl.SSLContext:
+    """Trusts the test's self-signed certificate, and checks it names 127.0.0.1."""
+    return ssl.create_default_context(cafile=str(servers.cafile))
+
+
+def test_pages_static_files_and_sign_in_go_through_nginx_over_tls(servers: Servers) -> None:
+    tls, port = _tls(servers), servers.proxy_port
+    home = _request(port, "GET", "/", cookies={}, tls=tls)
+    assert home.status == 200, f"GET / through nginx answered {home.status}"
+    page = home.body.decode()
+    # The stylesheet under its hashed name (collectstatic + WhiteNoise), cached for ever.
+    css = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', page)
+    assert css, "the home page links no hashed stylesheet"
+    sheet = _request(port, "GET", css.group(1), cookies={}, tls=tls)
+    assert sheet.status == 200, f"{css.group(1)} answered {sheet.status}"
+    assert "max-age=315360000" in (sheet.headers["Cache-Control"] or "")
+    # Plain HTTP is sent to HTTPS.
+    plain = _request(servers.redirect_port, "GET", "/proposals/", cookies={})
+    assert plain.status == 301
+    assert plain.headers["Location"].startswith("https://127.0.0.1:"), plain.headers["Location"]
+    # Signing in works through the proxy (CSRF's origin check, secure cookies).
+    cookies = _sign_in(port, tls)
+    me = _request(port, "GET", "/notifications/", cookies=cookies, tls=tls)
+    assert me.status == 200, f"a signed-in page through nginx answered {me.status}"
+
+
+async def _post_through_proxy(servers: Servers, cookies: dict[str, str]) -> None:
+    tid, port = servers.thread_id, servers.proxy_port
+    body = "经反向代理发出的消息"
+    seen: list[str] = []
+    async with connect(
+        f"wss://127.0.0.1:{port}/ws/threads/{tid}/",
+        ssl=_tls(servers),
+        origin=f"https://127.0.0.1:{port}",
+        additional_headers={"Cookie": f"sessionid={cookies['sessionid']}"},
+        open_timeout=15,
+    ) as ws:
+        await ws.send(json.dumps({"action": "post", "body": body}))
+        await _frame_matching(
+            ws, lambda f: body in f and "data-message-id" in f, f"the message {body!r}", seen
+        )
+
+
+def test_a_thread_message_goes_through_nginx_over_a_secure_websocket(servers: Servers) -> None:
+    cookies = _sign_in(servers.proxy_port, _tls(servers))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, _post_through_proxy(servers, cookies)).result(timeout=120)
+    except (ConnectionClosed, InvalidStatus, OSError) as error:
+        pytest.fail(f"websocket through nginx failed: {error!r}", pytrace=False)
+
+
+def test_the_scheduler_bin_serve_runs_closes_an_overdue_ballot_nobody_opens(
+    servers: Servers,
+) -> None:
+    script = BALLOT_STATE.replace("BALLOT", str(servers.overdue_ballot))
+    deadline = time.monotonic() + 90
+    while True:
+        state = json.loads(_manage(servers.env, "shell", "-c", script).strip().splitlines()[-1])
+        if state["status"] == "closed" or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert state["status"] == "closed", (
+        f"the overdue ballot is still open; bin/serve's log:\n{servers.log.read_text()[-3000:]}"
+    )
+    # Closed by the system (no person), and the evidence log says so.
+    assert state["closed_by"] is None
+    assert state["event"] and state["event_actor"] is None
