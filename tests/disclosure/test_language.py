@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -66,3 +67,90 @@ def test_the_pdf_is_the_chinese_record_whatever_the_readers_language(projects, c
     # The English page says the content below is the Chinese record, labels translated.
     page = client.get(reverse("disclosure", args=[decision.pk]), **EN).content.decode()
     assert "The official record is the Chinese text" in page
+
+
+# --- Completeness in practice: a Chinese page shows no English sentence -----------------------
+
+# Words that stay Latin in Chinese text: names of formats, standards and the product.
+LATIN_ALLOWED = {
+    "SHA",
+    "CSV",
+    "JSON",
+    "Atom",
+    "PDF",
+    "Weishi",
+    "Pabulib",
+    "Equal",
+    "Shares",
+    "YYYY",
+    "MM",
+    "DD",
+}
+ENGLISH_RUN = re.compile(r"\b[A-Za-z]{3,}(?:[ ,'’-]+[A-Za-z]{2,}){1,}")
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees or hears: text nodes (not scripts or styles) and the
+    attributes assistive technology reads aloud."""
+
+    SPOKEN = {"alt", "title", "aria-label", "placeholder"}
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"script", "style", "code", "pre"}:
+            self._skip += 1
+        self.parts += [value for name, value in attrs if name in self.SPOKEN and value]
+
+    def handle_endtag(self, tag):
+        if tag in {"script", "style", "code", "pre"} and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _english_runs(html: str) -> list[str]:
+    parser = _VisibleText()
+    parser.feed(html)
+    runs = []
+    for part in parser.parts:
+        for match in ENGLISH_RUN.finditer(part):
+            words = set(re.findall(r"[A-Za-z]+", match.group()))
+            if not words <= LATIN_ALLOWED:
+                runs.append(match.group())
+    return runs
+
+
+def test_chinese_pages_show_no_untranslated_english(projects, client):
+    evaluated = projects.evaluated()
+    decision = Disclosure.objects.filter(proposal=evaluated, status="published").first()
+    slug = evaluated.community.slug
+    anonymous = [
+        "/",
+        reverse("proposal_list", args=[slug]),
+        reverse("proposal", args=[slug, evaluated.pk]),
+        reverse("project", args=[slug, evaluated.pk]),
+        reverse("disclosure", args=[decision.pk]),
+        reverse("disclosure_index"),
+        reverse("statistics_district"),
+        reverse("open_data"),
+        reverse("evidence"),
+        reverse("council_page", args=[slug]),
+    ]
+    staff = [reverse("staff_queue", args=[slug]), f"/c/{slug}/residents/"]
+    found = {}
+    for url in anonymous:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        found[url] = _english_runs(response.content.decode())
+    client.force_login(projects.staff)
+    for url in staff:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        found[url] = _english_runs(response.content.decode())
+    assert {url: runs for url, runs in found.items() if runs} == {}
