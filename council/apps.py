@@ -9,10 +9,24 @@ class CouncilConfig(AppConfig):
     verbose_name = _("People, places and councils")
 
     def ready(self):
+        from . import selectors
         from .models import ACTION_LABELS
+        from .personal_data import personal_data_section_register
         from .threads import ACTION_LABELS as THREAD_ACTIONS
 
         ACTION_LABELS.update(THREAD_ACTIONS)
+        # The council's own sections of a person's data export; other apps add theirs.
+        for name, section in {
+            "account": selectors.personal_account,
+            "consent": selectors.personal_consent,
+            "private_data": selectors.personal_private_data,
+            "roles": selectors.personal_roles,
+            "thread_messages": selectors.personal_thread_messages,
+            "message_reports": selectors.personal_message_reports,
+            "notifications": selectors.personal_notifications,
+            "evidence_log": selectors.personal_evidence,
+        }.items():
+            personal_data_section_register(name, section)
 
 
 class WeishiAdminConfig(admin_apps.AdminConfig):

@@ -7,10 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validator
+from .personal_data import CONSENT_PURPOSES
 from .threads import MAX_LENGTH
 from .validators import validate_id_number
 
 User = get_user_model()
+
+# Django 6.1 labels every blank choice of a select "- Select an option -"
+# (django.db.models.fields.BLANK_CHOICE_LABEL) and its own zh_Hans catalogue has no
+# translation for it; marking it here puts it in ours, which LOCALE_PATHS reads first.
+gettext_noop("- Select an option -")
 
 
 class PrivateDataFields(forms.ModelForm):
@@ -83,11 +89,7 @@ class SignUpForm(UserCreationForm):
         label=_("Household status"), choices=[("", CHOOSE), *HouseholdStatus.choices]
     )
     consent = forms.BooleanField(
-        label=_(
-            "I agree that my phone, ID number and address are kept by my community's staff and "
-            "grid worker only, to confirm that I live here and to contact me about proposals; "
-            "they are never published."
-        ),
+        label=CONSENT_PURPOSES,
         error_messages={"required": _("Please agree to how your personal data will be used.")},
     )
 
@@ -104,6 +106,37 @@ class SignUpForm(UserCreationForm):
         if community and grid and grid.community_id != community.pk:
             self.add_error("grid", _("That grid is not in the community you chose."))
         return cleaned
+
+
+class AccountCloseForm(forms.Form):
+    """Closing one's own account: the password again, and a tick that says what it means."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password to close your account.")},
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand that closing my account cannot be undone: I can no longer sign in, "
+            "my private data is deleted, and what I did in public stays, shown as "
+            "“Former resident (account closed)”."
+        ),
+        error_messages={"required": _("Tick the box to confirm that you want to close it.")},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                _("That is not your password. Your account is unchanged."), code="wrong_password"
+            )
+        return password
 
 
 class ConfirmForm(forms.Form):

@@ -17,9 +17,14 @@ from django.utils.translation import pgettext_lazy
 
 from .validators import validate_id_number
 
+# What is shown in place of a person who closed their account (PIPL): their public acts stay,
+# their name does not.
+CLOSED_ACCOUNT_NAME = _("Former resident (account closed)")
+
 
 class User(AbstractUser):
-    """A person who signs in. Only ``display_name`` is ever shown in public."""
+    """A person who signs in. Only ``public_name`` (their display name) is ever shown in
+    public; once the account is closed, it reads "Former resident (account closed)"."""
 
     display_name = models.CharField(_("display name"), max_length=40)
     language = models.CharField(
@@ -38,13 +43,30 @@ class User(AbstractUser):
         ],
         default="daily",
     )
+    closed_at = models.DateTimeField(
+        _("account closed"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the person closes their account; their public acts stay."),
+    )
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
+        return self.public_name
+
+    @property
+    def public_name(self) -> str:
+        """The name shown wherever this person's acts appear, in the reader's language."""
+        if self.closed_at is not None:
+            return str(CLOSED_ACCOUNT_NAME)
         return self.display_name or self.username
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
 
 class District(models.Model):
@@ -428,6 +450,8 @@ ACTION_LABELS = {
     "grid.changed": _("changed a grid"),
     "council.created": _("set up a council"),
     "council.changed": _("changed the council's rules of procedure"),
+    "account.closed": _("closed their account"),
+    "password.reset_by_staff": _("reset a resident's password"),
 }
 
 

@@ -140,6 +140,30 @@ def is_pending_residency(user, role) -> bool:
     )
 
 
+# What a resident may hold and still count as "a resident" for a password reset by staff:
+# anyone holding an official role resets their own way (by email, or the district admin).
+RESIDENT_KINDS = frozenset({RoleKind.RESIDENT, RoleKind.COUNCIL_MEMBER})
+
+
+@rules.predicate
+def is_residency_of_plain_resident(user, role) -> bool:
+    """A current (not ended) residency of someone who holds no official role anywhere and is
+    not an account of the Django admin: a grid worker cannot take over a staff account."""
+    if not isinstance(role, Role) or role.kind != RoleKind.RESIDENT:
+        return False
+    if role.status == RoleStatus.ENDED:
+        return False
+    person = role.user
+    if person.is_staff or person.is_superuser or person.closed_at is not None:
+        return False
+    return (
+        not Role.objects.filter(user_id=role.user_id)
+        .exclude(status=RoleStatus.ENDED)
+        .exclude(kind__in=RESIDENT_KINDS)
+        .exists()
+    )
+
+
 is_superuser = rules.is_superuser
 
 # --- Permissions ---------------------------------------------------------------------------
@@ -154,6 +178,12 @@ rules.add_perm(
 )
 rules.add_perm("council.register_resident", is_staff_of | is_grid_worker_of_community)
 rules.add_perm("council.list_residents", is_staff_of | is_grid_worker_of_community)
+# Residents without email: their grid worker (own grid only) or the community's staff give
+# them a new password, logged (DESIGN.md, "Personal data").
+rules.add_perm(
+    "council.reset_password",
+    (is_grid_worker_of_grid | is_staff_of) & is_residency_of_plain_resident,
+)
 
 # Staff pages of a community (work queue, moderation, offline input).
 rules.add_perm("council.staff_community", is_staff_of)

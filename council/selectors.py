@@ -101,3 +101,169 @@ def collection_status(community: Community) -> str:
     if today > community.collection_closes:
         return "closed"
     return "open"
+
+
+# --- A person's own data (``council.personal_data``): the council app's sections ------------
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def own_private_data(user) -> QuerySet[PrivateData]:
+    """The signed-in person's own private data, one row per residency, for their own page."""
+    return (
+        PrivateData.objects.filter(residency__user=user)
+        .select_related("residency__community", "residency__grid")
+        .order_by("residency_id")
+    )
+
+
+def personal_account(user) -> dict:
+    """The account's own fields (never the password hash)."""
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "language": user.language,
+        "email_notifications": user.email_notifications,
+        "date_joined": _iso(user.date_joined),
+        "last_login": _iso(user.last_login),
+        "is_active": user.is_active,
+        "closed_at": _iso(user.closed_at),
+    }
+
+
+def personal_consent(user) -> list[dict]:
+    """The consent given at sign-up, per residency: when, and to which purposes. A resident
+    registered on their behalf by staff has no consent time on file (entered on paper)."""
+    from .personal_data import CONSENT_PURPOSES
+
+    rows = PrivateData.objects.filter(residency__user=user).select_related("residency__community")
+    return [
+        {
+            "community": data.residency.community.name,
+            "given_at": _iso(data.consented_at),
+            "purposes": str(CONSENT_PURPOSES),
+            "entered_on_your_behalf": data.residency.entered_by_id is not None,
+        }
+        for data in rows.order_by("residency_id")
+    ]
+
+
+def personal_private_data(user) -> list[dict]:
+    """The person's own private data, unmasked: it is theirs."""
+    rows = PrivateData.objects.filter(residency__user=user).select_related(
+        "residency__community", "residency__grid"
+    )
+    return [
+        {
+            "community": data.residency.community.name,
+            "grid": data.residency.grid.name if data.residency.grid else None,
+            "phone": data.phone,
+            "id_number": data.id_number,
+            "address": data.address,
+            "household_status": data.household_status,
+            "updated_at": _iso(data.updated_at),
+        }
+        for data in rows.order_by("residency_id")
+    ]
+
+
+def personal_roles(user) -> list[dict]:
+    rows = Role.objects.filter(user=user).select_related("community", "district", "grid")
+    return [
+        {
+            "role": role.kind,
+            "status": role.status,
+            "community": role.community.name if role.community else None,
+            "district": role.district.name if role.district else None,
+            "grid": role.grid.name if role.grid else None,
+            "seat_category": role.seat_category or None,
+            "term_ends": _iso(role.term_ends),
+            "entered_on_your_behalf": role.entered_by_id is not None,
+            "created_at": _iso(role.created_at),
+            "confirmed_at": _iso(role.confirmed_at),
+        }
+        for role in rows.order_by("pk")
+    ]
+
+
+def personal_thread_messages(user) -> list[dict]:
+    """Messages the person wrote, with every earlier version of each (kept on edit)."""
+    from .models import Message
+
+    rows = (
+        Message.objects.filter(author=user)
+        .select_related("thread__community")
+        .prefetch_related("edits")
+        .order_by("pk")
+    )
+    return [
+        {
+            "id": m.pk,
+            "thread": m.thread.title,
+            "community": m.thread.community.name,
+            "page": m.thread.page_url,
+            "kind": m.kind,
+            "text": m.body,
+            "created_at": _iso(m.created_at),
+            "edited_at": _iso(m.edited_at),
+            "deleted_at": _iso(m.deleted_at),
+            "hidden_at": _iso(m.hidden_at),
+            "hidden_reason": m.hidden_reason or None,
+            "earlier_versions": [
+                {"text": e.body, "replaced_at": _iso(e.created_at)} for e in m.edits.all()
+            ],
+        }
+        for m in rows
+    ]
+
+
+def personal_message_reports(user) -> list[dict]:
+    """Messages the person reported to staff, and why."""
+    from .models import MessageReport
+
+    rows = MessageReport.objects.filter(reporter=user).order_by("pk")
+    return [
+        {
+            "message_id": r.message_id,
+            "reason": r.reason,
+            "created_at": _iso(r.created_at),
+            "handled_at": _iso(r.handled_at),
+        }
+        for r in rows
+    ]
+
+
+def personal_notifications(user) -> list[dict]:
+    from .models import Notification
+
+    rows = Notification.objects.filter(recipient=user).order_by("created_at", "pk")
+    return [
+        {
+            "text": n.text,
+            "link": n.url,
+            "created_at": _iso(n.created_at),
+            "read_at": _iso(n.read_at),
+            "emailed_at": _iso(n.emailed_at),
+        }
+        for n in rows
+    ]
+
+
+def personal_evidence(user) -> list[dict]:
+    """The evidence log's entries of the person's own acts (what anyone can read, by entry)."""
+    rows = EvidenceEvent.objects.filter(actor=user).select_related("community").order_by("seq")
+    return [
+        {
+            "seq": e.seq,
+            "time": _iso(e.created_at),
+            "action": e.action,
+            "object": f"{e.object_type}:{e.object_id}",
+            "community": e.community.name if e.community else None,
+        }
+        for e in rows
+    ]

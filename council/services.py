@@ -10,13 +10,24 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from . import clock
 from .errors import InvalidMove, NotAllowed
 from .evidence import evidence_append
-from .models import Community, Grid, PrivateData, Role, RoleKind, RoleStatus
-from .rules import forget_roles, held_roles, is_district_admin_of
+from .models import (
+    Community,
+    Grid,
+    Notification,
+    PrivateData,
+    Role,
+    RoleKind,
+    RoleStatus,
+    ThreadPresence,
+)
+from .personal_data import personal_data_erase
+from .rules import forget_roles, held_roles, is_district_admin_of, is_grid_worker_of_grid
 
 User = get_user_model()
 
@@ -328,3 +339,99 @@ def notification_preference_set(*, user, choice: str):
         user.email_notifications = choice
         user.save(update_fields=["email_notifications"])
     return user
+
+
+# --- A person's own account (PIPL) -------------------------------------------------------------
+
+
+@transaction.atomic
+def account_close(*, actor, user):
+    """Close ``user``'s account, at their own request (the view has checked their password).
+
+    Guarantees, in one transaction: their private data is deleted; their email, first and
+    last name and display name are cleared and the username replaced by ``closed-<id>``, so
+    nothing of the old identity is readable; the password is unusable and the account
+    inactive (no sign-in, no email, no notifications); every role is ended; their
+    notifications, thread presence and whatever other apps registered as erasable
+    (``council.personal_data``) are deleted. Their public acts stay and are shown as
+    "Former resident (account closed)" (``User.public_name``). The evidence log gets
+    ``account.closed``, naming only the account's id. Raises ``NotAllowed`` for anyone but
+    the person themselves, ``InvalidMove`` for an account already closed.
+    """
+    if actor is None or not actor.is_authenticated or actor.pk != user.pk:
+        raise NotAllowed(_("Only you can close your account."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.closed_at is not None:
+        raise InvalidMove(_("This account is already closed."))
+    PrivateData.objects.filter(residency__user=user).delete()
+    roles_ended = (
+        Role.objects.filter(user=user)
+        .exclude(status=RoleStatus.ENDED)
+        .update(status=RoleStatus.ENDED)
+    )
+    Notification.objects.filter(recipient=user).delete()
+    threads_seen = set(ThreadPresence.objects.filter(user=user).values_list("thread_id", flat=True))
+    ThreadPresence.objects.filter(user=user).delete()
+    personal_data_erase(user)
+    user.username = f"closed-{user.pk}"
+    user.email = user.first_name = user.last_name = user.display_name = ""
+    user.email_notifications = "off"
+    user.set_unusable_password()
+    user.is_active = False
+    user.closed_at = clock.now()
+    user.save()
+    forget_roles(actor)
+    forget_roles(user)
+    if threads_seen:
+        from .threads import _presence_changed
+
+        for thread_id in sorted(threads_seen):
+            _presence_changed(thread_id)  # viewers' "who is here" lines drop the name
+    evidence_append(
+        actor=user,
+        action="account.closed",
+        obj=("council.user", user.pk),
+        payload={"roles_ended": roles_ended},
+    )
+    return user
+
+
+READABLE_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper
+
+
+@transaction.atomic
+def password_reset_by_staff(*, actor, user) -> str:
+    """Give ``user`` a new random password and return it, for a resident without email.
+
+    Only the grid worker of one of their residencies' grid, or staff of that community, may
+    (``council.reset_password``), and only for a resident who holds no official role (staff,
+    grid worker, expert, district admin). The password (ten characters, none easily misread)
+    is returned once, to be handed over on paper; it is stored only hashed and is never in
+    the evidence event ``password.reset_by_staff``, which names the actor and the user's id.
+    Every session of the user is signed out (the password changed).
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    residencies = (
+        Role.objects.filter(user=user, kind=RoleKind.RESIDENT)
+        .exclude(status=RoleStatus.ENDED)
+        .select_related("community", "community__sub_district")
+        .order_by("pk")
+    )
+    residency = next((r for r in residencies if actor.has_perm("council.reset_password", r)), None)
+    if residency is None or user.closed_at is not None:
+        raise NotAllowed(_("You may not reset this person's password."))
+    password = get_random_string(10, READABLE_CHARS)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    community = residency.community
+    evidence_append(
+        actor=actor,
+        actor_role=RoleKind.GRID_WORKER
+        if is_grid_worker_of_grid(actor, residency)
+        else _acting_role(actor, community, RoleKind.STAFF),
+        action="password.reset_by_staff",
+        obj=("council.user", user.pk),
+        payload={"user_id": user.pk},
+        community=community,
+    )
+    return password

@@ -367,7 +367,7 @@ def presence_of(thread_id: int) -> dict:
     )
     users = {p.user_id: p.user for p in fresh.select_related("user") if p.user_id}
     anonymous = fresh.filter(user__isnull=True).count()
-    return {"users": sorted(users.values(), key=lambda u: u.display_name), "anonymous": anonymous}
+    return {"users": sorted(users.values(), key=lambda u: u.public_name), "anonymous": anonymous}
 
 
 def open_reports(community):

@@ -4,27 +4,36 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from . import selectors, services, thread_actions, threads
+from . import clock, selectors, services, thread_actions, threads
 from .access import CommunityPermissionMixin, access_community
 from .errors import InvalidMove, NotAllowed
 from .evidence import evidence_verify_recent
-from .forms import ConfirmForm, PrivateDataFields, ResidentRegisterForm, SignUpForm
+from .forms import (
+    AccountCloseForm,
+    ConfirmForm,
+    PrivateDataFields,
+    ResidentRegisterForm,
+    SignUpForm,
+)
 from .models import Notification, Role, RoleKind, User
 from .notifications import notifications_mark_read
+from .personal_data import personal_data_json
 from .rules import held_roles
 
 
@@ -216,7 +225,12 @@ class PrivateDataView(CommunityPermissionMixin, FormView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            private_data=self.private_data, can_edit=self.can_edit, **kwargs
+            private_data=self.private_data,
+            can_edit=self.can_edit,
+            can_reset_password=self.request.user.has_perm(
+                "council.reset_password", self.private_data.residency
+            ),
+            **kwargs,
         )
 
     def post(self, request, *args, **kwargs):
@@ -239,6 +253,93 @@ class PrivateDataView(CommunityPermissionMixin, FormView):
             raise Http404 from error
         messages.success(self.request, _("Saved."))
         return redirect("resident", slug=self.community.slug, pk=self.private_data.residency_id)
+
+
+class ResidentPasswordResetView(CommunityPermissionMixin, View):
+    """POST: a new password for a resident without email, shown once to the grid worker or
+    staff member, who hands it over on paper. Anyone else gets 404."""
+
+    permission_required = "council.list_residents"
+
+    def post(self, request, slug, pk):
+        residency = get_object_or_404(
+            Role.objects.select_related("user", "community"),
+            pk=pk,
+            community=self.community,
+            kind=RoleKind.RESIDENT,
+        )
+        if not request.user.has_perm("council.reset_password", residency):
+            raise Http404
+        if request.POST.get("confirm") != "1":
+            messages.error(request, _("Tick the box to confirm that it is the resident who asks."))
+            return redirect("resident", slug=self.community.slug, pk=residency.pk)
+        try:
+            password = services.password_reset_by_staff(actor=request.user, user=residency.user)
+        except NotAllowed as error:
+            raise Http404 from error
+        response = render(
+            request,
+            "council/password_reset_by_staff.html",
+            {"community": self.community, "residency": residency, "password": password},
+        )
+        # Shown once: never kept by a browser's or a proxy's cache.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+# --- A person's own data (PIPL) ----------------------------------------------------------------
+
+
+def _personal_data_page(request, close_form, status=200):
+    return render(
+        request,
+        "council/personal_data.html",
+        {"close_form": close_form, "own_data": list(selectors.own_private_data(request.user))},
+        status=status,
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def personal_data(request):
+    """My personal data: what is held, the download, and closing the account."""
+    return _personal_data_page(request, AccountCloseForm(user=request.user))
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def personal_data_download(request):
+    """Everything the app holds about the signed-in person, as a JSON file (no evidence
+    event: downloading one's own data is not a public act)."""
+    response = HttpResponse(personal_data_json(request.user), content_type="application/json")
+    stamp = timezone.localdate(clock.now()).strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="weishi-personal-data-{stamp}.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["POST"])
+def account_close(request):
+    """Close the signed-in person's account, after their password and a confirmation."""
+    form = AccountCloseForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _personal_data_page(request, form, status=400)
+    try:
+        services.account_close(actor=request.user, user=request.user)
+    except (NotAllowed, InvalidMove) as error:
+        form.add_error(None, str(error))
+        return _personal_data_page(request, form, status=400)
+    logout(request)
+    messages.success(
+        request,
+        _(
+            "Your account is closed and your private data deleted. What you did in public "
+            "stays, without your name."
+        ),
+    )
+    return redirect("home")
 
 
 def evidence_log(request):

@@ -36,7 +36,7 @@ def _proposal(proposal: Proposal) -> dict:
         "sub_kind": proposal.get_sub_kind_display(),
         "location": proposal.location,
         "beneficiaries": proposal.beneficiaries,
-        "proposer": proposal.proposer.display_name,
+        "proposer": proposal.proposer.public_name,
         "submitted": day(proposal.submitted_at),
         "cost": money(proposal.counted_cost),
     }
@@ -53,7 +53,7 @@ def _consultation(proposal: Proposal) -> dict:
         "plan_html": feasibility.plan_html if feasibility else "",
         "opinions": [
             {
-                "expert": o.expert.display_name,
+                "expert": o.expert.public_name,
                 "recommendation": o.get_recommendation_display(),
                 "remarks": o.remarks,
                 "remarks_html": o.remarks_html,
@@ -99,7 +99,7 @@ def _roll_call(ballot: Ballot) -> list[dict]:
     )
     return [
         {
-            "name": line.member.display_name,
+            "name": line.member.public_name,
             "seat": line.get_seat_category_display(),
             "choice": _("recused")
             if line.recused

@@ -151,7 +151,7 @@ def _votes(community, base_url) -> list[dict]:
         {
             "ballot_id": line.ballot.pk,
             "proposal_id": line.ballot.proposal_id,
-            "member": line.member.display_name,
+            "member": line.member.public_name,
             "seat": line.seat_category,
             "choice": "recused"
             if line.recused

@@ -221,6 +221,7 @@ class Story:
     evaluation: Evaluation | None
     disclosures: list[dict]
     spent: Decimal | None
+    objections: list[Objection] = field(default_factory=list)
 
 
 def _percent(part: int, whole: int) -> str:
@@ -309,11 +310,23 @@ def project_story(proposal: Proposal, *, staff: bool) -> Story:
         if group["kind"] == Kind.DECISION:
             published = [d for d in group["versions"] if d.is_published]
             decision = published[-1] if published else None
-    objections_open = 0
+    objections = []
     if decision is not None:
-        objections_open = Objection.objects.filter(
-            disclosure__proposal=proposal, answered_at__isnull=True
-        ).count()
+        # Every objection to the published decision, with its answer (the objector unloaded).
+        objections = list(
+            Objection.objects.filter(
+                disclosure__proposal=proposal,
+                disclosure__kind=Kind.DECISION,
+                disclosure__status=PUBLISHED,
+            )
+            .select_related("disclosure")
+            .only(
+                "pk", "text_html", "answer_html", "created_at", "answered_at",
+                "disclosure__id", "disclosure__version",
+            )
+            .order_by("created_at", "pk")
+        )  # fmt: skip
+    objections_open = sum(1 for o in objections if o.answered_at is None)
     updates = list(
         ProgressUpdate.objects.filter(proposal=proposal)
         .select_related("provider")
@@ -332,6 +345,7 @@ def project_story(proposal: Proposal, *, staff: bool) -> Story:
         round_project=round_project,
         decision=decision,
         objections_open=objections_open,
+        objections=objections,
         reservation=Reservation.objects.filter(proposal=proposal)
         .select_related("envelope")
         .first(),
@@ -424,8 +438,8 @@ def roll_call_lines(community: Community | None = None) -> tuple[list, dict]:
         Eligibility.objects.filter(ballot__in=ballots)
         .select_related("member", "ballot")
         .only(
-            "pk", "seat_category", "recused", "member__display_name", "ballot__id",
-            "ballot__proposal_id", "ballot__community_id",
+            "pk", "seat_category", "recused", "member__display_name", "member__closed_at",
+            "ballot__id", "ballot__proposal_id", "ballot__community_id",
         )
         .order_by("ballot_id", "seat_category", "member__display_name", "pk")
     )  # fmt: skip
@@ -563,3 +577,49 @@ def statistics(community: Community | None = None) -> Statistics:
         residents_asked=asked,
         published=_scoped(Disclosure.objects.filter(status=PUBLISHED), community).count(),
     )
+
+
+# --- A person's own data (registered with ``council.personal_data``) -------------------------
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def personal_data_of(user) -> dict:
+    """What the disclosure app holds about ``user``: the objections they lodged (with staff's
+    answers) and their evaluations of finished projects."""
+    from .models import Evaluation as EvaluationRow
+
+    objections = Objection.objects.filter(author=user).select_related("disclosure").order_by("pk")
+    evaluations = (
+        EvaluationRow.objects.filter(resident=user)
+        .select_related("window__proposal")
+        .order_by("pk")
+    )
+    return {
+        "objections": [
+            {
+                "disclosure_id": o.disclosure_id,
+                "disclosure": o.disclosure.title,
+                "proposal_id": o.disclosure.proposal_id,
+                "text": o.text,
+                "created_at": _iso(o.created_at),
+                "answer": o.answer or None,
+                "answered_at": _iso(o.answered_at),
+            }
+            for o in objections
+        ],
+        "evaluations": [
+            {
+                "proposal_id": e.window.proposal_id,
+                "proposal": e.window.proposal.title,
+                "rating": e.rating,
+                "comment": e.comment,
+                "entered_on_your_behalf": e.entered_by_id is not None
+                and e.entered_by_id != user.pk,
+                "updated_at": _iso(e.updated_at),
+            }
+            for e in evaluations
+        ],
+    }

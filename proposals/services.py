@@ -447,3 +447,9 @@ def attachment_add(*, actor, proposal: Proposal, uploaded):
         {"attachment": attachment.pk, "kind": clean.kind},
     )
     return attachment
+
+
+def follows_erase(user) -> None:
+    """Closing an account (``council.services.account_close``) forgets what the person
+    followed: private, not a public act. Registered with ``council.personal_data``."""
+    Follow.objects.filter(user=user).delete()

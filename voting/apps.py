@@ -8,12 +8,14 @@ class VotingConfig(AppConfig):
 
     def ready(self):
         from council.models import ACTION_LABELS
+        from council.personal_data import personal_data_section_register
         from council.scheduler import minute_job_register
         from proposals import demo as proposals_demo
         from proposals.panels import panel_register
 
         from .demo import deciders
         from .panels import proposal_voting_panel
+        from .selectors.personal_data import personal_data_of
         from .services import voting_tick
         from .services.labels import ACTION_LABELS as VOTING_ACTIONS
 
@@ -21,6 +23,7 @@ class VotingConfig(AppConfig):
         ACTION_LABELS.update(VOTING_ACTIONS)
         panel_register(proposal_voting_panel)
         minute_job_register(voting_tick)
+        personal_data_section_register("voting", personal_data_of)
         # Demo proposals are approved or rejected by a real ballot of the demo council.
         for move, decider in deciders().items():
             proposals_demo.demo_decider_register(move, decider)

@@ -27,8 +27,13 @@ def default_closing(hours: int = 48) -> dt.datetime:
 
 
 class PersonChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        # Our own blank choice: Django's "- Select an option -" has no Chinese translation.
+        kwargs.setdefault("empty_label", _("Choose…"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj):
-        return obj.display_name or obj.username
+        return obj.public_name
 
 
 class BallotOpenForm(forms.Form):
@@ -41,6 +46,7 @@ class BallotOpenForm(forms.Form):
         label=_("At the meeting (optional)"),
         queryset=None,
         required=False,
+        empty_label=_("Choose…"),
         help_text=_("The meeting's live board shows the ballot."),
     )
 

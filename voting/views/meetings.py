@@ -241,7 +241,7 @@ def meeting_attendance(request, slug, pk):
     except (InvalidMove, NotAllowed) as error:
         outcome = ("error", str(error))
     else:
-        name = member.display_name or member.username
+        name = member.public_name
         outcome = (
             "success",
             _("%(name)s is marked present.") % {"name": name}

@@ -1,0 +1,80 @@
+"""A person's own data, gathered for download (PIPL's right of access and portability).
+
+Calls go down, never up: the council app cannot import proposals, voting or disclosure, so each
+app registers a *section* here (in its ``AppConfig.ready``), a selector ``(user) -> data`` that
+returns what that app holds about the person as plain JSON-serialisable data. The export is
+the account and everything registered, in registration order.
+
+Apps may also register an *eraser* ``(user) -> None``: what ``services.account_close`` must
+delete of that app's non-public personal data (what the person follows, for instance). Public
+acts (proposals, messages, co-signs, votes, evaluations) are never erased: they stay, shown
+under "Former resident (account closed)".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext_lazy as _
+
+from . import clock
+
+Section = Callable[..., object]
+Eraser = Callable[..., None]
+
+_SECTIONS: dict[str, Section] = {}
+_ERASERS: list[Eraser] = []
+
+FORMAT = "weishi-personal-data"
+VERSION = 1
+
+# The purposes a resident agrees to at sign-up (the sign-up form's consent box says exactly
+# this); the export repeats them next to the time consent was given.
+CONSENT_PURPOSES = _(
+    "I agree that my phone, ID number and address are kept by my community's staff and "
+    "grid worker only, to confirm that I live here and to contact me about proposals; "
+    "they are never published."
+)
+
+
+def personal_data_section_register(name: str, section: Section) -> Section:
+    """Add (or replace) the section ``name`` of every export: ``section(user)`` returns it."""
+    _SECTIONS[name] = section
+    return section
+
+
+def personal_data_eraser_register(eraser: Eraser) -> Eraser:
+    """Add what closing an account deletes in another app (called inside its transaction)."""
+    if eraser not in _ERASERS:
+        _ERASERS.append(eraser)
+    return eraser
+
+
+def personal_data_erase(user) -> None:
+    """Run every registered eraser for ``user`` (``services.account_close`` calls this)."""
+    for eraser in _ERASERS:
+        eraser(user)
+
+
+def personal_data_export(user) -> dict:
+    """Everything the app holds about ``user``, section by section: the account, consent,
+    private data and roles, their thread messages and notifications (the council's own
+    sections) and whatever the other apps registered. Nobody else's private data."""
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": clock.now(),
+        "user_id": user.pk,
+    }
+    for name, section in _SECTIONS.items():
+        document[name] = section(user)
+    return document
+
+
+def personal_data_json(user) -> bytes:
+    """The export as UTF-8 JSON (Chinese kept readable, dates ISO 8601, money as strings)."""
+    return json.dumps(
+        personal_data_export(user), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2
+    ).encode()
