@@ -5,9 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 RUN_DEBS := fonts-noto-cjk libharfbuzz-subset0 gettext
-TEST_DEBS := $(RUN_DEBS) poppler-utils chromium
+TEST_DEBS := $(RUN_DEBS) poppler-utils chromium nginx openssl
 HOST ?= 127.0.0.1
 PORT ?= 8000
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint pytest messages install clean
 
@@ -42,7 +43,13 @@ lint: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	PY=$(PY) bin/check-translations
 
-pytest: $(STAMP) messages
+# axe-core (package.json), injected by tests/e2e/test_accessibility.py.
+$(AXE): package.json package-lock.json
+	@command -v npm > /dev/null || bin/ensure-debs nodejs npm
+	@npm ci --no-audit --no-fund
+	@touch $@
+
+pytest: $(STAMP) messages $(AXE)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: $(STAMP)

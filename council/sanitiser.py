@@ -8,6 +8,7 @@ one file.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import bleach
@@ -25,6 +26,8 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"], "th": ["align"], "td": ["align"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 MAX_SOURCE_LENGTH = 20_000
+HEADING = re.compile(r"<h([1-6])>")
+HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
 
 
 def _nofollow(attrs, new=False):
@@ -48,7 +51,9 @@ _cleaner = bleach.Cleaner(
 def render_markdown(source: str) -> SafeString:
     """User Markdown as clean HTML. Raw HTML tags outside the allowlist are stripped.
 
-    Headings are shifted down to h3 and below, so user text never outranks the page's own.
+    Headings are shifted so the text's top heading is an h3 and the levels below follow
+    it without gaps in between (capped at h6): user text never outranks the page's own h1 and
+    h2, and a "###" after the page's h2 does not skip a level for screen readers.
     """
     if len(source) > MAX_SOURCE_LENGTH:
         raise ValueError("text too long to render")
@@ -57,11 +62,10 @@ def render_markdown(source: str) -> SafeString:
         extensions=["sane_lists", "tables", "fenced_code", "nl2br"],
         output_format="html",
     )
-    for level in range(6, 0, -1):  # h1 → h3, h2 → h4, …, capped at h6
-        shifted = min(level + 2, 6)
-        html = html.replace(f"<h{level}>", f"<h{shifted}>").replace(
-            f"</h{level}>", f"</h{shifted}>"
-        )
+    levels = [int(level) for level in HEADING.findall(html)]
+    if levels:
+        shift = 3 - min(levels)
+        html = HEADING_TAG.sub(lambda m: f"<{m[1]}h{min(max(int(m[2]) + shift, 3), 6)}>", html)
     return mark_safe(_cleaner.clean(html))  # noqa: S308 - this is the sanitiser's output
 
 

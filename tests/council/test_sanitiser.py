@@ -1,5 +1,7 @@
 """User text goes in as Markdown and comes out as HTML that cannot run anything."""
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -67,3 +69,16 @@ def test_stored_html_read_back_is_unchanged_when_clean_and_cleaned_when_tampered
     clean = render_markdown("见 [方案](https://example.org) **加粗**")
     assert sanitised_again(str(clean)) == clean
     assert "<script" not in sanitised_again("<p>x</p><script>alert(1)</script>")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("### 背景\n\n#### 细节", ["h3", "h4"]),
+        ("#### 只有四级", ["h3"]),
+        ("# 一\n\n### 三", ["h3", "h5"]),
+    ],
+)
+def test_the_texts_top_heading_becomes_an_h3_and_the_rest_follow_it(source, expected):
+    html = render_markdown(source)
+    assert re.findall(r"<(h[1-6])>", html) == expected
