@@ -177,6 +177,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
+# A file holding seconds that council.clock.now() adds (a test server's movable clock). Only a
+# test settings module sets it; it is deliberately not read from the environment.
+CLOCK_OFFSET_FILE = None
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"

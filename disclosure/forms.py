@@ -18,7 +18,11 @@ class ProviderChoiceField(forms.ModelChoiceField):
 
 
 class ProgressForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input's value is always YYYY-MM-DD, whatever the language (zh-hans would render
+    # 2026/03/01, which the browser discards, leaving the field empty).
+    date = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     text = forms.CharField(label=_("What was done"), max_length=4000, widget=forms.Textarea(
         attrs={"rows": 4}
     ))  # fmt: skip

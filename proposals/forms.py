@@ -24,6 +24,7 @@ from .models import (
     ExpertOpinion,
     FeasibilityReview,
     Proposal,
+    Recommendation,
     SubKind,
 )
 
@@ -248,6 +249,11 @@ class OpinionForm(forms.ModelForm):
     class Meta:
         model = ExpertOpinion
         fields = ["recommendation", "remarks"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Our own blank choice: Django's "- Select an option -" has no Chinese translation.
+        self.fields["recommendation"].choices = [("", _("Choose…")), *Recommendation.choices]
 
 
 class InviteExpertForm(forms.Form):

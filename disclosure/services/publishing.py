@@ -321,13 +321,23 @@ def implementations_start_due() -> int:
     with every objection answered (minute job). The system acts, on the decision's basis."""
     started = 0
     now = clock.now()
-    candidates = Disclosure.objects.filter(
-        kind=Kind.DECISION,
-        status=DisclosureStatus.PUBLISHED,
-        publicity_ends_at__lte=now,
-        proposal__stage=Stage.APPROVED,
-    ).select_related("proposal")
+    candidates = (
+        Disclosure.objects.filter(
+            kind=Kind.DECISION,
+            status=DisclosureStatus.PUBLISHED,
+            publicity_ends_at__lte=now,
+            proposal__stage=Stage.APPROVED,
+        )
+        .select_related("proposal")
+        .order_by("proposal_id", "-version")
+    )
+    seen = set()
     for disclosure in candidates:
+        # A decision answered in its period has several published versions: the latest is
+        # the basis, and the project starts once.
+        if disclosure.proposal_id in seen:
+            continue
+        seen.add(disclosure.proposal_id)
         if unanswered_objections(disclosure.proposal):
             continue
         with transaction.atomic():

@@ -357,6 +357,21 @@ def test_project_page_shows_the_publicity_period_and_staff_controls(projects, cl
     assert reverse("progress_new", args=[slug, proposal.pk]) not in resident
 
 
+def test_project_page_tells_the_objections_and_their_answers(projects, client):
+    proposal = projects.published()
+    world = projects.world
+    objection = services.objection_lodge(
+        actor=world.a_resident.user, disclosure=published(proposal), text="选址离住户太近。"
+    )
+    page = client.get(project_url(proposal), **EN).content.decode()
+    assert "选址离住户太近。" in page and "awaiting an answer" in page
+    assert world.a_resident.user.display_name not in page, "objectors are not named"
+    services.objection_answer(actor=projects.staff, objection=objection, answer="已调整选址。")
+    page = client.get(project_url(proposal), **EN).content.decode()
+    assert "选址离住户太近。" in page and "已调整选址。" in page
+    assert "awaiting an answer" not in page
+
+
 def test_progress_timeline_with_photos_that_are_served(projects, client):
     proposal = projects.in_progress()
     projects.progress(proposal, 20, "2000.00", text="进场施工。")
@@ -410,8 +425,14 @@ def test_an_open_evaluation_shows_participation_only(projects, client):
     )
     client.force_login(projects.staff)
     staff = client.get(project_url(proposal)).content.decode()
-    assert reverse("evaluation_paper", args=[slug, proposal.pk]) in staff
-    assert reverse("evaluation_close", args=[slug, proposal.pk]) in staff
+    # Staff's buttons lead to the forms (the endpoints themselves take POST only).
+    evaluate = reverse("evaluate", args=[slug, proposal.pk])
+    assert f'href="{evaluate}#paper-evaluation"' in staff
+    assert f'href="{evaluate}#close-window"' in staff
+    forms = client.get(evaluate).content.decode()
+    assert 'id="paper-evaluation"' in forms and 'id="close-window"' in forms
+    assert f'action="{reverse("evaluation_paper", args=[slug, proposal.pk])}"' in forms
+    assert f'action="{reverse("evaluation_close", args=[slug, proposal.pk])}"' in forms
 
 
 def test_a_closed_evaluation_shows_distribution_participation_and_verdict(projects, client):

@@ -162,6 +162,25 @@ def test_implementation_starts_only_after_the_period_with_every_objection_answer
     assert event.actor is None and event.payload["basis"] == f"decision {decision.pk}"
 
 
+def test_a_decision_answered_in_its_period_starts_the_project_once(projects, world):
+    proposal = projects.published()
+    decision = Disclosure.objects.get(proposal=proposal, status="published")
+    objection = services.objection_lodge(
+        actor=world.a_resident.user, disclosure=decision, text="预算偏高。"
+    )
+    services.objection_answer(actor=world.a_staff, objection=objection, answer="已核价。")
+    second = services.disclosure_publish(
+        actor=world.a_staff, disclosure=_drafts(proposal, Kind.DECISION).get()
+    )
+    with clock.travel(dt.timedelta(days=6)):
+        assert services.disclosure_tick()["implementations_started"] == 1
+        assert services.implementations_start_due() == 0
+    proposal.refresh_from_db()
+    assert proposal.stage == Stage.IN_PROGRESS
+    event = EvidenceEvent.objects.get(action="proposal.start")
+    assert event.payload["basis"] == f"decision {second.pk}", "the latest version is the basis"
+
+
 def test_a_rejected_decision_has_no_publicity_period(projects, world):
     proposal = projects.published(approve=False)
     decision = Disclosure.objects.get(proposal=proposal, status="published")

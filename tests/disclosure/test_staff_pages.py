@@ -91,6 +91,16 @@ def test_staff_post_progress_with_a_photo_stripped_of_exif(client, projects, wor
         assert not stored.getexif()
 
 
+def test_the_progress_form_is_dated_today_in_every_language(client, projects, world):
+    """A date input takes YYYY-MM-DD only: Chinese pages must not render 2026/03/01."""
+    proposal = projects.in_progress()
+    client.force_login(world.a_staff)
+    url = reverse("progress_new", args=[world.a.slug, proposal.pk])
+    for language in ("zh-hans", "en"):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert f'type="date" name="date" value="{clock.today().isoformat()}"' in page
+
+
 def test_a_bad_progress_form_keeps_the_input_and_says_why(client, projects, world):
     proposal = projects.published()  # approved, not yet in progress
     client.force_login(world.a_staff)

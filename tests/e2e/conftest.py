@@ -7,6 +7,8 @@ SynchronousOnlyOperation).
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import shutil
 import socket
@@ -16,12 +18,16 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+if TYPE_CHECKING:
+    from .journey import Site
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -67,7 +73,8 @@ def _compile_messages(tmp: Path) -> Path:
     return locale
 
 
-def _manage(env: dict[str, str], *args: str) -> None:
+def _manage(env: dict[str, str], *args: str) -> str:
+    """Run `manage.py ARGS` with env; return its stdout, fail the test on a non-zero exit."""
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -83,6 +90,7 @@ def _manage(env: dict[str, str], *args: str) -> None:
             f"{result.stdout}\n{result.stderr}",
             pytrace=False,
         )
+    return result.stdout
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -100,12 +108,27 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float =
     pytest.fail(f"daphne did not answer {url} within {timeout}s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def live_server_url() -> Iterator[str]:
-    """Base URL of a daphne serving the demo data from a fresh SQLite database."""
-    tmp = Path(tempfile.mkdtemp(prefix="weishi-e2e-"))
+@dataclass
+class _Server:
+    base_url: str
+    env: dict[str, str]
+    tmp: Path
+
+
+@contextlib.contextmanager
+def _demo_server(
+    prefix: str, extra_settings: Callable[[Path], str] | None = None
+) -> Iterator[_Server]:
+    """A daphne serving the demo data from a fresh SQLite database in a temporary directory.
+
+    ``extra_settings(tmp)`` returns lines appended to the settings module.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     locale = _compile_messages(tmp)
-    (tmp / "weishi_e2e_settings.py").write_text(E2E_SETTINGS.format(locale=str(locale)))
+    settings = E2E_SETTINGS.format(locale=str(locale))
+    if extra_settings is not None:
+        settings += extra_settings(tmp)
+    (tmp / "weishi_e2e_settings.py").write_text(settings)
 
     env = os.environ.copy()
     # SQLite always: one throwaway file per run. Redis, when configured, stays the channel layer.
@@ -122,38 +145,47 @@ def live_server_url() -> Iterator[str]:
         PYTHONUNBUFFERED="1",
     )
 
-    _manage(env, "migrate", "--no-input", "-v0")
-    _manage(env, "seed_demo")
-
-    port = _free_port()
-    log = tmp / "daphne.log"
-    with log.open("w") as log_file:
-        proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "daphne"),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "config.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
+    proc = None
     try:
+        _manage(env, "migrate", "--no-input", "-v0")
+        _manage(env, "seed_demo")
+
+        port = _free_port()
+        log = tmp / "daphne.log"
+        with log.open("w") as log_file:
+            proc = subprocess.Popen(
+                [
+                    str(VENV_BIN / "daphne"),
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "config.asgi:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        base_url = f"http://127.0.0.1:{port}"
         _wait_until_up(base_url + "/", proc, log)
-        yield base_url
+        yield _Server(base_url=base_url, env=env, tmp=tmp)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_server_url() -> Iterator[str]:
+    """Base URL of a daphne serving the demo data from a fresh SQLite database."""
+    with _demo_server("weishi-e2e-") as server:
+        yield server.base_url
 
 
 @pytest.fixture(scope="session")
@@ -243,3 +275,59 @@ def open_page(browser: Browser, live_server_url: str):
 @pytest.fixture
 def demo_password() -> str:
     return DEMO_PASSWORD
+
+
+# The journey's server reads its clock's offset from a file in its directory (council.clock):
+# advance_clock() rewrites the file, and daphne and every later manage.py see the moved clock.
+# Its uploads and published PDFs stay in its directory too.
+JOURNEY_SETTINGS = """
+CLOCK_OFFSET_FILE = {offset_file!r}
+MEDIA_ROOT = {media!r}
+"""
+
+
+@pytest.fixture(scope="module")
+def journey_site(browser: Browser) -> Iterator[Site]:
+    """A server of the journey's own, whose clock moves forward (tests/e2e/journey).
+
+    Module scope: the moved clock never leaks into another module's tests.
+    """
+    from .journey import Site
+
+    offset_holder: list[Path] = []
+
+    def settings(tmp: Path) -> str:
+        offset_file = tmp / "clock-offset"
+        offset_holder.append(offset_file)
+        return JOURNEY_SETTINGS.format(offset_file=str(offset_file), media=str(tmp / "media"))
+
+    contexts = []
+    with _demo_server("weishi-journey-", settings) as server:
+        offset_file = offset_holder[0]
+
+        def open_page(locale: str = "zh-CN", **options) -> tuple[Page, BrowserProblems]:
+            page, problems = _open_page(browser, server.base_url, locale, **options)
+            contexts.append(page.context)
+            return page, problems
+
+        def manage(*args: str) -> str:
+            return _manage(server.env, *args)
+
+        def advance_clock(delta: dt.timedelta) -> None:
+            current = float(offset_file.read_text()) if offset_file.exists() else 0.0
+            # Replaced, not rewritten: a new inode, so readers notice even within one mtime tick.
+            tmp = offset_file.with_suffix(".tmp")
+            tmp.write_text(repr(current + delta.total_seconds()))
+            os.replace(tmp, offset_file)
+
+        try:
+            yield Site(
+                base_url=server.base_url,
+                open_page=open_page,
+                manage=manage,
+                advance_clock=advance_clock,
+                password=DEMO_PASSWORD,
+            )
+        finally:
+            for context in contexts:
+                context.close()
