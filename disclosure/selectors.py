@@ -140,18 +140,16 @@ def disclosure_versions(disclosure: Disclosure, *, drafts: bool) -> list[Disclos
     )  # fmt: skip
 
 
-def objections_of(disclosure: Disclosure) -> list[Objection]:
-    """Objections lodged against this version of the project's decision or a later one, in
-    the order lodged (those against earlier versions are in this version's content already).
-    The objector is never loaded: the page says "a resident"."""
-    if disclosure.kind != Kind.DECISION:
-        return []
+def _decision_objections(proposal_id: int, from_version: int = 1) -> list[Objection]:
+    """Objections lodged against the project's published decision, from ``from_version`` on,
+    each with its answer, in the order lodged. The objector is never loaded: pages say "a
+    resident"."""
     return list(
         Objection.objects.filter(
-            disclosure__proposal_id=disclosure.proposal_id,
+            disclosure__proposal_id=proposal_id,
             disclosure__kind=Kind.DECISION,
             disclosure__status=PUBLISHED,
-            disclosure__version__gte=disclosure.version,
+            disclosure__version__gte=from_version,
         )
         .select_related("disclosure")
         .only(
@@ -160,6 +158,14 @@ def objections_of(disclosure: Disclosure) -> list[Objection]:
         )
         .order_by("created_at", "pk")
     )  # fmt: skip
+
+
+def objections_of(disclosure: Disclosure) -> list[Objection]:
+    """Objections lodged against this version of the project's decision or a later one (those
+    against earlier versions are in this version's content already)."""
+    if disclosure.kind != Kind.DECISION:
+        return []
+    return _decision_objections(disclosure.proposal_id, disclosure.version)
 
 
 def in_publicity(disclosure: Disclosure) -> bool:
@@ -312,20 +318,7 @@ def project_story(proposal: Proposal, *, staff: bool) -> Story:
             decision = published[-1] if published else None
     objections = []
     if decision is not None:
-        # Every objection to the published decision, with its answer (the objector unloaded).
-        objections = list(
-            Objection.objects.filter(
-                disclosure__proposal=proposal,
-                disclosure__kind=Kind.DECISION,
-                disclosure__status=PUBLISHED,
-            )
-            .select_related("disclosure")
-            .only(
-                "pk", "text_html", "answer_html", "created_at", "answered_at",
-                "disclosure__id", "disclosure__version",
-            )
-            .order_by("created_at", "pk")
-        )  # fmt: skip
+        objections = _decision_objections(proposal.pk)
     objections_open = sum(1 for o in objections if o.answered_at is None)
     updates = list(
         ProgressUpdate.objects.filter(proposal=proposal)
