@@ -410,7 +410,7 @@ def test_minutes_are_kept_by_the_clerk_and_shown_sanitised(client, council):
     client.logout()
     page = client.get(url("meeting", meeting), **EN).text
     assert "<strong>通过</strong>" in page
-    assert "<h4>决议</h4>" in page
+    assert "<h3>决议</h3>" in page  # the text's top heading, under the page's h2
     assert "<script>alert" not in page and "onerror" not in page and "<img" not in page
 
 
