@@ -49,6 +49,11 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Set when the person closes their account; their public acts stay."),
     )
+    # Set when staff or a grid worker gave the person a password on paper: someone else has
+    # read it, so the person chooses their own before doing anything else.
+    password_must_change = models.BooleanField(
+        _("must choose a new password at the next sign-in"), default=False
+    )
 
     class Meta:
         verbose_name = _("user")

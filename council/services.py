@@ -408,7 +408,8 @@ def password_reset_by_staff(*, actor, user) -> str:
     grid worker, expert, district admin). The password (ten characters, none easily misread)
     is returned once, to be handed over on paper; it is stored only hashed and is never in
     the evidence event ``password.reset_by_staff``, which names the actor and the user's id.
-    Every session of the user is signed out (the password changed).
+    Every session of the user is signed out (the password changed), and at their next
+    sign-in they must choose a password of their own before anything else.
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     residencies = (
@@ -422,7 +423,8 @@ def password_reset_by_staff(*, actor, user) -> str:
         raise NotAllowed(_("You may not reset this person's password."))
     password = get_random_string(10, READABLE_CHARS)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.password_must_change = True  # the worker has read it: the resident replaces it
+    user.save(update_fields=["password", "password_must_change"])
     community = residency.community
     evidence_append(
         actor=actor,
@@ -435,3 +437,12 @@ def password_reset_by_staff(*, actor, user) -> str:
         community=community,
     )
     return password
+
+
+def password_change(*, user, form) -> None:
+    """Save the new password a person chose for themselves (Django's ``PasswordChangeForm``,
+    already valid) and lift the obligation a reset by staff put on them."""
+    form.save()
+    if user.password_must_change:
+        user.password_must_change = False
+        user.save(update_fields=["password_must_change"])

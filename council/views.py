@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
@@ -459,3 +461,17 @@ class ReportListView(CommunityPermissionMixin, TemplateView):
         return super().get_context_data(
             reports=list(threads.open_reports(self.community)), **kwargs
         )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Choose a new password (the old one, then the new one twice). After a reset by staff it
+    is the only page open until done (``council.middleware``)."""
+
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        services.password_change(user=self.request.user, form=form)
+        update_session_auth_hash(self.request, form.user)  # stay signed in here
+        messages.success(self.request, _("Your new password is saved."))
+        return redirect(self.get_success_url())

@@ -437,3 +437,34 @@ def test_the_sign_up_service_refuses_without_consent(world):
             consent=False,
         )
     assert not User.objects.filter(username="no-consent").exists()
+
+
+def test_after_a_reset_the_resident_must_choose_their_own_password_before_anything_else(world):
+    password = reset(world.a_worker1, world.a_resident).context["password"]
+    resident = Client(HTTP_ACCEPT_LANGUAGE="en")
+    signed_in = resident.post(
+        reverse("login"), {"username": "a_resident", "password": password}, follow=True
+    )
+    # Signing in lands on the password form, which says why; other pages lead back to it.
+    assert signed_in.redirect_chain[-1][0] == reverse("password_change")
+    assert "given to you on paper" in signed_in.content.decode()
+    for url in (reverse("home"), reverse("personal_data")):
+        assert resident.get(url)["Location"] == reverse("password_change")
+
+    # A wrong old password is refused on the form and changes nothing.
+    new = {"new_password1": "Quiet-River-2031", "new_password2": "Quiet-River-2031"}
+    refused = resident.post(reverse("password_change"), {"old_password": "not-it", **new})
+    assert refused.status_code == 200 and refused.context["form"].errors
+    assert resident.get(reverse("home"))["Location"] == reverse("password_change")
+
+    chosen = resident.post(reverse("password_change"), {"old_password": password, **new})
+    assert chosen["Location"] == reverse("home")
+    assert resident.get(reverse("home")).status_code == 200  # still signed in, free to go
+    assert Client().login(username="a_resident", password="Quiet-River-2031")
+    assert not Client().login(username="a_resident", password=password)
+
+
+def test_a_person_changes_their_own_password_from_their_data_page(world):
+    resident = english(world.a_resident.user)
+    assert reverse("password_change") in page(resident, reverse("personal_data"))
+    assert page(resident, reverse("password_change"))  # open without any reset
