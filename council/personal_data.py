@@ -39,6 +39,16 @@ CONSENT_PURPOSES = _(
 )
 
 
+def iso(value) -> str | None:
+    """A date or time in a section, as ISO 8601 (None stays None)."""
+    return value.isoformat() if value is not None else None
+
+
+def entered_by_other(entered_by_id: int | None, user) -> bool:
+    """Whether someone else (the clerk, staff, a grid worker) entered this act for ``user``."""
+    return entered_by_id is not None and entered_by_id != user.pk
+
+
 def personal_data_section_register(name: str, section: Section) -> Section:
     """Add (or replace) the section ``name`` of every export: ``section(user)`` returns it."""
     _SECTIONS[name] = section

@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 
 from . import clock
 from .models import Community, EvidenceEvent, PrivateData, Role, RoleKind, RoleStatus
+from .personal_data import iso
 from .rules import held_roles
 
 _ACTIVE = Q(roles__status=RoleStatus.ACTIVE)
@@ -106,10 +107,6 @@ def collection_status(community: Community) -> str:
 # --- A person's own data (``council.personal_data``): the council app's sections ------------
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def own_private_data(user) -> QuerySet[PrivateData]:
     """The signed-in person's own private data, one row per residency, for their own page."""
     return (
@@ -129,10 +126,10 @@ def personal_account(user) -> dict:
         "last_name": user.last_name,
         "language": user.language,
         "email_notifications": user.email_notifications,
-        "date_joined": _iso(user.date_joined),
-        "last_login": _iso(user.last_login),
+        "date_joined": iso(user.date_joined),
+        "last_login": iso(user.last_login),
         "is_active": user.is_active,
-        "closed_at": _iso(user.closed_at),
+        "closed_at": iso(user.closed_at),
     }
 
 
@@ -145,7 +142,7 @@ def personal_consent(user) -> list[dict]:
     return [
         {
             "community": data.residency.community.name,
-            "given_at": _iso(data.consented_at),
+            "given_at": iso(data.consented_at),
             "purposes": str(CONSENT_PURPOSES),
             "entered_on_your_behalf": data.residency.entered_by_id is not None,
         }
@@ -166,7 +163,7 @@ def personal_private_data(user) -> list[dict]:
             "id_number": data.id_number,
             "address": data.address,
             "household_status": data.household_status,
-            "updated_at": _iso(data.updated_at),
+            "updated_at": iso(data.updated_at),
         }
         for data in rows.order_by("residency_id")
     ]
@@ -182,10 +179,10 @@ def personal_roles(user) -> list[dict]:
             "district": role.district.name if role.district else None,
             "grid": role.grid.name if role.grid else None,
             "seat_category": role.seat_category or None,
-            "term_ends": _iso(role.term_ends),
+            "term_ends": iso(role.term_ends),
             "entered_on_your_behalf": role.entered_by_id is not None,
-            "created_at": _iso(role.created_at),
-            "confirmed_at": _iso(role.confirmed_at),
+            "created_at": iso(role.created_at),
+            "confirmed_at": iso(role.confirmed_at),
         }
         for role in rows.order_by("pk")
     ]
@@ -209,13 +206,13 @@ def personal_thread_messages(user) -> list[dict]:
             "page": m.thread.page_url,
             "kind": m.kind,
             "text": m.body,
-            "created_at": _iso(m.created_at),
-            "edited_at": _iso(m.edited_at),
-            "deleted_at": _iso(m.deleted_at),
-            "hidden_at": _iso(m.hidden_at),
+            "created_at": iso(m.created_at),
+            "edited_at": iso(m.edited_at),
+            "deleted_at": iso(m.deleted_at),
+            "hidden_at": iso(m.hidden_at),
             "hidden_reason": m.hidden_reason or None,
             "earlier_versions": [
-                {"text": e.body, "replaced_at": _iso(e.created_at)} for e in m.edits.all()
+                {"text": e.body, "replaced_at": iso(e.created_at)} for e in m.edits.all()
             ],
         }
         for m in rows
@@ -231,8 +228,8 @@ def personal_message_reports(user) -> list[dict]:
         {
             "message_id": r.message_id,
             "reason": r.reason,
-            "created_at": _iso(r.created_at),
-            "handled_at": _iso(r.handled_at),
+            "created_at": iso(r.created_at),
+            "handled_at": iso(r.handled_at),
         }
         for r in rows
     ]
@@ -246,9 +243,9 @@ def personal_notifications(user) -> list[dict]:
         {
             "text": n.text,
             "link": n.url,
-            "created_at": _iso(n.created_at),
-            "read_at": _iso(n.read_at),
-            "emailed_at": _iso(n.emailed_at),
+            "created_at": iso(n.created_at),
+            "read_at": iso(n.read_at),
+            "emailed_at": iso(n.emailed_at),
         }
         for n in rows
     ]
@@ -260,7 +257,7 @@ def personal_evidence(user) -> list[dict]:
     return [
         {
             "seq": e.seq,
-            "time": _iso(e.created_at),
+            "time": iso(e.created_at),
             "action": e.action,
             "object": f"{e.object_type}:{e.object_id}",
             "community": e.community.name if e.community else None,

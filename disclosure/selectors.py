@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 
 from council import clock
 from council.models import Community, Role, RoleKind, RoleStatus
+from council.personal_data import entered_by_other, iso
 from council.rules import held_roles
 from proposals.models import FeasibilityReview, Proposal, Stage
 from voting.models import Ballot, BallotStatus, Eligibility, Reservation, RoundProject, Vote
@@ -575,10 +576,6 @@ def statistics(community: Community | None = None) -> Statistics:
 # --- A person's own data (registered with ``council.personal_data``) -------------------------
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def personal_data_of(user) -> dict:
     """What the disclosure app holds about ``user``: the objections they lodged (with staff's
     answers) and their evaluations of finished projects."""
@@ -597,9 +594,9 @@ def personal_data_of(user) -> dict:
                 "disclosure": o.disclosure.title,
                 "proposal_id": o.disclosure.proposal_id,
                 "text": o.text,
-                "created_at": _iso(o.created_at),
+                "created_at": iso(o.created_at),
                 "answer": o.answer or None,
-                "answered_at": _iso(o.answered_at),
+                "answered_at": iso(o.answered_at),
             }
             for o in objections
         ],
@@ -609,9 +606,8 @@ def personal_data_of(user) -> dict:
                 "proposal": e.window.proposal.title,
                 "rating": e.rating,
                 "comment": e.comment,
-                "entered_on_your_behalf": e.entered_by_id is not None
-                and e.entered_by_id != user.pk,
-                "updated_at": _iso(e.updated_at),
+                "entered_on_your_behalf": entered_by_other(e.entered_by_id, user),
+                "updated_at": iso(e.updated_at),
             }
             for e in evaluations
         ],

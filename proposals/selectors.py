@@ -8,6 +8,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Quer
 from django.db.models.functions import Coalesce
 
 from council.models import EvidenceEvent
+from council.personal_data import iso
 
 from .models import Attachment, AttachmentKind, CoSign, FeasibilityReview, Proposal, Stage
 
@@ -125,10 +126,6 @@ def follows_community(user, community) -> bool:
 # --- A person's own data (registered with ``council.personal_data``) -------------------------
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def personal_data_of(user) -> dict:
     """What the proposals app holds about ``user``: their proposals (drafts included) with
     the revisions they wrote, their co-signs, expert opinions, uploaded files and follows."""
@@ -164,8 +161,8 @@ def personal_data_of(user) -> dict:
                 "estimated_cost": p.estimated_cost,
                 "stage": p.stage,
                 "entered_on_your_behalf": p.entered_by_id is not None,
-                "created_at": _iso(p.created_at),
-                "submitted_at": _iso(p.submitted_at),
+                "created_at": iso(p.created_at),
+                "submitted_at": iso(p.submitted_at),
                 "page": page(p.pk, p.community.slug),
             }
             for p in proposals
@@ -178,7 +175,7 @@ def personal_data_of(user) -> dict:
                 "summary": r.summary,
                 "description": r.body,
                 "note": r.note,
-                "created_at": _iso(r.created_at),
+                "created_at": iso(r.created_at),
             }
             for r in revisions
         ],
@@ -186,7 +183,7 @@ def personal_data_of(user) -> dict:
             {
                 "proposal_id": c.proposal_id,
                 "proposal": c.proposal.title,
-                "created_at": _iso(c.created_at),
+                "created_at": iso(c.created_at),
                 "page": page(c.proposal_id, c.proposal.community.slug),
             }
             for c in cosigns
@@ -197,7 +194,7 @@ def personal_data_of(user) -> dict:
                 "proposal": o.proposal.title,
                 "recommendation": o.recommendation,
                 "remarks": o.remarks,
-                "created_at": _iso(o.created_at),
+                "created_at": iso(o.created_at),
             }
             for o in opinions
         ],
@@ -207,7 +204,7 @@ def personal_data_of(user) -> dict:
                 "kind": f.kind,
                 "name": f.name,
                 "size": f.size,
-                "created_at": _iso(f.created_at),
+                "created_at": iso(f.created_at),
                 "link": reverse("attachment_file", args=[f.pk]),
             }
             for f in files

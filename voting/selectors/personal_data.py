@@ -4,11 +4,9 @@ declared recusals and meeting attendance."""
 
 from __future__ import annotations
 
+from council.personal_data import entered_by_other, iso
+
 from ..models import Attendance, Recusal, RoundBallot, Vote
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
 
 
 def personal_data_of(user) -> dict:
@@ -25,9 +23,8 @@ def personal_data_of(user) -> dict:
                 "secrecy": v.ballot.secrecy,
                 "choice": v.choice,
                 "changes": v.changes,
-                "entered_on_your_behalf": v.recorded_by_id is not None
-                and v.recorded_by_id != user.pk,
-                "updated_at": _iso(v.updated_at),
+                "entered_on_your_behalf": entered_by_other(v.recorded_by_id, user),
+                "updated_at": iso(v.updated_at),
             }
             for v in votes
         ],
@@ -36,9 +33,8 @@ def personal_data_of(user) -> dict:
                 "round_id": b.round_id,
                 "round": b.round.title,
                 "approved_proposal_ids": list(b.approved),
-                "entered_on_your_behalf": b.recorded_by_id is not None
-                and b.recorded_by_id != user.pk,
-                "updated_at": _iso(b.updated_at),
+                "entered_on_your_behalf": entered_by_other(b.recorded_by_id, user),
+                "updated_at": iso(b.updated_at),
             }
             for b in round_ballots
         ],
@@ -47,7 +43,7 @@ def personal_data_of(user) -> dict:
                 "proposal_id": r.proposal_id,
                 "proposal": r.proposal.title,
                 "reason": r.reason,
-                "created_at": _iso(r.created_at),
+                "created_at": iso(r.created_at),
             }
             for r in recusals
         ],
@@ -55,9 +51,9 @@ def personal_data_of(user) -> dict:
             {
                 "meeting_id": a.meeting_id,
                 "meeting": a.meeting.title,
-                "starts_at": _iso(a.meeting.starts_at),
-                "marked_by_clerk": a.recorded_by_id is not None and a.recorded_by_id != user.pk,
-                "created_at": _iso(a.created_at),
+                "starts_at": iso(a.meeting.starts_at),
+                "marked_by_clerk": entered_by_other(a.recorded_by_id, user),
+                "created_at": iso(a.created_at),
             }
             for a in attendance
         ],
