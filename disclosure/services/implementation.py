@@ -409,9 +409,10 @@ def progress_import_csv(*, actor, community, data: bytes) -> ImportReport:
             problems = _problems(proposal, last[proposal.pk], **row.values)
             if problems:
                 raise InvalidMove(
-                    _("Line %(line)s changed meanwhile (%(why)s) Nothing was imported.")
+                    _("While the file was being imported, progress was posted for the project "
+                      "on line %(line)s: %(why)s Nothing was imported.")
                     % {"line": _grouped(row.line), "why": problems[0][1]}
-                )
+                )  # fmt: skip
             last[proposal.pk] = _create(actor, proposal, imported=True, **row.values)
         for proposal in locked.values():
             implementation_draft(proposal)
