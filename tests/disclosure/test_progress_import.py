@@ -10,6 +10,7 @@ from PIL import Image
 
 from council import clock
 from council.errors import InvalidMove
+from council.models import EvidenceEvent
 from disclosure import services
 from disclosure.models import Disclosure, Kind, ProgressUpdate, Provider
 from disclosure.services.implementation import (
@@ -79,6 +80,8 @@ def test_a_file_at_the_row_cell_and_number_limits_is_imported_whole(projects, wo
     updates = list(proposal.progress_updates.order_by("pk"))
     assert len(updates) == CSV_MAX_ROWS
     assert updates[0].text == longest and str(updates[-1].spent) == "9999999999.99"
+    posted = EvidenceEvent.objects.filter(action="progress.posted").order_by("seq")
+    assert [e.object_id for e in posted] == [str(u.pk) for u in updates]  # one each, in order
     assert Disclosure.objects.filter(proposal=proposal, kind=Kind.IMPLEMENTATION).count() == 1
 
 
@@ -122,6 +125,7 @@ def test_any_bad_row_imports_nothing_and_every_problem_is_listed(projects, world
         (7, ""),
     }
     assert not ProgressUpdate.objects.exists()
+    assert not EvidenceEvent.objects.filter(action="progress.posted").exists()
 
 
 def test_the_list_of_problems_is_capped_with_a_count_of_the_rest(projects, world):
