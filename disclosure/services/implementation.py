@@ -176,10 +176,13 @@ class ImportReport:
     more_errors: int = 0
 
     def add(self, line: int, column: str, message: str) -> None:
-        if len(self.errors) < ERRORS_SHOWN:
-            self.errors.append((line, column, message))
-        else:
-            self.more_errors += 1
+        self.errors.append((line, column, message))
+
+    def cap(self) -> None:
+        """Put the errors in file order and keep the first ``ERRORS_SHOWN``."""
+        self.errors.sort(key=lambda error: error[0])  # stable: a line's columns keep order
+        self.more_errors = max(0, len(self.errors) - ERRORS_SHOWN)
+        del self.errors[ERRORS_SHOWN:]
 
 
 def csv_too_large(size: int) -> str:
@@ -406,7 +409,8 @@ def progress_import_csv(*, actor, community, data: bytes) -> ImportReport:
     checked = _checked_rows(header, rows, community, report) if header else []
     if stopped:
         report.add(stopped[0], "", stopped[1])
-    if report.errors or report.more_errors:
+    if report.errors:
+        report.cap()
         return report
     with transaction.atomic():
         locked = {

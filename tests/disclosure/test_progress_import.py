@@ -109,21 +109,21 @@ def test_any_bad_row_imports_nothing_and_every_problem_is_listed(projects, world
         f"{other.pk},{today},10,100.00,{name},未在实施中\n"
         f"999999,{today},10,100.00,{name},没有这个项目\n"
         f"{proposal.pk},{today},10,1000.00,{name},比上一行少\n"
-        f"{proposal.pk},{today},50,5000.00,{name}\n"
         f"{proposal.pk},{today},50,5000.00,{name},完成一半\n"
+        f"{proposal.pk},{today},50,5000.00,{name}\n"
     ).encode()
     report = services.progress_import_csv(actor=world.a_staff, community=world.a, data=data)
     assert report.imported == 0
-    problems = {(line, column) for line, column, _ in report.errors}
-    assert problems == {
+    # In file order, whichever check found them.
+    assert [(line, column) for line, column, _ in report.errors] == [
         (3, "date"),
         (3, "percent"),
         (3, "provider"),
-        (4, "proposal_id"),
-        (5, "proposal_id"),
-        (6, "percent"),
-        (7, ""),
-    }
+        (4, "proposal_id"),  # not in progress
+        (5, "proposal_id"),  # no such project
+        (6, "percent"),  # less than line 2 said
+        (8, ""),  # a cell short
+    ]
     assert not ProgressUpdate.objects.exists()
     assert not EvidenceEvent.objects.filter(action="progress.posted").exists()
 
