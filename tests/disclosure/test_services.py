@@ -201,6 +201,23 @@ def test_each_progress_update_redrafts_disclosure_2_with_every_update(projects):
     assert draft.content["updates"][0]["provider"] == projects.provider.name
 
 
+def test_a_progress_photo_cut_short_is_refused_and_nothing_posted(projects, world):
+    import weasyprint  # noqa: F401  (sets Pillow's process-wide switch for truncated images)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.proposals.test_media import photo_bytes
+
+    proposal = projects.in_progress()
+    whole = photo_bytes("JPEG")
+    with pytest.raises(InvalidMove, match="incomplete"):
+        services.progress_post(
+            actor=world.a_staff, proposal=proposal, date=clock.today(), text="进场施工",
+            percent=10, spent=Decimal("100"), provider=projects.provider,
+            photos=[SimpleUploadedFile("site.jpg", whole[: len(whole) // 2])],
+        )  # fmt: skip
+    assert not ProgressUpdate.objects.filter(proposal=proposal).exists()
+
+
 def test_progress_refusals(projects, world):
     approved = projects.published()
     with pytest.raises(InvalidMove, match="in progress"):
