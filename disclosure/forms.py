@@ -9,7 +9,14 @@ from council import clock
 from proposals.forms import PhotosAndDocumentsField
 
 from .models import Provider, Rating
-from .services.implementation import CSV_COLUMNS, MAX_PHOTOS
+from .services.implementation import (
+    CSV_COLUMNS,
+    CSV_MAX_BYTES,
+    CSV_MAX_CELL,
+    CSV_MAX_ROWS,
+    MAX_PHOTOS,
+    csv_too_large,
+)
 
 
 class ProviderChoiceField(forms.ModelChoiceField):
@@ -45,10 +52,27 @@ class ProgressForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("UTF-8, first line: %(columns)s") % {"columns": ",".join(CSV_COLUMNS)},
-    )
+    file = forms.FileField(label=_("CSV file"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form: the limits are numbers in a sentence, in the reader's language.
+        self.fields["file"].help_text = _(
+            "Saved as “CSV UTF-8”; first line: %(columns)s. At most %(rows)s rows, %(mb)d MB "
+            "and %(cell)s characters in a cell. The whole file is checked first: if any row has "
+            "a problem, nothing is published."
+        ) % {
+            "columns": ",".join(CSV_COLUMNS),
+            "rows": f"{CSV_MAX_ROWS:,}",
+            "mb": CSV_MAX_BYTES // (1024 * 1024),
+            "cell": f"{CSV_MAX_CELL:,}",
+        }
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > CSV_MAX_BYTES:
+            raise forms.ValidationError(csv_too_large(file.size))
+        return file
 
 
 class CompletionForm(forms.Form):

@@ -1,8 +1,10 @@
 """Uploaded photos and documents, checked by content and cleaned before anything is stored.
 
-A photo (JPEG, PNG, WebP or a phone's HEIC) is decoded, turned upright, re-encoded as JPEG
-without its EXIF block (which holds GPS position and camera details) and given a thumbnail for
-lists. A document must be a PDF by its bytes, not by its name. Anything else is refused.
+A photo (JPEG, PNG, WebP or a phone's HEIC) is checked whole (``proposals.imagecheck``: a
+photo cut short is refused, whatever Pillow's process-wide switch for truncated images says),
+decoded, turned upright, re-encoded as JPEG without its EXIF block (which holds GPS position
+and camera details) and given a thumbnail for lists. A document must be a PDF by its bytes, not
+by its name. Anything else is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from django.core.files.base import ContentFile
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
-from pillow_heif import register_heif_opener
+from pillow_heif import open_heif, register_heif_opener
+
+from .imagecheck import photo_is_whole
 
 register_heif_opener()
 Image.MAX_IMAGE_PIXELS = 40_000_000  # larger is refused as a decompression bomb
@@ -60,10 +64,21 @@ def clean_upload(uploaded) -> CleanUpload:
         return CleanUpload("document", f"{stem[:100]}.pdf", ContentFile(data), None)
     try:
         with Image.open(io.BytesIO(data)) as probe:
+            image_format = probe.format
             probe.verify()
-        image = Image.open(io.BytesIO(data))
-        if image.format not in PHOTO_FORMATS:
-            raise UnidentifiedImageError(image.format)
+        if image_format not in PHOTO_FORMATS:
+            raise UnidentifiedImageError(image_format)
+        if not photo_is_whole(data, image_format):
+            raise ValidationError(
+                _("“%(name)s” is incomplete: the file was cut short, perhaps while it was being "
+                  "sent. Please upload it again.") % {"name": uploaded.name}
+            )  # fmt: skip
+        if image_format == "HEIF":
+            # pillow-heif's Pillow plugin, too, ignores a decoding error while the switch is
+            # on; its own decoder raises.
+            image = open_heif(io.BytesIO(data)).to_pillow()
+        else:
+            image = Image.open(io.BytesIO(data))
         image = ImageOps.exif_transpose(image)
         image.load()
     except (
@@ -71,6 +86,8 @@ def clean_upload(uploaded) -> CleanUpload:
         OSError,
         SyntaxError,
         ValueError,
+        EOFError,
+        RuntimeError,
         Image.DecompressionBombError,
     ) as error:
         raise ValidationError(

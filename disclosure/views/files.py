@@ -1,5 +1,9 @@
 """A published disclosure's official PDF (stored at publication) and its notice-board sheet
-(rendered on demand). Drafts answer 404, to everyone, like anything not public."""
+(rendered on demand). Drafts answer 404, to everyone, like anything not public.
+
+Both are PDFs the app writes itself with WeasyPrint from its own templates (no uploaded bytes),
+so they open inline in the browser. Uploaded PDFs (a proposal's documents) are another matter:
+``proposals.views`` serves those as attachments only."""
 
 from __future__ import annotations
 

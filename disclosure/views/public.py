@@ -237,7 +237,16 @@ def _photo_response(photo, field, name: str):
     except FileNotFoundError as error:
         raise Http404 from error
     content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
-    return FileResponse(handle, content_type=content_type, filename=name)
+    # Progress photos are only ever JPEGs we re-encoded ourselves (the service refuses
+    # documents), so they are shown inline; anything else would be downloaded.
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        filename=name,
+        as_attachment=content_type != "image/jpeg",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def progress_photo(request, pk):

@@ -183,7 +183,7 @@ def progress_import(request, slug):
         request,
         "disclosure/progress_import.html",
         {"community": community, "form": form, "report": report},
-        status=400 if form.errors else 200,
+        status=400 if form.errors or (report and report.errors) else 200,
     )
 
 

@@ -715,8 +715,16 @@ def _serve(attachment: Attachment, field, content_type: str, filename: str):
         handle = field.open("rb")
     except FileNotFoundError as error:
         raise Http404 from error
-    # A filename without as_attachment gives "Content-Disposition: inline; filename=…".
-    response = FileResponse(handle, content_type=content_type, filename=filename)
+    # Photos are JPEGs we re-encoded ourselves: shown inline. A PDF is the uploader's own
+    # bytes (it may carry scripts, forms and links): always downloaded, never rendered in the
+    # site's origin, and never sniffed as anything but what it is.
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        filename=filename,
+        as_attachment=content_type != "image/jpeg",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
     if not attachment.proposal.is_public:
         patch_cache_control(response, private=True, no_store=True)
     return response

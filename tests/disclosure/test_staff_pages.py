@@ -121,20 +121,29 @@ def test_a_bad_progress_form_keeps_the_input_and_says_why(client, projects, worl
     assert "only while a project is in progress" in page and "提前开工" in page
 
 
-def test_the_csv_import_page_reports_rows(client, projects, world):
+def test_the_csv_import_page_lists_problems_or_publishes_the_whole_file(client, projects, world):
     proposal = projects.in_progress()
     client.force_login(world.a_staff)
-    data = (
-        "proposal_id,date,percent,spent,provider,text\n"
-        f"{proposal.pk},{clock.today().isoformat()},20,2000,{projects.provider.name},进场\n"
-        f"{proposal.pk},bad,30,3000,{projects.provider.name},错\n"
-    ).encode()
-    upload = io.BytesIO(data)
-    upload.name = "progress.csv"
-    response = client.post(reverse("progress_import", args=[world.a.slug]), {"file": upload}, **EN)
+    header = "proposal_id,date,percent,spent,provider,text\n"
+    good = f"{proposal.pk},{clock.today().isoformat()},20,2000,{projects.provider.name},进场\n"
+    bad = f"{proposal.pk},bad,30,3000,{projects.provider.name},错\n"
+
+    def post(data):
+        upload = io.BytesIO(data.encode())
+        upload.name = "progress.csv"
+        url = reverse("progress_import", args=[world.a.slug])
+        return client.post(url, {"file": upload}, **EN)
+
+    response = post(header + good + bad)
     page = response.content.decode()
-    assert "1 rows published, 1 rejected" in page
-    assert "<td>3</td>" in page and "YYYY-MM-DD" in page
+    assert response.status_code == 400
+    assert "Nothing was imported: 1 problem found" in page
+    assert "<td>3</td><td>date</td>" in page and "YYYY-MM-DD" in page
+    assert not ProgressUpdate.objects.exists()
+    response = post(header + good)
+    assert response.status_code == 200
+    assert "1 update published" in response.content.decode()
+    assert ProgressUpdate.objects.get().percent == 20
 
 
 def test_completion_form_asks_to_explain_a_large_variance(client, projects, world):

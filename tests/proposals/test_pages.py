@@ -707,7 +707,9 @@ def test_an_uploaded_photo_loses_its_exif_and_is_served_inline(client, world, pr
         assert not Image.open(io.BytesIO(b"".join(served.streaming_content))).getexif()
 
 
-def test_a_pdf_is_served_as_a_pdf(client, world, proposals, media):
+def test_an_uploaded_pdf_is_downloaded_never_opened_in_the_page(client, world, proposals, media):
+    # An uploaded PDF is the resident's file, not ours: opened inline it would run in the
+    # site's origin (a PDF can carry scripts and links), so the browser saves it instead.
     proposal = proposals.make(Stage.SUBMITTED)
     services.attachment_add(
         actor=world.a_resident.user,
@@ -717,7 +719,8 @@ def test_a_pdf_is_served_as_a_pdf(client, world, proposals, media):
     attachment = Attachment.objects.get()
     served = client.get(reverse("attachment_file", args=[attachment.pk]))
     assert served["Content-Type"] == "application/pdf"
-    assert served["Content-Disposition"].startswith("inline")
+    assert served["Content-Disposition"] == 'attachment; filename="quote.pdf"'
+    assert served["X-Content-Type-Options"] == "nosniff"
     assert client.get(reverse("attachment_thumbnail", args=[attachment.pk])).status_code == 404
     assert "quote.pdf" in page_text(client, proposal)
 

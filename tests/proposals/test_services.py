@@ -214,6 +214,20 @@ def _jpeg_with_exif() -> bytes:
     return out.getvalue()
 
 
+def test_a_photo_cut_short_is_refused_and_nothing_attached(proposals, world, settings, tmp_path):
+    import weasyprint  # noqa: F401  (sets Pillow's process-wide switch for truncated images)
+
+    from tests.proposals.test_media import photo_bytes
+
+    settings.MEDIA_ROOT = tmp_path
+    proposal = proposals.make(Stage.DRAFT)
+    whole = photo_bytes("JPEG")
+    upload = SimpleUploadedFile("IMG_0002.jpg", whole[: len(whole) - 64], "image/jpeg")
+    with pytest.raises(ValidationError, match="incomplete"):
+        services.attachment_add(actor=world.a_resident.user, proposal=proposal, uploaded=upload)
+    assert not proposal.attachments.exists()
+
+
 def test_photos_are_re_encoded_without_exif_and_get_a_thumbnail(
     proposals, world, settings, tmp_path
 ):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -418,48 +417,81 @@ def rounds_remind() -> int:
     return sent
 
 
+IMPORT_ERRORS_SHOWN = 20
+
+
+def _listed(values: list[str]) -> str:
+    """Ids for a message: the first ``IMPORT_ERRORS_SHOWN``, each cut if very long, and how
+    many more."""
+    shown = [v if len(v) <= 40 else f"{v[:16]}…" for v in values[:IMPORT_ERRORS_SHOWN]]
+    text = ", ".join(shown)
+    if len(values) > IMPORT_ERRORS_SHOWN:
+        text += _(" and %(count)s more") % {"count": f"{len(values) - IMPORT_ERRORS_SHOWN:,}"}
+    return text
+
+
+def _as_pk(value: str) -> int | None:
+    """A project id as a proposal's primary key: ASCII digits, at most 18 of them (a longer
+    number is no database integer, and is never converted)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 @transaction.atomic
 def round_import(
     *, actor, community: Community, instance, closes_at: dt.datetime, title: str = ""
 ) -> Round:
     """Open a round from a Pabulib instance and record its votes as paper ballots entered by
     the clerk (``actor``): project ids are proposal ids of the community, in voting; voter
-    ids are the usernames of its seated members. All or nothing: any unknown id refuses the
-    whole file, naming it."""
+    ids are the usernames of its seated members.
+
+    All or nothing: every project id and voter id is checked before anything is written, and
+    any unknown one refuses the whole file, naming every one of them (the first 20, and a
+    count); a ballot the round refuses (a recused member approving that project) refuses it
+    too, naming the voter. Then one transaction opens the round and records every ballot."""
+    require(actor, "voting.clerk", community, _("Only the community's staff open a round."))
     ids = [row["project_id"] for row in instance.projects]
-    proposals = {
-        str(p.pk): p for p in Proposal.objects.filter(pk__in=[i for i in ids if i.isdigit()])
-    }
-    missing = [i for i in ids if i not in proposals or proposals[i].community_id != community.pk]
-    if missing:
-        raise InvalidMove(
-            _("Project %(id)s is not a proposal of %(c)s.") % {"id": missing[0], "c": community}
+    found = {
+        str(p.pk): p
+        for p in Proposal.objects.filter(
+            community=community, pk__in=[pk for pk in map(_as_pk, ids) if pk is not None]
         )
+    }
+    problems = []
+    missing = [i for i in ids if i not in found]
+    if missing:
+        problems.append(
+            _("Not a proposal of %(c)s: project %(ids)s.")
+            % {"ids": _listed(missing), "c": community}
+        )
+    seated = {user.username: user for user, _seat in seated_members(community)}
+    strangers = [row["voter_id"] for row in instance.votes if row["voter_id"] not in seated]
+    if strangers:
+        problems.append(
+            _("Not seated members of %(c)s's council: voter %(ids)s.")
+            % {"ids": _listed(strangers), "c": community}
+        )
+    if problems:
+        raise InvalidMove(" ".join(problems))
     meta_rule = instance.meta.get("rule", "greedy")
     rule = FundingRule.MES if meta_rule.startswith("equalshares") else FundingRule.GREEDY
     round_ = round_open(
         actor=actor,
         community=community,
         title=title or instance.meta.get("description", "") or _("Imported round"),
-        proposals=[proposals[i] for i in ids],
+        proposals=[found[i] for i in ids],
         closes_at=closes_at,
         rule=rule,
         add1=meta_rule != "equalshares",
     )
-    users = {
-        u.username: u
-        for u in get_user_model().objects.filter(
-            username__in=[row["voter_id"] for row in instance.votes]
-        )
-    }
     for row in instance.votes:
-        member = users.get(row["voter_id"])
-        if member is None or not round_.members.filter(member=member).exists():
-            raise InvalidMove(
-                _("Voter %(id)s is not a seated member of %(c)s's council.")
-                % {"id": row["voter_id"], "c": community}
-            )
         approved = [int(pk) for pk in row["vote"].split(",") if pk.strip()]
-        round_ballot_submit(actor=actor, round_=round_, approved=approved, member=member)
+        try:
+            round_ballot_submit(
+                actor=actor, round_=round_, approved=approved, member=seated[row["voter_id"]]
+            )
+        except (InvalidMove, NotAllowed) as error:
+            raise InvalidMove(
+                _("Voter %(id)s: %(why)s") % {"id": row["voter_id"], "why": error}
+            ) from error
     record(actor, "round.imported", round_, community, {"votes": len(instance.votes)})
     return round_
