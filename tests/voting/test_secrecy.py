@@ -658,3 +658,13 @@ def test_the_receipt_and_the_published_lists_read_in_chinese(client, council, wo
             page = client.get(url, **ZH).content.decode()
             assert "您的投票凭证" in page and (listed in page) == closed
             assert _english_runs(page) == [], url
+
+
+def test_a_vote_the_clerk_records_has_a_receipt_only_its_member_sees(client, council, world):
+    ballot = council.ballot()  # roll-call: the clerk records votes given by show of hands
+    member = council.members[4]
+    services.vote_record_by_clerk(actor=world.a_staff, ballot=ballot, member=member, choice="no")
+    receipt = Vote.objects.get(ballot=ballot, member=member).receipt
+    url = reverse("ballot", args=[world.a.slug, ballot.pk])
+    assert receipt not in _page(client, url, world.a_staff).replace("-", "")
+    assert receipt_of(RECEIPT.search(_page(client, url, member)).group(1)) == receipt
