@@ -5,10 +5,11 @@ cannot disagree.
 Each dataset is a list of columns (name, type, meaning) and a function that builds its rows
 with a fixed number of queries. Only public data goes in: display names and aggregates, the
 codes of public choices, figures already published in the disclosures. Never a phone number,
-an ID number, an address, a household status, a private note, a comment, nor any choice on a
-secret ballot. Values are codes (``engineering``, ``approved``) rather than labels, so that a
-file reads the same whatever language the page speaks; the ballot's sentence is given in the
-official language (Chinese), as in the decision disclosure.
+an ID number, an address, a household status, a private note, a comment, nor anything that
+links a member to their choice on a secret ballot (its votes are listed by commitment only).
+Values are codes (``engineering``, ``approved``) rather than labels, so that a file reads the
+same whatever language the page speaks; the ballot's sentence is given in the official
+language (Chinese), as in the decision disclosure.
 
 Files: ``/open-data/<name>.json`` is ``{"dataset": name, "schema": [...], "rows": [...]}``;
 ``/open-data/<name>.csv`` is UTF-8 with a byte-order mark (so Excel reads the Chinese), its
