@@ -3,6 +3,7 @@ public links a member to a choice, even for someone who knows every member id an
 each member can check their own vote was counted; roll-call ballots stay public.
 """
 
+import csv
 import datetime as dt
 import io
 import random
@@ -25,6 +26,7 @@ from django.utils import timezone
 from council.models import Council as Rules
 from council.models import EvidenceEvent, EvidenceHead, Secrecy
 from council.personal_data import personal_data_export
+from disclosure import opendata
 from disclosure import services as disclosure_services
 from disclosure.models import Disclosure
 from tests.conftest import _clear_cache
@@ -668,3 +670,33 @@ def test_a_vote_the_clerk_records_has_a_receipt_only_its_member_sees(client, cou
     url = reverse("ballot", args=[world.a.slug, ballot.pk])
     assert receipt not in _page(client, url, world.a_staff).replace("-", "")
     assert receipt_of(RECEIPT.search(_page(client, url, member)).group(1)) == receipt
+
+
+def test_the_rounds_and_the_published_lists_files_carry_exactly_their_schema(
+    client, council, world
+):
+    secret(world)
+    ballot = council.vote(council.ballot(), ["yes", "no", "abstain", "yes"])
+    services.ballot_close(actor=world.a_staff, ballot=ballot, reason="会议表决完毕")
+    a, b = council.proposal("30000"), council.proposal("20000")
+    round_ = services.round_open(
+        actor=world.a_staff,
+        community=world.a,
+        title="年度集中表决",
+        proposals=[a, b],
+        closes_at=timezone.now() + dt.timedelta(hours=4),
+    )
+    for member in council.members[:4]:
+        services.round_ballot_submit(actor=member, round_=round_, approved=[a.pk])
+    services.round_close(actor=world.a_staff, round_=round_, reason="会议表决完毕")
+    for name in ("ballot_receipts", "rounds", "round_receipts"):
+        fields = opendata.DATASETS[name].fields
+        document = open_data(client)[name]
+        assert [c["name"] for c in document["schema"]] == fields
+        assert document["rows"] and all(list(row) == fields for row in document["rows"])
+        text = client.get(reverse("open_data_file", args=[name, "csv"])).content
+        header, *rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+        assert header == fields and len(rows) == len(document["rows"])
+    [row] = open_data(client)["rounds"]["rows"]
+    assert (row["round_id"], row["participation"], row["outcome"]) == (round_.pk, 4, "decided")
+    assert row["votes_sha256"] == Round.objects.get(pk=round_.pk).votes_sha256
