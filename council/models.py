@@ -5,6 +5,7 @@ Public and private are kept apart: ``User`` holds what may be shown (a display n
 status) and is read only through the predicates in ``council.rules``.
 """
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -459,6 +460,11 @@ ACTION_LABELS = {
     "password.reset_by_staff": _("reset a resident's password"),
 }
 
+# Actions whose actor the public view shows by role only when ``hidden(payload)`` holds, e.g.
+# a member voting in a secret ballot: who took part is not published, only how many. The row
+# keeps the actor for the server's own audit. Each app adds its own, as for ``ACTION_LABELS``.
+ACTORS_BY_ROLE_ONLY: dict[str, Callable[[dict], bool]] = {}
+
 
 class EvidenceEvent(models.Model):
     """One link of the hash-chained, append-only evidence log (信息证据化).
@@ -525,7 +531,8 @@ class EvidenceEvent(models.Model):
         """Who acted, as the public view may show it."""
         if self.actor_id is None:
             return str(_("the system"))
-        if self.actor_role in self.NAMED_ROLES:
+        hidden = ACTORS_BY_ROLE_ONLY.get(self.action)
+        if self.actor_role in self.NAMED_ROLES and not (hidden and hidden(self.payload)):
             return str(self.actor)
         if self.actor_role in RoleKind.values:
             return str(RoleKind(self.actor_role).label)

@@ -5,10 +5,11 @@ cannot disagree.
 Each dataset is a list of columns (name, type, meaning) and a function that builds its rows
 with a fixed number of queries. Only public data goes in: display names and aggregates, the
 codes of public choices, figures already published in the disclosures. Never a phone number,
-an ID number, an address, a household status, a private note, a comment, nor any choice on a
-secret ballot. Values are codes (``engineering``, ``approved``) rather than labels, so that a
-file reads the same whatever language the page speaks; the ballot's sentence is given in the
-official language (Chinese), as in the decision disclosure.
+an ID number, an address, a household status, a private note, a comment, nor anything that
+links a member to their choice on a secret ballot (its votes are listed by commitment only).
+Values are codes (``engineering``, ``approved``) rather than labels, so that a file reads the
+same whatever language the page speaks; the ballot's sentence is given in the official
+language (Chinese), as in the decision disclosure.
 
 Files: ``/open-data/<name>.json`` is ``{"dataset": name, "schema": [...], "rows": [...]}``;
 ``/open-data/<name>.csv`` is UTF-8 with a byte-order mark (so Excel reads the Chinese), its
@@ -30,6 +31,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from council.models import Community
+from voting import selectors as voting_selectors
 from voting.services import ballot_tally
 
 from . import selectors
@@ -117,8 +119,11 @@ def _proposals(community, base_url) -> list[dict]:
 
 def _ballots(community, base_url) -> list[dict]:
     rows = []
-    for b in selectors.closed_ballots(community):
+    ballots = list(selectors.closed_ballots(community))
+    hands = voting_selectors.hand_counts(b.pk for b in ballots)
+    for b in ballots:
         tally = ballot_tally(b)  # a closed ballot's frozen counts: no query
+        hands_yes, hands_no, hands_abstain = hands.get(b.pk, (0, 0, 0))
         rows.append(
             {
                 "ballot_id": b.pk,
@@ -138,11 +143,58 @@ def _ballots(community, base_url) -> list[dict]:
                 "outcome": b.outcome,
                 "sentence": tally.sentence(),
                 "closed_early_reason": b.close_reason,
+                "hands_yes": hands_yes,
+                "hands_no": hands_no,
+                "hands_abstain": hands_abstain,
+                "votes_format": b.votes_format,
                 "votes_sha256": b.votes_sha256,
                 "url": base_url + reverse("ballot", args=[b.community.slug, b.pk]),
             }
         )
     return rows
+
+
+def _ballot_receipts(community, base_url) -> list[dict]:
+    lists = voting_selectors.ballot_lists(selectors.closed_ballots(community))
+    return [
+        {"ballot_id": pk, "commitment": commitment, "choice": choice}
+        for pk in sorted(lists)
+        for commitment, choice in lists[pk].votes
+    ]
+
+
+def _rounds(community, base_url) -> list[dict]:
+    return [
+        {
+            "round_id": r.pk,
+            "community": r.community.name,
+            "title": r.title,
+            "opened": _date(r.opened_at),
+            "closed": _date(r.closed_at),
+            "secrecy": r.secrecy,
+            "quorum": f"{r.quorum_numerator}/{r.quorum_denominator}",
+            "rule": r.rule,
+            "base": r.base,
+            "participation": r.participation,
+            "outcome": "decided" if r.valid else "invalid",
+            "money": _money(r.money),
+            "spent": _money(r.spent),
+            "closed_early_reason": r.close_reason,
+            "votes_format": r.votes_format,
+            "votes_sha256": r.votes_sha256,
+            "url": base_url + reverse("round", args=[r.community.slug, r.pk]),
+        }
+        for r in selectors.closed_rounds(community)
+    ]
+
+
+def _round_receipts(community, base_url) -> list[dict]:
+    lists = voting_selectors.round_lists(selectors.closed_rounds(community))
+    return [
+        {"round_id": pk, "commitment": commitment, "approved": approved}
+        for pk in sorted(lists)
+        for commitment, approved in lists[pk].ballots
+    ]
 
 
 def _votes(community, base_url) -> list[dict]:
@@ -223,6 +275,15 @@ STAGE = Column(
     _(
         "where the project stands: submitted, under_review, consultation, voting, approved, "
         "rejected, in_progress, completed, evaluated, inadmissible, merged or withdrawn"
+    ),
+)
+
+VOTES_FORMAT = Column(
+    "votes_format",
+    "code",
+    _(
+        "receipts (votes_sha256 is of the published list, which anyone can recompute) or "
+        "members (closed before receipts: the digest stays as it was published then)"
     ),
 )
 
@@ -312,13 +373,58 @@ DATASETS: dict[str, Dataset] = {
                 ),
                 Column("closed_early_reason", "string", _("why the clerk closed it early, if so")),
                 Column(
+                    "hands_yes",
+                    "integer",
+                    _("of the yes votes, those counted by the clerk in a show of hands"),
+                ),
+                Column("hands_no", "integer", _("of the no votes, those counted by show of hands")),
+                Column(
+                    "hands_abstain",
+                    "integer",
+                    _("of the abstentions, those counted by show of hands"),
+                ),
+                VOTES_FORMAT,
+                Column(
                     "votes_sha256",
                     "string",
-                    _("SHA-256 of the votes as closed (see the evidence log)"),
+                    _(
+                        "SHA-256 of the votes as closed, also in the evidence log. When "
+                        "votes_format is receipts: the SHA-256, in lower-case hexadecimal, of the "
+                        "UTF-8 text made of these lines, each ending with one line feed: "
+                        "weishi:ballot_votes:v2; ballot:<ballot_id>; then vote:<commitment>:"
+                        "<choice> for each of the ballot's rows in “ballot_receipts”, sorted by "
+                        "commitment; then hands:<hands_yes>:<hands_no>:<hands_abstain>."
+                    ),
                 ),
                 Column("url", "string", _("the ballot's public page")),
             ),
             _ballots,
+        ),
+        Dataset(
+            "ballot_receipts",
+            _("Published lists of votes"),
+            _(
+                "Every vote of each closed ballot, without the member: its commitment and its "
+                "choice. Each member holds the receipt of their own vote and finds it here by "
+                "its commitment; nobody else can tell whose vote a line is. Ballots closed "
+                "before receipts are not in it."
+            ),
+            (
+                Column("ballot_id", "integer", _("the ballot's number (see “ballots”)")),
+                Column(
+                    "commitment",
+                    "string",
+                    _(
+                        "SHA-256, in lower-case hexadecimal, of the UTF-8 text made of these "
+                        "lines, each ending with one line feed: weishi:vote:v1; "
+                        "ballot:<ballot_id>; receipt:<the member's receipt: 32 characters, A–Z "
+                        "and 2–7, without the dashes>; choice:<choice>. Only the member was "
+                        "shown the receipt."
+                    ),
+                ),
+                Column("choice", "code", _("yes, no or abstain")),
+            ),
+            _ballot_receipts,
         ),
         Dataset(
             "votes",
@@ -346,6 +452,99 @@ DATASETS: dict[str, Dataset] = {
                 ),
             ),
             _votes,
+        ),
+        Dataset(
+            "rounds",
+            _("Yearly rounds"),
+            _(
+                "Every closed yearly round: its money, rules and participation, and the "
+                "SHA-256 of its approval ballots as closed. Each project's approvals and "
+                "funding are in its decision disclosure."
+            ),
+            (
+                Column("round_id", "integer", _("the round's number")),
+                COMMUNITY,
+                Column("title", "string", _("the round's title")),
+                Column("opened", "date", _("when the round opened")),
+                Column("closed", "date", _("when the round closed")),
+                Column(
+                    "secrecy",
+                    "code",
+                    _("roll_call (each member's vote is published) or secret (totals only)"),
+                ),
+                Column(
+                    "quorum",
+                    "string",
+                    _("the fraction of the base that must take part, e.g. 2/3"),
+                ),
+                Column(
+                    "rule",
+                    "code",
+                    _("greedy (by approvals, while money remains) or mes (Method of Equal Shares)"),
+                ),
+                Column("base", "integer", _("seated members when the round opened")),
+                Column(
+                    "participation",
+                    "integer",
+                    _("members who handed in an approval ballot, even an empty one"),
+                ),
+                Column(
+                    "outcome",
+                    "code",
+                    _("decided, or invalid (quorum not reached: every project stays in voting)"),
+                ),
+                Column("money", "decimal", _("yuan of the envelope the round had to share")),
+                Column("spent", "decimal", _("yuan allocated to the funded projects")),
+                Column("closed_early_reason", "string", _("why the clerk closed it early, if so")),
+                VOTES_FORMAT,
+                Column(
+                    "votes_sha256",
+                    "string",
+                    _(
+                        "SHA-256 of the approval ballots as closed, also in the evidence log. "
+                        "When votes_format is receipts: the SHA-256, in lower-case hexadecimal, "
+                        "of the UTF-8 text made of these lines, each ending with one line feed: "
+                        "weishi:round_ballots:v2; round:<round_id>; then ballot:<commitment>:"
+                        "<approved> for each of the round's rows in “round_receipts”, sorted by "
+                        "commitment."
+                    ),
+                ),
+                Column("url", "string", _("the round's public page")),
+            ),
+            _rounds,
+        ),
+        Dataset(
+            "round_receipts",
+            _("Published lists of approval ballots"),
+            _(
+                "Every approval ballot of each closed yearly round, without the member: its "
+                "commitment and the projects it approves. Each member holds the receipt of "
+                "their own ballot and finds it here by its commitment; nobody else can tell "
+                "whose ballot a line is. Rounds closed before receipts are not in it."
+            ),
+            (
+                Column("round_id", "integer", _("the round's number (see “rounds”)")),
+                Column(
+                    "commitment",
+                    "string",
+                    _(
+                        "SHA-256, in lower-case hexadecimal, of the UTF-8 text made of these "
+                        "lines, each ending with one line feed: weishi:round_ballot:v1; "
+                        "round:<round_id>; receipt:<the member's receipt: 32 characters, A–Z "
+                        "and 2–7, without the dashes>; approved:<approved>. Only the member was "
+                        "shown the receipt."
+                    ),
+                ),
+                Column(
+                    "approved",
+                    "string",
+                    _(
+                        "the project (proposal) numbers approved, ascending, separated by "
+                        "commas without spaces; empty for a ballot that approves none"
+                    ),
+                ),
+            ),
+            _round_receipts,
         ),
         Dataset(
             "spending",

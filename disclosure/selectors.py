@@ -18,7 +18,15 @@ from council.models import Community, Role, RoleKind, RoleStatus
 from council.personal_data import entered_by_other, iso
 from council.rules import held_roles
 from proposals.models import FeasibilityReview, Proposal, Stage
-from voting.models import Ballot, BallotStatus, Eligibility, Reservation, RoundProject, Vote
+from voting.models import (
+    Ballot,
+    BallotStatus,
+    Eligibility,
+    Reservation,
+    Round,
+    RoundProject,
+    Vote,
+)
 
 from .models import (
     Completion,
@@ -416,10 +424,18 @@ def closed_ballots(community: Community | None = None) -> QuerySet[Ballot]:
             "pk", "proposal__id", "proposal__title", "community__name", "community__slug",
             "opened_at", "closed_at", "close_reason", "secrecy", "threshold",
             "quorum_numerator", "quorum_denominator", "base", "yes", "no", "abstain",
-            "outcome", "votes_sha256", "status",
+            "outcome", "votes_sha256", "votes_format", "status",
         )
         .order_by("pk")
     )  # fmt: skip
+
+
+def closed_rounds(community: Community | None = None) -> QuerySet[Round]:
+    return (
+        _scoped(Round.objects.filter(status=BallotStatus.CLOSED), community)
+        .select_related("community")
+        .order_by("pk")
+    )
 
 
 def roll_call_lines(community: Community | None = None) -> tuple[list, dict]:

@@ -20,6 +20,8 @@ from django.utils.translation import pgettext_lazy
 from council.models import Community, SeatCategory, Secrecy, ThresholdRule
 from proposals.models import Proposal
 
+from .receipts import receipt_new
+
 
 class Envelope(models.Model):
     """A community's money for a year (年度资金), set by the district admin."""
@@ -174,6 +176,15 @@ class Outcome(models.TextChoices):
     INVALID = "invalid", pgettext_lazy("ballot outcome", "not valid (no quorum)")
 
 
+class VotesFormat(models.TextChoices):
+    """What ``votes_sha256`` is the SHA-256 of (``voting.receipts``)."""
+
+    RECEIPTS = "receipts", _("the published list of receipts' commitments")
+    # Ballots and rounds closed before receipts: sorted member ids with their choices. Their
+    # digest is sealed in the evidence log and the published disclosures, so it stays.
+    MEMBERS = "members", _("member ids and choices (before receipts)")
+
+
 class RulesCopy(models.Model):
     """The rules of procedure as they stood when a ballot or round opened."""
 
@@ -221,6 +232,9 @@ class Ballot(RulesCopy):
     abstain = models.PositiveSmallIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     votes_sha256 = models.CharField(max_length=64, blank=True)
+    votes_format = models.CharField(
+        max_length=10, choices=VotesFormat.choices, default=VotesFormat.RECEIPTS
+    )
 
     class Meta:
         verbose_name = _("ballot")
@@ -250,6 +264,12 @@ class Ballot(RulesCopy):
     def is_open(self) -> bool:
         return self.status == BallotStatus.OPEN
 
+    @property
+    def publishes_receipts(self) -> bool:
+        """Closed, with the list of receipts' commitments published (not a ballot closed
+        before receipts)."""
+        return self.status == BallotStatus.CLOSED and self.votes_format == VotesFormat.RECEIPTS
+
 
 class Eligibility(models.Model):
     """A member on a ballot's list, copied when it opened. A recused member is listed but is
@@ -275,11 +295,15 @@ class Choice(models.TextChoices):
 
 class Vote(models.Model):
     """A member's current vote on a ballot: one row per member, enforced by the database.
-    A change overwrites the choice; each change is an evidence event."""
+    A change overwrites the choice and the receipt; each change is an evidence event.
+
+    ``receipt`` (``voting.receipts``) is shown to the member alone; what is published once the
+    ballot closes is its commitment with the choice, never the member."""
 
     ballot = models.ForeignKey(Ballot, models.CASCADE, related_name="votes")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     choice = models.CharField(_("vote"), max_length=10, choices=Choice.choices)
+    receipt = models.CharField(max_length=32, default=receipt_new, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -346,6 +370,9 @@ class Round(RulesCopy):
     valid = models.BooleanField(null=True)
     spent = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     votes_sha256 = models.CharField(max_length=64, blank=True)
+    votes_format = models.CharField(
+        max_length=10, choices=VotesFormat.choices, default=VotesFormat.RECEIPTS
+    )
 
     class Meta:
         verbose_name = _("yearly round")
@@ -361,6 +388,10 @@ class Round(RulesCopy):
     @property
     def is_open(self) -> bool:
         return self.status == BallotStatus.OPEN
+
+    @property
+    def publishes_receipts(self) -> bool:
+        return self.status == BallotStatus.CLOSED and self.votes_format == VotesFormat.RECEIPTS
 
 
 class RoundProject(models.Model):
@@ -403,11 +434,13 @@ class RoundMember(models.Model):
 
 class RoundBallot(models.Model):
     """A member's approval ballot in a round: the projects they approve (possibly none).
-    One per member, enforced by the database; changeable until the round closes."""
+    One per member, enforced by the database; changeable until the round closes, each time
+    with a fresh ``receipt`` (as a ``Vote``'s)."""
 
     round = models.ForeignKey(Round, models.CASCADE, related_name="ballots")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     approved = models.JSONField(default=list)
+    receipt = models.CharField(max_length=32, default=receipt_new, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from decimal import Decimal
 
 from django.utils.timezone import localtime
@@ -18,7 +17,8 @@ def _amount(value: Decimal) -> str:
 
 def round_to_pabulib(round_: Round) -> Instance:
     """The round's slate, money and approval ballots. Voter ids are usernames for a roll-call
-    round and anonymous numbers, in shuffled order, for a secret one; no personal data."""
+    round; a secret one's voters are numbered 1, 2, … in the order of their ballots' content
+    (the approved ids), which depends on nothing but the ballots handed in. No personal data."""
     projects = list(round_.projects.select_related("proposal"))
     ballots = list(round_.ballots.select_related("member").order_by("member__username"))
     closed = round_.status == BallotStatus.CLOSED
@@ -56,7 +56,7 @@ def round_to_pabulib(round_: Round) -> Instance:
             row["selected"] = "1" if rp.funded else "0"
         project_rows.append(row)
     if round_.is_secret:
-        random.SystemRandom().shuffle(ballots)
+        ballots.sort(key=lambda ballot: (len(ballot.approved), sorted(ballot.approved)))
         voter_ids = [str(n) for n in range(1, len(ballots) + 1)]
     else:
         voter_ids = [ballot.member.username for ballot in ballots]

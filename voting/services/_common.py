@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from decimal import Decimal
 
 from django.db.models import F, OuterRef, Q, Subquery, Sum
@@ -141,9 +139,3 @@ def on_open_vote(proposal: Proposal) -> bool:
             Q(status=BallotStatus.OPEN) & Q(projects__proposal=proposal)
         ).exists()
     )
-
-
-def votes_digest(rows: list) -> str:
-    """SHA-256 of the votes as closed: canonical JSON of sorted rows."""
-    text = json.dumps(sorted(rows), ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -32,7 +32,9 @@ from ..models import (
     Outcome,
     Recusal,
     Reservation,
+    VotesFormat,
 )
+from ..receipts import ballot_list_digest, receipt_new, vote_commitment
 from ..tally import Tally, tally_compute
 from ._common import (
     board_changed,
@@ -45,7 +47,6 @@ from ._common import (
     require,
     rules_copy,
     seated_members,
-    votes_digest,
 )
 
 MIN_DURATION = dt.timedelta(minutes=5)
@@ -176,14 +177,19 @@ def _check_open(ballot: Ballot) -> None:
 
 
 def _store_vote(ballot: Ballot, member, choice: str, recorded_by=None) -> tuple[bool, bool]:
-    """Insert or overwrite the member's one vote; returns (created, changed)."""
+    """Insert or overwrite the member's one vote, each time with a fresh receipt; returns
+    (created, changed)."""
     now = clock.now()
     vote = ballot.votes.filter(member=member).first()
     if vote is None:
         try:
             with transaction.atomic():
                 ballot.votes.create(
-                    member=member, choice=choice, recorded_by=recorded_by, updated_at=now
+                    member=member,
+                    choice=choice,
+                    receipt=receipt_new(),
+                    recorded_by=recorded_by,
+                    updated_at=now,
                 )
         except IntegrityError:
             # The database keeps one vote per member even if two requests race past the
@@ -194,8 +200,9 @@ def _store_vote(ballot: Ballot, member, choice: str, recorded_by=None) -> tuple[
     if vote.choice == choice:
         return False, False
     vote.choice, vote.recorded_by, vote.updated_at = choice, recorded_by, now
+    vote.receipt = receipt_new()  # the old one's commitment is never published
     vote.changes += 1
-    vote.save(update_fields=["choice", "recorded_by", "updated_at", "changes"])
+    vote.save(update_fields=["choice", "receipt", "recorded_by", "updated_at", "changes"])
     return False, True
 
 
@@ -204,8 +211,9 @@ def vote_cast(*, actor, ballot: Ballot, choice: str) -> Ballot:
     """Cast or change ``actor``'s vote (yes / no / abstain) until the ballot closes.
 
     Refused with a message for a closed ballot, a non-member, a recused member or a member of
-    another community. Each cast and each change is an evidence event; for a secret ballot the
-    event says "voted" / "changed vote" without the choice.
+    another community. Each cast and each change gets a fresh receipt (shown to the member
+    alone) and is an evidence event; for a secret ballot the event says "voted" / "changed
+    vote" without the choice, and the public log shows it by role, not by name.
     """
     if choice not in Choice.values:
         raise InvalidMove(_("Choose yes, no or abstain."))
@@ -318,19 +326,25 @@ def ballot_tally(ballot: Ballot) -> Tally:
 
 
 def _close(ballot: Ballot, actor, reason: str) -> Ballot:
-    """Freeze the result and move the proposal; the ballot row is locked by the caller."""
+    """Freeze the result and move the proposal; the ballot row is locked by the caller.
+
+    ``votes_sha256`` becomes the SHA-256 of the published list (``voting.receipts``): each
+    vote's commitment with its choice, and the show of hands."""
     tally = ballot_tally(ballot)
-    rows = [[m, c] for m, c in ballot.votes.values_list("member_id", "choice")]
+    rows = [
+        (vote_commitment(ballot.pk, receipt, choice), choice)
+        for receipt, choice in ballot.votes.values_list("receipt", "choice")
+    ]
     hands = HandCount.objects.filter(ballot=ballot).first()
-    if hands is not None:
-        rows.append(["hands", f"{hands.yes}/{hands.no}/{hands.abstain}"])
+    counted = (hands.yes, hands.no, hands.abstain) if hands is not None else (0, 0, 0)
     ballot.status = BallotStatus.CLOSED
     ballot.closed_at = clock.now()
     ballot.closed_by = actor
     ballot.close_reason = reason
     ballot.yes, ballot.no, ballot.abstain = tally.yes, tally.no, tally.abstain
     ballot.outcome = tally.outcome
-    ballot.votes_sha256 = votes_digest(rows)
+    ballot.votes_sha256 = ballot_list_digest(ballot.pk, rows, counted)
+    ballot.votes_format = VotesFormat.RECEIPTS
     ballot.save()
     record(
         actor,

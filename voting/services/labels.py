@@ -27,3 +27,17 @@ ACTION_LABELS = {
     "envelope.created": _("set a community's yearly envelope"),
     "envelope.changed": _("changed a community's yearly envelope"),
 }
+
+
+def _without(key: str):
+    return lambda payload: key not in payload
+
+
+# A secret ballot's or round's entries never carry the choice (old entries included): those are
+# shown by role, so the public log does not say who took part either.
+ACTORS_BY_ROLE_ONLY = {
+    "vote.cast": _without("choice"),
+    "vote.changed": _without("choice"),
+    "round.ballot_cast": _without("approved"),
+    "round.ballot_changed": _without("approved"),
+}

@@ -35,7 +35,9 @@ from ..models import (
     RoundBallot,
     RoundMember,
     RoundProject,
+    VotesFormat,
 )
+from ..receipts import approved_text, receipt_new, round_commitment, round_list_digest
 from ..tally import quorum_met
 from ._common import (
     council_of,
@@ -47,7 +49,6 @@ from ._common import (
     require,
     rules_copy,
     seated_members,
-    votes_digest,
 )
 from .ballots import MAX_DURATION, MIN_DURATION, reminder_due
 
@@ -191,27 +192,37 @@ def _approved_ids(round_: Round, line: RoundMember, approved: list[int]) -> list
 
 
 def _store(round_: Round, member, approved: list[int], recorded_by=None) -> bool:
+    """Insert or overwrite the member's one approval ballot, each time with a fresh receipt;
+    returns whether it is their first."""
     now = clock.now()
     existing = round_.ballots.filter(member=member).first()
     if existing is None:
         try:
             with transaction.atomic():
                 round_.ballots.create(
-                    member=member, approved=approved, recorded_by=recorded_by, updated_at=now
+                    member=member,
+                    approved=approved,
+                    receipt=receipt_new(),
+                    recorded_by=recorded_by,
+                    updated_at=now,
                 )
             return True
         except IntegrityError:
             existing = round_.ballots.get(member=member)
     existing.approved, existing.recorded_by, existing.updated_at = approved, recorded_by, now
-    existing.save(update_fields=["approved", "recorded_by", "updated_at"])
+    existing.receipt = receipt_new()  # the old one's commitment is never published
+    existing.save(update_fields=["approved", "receipt", "recorded_by", "updated_at"])
     return False
 
 
 @transaction.atomic
 def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=None) -> RoundBallot:
-    """Hand in (or change) an approval ballot: any subset of the slate, possibly empty.
+    """Hand in (or change) an approval ballot: any subset of the slate, possibly empty. Each
+    time the ballot gets a fresh receipt, shown to the member alone.
 
-    With ``member``, the clerk records a paper ballot on that member's behalf (marked)."""
+    With ``member``, the clerk records a paper ballot on that member's behalf (marked). In a
+    secret round the evidence names neither the approvals nor, in the clerk's entry, the
+    member; the public log shows a member's own entry by role, not by name."""
     round_ = _lock(round_)
     clerk = member is not None
     if clerk:
@@ -229,7 +240,7 @@ def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=Non
     chosen = _approved_ids(round_, line, approved)
     created = _store(round_, voter, chosen, recorded_by=actor if clerk else None)
     payload = {} if round_.is_secret else {"approved": chosen}
-    if clerk:
+    if clerk and not round_.is_secret:
         payload["member"] = voter.display_name
     record(
         actor,
@@ -261,9 +272,13 @@ def round_allocate(round_: Round, ballots: list[list[int]]) -> list[int]:
 
 
 def _close(round_: Round, actor, reason: str) -> Round:
-    ballots = list(round_.ballots.values_list("member_id", "approved"))
+    """Count, allocate and move the proposals; the round row is locked by the caller.
+
+    ``votes_sha256`` becomes the SHA-256 of the published list (``voting.receipts``): each
+    approval ballot's commitment with the projects it approves."""
+    ballots = list(round_.ballots.values_list("receipt", "approved"))
     approvals = dict.fromkeys(round_.projects.values_list("proposal_id", flat=True), 0)
-    for _member, approved in ballots:
+    for _receipt, approved in ballots:
         for pk in approved:
             approvals[pk] += 1
     round_.participation = len(ballots)
@@ -272,8 +287,12 @@ def _close(round_: Round, actor, reason: str) -> Round:
     round_.closed_at = clock.now()
     round_.closed_by = actor
     round_.close_reason = reason
-    round_.votes_sha256 = votes_digest([[m, sorted(a)] for m, a in ballots])
-    funded = round_allocate(round_, [a for _m, a in ballots]) if round_.valid else []
+    round_.votes_sha256 = round_list_digest(
+        round_.pk,
+        [(round_commitment(round_.pk, r, a), approved_text(a)) for r, a in ballots],
+    )
+    round_.votes_format = VotesFormat.RECEIPTS
+    funded = round_allocate(round_, [a for _r, a in ballots]) if round_.valid else []
     spent = Decimal("0")
     for rp in round_.projects.select_related("proposal"):
         rp.approvals = approvals[rp.proposal_id]

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -113,10 +114,19 @@ def _vote_context(request, ballot, *, form=None, outcome=None) -> dict:
         "community": ballot.community,
         "tally": services.ballot_tally(ballot),
         "my_vote": selectors.my_vote(ballot, user),
+        # The member's own receipt: read for the signed-in user only, never for anyone else.
+        "my_receipt": selectors.my_receipt(ballot, user),
         "can_vote": ballot.is_open and user.has_perm("voting.vote", ballot),
         "vote_form": form or VoteForm(),
         "outcome": outcome,
     }
+
+
+def private_if_receipt(response, context):
+    """A page that shows its reader's receipt is kept by no cache, shared or not."""
+    if context.get("my_receipt"):
+        add_never_cache_headers(response)
+    return response
 
 
 def ballot_detail(request, slug, pk):
@@ -127,6 +137,7 @@ def ballot_detail(request, slug, pk):
     context.update(
         {
             "lines": selectors.ballot_lines(ballot),
+            "published": selectors.ballot_list(ballot),
             "is_clerk": is_clerk,
             "is_member_here": user.has_perm("voting.sign_in", ballot.community),
         }
@@ -138,7 +149,7 @@ def ballot_detail(request, slug, pk):
         )
         context["hands_form"] = HandCountForm()
         context["close_form"] = CloseForm()
-    return render(request, "voting/ballot_detail.html", context)
+    return private_if_receipt(render(request, "voting/ballot_detail.html", context), context)
 
 
 @require_POST
@@ -167,10 +178,9 @@ def ballot_vote(request, slug, pk):
         getattr(messages, outcome[0])(request, outcome[1])
         return _back(ballot)
     ballot = selectors.ballot_for_page(ballot.community, ballot.pk)
-    return render(
-        request,
-        "voting/ballot_detail.html#vote_box",
-        _vote_context(request, ballot, form=form, outcome=outcome),
+    context = _vote_context(request, ballot, form=form, outcome=outcome)
+    return private_if_receipt(
+        render(request, "voting/ballot_detail.html#vote_box", context), context
     )
 
 

@@ -18,6 +18,7 @@ from proposals.models import Proposal, Stage
 from .. import selectors, services
 from ..forms.ballots import ClerkRoundBallotForm, CloseForm, RoundBallotForm, RoundOpenForm
 from ..models import Ballot, BallotStatus, RoundProject
+from .ballots import private_if_receipt
 
 
 def _round(request, slug, pk):
@@ -82,6 +83,22 @@ def _members(round_):
     )
 
 
+def _published(round_, slate) -> list[dict] | None:
+    """The round's published list with the titles of the projects each ballot approves."""
+    published = selectors.round_list(round_)
+    if published is None:
+        return None
+    titles = {str(rp.proposal_id): rp.proposal.title for rp in slate}
+    return [
+        {
+            "commitment": commitment,
+            "approved": approved,
+            "titles": [titles[pk] for pk in approved.split(",") if pk],
+        }
+        for commitment, approved in published.ballots
+    ]
+
+
 def round_detail(request, slug, pk, *, ballot_form=None):
     round_ = _round(request, slug, pk)
     user = request.user
@@ -96,6 +113,9 @@ def round_detail(request, slug, pk, *, ballot_form=None):
         "my_ballot": my_ballot,
         "is_clerk": is_clerk,
         "handed_in": round_.ballots.count() if round_.is_open else round_.participation,
+        # The member's own receipt: read for the signed-in user only, never for anyone else.
+        "my_receipt": selectors.my_round_receipt(round_, user),
+        "published": _published(round_, slate),
         "left": (round_.money - round_.spent) if round_.spent is not None else None,
     }
     if round_.is_open and line is not None:
@@ -110,7 +130,7 @@ def round_detail(request, slug, pk, *, ballot_form=None):
     if round_.is_open and is_clerk:
         context["clerk_form"] = ClerkRoundBallotForm(slate=slate, members=_members(round_))
         context["close_form"] = CloseForm()
-    return render(request, "voting/round_detail.html", context)
+    return private_if_receipt(render(request, "voting/round_detail.html", context), context)
 
 
 @require_POST

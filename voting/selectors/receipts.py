@@ -1,0 +1,128 @@
+"""Reads of receipts (``voting.receipts``): a member's own receipt, and the lists published
+once a ballot or round closes.
+
+A receipt is read for its own member only: ``my_receipt`` and ``my_round_receipt`` take the
+signed-in user and never anyone else's. The published lists hold commitments and choices,
+never a member, in the order of the commitments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..models import Ballot, Choice, HandCount, Round, RoundBallot, Vote, VotesFormat
+from ..receipts import (
+    approved_text,
+    ballot_list_digest,
+    receipt_shown,
+    round_commitment,
+    round_list_digest,
+    vote_commitment,
+)
+
+
+@dataclass(frozen=True)
+class BallotList:
+    """A closed ballot's published list: (commitment, choice) sorted, and the show of hands."""
+
+    ballot_id: int
+    votes: list[tuple[str, str]]
+    hands: tuple[int, int, int]
+
+    @property
+    def digest(self) -> str:
+        return ballot_list_digest(self.ballot_id, self.votes, self.hands)
+
+    def rows(self) -> list[dict]:
+        labels = dict(Choice.choices)
+        return [{"commitment": c, "choice": v, "label": labels[v]} for c, v in self.votes]
+
+
+@dataclass(frozen=True)
+class RoundList:
+    """A closed round's published list: (commitment, approved ids as text) sorted."""
+
+    round_id: int
+    ballots: list[tuple[str, str]]
+
+    @property
+    def digest(self) -> str:
+        return round_list_digest(self.round_id, self.ballots)
+
+
+def ballot_lists(ballots: Iterable[Ballot]) -> dict[int, BallotList]:
+    """The published list of each of ``ballots`` that publishes one (closed since receipts),
+    by ballot id. Two queries, however many ballots."""
+    ids = [b.pk for b in ballots if b.publishes_receipts]
+    if not ids:
+        return {}
+    votes: dict[int, list[tuple[str, str]]] = {pk: [] for pk in ids}
+    for ballot_id, receipt, choice in Vote.objects.filter(ballot_id__in=ids).values_list(
+        "ballot_id", "receipt", "choice"
+    ):
+        votes[ballot_id].append((vote_commitment(ballot_id, receipt, choice), choice))
+    hands = {
+        h.ballot_id: (h.yes, h.no, h.abstain) for h in HandCount.objects.filter(ballot_id__in=ids)
+    }
+    return {pk: BallotList(pk, sorted(votes[pk]), hands.get(pk, (0, 0, 0))) for pk in ids}
+
+
+def ballot_list(ballot: Ballot) -> BallotList | None:
+    return ballot_lists([ballot]).get(ballot.pk)
+
+
+def hand_counts(ballot_ids: Iterable[int]) -> dict[int, tuple[int, int, int]]:
+    """The clerk's show-of-hands totals (yes, no, abstain) of these ballots, where recorded."""
+    return {
+        h.ballot_id: (h.yes, h.no, h.abstain)
+        for h in HandCount.objects.filter(ballot_id__in=list(ballot_ids))
+    }
+
+
+def round_lists(rounds: Iterable[Round]) -> dict[int, RoundList]:
+    """The published list of each of ``rounds`` that publishes one, by round id. One query."""
+    ids = [r.pk for r in rounds if r.publishes_receipts]
+    if not ids:
+        return {}
+    ballots: dict[int, list[tuple[str, str]]] = {pk: [] for pk in ids}
+    for round_id, receipt, approved in RoundBallot.objects.filter(round_id__in=ids).values_list(
+        "round_id", "receipt", "approved"
+    ):
+        commitment = round_commitment(round_id, receipt, approved)
+        ballots[round_id].append((commitment, approved_text(approved)))
+    return {pk: RoundList(pk, sorted(ballots[pk])) for pk in ids}
+
+
+def round_list(round_: Round) -> RoundList | None:
+    return round_lists([round_]).get(round_.pk)
+
+
+def my_receipt(ballot: Ballot, user) -> dict | None:
+    """The signed-in ``user``'s own receipt on ``ballot`` and its commitment, if they voted
+    (and the ballot is not one closed before receipts)."""
+    if not user.is_authenticated or ballot.votes_format != VotesFormat.RECEIPTS:
+        return None
+    vote = Vote.objects.filter(ballot=ballot, member=user).only("receipt", "choice").first()
+    if vote is None:
+        return None
+    return {
+        "receipt": receipt_shown(vote.receipt),
+        "commitment": vote_commitment(ballot.pk, vote.receipt, vote.choice),
+        "choice": vote.get_choice_display(),
+    }
+
+
+def my_round_receipt(round_: Round, user) -> dict | None:
+    """The signed-in ``user``'s own receipt on ``round_`` and its commitment, if they handed in
+    a ballot (and the round is not one closed before receipts)."""
+    if not user.is_authenticated or round_.votes_format != VotesFormat.RECEIPTS:
+        return None
+    ballot = RoundBallot.objects.filter(round=round_, member=user).first()
+    if ballot is None:
+        return None
+    return {
+        "receipt": receipt_shown(ballot.receipt),
+        "commitment": round_commitment(round_.pk, ballot.receipt, ballot.approved),
+        "approved": approved_text(ballot.approved),
+    }
