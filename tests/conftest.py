@@ -119,7 +119,10 @@ class World:
 
     def person(self, username, kind, **where):
         user = UserFactory(username=username)
-        services.role_assign(actor=None, user=user, kind=kind, **where)
+        role = services.role_assign(actor=None, user=user, kind=kind, **where)
+        if kind == RoleKind.GRID_WORKER:  # a new grid worker acts once staff confirm them
+            staff = where["community"].roles.filter(kind=RoleKind.STAFF).first().user
+            services.role_confirm(actor=staff, role=role)
         return user
 
     def resident(self, community, grid, username, *, confirm=True, **private):
@@ -141,7 +144,7 @@ class World:
             **data,
         )
         if confirm:
-            staff = community.roles.get(kind=RoleKind.STAFF).user
+            staff = community.roles.filter(kind=RoleKind.STAFF).first().user
             services.resident_confirm(actor=staff, residency=residency)
         residency.refresh_from_db()
         return residency

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.urls import reverse
 
 from council.evidence import evidence_verify
@@ -45,6 +46,10 @@ def test_demo_has_two_communities_with_people_in_every_role(demo):
     residents = Role.objects.filter(kind=RoleKind.RESIDENT)
     assert 35 <= residents.count() <= 50
     assert residents.filter(status=RoleStatus.PENDING).exists()
+    workers = Role.objects.filter(kind=RoleKind.GRID_WORKER)
+    assert {w.status for w in workers} == {RoleStatus.ACTIVE}
+    assert all(w.granted_by and w.confirmed_by not in (None, w.granted_by) for w in workers)
+    assert not Role.objects.filter(confirmed_by=F("user")).exists()
     assert all("\u4e00" <= u.display_name[0] <= "\u9fff" for u in User.objects.all())
     assert evidence_verify().ok
 
