@@ -492,6 +492,7 @@ ACTION_LABELS = {
     "council.changed": _("changed the council's rules of procedure"),
     "account.closed": _("closed their account"),
     "password.reset_by_staff": _("reset a resident's password"),
+    "account.unlocked": _("unlocked a resident's sign-in"),
 }
 
 

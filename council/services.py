@@ -9,7 +9,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,7 @@ from .rules import (
     is_district_admin_of,
     is_grid_worker_of_grid,
 )
+from .signin import sign_in_unlock_account
 
 User = get_user_model()
 
@@ -69,10 +70,37 @@ def _private_data_create(**fields) -> PrivateData:
     return data
 
 
+SIGN_IN_NAME_FIRST = "23456789"  # eight digits, none leading with 0 or 1 (not a phone number)
+
+
+def _sign_in_name() -> str:
+    """A new sign-in name the system gives: eight digits, easy to read out and to type."""
+    return secrets.choice(SIGN_IN_NAME_FIRST) + "".join(
+        secrets.choice("0123456789") for _ in range(7)
+    )
+
+
+def _user_create(*, username: str | None, **fields):
+    """Create the account; without ``username``, under a new sign-in name (retried until free:
+    a name another sign-up takes at the same instant fails on the unique index, not here)."""
+    if username is not None:
+        return User.objects.create_user(username=username, **fields)
+    for _attempt in range(20):
+        name = _sign_in_name()
+        if User.objects.filter(username=name).exists():
+            continue
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(username=name, **fields)
+        except IntegrityError:
+            continue
+    raise RuntimeError("no free sign-in name after 20 tries")
+
+
 @transaction.atomic
 def resident_sign_up(
     *,
-    username: str,
+    username: str | None = None,
     password: str,
     display_name: str,
     email: str,
@@ -88,12 +116,14 @@ def resident_sign_up(
     """Create an account and a residency awaiting confirmation by staff or the grid worker.
 
     Refuses without consent to the stated purposes (PIPL). The person can sign in at once but
-    acts as a resident only after confirmation.
+    acts as a resident only after confirmation. Without ``username`` (the sign-up page) the
+    system gives a new sign-in name (``user.username``), so signing up never reveals whether
+    a name is taken; the demo and tests pass their own.
     """
     if not consent:
         raise InvalidMove(_("Please agree to how your personal data will be used."))
     _check_grid(community, grid)
-    user = User.objects.create_user(
+    user = _user_create(
         username=username,
         password=password,
         email=email,
@@ -618,6 +648,38 @@ def password_reset_by_staff(*, actor, user) -> str:
         community=community,
     )
     return password
+
+
+@transaction.atomic
+def sign_in_unlock(*, actor, user) -> None:
+    """Lift the lock on ``user``'s sign-in after too many wrong passwords (``council.signin``):
+    they may sign in again at once (the lock on an address, if any, stays).
+
+    Only the grid worker of one of their residencies' grid, or staff of that community, may
+    (``council.unlock_sign_in``); anyone else gets ``NotAllowed``. The evidence event
+    ``account.unlocked`` names the actor and the user's id, nothing else.
+    """
+    residencies = (
+        Role.objects.filter(user=user, kind=RoleKind.RESIDENT)
+        .exclude(status=RoleStatus.ENDED)
+        .select_related("user", "community", "community__sub_district")
+        .order_by("pk")
+    )
+    residency = next((r for r in residencies if actor.has_perm("council.unlock_sign_in", r)), None)
+    if residency is None:
+        raise NotAllowed(_("You may not unlock this person's sign-in."))
+    sign_in_unlock_account(user.username)
+    community = residency.community
+    evidence_append(
+        actor=actor,
+        actor_role=RoleKind.GRID_WORKER
+        if is_grid_worker_of_grid(actor, residency)
+        else _acting_role(actor, community, RoleKind.STAFF),
+        action="account.unlocked",
+        obj=("council.user", user.pk),
+        payload={"user_id": user.pk},
+        community=community,
+    )
 
 
 def password_change(*, user, form) -> None:

@@ -16,6 +16,7 @@ from council.models import (
     SeatCategory,
     User,
 )
+from tests.conftest import signs_in
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +79,8 @@ def test_demo_prints_one_sign_in_per_role(capsys, settings):
 def test_demo_sign_ins_work(client, demo):
     from council.demo import DEMO_PASSWORD
 
-    assert client.login(username="donghu-staff1", password=DEMO_PASSWORD)
+    assert signs_in("donghu-staff1", DEMO_PASSWORD)
+    client.force_login(User.objects.get(username="donghu-staff1"))
     assert client.get(reverse("residents", args=["donghu"])).status_code == 200
 
 

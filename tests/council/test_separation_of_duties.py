@@ -50,7 +50,7 @@ def test_a_district_admin_adding_itself_a_grid_worker_role_in_the_admin_is_refus
         grid=world.a_grid1.pk,
     )
     assert response.status_code == 200
-    assert "Nobody may grant a role to themselves" in response.content.decode()
+    assert "任何人都不能给自己分配角色" in response.content.decode()  # on the form, in Chinese
     assert not Role.objects.filter(user=world.admin, kind=RoleKind.GRID_WORKER).exists()
     assert not can_read_private_data(world.admin, world.a_resident)
     [event] = refusals()
