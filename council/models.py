@@ -236,7 +236,7 @@ class Role(models.Model):
     is granted or confirms a role of their own; an active grid worker was confirmed by someone
     other than who granted it; and a person with an active district-admin role holds no active
     role that reads residents' private data (staff, grid worker) — a cross-row rule kept by
-    triggers (migration ``0008``), the rest by the check constraints below.
+    triggers (migration ``0010``), the rest by the check constraints below.
     """
 
     user = models.ForeignKey(

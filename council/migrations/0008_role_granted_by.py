@@ -3,29 +3,6 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-from django.db.models import F
-
-# --- Existing rows, brought under the rules before the constraints are added -----------------
-
-
-def hold_back_roles_against_the_rules(apps, schema_editor):
-    """Until now ``role_assign`` wrote the granter into ``confirmed_by`` and nobody confirmed
-    anything else. Move that to ``granted_by``; a role someone granted to themselves, a grid
-    worker without a second person's confirmation and a district admin's staff or grid-worker
-    role become pending (they grant nothing until staff confirm them in the admin)."""
-    Role = apps.get_model("council", "Role")
-    appointed = Role.objects.exclude(kind="resident")
-    own = appointed.filter(confirmed_by=F("user"))
-    own.exclude(status="ended").update(status="pending")
-    own.update(confirmed_by=None, confirmed_at=None)
-    appointed.filter(confirmed_by__isnull=False).update(granted_by=F("confirmed_by"))
-    grid_workers = appointed.filter(kind="grid_worker")
-    grid_workers.exclude(status="ended").update(status="pending")
-    grid_workers.update(confirmed_by=None, confirmed_at=None)
-    admins = Role.objects.filter(kind="district_admin", status="active").values("user_id")
-    Role.objects.filter(
-        user_id__in=admins, kind__in=["staff", "grid_worker"], status="active"
-    ).update(status="pending")
 
 
 class Migration(migrations.Migration):
@@ -40,5 +17,4 @@ class Migration(migrations.Migration):
             name='granted_by',
             field=models.ForeignKey(blank=True, help_text='Empty for a sign-up and for setup from the command line.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='granted by'),
         ),
-        migrations.RunPython(hold_back_roles_against_the_rules, migrations.RunPython.noop),
     ]

@@ -93,7 +93,7 @@ class VendorRunSQL(migrations.RunSQL):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('council', '0008_role_granted_by'),
+        ('council', '0009_role_hold_back_roles_against_the_rules'),
     ]
 
     operations = [
