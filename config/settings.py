@@ -6,6 +6,7 @@ sets ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (channel layer and cache), ``S
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
+    "axes",
     "council",
     "proposals",
     "voting",
@@ -154,6 +156,8 @@ else:
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "council.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out attempt before any password is checked (council.signin).
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -170,6 +174,38 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# --- Sign-in throttling (council.signin, django-axes on the shared cache) -------------------
+# Wrong passwords per account (the username typed, existing or not) and per client address,
+# counted in the cache (Redis in production: every worker sees the same counts). Reaching a
+# limit locks that account, or that address, for SIGNIN_LOCKOUT_MINUTES after the last counted
+# failure; the grid worker or staff unlock an account from the resident's page.
+SIGNIN_ACCOUNT_FAILURES = int(os.environ.get("SIGNIN_ACCOUNT_FAILURES", "5"))
+SIGNIN_ADDRESS_FAILURES = int(os.environ.get("SIGNIN_ADDRESS_FAILURES", "30"))
+SIGNIN_LOCKOUT_MINUTES = int(os.environ.get("SIGNIN_LOCKOUT_MINUTES", "15"))
+# Password reset emails: at most so many requests per email address typed and per client
+# address within the window (whether or not an account has that email address).
+PASSWORD_RESETS_PER_EMAIL = int(os.environ.get("PASSWORD_RESETS_PER_EMAIL", "3"))
+PASSWORD_RESETS_PER_ADDRESS = int(os.environ.get("PASSWORD_RESETS_PER_ADDRESS", "10"))
+PASSWORD_RESET_WINDOW_MINUTES = int(os.environ.get("PASSWORD_RESET_WINDOW_MINUTES", "60"))
+# The reverse proxy's own address(es): only a request whose TCP peer is one of these has its
+# client address read from X-Forwarded-For — the last entry, which nginx sets to $remote_addr
+# (deploy/nginx.conf). Any other request's address is its peer's, whatever headers it sends.
+TRUSTED_PROXIES = frozenset(env_list("TRUSTED_PROXIES", "127.0.0.1,::1"))
+
+AXES_HANDLER = "council.signin.SignInThrottle"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = max(SIGNIN_ACCOUNT_FAILURES, SIGNIN_ADDRESS_FAILURES)  # each has its own
+AXES_COOLOFF_TIME = timedelta(minutes=SIGNIN_LOCKOUT_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends when the form said
+AXES_USERNAME_CALLABLE = "council.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "council.signin.client_ip"
+AXES_ENABLE_ADMIN = False  # the counts live in the cache, not in axes' tables
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Axes' middleware turns a lockout into a page of its own (and its ASGI path passes the wrong
+# arguments to a custom one): the sign-in views show the lockout on the form instead.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -5,12 +5,13 @@ councils and roles); staff see their own community and may edit its council's ru
 roles. Residents' private data is not in the admin at all: district admins may not read it.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .errors import InvalidMove, NotAllowed
 from .models import (
     Community,
     Council,
@@ -174,14 +175,102 @@ class CouncilAdmin(ScopedAdmin):
 
 @admin.register(Role)
 class RoleAdmin(ScopedAdmin):
+    """Roles of the user's scope. A new role is granted by ``services.role_assign`` (who may
+    grant what is decided there, refusals shown on the form); once granted, who holds it, what
+    it is, where and its status change only through the services: the actions below confirm a
+    new grid worker (``role_confirm``) or end a role (``role_end``)."""
+
     change_perm = "council.manage_roles"
     add_perm = "council.manage_roles"
-    list_display = ["user", "kind", "status", "community", "grid", "seat_category"]
+    list_display = [
+        "user",
+        "kind",
+        "status",
+        "community",
+        "grid",
+        "seat_category",
+        "granted_by",
+        "confirmed_by",
+    ]
     list_filter = ["kind", "status"]
-    list_select_related = ["user", "community", "grid"]
+    list_select_related = ["user", "community", "grid", "granted_by", "confirmed_by"]
     search_fields = ["user__display_name", "user__username"]
     raw_id_fields = ["user"]
-    exclude = ["district", "entered_by", "confirmed_by", "confirmed_at"]
+    exclude = ["district", "entered_by", "status", "granted_by", "confirmed_by", "confirmed_at"]
+    actions = ["confirm_roles", "end_roles"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        fixed = ("user", "kind", "status", "community", "granted_by", "confirmed_by")
+        # A grid worker's grid is what they may read: another grid is another grant.
+        return fixed + (("grid",) if obj.kind == RoleKind.GRID_WORKER else ())
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form
+
+        class GrantForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                if self.errors:
+                    return cleaned
+                try:
+                    services.role_assign_check(
+                        actor=request.user,
+                        user=cleaned["user"],
+                        kind=cleaned["kind"],
+                        community=cleaned.get("community"),
+                    )
+                except NotAllowed as error:
+                    raise ValidationError(str(error), code="refused") from error
+                return cleaned
+
+        return GrantForm
+
+    def save_form(self, request, form, change):
+        if change:
+            return super().save_form(request, form, change)
+        data = form.cleaned_data
+        try:
+            return services.role_assign(
+                actor=request.user,
+                user=data["user"],
+                kind=data["kind"],
+                community=data.get("community"),
+                grid=data.get("grid"),
+                seat_category=data.get("seat_category", ""),
+                term_ends=data.get("term_ends"),
+            )
+        except NotAllowed as error:  # the rules changed since the form was checked
+            raise PermissionDenied from error
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        # A new role was saved by role_assign (save_form).
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # a role has no many-to-many fields; a new one was saved by role_assign
+            super().save_related(request, form, formsets, change)
+
+    @admin.action(description=_("Confirm the selected new roles"))
+    def confirm_roles(self, request, queryset):
+        self._each(request, queryset, services.role_confirm, _("%(role)s is confirmed."))
+
+    @admin.action(description=_("End the selected roles"))
+    def end_roles(self, request, queryset):
+        self._each(request, queryset, services.role_end, _("%(role)s has ended."))
+
+    def _each(self, request, queryset, service, done):
+        for role in queryset.select_related("user", "community"):
+            try:
+                service(actor=request.user, role=role)
+            except (NotAllowed, InvalidMove) as error:
+                self.message_user(request, f"{role}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, done % {"role": role}, messages.SUCCESS)
 
 
 @admin.register(EvidenceEvent)

@@ -157,13 +157,17 @@ def _demo_hash() -> str:
     return make_password(DEMO_PASSWORD)
 
 
-def _role(user, kind, *, community=None, district=None, grid=None, seat=""):
-    exists = Role.objects.filter(
-        user=user, kind=kind, community=community, district=district
-    ).exclude(status=RoleStatus.ENDED)
-    if not exists.exists():
-        services.role_assign(
-            actor=None,
+def _role(user, kind, *, community=None, district=None, grid=None, seat="", by=None, confirm=None):
+    """Give ``user`` the role unless they hold it, granted ``by`` someone (None: the command
+    line) and, for a grid worker, confirmed by a second person (``confirm``)."""
+    role = (
+        Role.objects.filter(user=user, kind=kind, community=community, district=district)
+        .exclude(status=RoleStatus.ENDED)
+        .first()
+    )
+    if role is None:
+        role = services.role_assign(
+            actor=by,
             user=user,
             kind=kind,
             community=community,
@@ -171,6 +175,8 @@ def _role(user, kind, *, community=None, district=None, grid=None, seat=""):
             grid=grid,
             seat_category=seat,
         )
+    if role.status == RoleStatus.PENDING and confirm is not None:
+        services.role_confirm(actor=confirm, role=role)
 
 
 @transaction.atomic
@@ -200,12 +206,24 @@ def seed() -> list[tuple[str, str, str]]:
         Council.objects.get_or_create(community=community, defaults={"name": spec.council})
         grids = [Grid.objects.get_or_create(community=community, name=n)[0] for n in spec.grids]
 
+        staff_members = []
         for n in (1, 2):
-            staff, _ = _user(f"{spec.slug}-staff{n}", f"{chinese_name(900 + person + n)}（工作站）")
-            _role(staff, RoleKind.STAFF, community=community)
+            member, _ = _user(
+                f"{spec.slug}-staff{n}", f"{chinese_name(900 + person + n)}（工作站）"
+            )
+            _role(member, RoleKind.STAFF, community=community)
+            staff_members.append(member)
         for n, grid in enumerate(grids, start=1):
             worker, _ = _user(f"{spec.slug}-grid{n}", f"{chinese_name(800 + person + n)}（网格员）")
-            _role(worker, RoleKind.GRID_WORKER, community=community, grid=grid)
+            # Granted by one member of staff, active once a second one confirms (two people).
+            _role(
+                worker,
+                RoleKind.GRID_WORKER,
+                community=community,
+                grid=grid,
+                by=staff_members[0],
+                confirm=staff_members[1],
+            )
         for n in (1, 2):
             expert, _ = _user(f"{spec.slug}-expert{n}", f"{chinese_name(700 + person + n)}（专家）")
             _role(expert, RoleKind.EXPERT, community=community)

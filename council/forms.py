@@ -1,13 +1,15 @@
 """Input forms of the council app: they validate, services write."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validator
 from .personal_data import CONSENT_PURPOSES
+from .signin import lockout_message
 from .threads import MAX_LENGTH
 from .validators import validate_id_number
 
@@ -51,8 +53,31 @@ class GridChoiceField(forms.ModelChoiceField):
         return f"{obj.community.name} · {obj.name}"
 
 
-class SignUpForm(UserCreationForm):
-    """A resident signs up, picks their community and agrees to the stated purposes."""
+class LockoutMessageMixin:
+    """A sign-in form that, when the attempt was refused for too many wrong passwords
+    (``council.signin``), says so (code ``locked_out``) instead of "wrong password" — in the
+    same words whatever the username, so it never tells whether an account exists."""
+
+    def get_invalid_login_error(self):
+        if getattr(self.request, "axes_locked_out", False):
+            return forms.ValidationError(lockout_message(), code="locked_out")
+        return super().get_invalid_login_error()
+
+
+class SignInForm(LockoutMessageMixin, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(LockoutMessageMixin, AdminAuthenticationForm):
+    pass
+
+
+class SignUpForm(BaseUserCreationForm):
+    """A resident signs up, picks their community and agrees to the stated purposes.
+
+    There is no username to choose: the system gives one (shown on the welcome page and on
+    "My personal data"), so signing up never tells whether a name is taken.
+    """
 
     display_name = forms.CharField(
         label=_("Display name"),
@@ -93,9 +118,23 @@ class SignUpForm(UserCreationForm):
         error_messages={"required": _("Please agree to how your personal data will be used.")},
     )
 
-    class Meta(UserCreationForm.Meta):
+    class Meta(BaseUserCreationForm.Meta):
         model = User
-        fields = ("username",)
+        fields = ("email",)  # the password is checked against it (not too alike)
+
+    field_order = [
+        "display_name",
+        "email",
+        "community",
+        "grid",
+        "phone",
+        "id_number",
+        "address",
+        "household_status",
+        "password1",
+        "password2",
+        "consent",
+    ]
 
     def clean_id_number(self):
         return self.cleaned_data["id_number"].upper()

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -230,7 +230,14 @@ class Role(models.Model):
     """One role held by one person in one community (or, for a district admin, one district).
 
     A role in community A gives nothing in community B: every predicate in ``council.rules``
-    matches the community (or grid, or district) of the object against the role's own.
+    matches the community (or grid, or district) of the object against the role's own. Only an
+    active role counts; a pending one (a sign-up, a new grid worker) grants nothing.
+
+    Separation of duties (``council.services.role_assign``), held by the database too: nobody
+    is granted or confirms a role of their own; an active grid worker was confirmed by someone
+    other than who granted it; and a person with an active district-admin role holds no active
+    role that reads residents' private data (staff, grid worker) — a cross-row rule kept by
+    triggers (migration ``0010``), the rest by the check constraints below.
     """
 
     user = models.ForeignKey(
@@ -282,6 +289,15 @@ class Role(models.Model):
         related_name="+",
         verbose_name=_("entered on the person's behalf by"),
     )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+        help_text=_("Empty for a sign-up and for setup from the command line."),
+    )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,
@@ -315,6 +331,22 @@ class Role(models.Model):
             models.CheckConstraint(
                 name="role_member_has_seat",
                 condition=~Q(kind=RoleKind.COUNCIL_MEMBER) | ~Q(seat_category=""),
+            ),
+            models.CheckConstraint(
+                name="role_not_granted_to_oneself",
+                condition=Q(granted_by__isnull=True) | ~Q(granted_by=F("user")),
+            ),
+            models.CheckConstraint(
+                name="role_not_confirmed_by_oneself",
+                condition=Q(confirmed_by__isnull=True) | ~Q(confirmed_by=F("user")),
+            ),
+            models.CheckConstraint(
+                name="role_grid_worker_confirmed_by_a_second_person",
+                condition=~Q(kind=RoleKind.GRID_WORKER, status=RoleStatus.ACTIVE)
+                | (
+                    Q(confirmed_by__isnull=False)
+                    & (Q(granted_by__isnull=True) | ~Q(confirmed_by=F("granted_by")))
+                ),
             ),
             models.UniqueConstraint(
                 fields=["user", "community", "kind"],
@@ -448,6 +480,9 @@ ACTION_LABELS = {
     "resident.registered_on_behalf": _("registered a resident on their behalf"),
     "private_data.changed": _("changed a resident's private data"),
     "role.assigned": _("assigned a role"),
+    "role.confirmed": _("confirmed a new role (second person)"),
+    "role.refused": _("was refused a role grant"),
+    "role.ended": _("ended a role"),
     "role.created": _("assigned a role"),
     "role.changed": _("changed a role"),
     "community.created": _("set up a community"),
@@ -458,6 +493,7 @@ ACTION_LABELS = {
     "council.changed": _("changed the council's rules of procedure"),
     "account.closed": _("closed their account"),
     "password.reset_by_staff": _("reset a resident's password"),
+    "account.unlocked": _("unlocked a resident's sign-in"),
 }
 
 # Actions whose actor the public view shows by role only when ``hidden(payload)`` holds, e.g.

@@ -164,6 +164,51 @@ def is_residency_of_plain_resident(user, role) -> bool:
     )
 
 
+@rules.predicate
+def is_current_residency(user, role) -> bool:
+    """A residency that is not ended, of an account that is not closed."""
+    return (
+        isinstance(role, Role)
+        and role.kind == RoleKind.RESIDENT
+        and role.status != RoleStatus.ENDED
+        and role.user.closed_at is None
+    )
+
+
+# Roles that read residents' private data: never held or granted by a district admin
+# (DESIGN.md: "read everything except residents' private data").
+PRIVATE_DATA_KINDS = frozenset({RoleKind.STAFF, RoleKind.GRID_WORKER})
+
+
+def holds_role_kinds(user, kinds, *, pending_too: bool = False) -> bool:
+    """Whether ``user`` holds a role of one of ``kinds`` anywhere (active, or also pending)."""
+    if user is None or not getattr(user, "pk", None):
+        return False
+    statuses = [RoleStatus.ACTIVE, RoleStatus.PENDING] if pending_too else [RoleStatus.ACTIVE]
+    return Role.objects.filter(user_id=user.pk, kind__in=kinds, status__in=statuses).exists()
+
+
+@rules.predicate
+def is_pending_appointment(user, role) -> bool:
+    """A role awaiting confirmation that is not a resident's sign-up (a new grid worker)."""
+    return (
+        isinstance(role, Role)
+        and role.kind != RoleKind.RESIDENT
+        and role.status == RoleStatus.PENDING
+        and role.community_id is not None
+    )
+
+
+@rules.predicate
+def granted_it(user, role) -> bool:
+    return user.is_authenticated and getattr(role, "granted_by_id", None) == user.pk
+
+
+@rules.predicate
+def holds_it(user, role) -> bool:
+    return user.is_authenticated and getattr(role, "user_id", None) == user.pk
+
+
 is_superuser = rules.is_superuser
 
 # --- Permissions ---------------------------------------------------------------------------
@@ -194,6 +239,21 @@ rules.add_perm("council.use_admin", is_superuser | is_any_district_admin | is_an
 rules.add_perm("council.change_community", is_superuser | is_district_admin_of)
 rules.add_perm("council.change_council", is_superuser | is_district_admin_of | is_staff_of)
 rules.add_perm("council.manage_roles", is_superuser | is_district_admin_of | is_staff_of)
+# Separation of duties (``council.services.role_assign``): a role that reads residents' private
+# data is granted by the community's staff (or the superuser), never by a district admin; a new
+# grid worker is active only once staff other than who granted it confirm it; nobody grants or
+# confirms a role of their own.
+rules.add_perm(
+    "council.grant_private_data_role", ~is_any_district_admin & (is_superuser | is_staff_of)
+)
+rules.add_perm(
+    "council.confirm_role", is_pending_appointment & is_staff_of & ~granted_it & ~holds_it
+)
+# Sign-in locked after too many wrong passwords (``council.signin``): the grid worker of the
+# resident's grid or the community's staff lift the lock, from the resident's page.
+rules.add_perm(
+    "council.unlock_sign_in", (is_grid_worker_of_grid | is_staff_of) & is_current_residency
+)
 rules.add_perm("council.view_setup", is_superuser | is_district_admin_of | is_staff_of)
 
 # --- Proposals ------------------------------------------------------------------------------

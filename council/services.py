@@ -9,7 +9,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,18 @@ from .models import (
     ThreadPresence,
 )
 from .personal_data import personal_data_erase
-from .rules import forget_roles, held_roles, is_district_admin_of, is_grid_worker_of_grid
+from .rules import (
+    PRIVATE_DATA_KINDS,
+    forget_roles,
+    granted_it,
+    held_roles,
+    holds_it,
+    holds_role_kinds,
+    is_any_district_admin,
+    is_district_admin_of,
+    is_grid_worker_of_grid,
+)
+from .signin import sign_in_unlock_account
 
 User = get_user_model()
 
@@ -59,10 +70,37 @@ def _private_data_create(**fields) -> PrivateData:
     return data
 
 
+SIGN_IN_NAME_FIRST = "23456789"  # eight digits, none leading with 0 or 1 (not a phone number)
+
+
+def _sign_in_name() -> str:
+    """A new sign-in name the system gives: eight digits, easy to read out and to type."""
+    return secrets.choice(SIGN_IN_NAME_FIRST) + "".join(
+        secrets.choice("0123456789") for _ in range(7)
+    )
+
+
+def _user_create(*, username: str | None, **fields):
+    """Create the account; without ``username``, under a new sign-in name (retried until free:
+    a name another sign-up takes at the same instant fails on the unique index, not here)."""
+    if username is not None:
+        return User.objects.create_user(username=username, **fields)
+    for _attempt in range(20):
+        name = _sign_in_name()
+        if User.objects.filter(username=name).exists():
+            continue
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(username=name, **fields)
+        except IntegrityError:
+            continue
+    raise RuntimeError("no free sign-in name after 20 tries")
+
+
 @transaction.atomic
 def resident_sign_up(
     *,
-    username: str,
+    username: str | None = None,
     password: str,
     display_name: str,
     email: str,
@@ -78,12 +116,14 @@ def resident_sign_up(
     """Create an account and a residency awaiting confirmation by staff or the grid worker.
 
     Refuses without consent to the stated purposes (PIPL). The person can sign in at once but
-    acts as a resident only after confirmation.
+    acts as a resident only after confirmation. Without ``username`` (the sign-up page) the
+    system gives a new sign-in name (``user.username``), so signing up never reveals whether
+    a name is taken; the demo and tests pass their own.
     """
     if not consent:
         raise InvalidMove(_("Please agree to how your personal data will be used."))
     _check_grid(community, grid)
-    user = User.objects.create_user(
+    user = _user_create(
         username=username,
         password=password,
         email=email,
@@ -192,6 +232,7 @@ def resident_register_offline(
         community=community,
         grid=grid,
         entered_by=actor,
+        granted_by=actor,
         confirmed_by=actor,
         confirmed_at=now,
     )
@@ -247,7 +288,83 @@ def private_data_update(*, actor, private_data: PrivateData, **changes) -> Priva
     return private_data
 
 
-@transaction.atomic
+# --- Roles: separation of duties ---------------------------------------------------------------
+
+
+def _holder_is_district_admin(user) -> str:
+    return _(
+        "%(name)s is a district admin, who may not hold a role that reads residents' private "
+        "data (community staff, grid worker)."
+    ) % {"name": user.public_name}
+
+
+def _role_refusal(*, actor, user, kind, community, district) -> tuple[str, str] | None:
+    """Why ``actor`` may not give ``user`` this role, as (code, message); None if they may."""
+    scope = community if community is not None else district
+    if actor is not None and actor.pk == user.pk:
+        return "own_role", _("Nobody may grant a role to themselves.")
+    if actor is not None and not actor.has_perm("council.manage_roles", scope):
+        return "not_allowed", _("You may not assign roles here.")
+    if kind in PRIVATE_DATA_KINDS:
+        if actor is not None and not actor.has_perm("council.grant_private_data_role", community):
+            return "granter_is_district_admin", _(
+                "A district admin may not grant a role that reads residents' private data "
+                "(community staff, grid worker)."
+            )
+        if holds_role_kinds(user, {RoleKind.DISTRICT_ADMIN}, pending_too=True):
+            return "holder_is_district_admin", _holder_is_district_admin(user)
+    if kind == RoleKind.DISTRICT_ADMIN and holds_role_kinds(
+        user, PRIVATE_DATA_KINDS, pending_too=True
+    ):
+        return "holder_reads_private_data", _(
+            "%(name)s holds a role that reads residents' private data (community staff or grid "
+            "worker), so cannot become a district admin."
+        ) % {"name": user.public_name}
+    return None
+
+
+def _role_acting(actor, community: Community | None) -> str:
+    if actor is None:  # setup from the command line (seed_demo, a shell)
+        return ""
+    if community is not None:
+        return _acting_role(actor, community, RoleKind.STAFF, RoleKind.DISTRICT_ADMIN)
+    if is_any_district_admin(actor):
+        return RoleKind.DISTRICT_ADMIN
+    return "superuser" if actor.is_superuser else ""
+
+
+def _role_refusal_record(*, actor, user, kind, community, refusal) -> None:
+    """The evidence of a refused grant or confirmation: who tried, for whom, which role, why."""
+    with transaction.atomic():
+        evidence_append(
+            actor=actor,
+            actor_role=_role_acting(actor, community),
+            action="role.refused",
+            obj=("council.user", user.pk),
+            payload={"kind": kind, "reason": refusal[0]},
+            community=community,
+        )
+
+
+def role_assign_check(
+    *, actor, user, kind: str, community: Community | None = None, district=None
+) -> None:
+    """Refuse, before anything is written, a grant ``role_assign`` would refuse.
+
+    Raises ``NotAllowed`` with the reason in the user's language, after recording the refused
+    attempt as ``role.refused`` (committed with the caller's transaction: a form that shows the
+    error keeps it). Returns None when the grant may go ahead.
+    """
+    refusal = _role_refusal(
+        actor=actor, user=user, kind=kind, community=community, district=district
+    )
+    if refusal is not None:
+        _role_refusal_record(
+            actor=actor, user=user, kind=kind, community=community, refusal=refusal
+        )
+        raise NotAllowed(refusal[1])
+
+
 def role_assign(
     *,
     actor,
@@ -257,40 +374,132 @@ def role_assign(
     district=None,
     grid: Grid | None = None,
     seat_category: str = "",
+    term_ends=None,
 ) -> Role:
-    """Give ``user`` a role. Setup work: the district admin (or staff, within their community)."""
-    scope = community if community is not None else district
-    if actor is not None and not actor.has_perm("council.manage_roles", scope):
-        raise NotAllowed(_("You may not assign roles here."))
+    """Give ``user`` a role, as ``actor`` (None: setup from the command line).
+
+    Guarantees, the database holding the same rules (``Role``'s constraints and triggers):
+    nobody is granted a role by themselves; only those who manage roles in that community or
+    district grant one (the district admin there, its staff, the superuser); a role that reads
+    residents' private data (staff, grid worker) is never granted by a district admin nor to
+    one, and a district-admin role never to someone holding such a role. A refused grant
+    raises ``NotAllowed`` and leaves a ``role.refused`` event (see ``role_assign_check``).
+
+    The role records who granted it. A grid worker's role starts pending and grants nothing
+    until ``role_confirm`` by staff of the community other than who granted it; every other
+    role is active at once. Evidence: ``role.assigned``.
+    """
+    role_assign_check(actor=actor, user=user, kind=kind, community=community, district=district)
     if community is not None:
         _check_grid(community, grid)
-    role = Role(
-        user=user,
-        kind=kind,
-        community=community,
-        district=district,
-        grid=grid,
-        seat_category=seat_category,
-        status=RoleStatus.ACTIVE,
-        confirmed_by=actor,
-        confirmed_at=clock.now(),
+    with transaction.atomic():
+        # Grants to one person are serialised, so two at once cannot each miss the other.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        refusal = _role_refusal(
+            actor=actor, user=user, kind=kind, community=community, district=district
+        )
+        if refusal is not None:
+            raise NotAllowed(refusal[1])
+        pending = kind == RoleKind.GRID_WORKER
+        role = Role(
+            user=user,
+            kind=kind,
+            community=community,
+            district=district,
+            grid=grid,
+            seat_category=seat_category,
+            term_ends=term_ends,
+            status=RoleStatus.PENDING if pending else RoleStatus.ACTIVE,
+            granted_by=actor,
+        )
+        role.full_clean()
+        role.save()
+        forget_roles(user)
+        evidence_append(
+            actor=actor,
+            actor_role=_role_acting(actor, community),
+            action="role.assigned",
+            obj=role,
+            payload={"kind": kind, "seat_category": seat_category, "status": role.status},
+            community=community,
+        )
+    return role
+
+
+def role_confirm(*, actor, role: Role) -> Role:
+    """Confirm a pending appointment (a new grid worker): the role is active from now on.
+
+    Only staff of the role's community who neither granted nor hold the role may
+    (``council.confirm_role``), and never for a district admin; the role records who
+    confirmed it. A refused attempt raises ``NotAllowed`` and leaves ``role.refused``; a role
+    no longer pending raises ``InvalidMove``. Evidence: ``role.confirmed``.
+    """
+    with transaction.atomic():
+        role = (
+            Role.objects.select_for_update(of=("self",))
+            .select_related("community", "user")
+            .get(pk=role.pk)
+        )
+        if role.status != RoleStatus.PENDING or role.kind == RoleKind.RESIDENT:
+            raise InvalidMove(_("This role is not awaiting confirmation."))
+        refusal = None
+        if granted_it(actor, role):
+            refusal = "own_grant", _("Someone other than who granted this role must confirm it.")
+        elif holds_it(actor, role):
+            refusal = "own_role", _("Nobody may confirm a role of their own.")
+        elif not actor.has_perm("council.confirm_role", role):
+            only_staff = _("Only staff of %(community)s may confirm this role.")
+            refusal = "not_allowed", only_staff % {"community": role.community}
+        elif role.kind in PRIVATE_DATA_KINDS and holds_role_kinds(
+            role.user, {RoleKind.DISTRICT_ADMIN}
+        ):
+            refusal = "holder_is_district_admin", _holder_is_district_admin(role.user)
+        if refusal is None:
+            role.status = RoleStatus.ACTIVE
+            role.confirmed_by = actor
+            role.confirmed_at = clock.now()
+            role.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+            forget_roles(role.user)
+            evidence_append(
+                actor=actor,
+                actor_role=_acting_role(actor, role.community, RoleKind.STAFF),
+                action="role.confirmed",
+                obj=role,
+                payload={"kind": role.kind},
+                community=role.community,
+            )
+            return role
+        _role_refusal_record(
+            actor=actor, user=role.user, kind=role.kind, community=role.community, refusal=refusal
+        )
+    raise NotAllowed(refusal[1])
+
+
+@transaction.atomic
+def role_end(*, actor, role: Role) -> Role:
+    """End a role (someone leaves the staff, a grid worker changes job): it grants nothing from
+    now on and is kept, ended. Only who manages roles where it is held may. Evidence:
+    ``role.ended``."""
+    role = (
+        Role.objects.select_for_update(of=("self",))
+        .select_related("community", "district")
+        .get(pk=role.pk)
     )
-    role.full_clean()
-    role.save()
-    forget_roles(user)
-    if actor is None:  # setup from the command line (seed_demo, a shell)
-        acting = ""
-    elif community is not None:
-        acting = _acting_role(actor, community, RoleKind.STAFF, RoleKind.DISTRICT_ADMIN)
-    else:
-        acting = RoleKind.DISTRICT_ADMIN
+    scope = role.community if role.community is not None else role.district
+    if not actor.has_perm("council.manage_roles", scope):
+        raise NotAllowed(_("You may not assign roles here."))
+    if role.status == RoleStatus.ENDED:
+        raise InvalidMove(_("This role has already ended."))
+    role.status = RoleStatus.ENDED
+    role.save(update_fields=["status"])
+    forget_roles(role.user)
     evidence_append(
         actor=actor,
-        actor_role=acting,
-        action="role.assigned",
+        actor_role=_role_acting(actor, role.community),
+        action="role.ended",
         obj=role,
-        payload={"kind": kind, "seat_category": seat_category},
-        community=community,
+        payload={"kind": role.kind},
+        community=role.community,
     )
     return role
 
@@ -302,6 +511,8 @@ def setup_record_save(*, actor, obj, changed: list[str], created: bool) -> None:
     The permission check is the admin's (``council.admin``, by the same rules); this adds the
     evidence event naming the fields that changed, so setup leaves a trace like every step.
     """
+    if isinstance(obj, Role) and created:
+        raise ValueError("roles are granted through role_assign, which checks who may")
     obj.save()
     if isinstance(obj, Role):
         forget_roles(obj.user)
@@ -437,6 +648,38 @@ def password_reset_by_staff(*, actor, user) -> str:
         community=community,
     )
     return password
+
+
+@transaction.atomic
+def sign_in_unlock(*, actor, user) -> None:
+    """Lift the lock on ``user``'s sign-in after too many wrong passwords (``council.signin``):
+    they may sign in again at once (the lock on an address, if any, stays).
+
+    Only the grid worker of one of their residencies' grid, or staff of that community, may
+    (``council.unlock_sign_in``); anyone else gets ``NotAllowed``. The evidence event
+    ``account.unlocked`` names the actor and the user's id, nothing else.
+    """
+    residencies = (
+        Role.objects.filter(user=user, kind=RoleKind.RESIDENT)
+        .exclude(status=RoleStatus.ENDED)
+        .select_related("user", "community", "community__sub_district")
+        .order_by("pk")
+    )
+    residency = next((r for r in residencies if actor.has_perm("council.unlock_sign_in", r)), None)
+    if residency is None:
+        raise NotAllowed(_("You may not unlock this person's sign-in."))
+    sign_in_unlock_account(user.username)
+    community = residency.community
+    evidence_append(
+        actor=actor,
+        actor_role=RoleKind.GRID_WORKER
+        if is_grid_worker_of_grid(actor, residency)
+        else _acting_role(actor, community, RoleKind.STAFF),
+        action="account.unlocked",
+        obj=("council.user", user.pk),
+        payload={"user_id": user.pk},
+        community=community,
+    )
 
 
 def password_change(*, user, form) -> None:

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/welcome/", views.welcome, name="welcome"),
     path("evidence/", views.evidence_log, name="evidence"),
     path("notifications/", views.notifications, name="notifications"),
     path("accounts/personal-data/", views.personal_data, name="personal_data"),
@@ -32,6 +33,11 @@ urlpatterns = [
         "c/<slug:slug>/residents/<int:pk>/password/",
         views.ResidentPasswordResetView.as_view(),
         name="resident_password_reset",
+    ),
+    path(
+        "c/<slug:slug>/residents/<int:pk>/unlock/",
+        views.ResidentUnlockView.as_view(),
+        name="resident_unlock",
     ),
     path("threads/<int:thread_id>/post/", views.thread_post, name="thread_post"),
     path("threads/<int:thread_id>/edit/", views.thread_edit, name="thread_edit"),

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
@@ -31,12 +31,14 @@ from .forms import (
     ConfirmForm,
     PrivateDataFields,
     ResidentRegisterForm,
+    SignInForm,
     SignUpForm,
 )
 from .models import Notification, Role, RoleKind, User
 from .notifications import notifications_mark_read
 from .personal_data import personal_data_json
 from .rules import held_roles
+from .signin import password_reset_throttled, password_reset_throttled_message, sign_in_locked
 
 
 def home(request):
@@ -66,7 +68,6 @@ def signup(request):
         data = form.cleaned_data
         try:
             residency = services.resident_sign_up(
-                username=data["username"],
                 password=data["password1"],
                 display_name=data["display_name"],
                 email=data["email"],
@@ -91,8 +92,48 @@ def signup(request):
                 )
                 % {"name": residency.user.display_name, "community": residency.community},
             )
-            return redirect("community", slug=residency.community.slug)
+            return redirect("welcome")
     return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def welcome(request):
+    """After signing up: the sign-in name the system gave, to write down."""
+    residency = (
+        Role.objects.filter(user=request.user, kind=RoleKind.RESIDENT)
+        .select_related("community")
+        .order_by("-pk")
+        .first()
+    )
+    return render(request, "registration/welcome.html", {"residency": residency})
+
+
+class SignInView(auth_views.LoginView):
+    """Sign in. After too many wrong passwords (``council.signin``) the form says for how long
+    signing in is paused and who can unlock it, answered with 429 Too Many Requests."""
+
+    authentication_form = SignInForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "locked_out"):
+            response.status_code = 429
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset email. Throttled per email address and per client address: one request
+    too many sends nothing and says so (429), whether or not an account has that address."""
+
+    def form_valid(self, form):
+        if password_reset_throttled(self.request, form.cleaned_data["email"]):
+            form.add_error(None, password_reset_throttled_message())
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
 
 
 class ResidentListView(CommunityPermissionMixin, TemplateView):
@@ -232,6 +273,10 @@ class PrivateDataView(CommunityPermissionMixin, FormView):
             can_reset_password=self.request.user.has_perm(
                 "council.reset_password", self.private_data.residency
             ),
+            can_unlock=self.request.user.has_perm(
+                "council.unlock_sign_in", self.private_data.residency
+            ),
+            sign_in_locked=sign_in_locked(self.private_data.residency.user.username),
             **kwargs,
         )
 
@@ -287,6 +332,30 @@ class ResidentPasswordResetView(CommunityPermissionMixin, View):
         # Shown once: never kept by a browser's or a proxy's cache.
         response["Cache-Control"] = "no-store"
         return response
+
+
+class ResidentUnlockView(CommunityPermissionMixin, View):
+    """POST: lift the lock on a resident's sign-in after too many wrong passwords (the grid
+    worker of their grid or the community's staff). Anyone else gets 404."""
+
+    permission_required = "council.list_residents"
+
+    def post(self, request, slug, pk):
+        residency = get_object_or_404(
+            Role.objects.select_related("user", "community"),
+            pk=pk,
+            community=self.community,
+            kind=RoleKind.RESIDENT,
+        )
+        try:
+            services.sign_in_unlock(actor=request.user, user=residency.user)
+        except NotAllowed as error:
+            raise Http404 from error
+        messages.success(
+            request,
+            _("%(name)s can sign in again.") % {"name": residency.user.public_name},
+        )
+        return redirect("resident", slug=self.community.slug, pk=residency.pk)
 
 
 # --- A person's own data (PIPL) ----------------------------------------------------------------

@@ -6,6 +6,8 @@ import os
 import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.test import Client
+from django.urls import reverse
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
@@ -16,6 +18,9 @@ from tests.factories import CommunityFactory, DistrictFactory, GridFactory, User
 # These two cores are shared and noisy: no per-example deadline.
 hypothesis_settings.register_profile("weishi", deadline=None, max_examples=60)
 hypothesis_settings.load_profile("weishi")
+
+# The password of every person of the test world (UserFactory and World.resident).
+PASSWORD = "a-long-enough-password-42"
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 ON_REDIS = bool(os.environ.get("REDIS_URL"))
@@ -62,6 +67,17 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def signs_in(username: str, password: str, **headers) -> bool:
+    """Whether the sign-in form lets this person in, tried in a browser of their own.
+
+    (``Client.login`` cannot: the sign-in throttle needs the request, which it does not pass.)
+    """
+    response = Client().post(
+        reverse("login"), {"username": username, "password": password}, **headers
+    )
+    return response.status_code == 302
 
 
 class World:
@@ -119,7 +135,10 @@ class World:
 
     def person(self, username, kind, **where):
         user = UserFactory(username=username)
-        services.role_assign(actor=None, user=user, kind=kind, **where)
+        role = services.role_assign(actor=None, user=user, kind=kind, **where)
+        if kind == RoleKind.GRID_WORKER:  # a new grid worker acts once staff confirm them
+            staff = where["community"].roles.filter(kind=RoleKind.STAFF).first().user
+            services.role_confirm(actor=staff, role=role)
         return user
 
     def resident(self, community, grid, username, *, confirm=True, **private):
@@ -141,7 +160,7 @@ class World:
             **data,
         )
         if confirm:
-            staff = community.roles.get(kind=RoleKind.STAFF).user
+            staff = community.roles.filter(kind=RoleKind.STAFF).first().user
             services.resident_confirm(actor=staff, residency=residency)
         residency.refresh_from_db()
         return residency

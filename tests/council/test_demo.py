@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.urls import reverse
 
 from council.evidence import evidence_verify
@@ -15,6 +16,7 @@ from council.models import (
     SeatCategory,
     User,
 )
+from tests.conftest import signs_in
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,10 @@ def test_demo_has_two_communities_with_people_in_every_role(demo):
     residents = Role.objects.filter(kind=RoleKind.RESIDENT)
     assert 35 <= residents.count() <= 50
     assert residents.filter(status=RoleStatus.PENDING).exists()
+    workers = Role.objects.filter(kind=RoleKind.GRID_WORKER)
+    assert {w.status for w in workers} == {RoleStatus.ACTIVE}
+    assert all(w.granted_by and w.confirmed_by not in (None, w.granted_by) for w in workers)
+    assert not Role.objects.filter(confirmed_by=F("user")).exists()
     assert all("\u4e00" <= u.display_name[0] <= "\u9fff" for u in User.objects.all())
     assert evidence_verify().ok
 
@@ -73,7 +79,8 @@ def test_demo_prints_one_sign_in_per_role(capsys, settings):
 def test_demo_sign_ins_work(client, demo):
     from council.demo import DEMO_PASSWORD
 
-    assert client.login(username="donghu-staff1", password=DEMO_PASSWORD)
+    assert signs_in("donghu-staff1", DEMO_PASSWORD)
+    client.force_login(User.objects.get(username="donghu-staff1"))
     assert client.get(reverse("residents", args=["donghu"])).status_code == 200
 
 

@@ -26,6 +26,7 @@ from disclosure import services as disclosure_services
 from disclosure.models import Disclosure, Kind
 from proposals import services as proposal_services
 from proposals.models import Follow, Stage
+from tests.conftest import signs_in
 from tests.disclosure.conftest import Projects
 from tests.proposals.conftest import PROPOSAL_DATA
 
@@ -240,8 +241,8 @@ def test_a_closed_account_keeps_nothing_personal_and_cannot_sign_in(
 
     # Signed out here, and no way back in: neither the old username nor the new one.
     assert client.get(reverse("personal_data")).status_code == 302
-    assert not Client().login(username="a_resident", password=PASSWORD)
-    assert not Client().login(username=f"closed-{user.pk}", password=PASSWORD)
+    assert not signs_in("a_resident", PASSWORD)
+    assert not signs_in(f"closed-{user.pk}", PASSWORD)
     response = english().post(reverse("login"), {"username": "a_resident", "password": PASSWORD})
     assert response.status_code == 200 and response.context["form"].errors
 
@@ -349,8 +350,8 @@ def test_the_grid_worker_resets_a_residents_password_which_then_signs_them_in(wo
     assert len(password) == 10 and password in response.content.decode()
     assert "a_resident" in response.content.decode()  # the username to sign in with
 
-    assert Client().login(username="a_resident", password=password)
-    assert not Client().login(username="a_resident", password=PASSWORD)
+    assert signs_in("a_resident", password)
+    assert not signs_in("a_resident", PASSWORD)
 
     event = EvidenceEvent.objects.get(action="password.reset_by_staff")
     assert event.actor == world.a_worker1 and event.actor_role == RoleKind.GRID_WORKER
@@ -365,7 +366,7 @@ def test_the_grid_worker_resets_a_residents_password_which_then_signs_them_in(wo
 def test_staff_of_the_community_may_reset_too(world):
     response = reset(world.a_staff, world.a_member)
     assert response.status_code == 200
-    assert Client().login(username="a_member", password=response.context["password"])
+    assert signs_in("a_member", response.context["password"])
     event = EvidenceEvent.objects.get(action="password.reset_by_staff")
     assert event.actor == world.a_staff and event.actor_role == RoleKind.STAFF
 
@@ -376,7 +377,7 @@ def test_staff_of_the_community_may_reset_too(world):
 def test_anyone_else_gets_404_and_the_password_is_unchanged(world, who):
     response = reset(world.user(who), world.a_resident)  # a_resident lives in a_grid1
     assert response.status_code == 404
-    assert Client().login(username="a_resident", password=PASSWORD)
+    assert signs_in("a_resident", PASSWORD)
     assert not EvidenceEvent.objects.filter(action="password.reset_by_staff").exists()
 
 
@@ -388,7 +389,7 @@ def test_an_anonymous_visitor_gets_404(client, world):
 def test_a_reset_needs_the_confirmation_ticked(world):
     response = reset(world.a_worker1, world.a_resident, confirm=False)
     assert response.status_code == 302
-    assert Client().login(username="a_resident", password=PASSWORD)
+    assert signs_in("a_resident", PASSWORD)
 
 
 def test_a_grid_worker_cannot_reset_the_password_of_someone_holding_an_official_role(world):
@@ -398,7 +399,7 @@ def test_a_grid_worker_cannot_reset_the_password_of_someone_holding_an_official_
     assert reset(world.a_worker1, world.a_resident).status_code == 404
     with pytest.raises(NotAllowed):
         services.password_reset_by_staff(actor=world.a_worker1, user=world.a_resident.user)
-    assert Client().login(username="a_resident", password=PASSWORD)
+    assert signs_in("a_resident", PASSWORD)
 
 
 def test_the_reset_button_is_shown_to_those_allowed_only(world):
@@ -460,8 +461,8 @@ def test_after_a_reset_the_resident_must_choose_their_own_password_before_anythi
     chosen = resident.post(reverse("password_change"), {"old_password": password, **new})
     assert chosen["Location"] == reverse("home")
     assert resident.get(reverse("home")).status_code == 200  # still signed in, free to go
-    assert Client().login(username="a_resident", password="Quiet-River-2031")
-    assert not Client().login(username="a_resident", password=password)
+    assert signs_in("a_resident", "Quiet-River-2031")
+    assert not signs_in("a_resident", password)
 
 
 def test_a_person_changes_their_own_password_from_their_data_page(world):

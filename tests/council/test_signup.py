@@ -7,13 +7,13 @@ from django.core import mail
 from django.urls import reverse
 
 from council.models import EvidenceEvent, PrivateData, Role, RoleStatus, User
+from tests.conftest import signs_in
 
 pytestmark = pytest.mark.django_db
 
 
 def signup_data(world, **changes):
     return {
-        "username": "lixiaohong",
         "display_name": "李小红",
         "email": "xiaohong@example.org",
         "password1": "Zhe-shi-mima-2026",
@@ -29,10 +29,14 @@ def signup_data(world, **changes):
     }
 
 
+def new_user():
+    return User.objects.get(display_name="李小红")
+
+
 def test_a_resident_signs_up_and_waits_for_confirmation(client, world):
     response = client.post(reverse("signup"), signup_data(world))
     assert response.status_code == 302
-    user = User.objects.get(username="lixiaohong")
+    user = new_user()
     residency = Role.objects.get(user=user)
     assert residency.status == RoleStatus.PENDING and residency.community == world.a
     data = PrivateData.objects.get(residency=residency)
@@ -41,15 +45,16 @@ def test_a_resident_signs_up_and_waits_for_confirmation(client, world):
     assert not user.has_perm("council.list_residents", world.a)
     page = client.get(response.url)
     assert "李小红" in page.content.decode()  # signed in at once
+    assert user.username in page.content.decode()  # the username the system gave
 
 
 def test_a_confirmed_resident_is_a_resident_of_that_community_only(client, world):
     client.post(reverse("signup"), signup_data(world))
-    residency = Role.objects.get(user__username="lixiaohong")
+    residency = Role.objects.get(user__display_name="李小红")
     from council.services import resident_confirm
 
     resident_confirm(actor=world.a_worker1, residency=residency)
-    user = User.objects.get(username="lixiaohong")
+    user = new_user()
     from council.rules import is_resident_of
 
     assert is_resident_of(user, world.a)
@@ -62,7 +67,7 @@ def test_sign_up_without_consent_is_refused_and_saves_nothing(client, world):
     response = client.post(reverse("signup"), data, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 200
     assert "consent" in response.context["form"].errors
-    assert not User.objects.filter(username="lixiaohong").exists()
+    assert not User.objects.filter(display_name="李小红").exists()
 
 
 @pytest.mark.parametrize(
@@ -82,7 +87,7 @@ def test_bad_sign_up_input_is_refused_on_its_field(client, world, field, value):
     response = client.post(reverse("signup"), signup_data(world, **{field: value}))
     assert response.status_code == 200
     assert field in response.context["form"].errors
-    assert not User.objects.filter(username="lixiaohong").exists()
+    assert not User.objects.filter(display_name="李小红").exists()
 
 
 def test_a_grid_of_another_community_is_refused(client, world):
@@ -104,14 +109,9 @@ def test_errors_are_in_english_on_request(client, world):
     assert "check character is wrong" in response.content.decode()
 
 
-def test_a_taken_username_is_refused(client, world):
-    response = client.post(reverse("signup"), signup_data(world, username="a_staff"))
-    assert "username" in response.context["form"].errors
-
-
 def test_sign_up_leaves_an_evidence_event_without_private_data(client, world):
     client.post(reverse("signup"), signup_data(world))
-    residency = Role.objects.get(user__username="lixiaohong")
+    residency = Role.objects.get(user__display_name="李小红")
     event = EvidenceEvent.objects.get(action="resident.signed_up", object_id=str(residency.pk))
     assert "13612345678" not in str(event.payload)
 
@@ -144,4 +144,4 @@ def test_password_reset_by_email_lets_the_resident_choose_a_new_password(client,
         {"new_password1": "Xin-de-mima-2026", "new_password2": "Xin-de-mima-2026"},
     )
     assert done.status_code == 302
-    assert client.login(username="a_resident", password="Xin-de-mima-2026")
+    assert signs_in("a_resident", "Xin-de-mima-2026")

@@ -141,14 +141,12 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
     # --- 1. A new resident signs up; staff confirm them -----------------------------------
     with journey.step("sign-up, confirmed by staff"):
         resident = people.open("proposer", **PHONE)
-        username = f"journey-{run_id}"
         password = f"Wei-{secrets.token_urlsafe(12)}"
         display_name = f"新居民{run_id}"
         resident.goto("/")
         _follow(resident, resident.get_by_role("banner").get_by_role("link", name="注册"))
         expect(resident.get_by_role("heading", level=1)).to_have_text("注册成为居民")
         form = _main(resident)
-        _field(form, "用户名").fill(username)
         _field(form, "显示名称").fill(display_name)
         _field(form, "所在社区").select_option(label="东湖社区")
         _field(form, "所在网格（如知道请选择）").select_option(label="东湖社区 · 第二网格")
@@ -159,8 +157,15 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
         _field(form, "密码确认").fill(password)
         form.get_by_role("checkbox", name=re.compile("^我同意")).check()
         _follow(resident, form.get_by_role("button", name="注册"))
-        expect(resident).to_have_url(re.compile(r"/c/donghu/$"))
+        # The username is given by the system (signing up never tells whether a name is
+        # taken): the welcome page shows it, to write down.
+        expect(resident).to_have_url(re.compile(r"/accounts/welcome/$"))
         expect(_message(resident)).to_contain_text(f"欢迎您，{display_name}")
+        welcome = _main(resident).get_by_role("region", name="您的用户名")
+        username = welcome.locator("code").inner_text().strip()
+        assert re.fullmatch(r"[2-9]\d{7}", username), username
+        _follow(resident, _main(resident).get_by_role("link", name="进入东湖社区"))
+        expect(resident).to_have_url(re.compile(r"/c/donghu/$"))
 
         # Staff see the sign-up in their work queue and confirm it on the residents' page.
         _follow(staff, staff.get_by_role("banner").get_by_role("link", name="待办事项"))

@@ -1,0 +1,68 @@
+"""Upgrading a site that already has roles: the separation-of-duties migrations keep every row
+and hold back the ones that break the new rules (on SQLite and PostgreSQL alike)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("council", "0007_user_password_must_change")]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_roles_against_the_rules_wait_for_a_second_person_after_the_upgrade():
+    apps = migrate(BEFORE)
+    User = apps.get_model("council", "User")
+    Role = apps.get_model("council", "Role")
+    District = apps.get_model("council", "District")
+    SubDistrict = apps.get_model("council", "SubDistrict")
+    Community = apps.get_model("council", "Community")
+    Grid = apps.get_model("council", "Grid")
+    district = District.objects.create(name="区", slug="qu")
+    community = Community.objects.create(
+        sub_district=SubDistrict.objects.create(district=district, name="街道"),
+        name="社区",
+        slug="shequ",
+        collection_opens=dt.date(2026, 1, 1),
+        collection_closes=dt.date(2026, 6, 30),
+        cap_engineering=1,
+        cap_service=1,
+        cap_goods=1,
+    )
+    grid = Grid.objects.create(community=community, name="网格")
+    admin, staff, worker, expert = (
+        User.objects.create(username=name, display_name=name)
+        for name in ("admin", "staff", "worker", "expert")
+    )
+    here = {"community": community}
+    roles = {
+        "admin": Role.objects.create(user=admin, kind="district_admin", district=district),
+        # What the old admin let a district admin do: give itself a grid worker's role.
+        "admin_as_worker": Role.objects.create(
+            user=admin, kind="grid_worker", grid=grid, confirmed_by=admin, **here
+        ),
+        "staff": Role.objects.create(user=staff, kind="staff", **here),
+        "worker": Role.objects.create(
+            user=worker, kind="grid_worker", grid=grid, confirmed_by=staff, **here
+        ),
+        "own_expert": Role.objects.create(user=expert, kind="expert", confirmed_by=expert, **here),
+    }
+
+    apps = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    Role = apps.get_model("council", "Role")
+    after = {name: Role.objects.get(pk=role.pk) for name, role in roles.items()}
+    state = {name: (r.status, r.granted_by_id, r.confirmed_by_id) for name, r in after.items()}
+    assert state == {
+        "admin": ("active", None, None),
+        "admin_as_worker": ("pending", None, None),
+        "staff": ("active", None, None),
+        "worker": ("pending", staff.pk, None),  # granted by staff, awaiting a second person
+        "own_expert": ("pending", None, None),
+    }
