@@ -516,8 +516,8 @@ def start_nginx(servers, ports: list[int], tmp: Path) -> tuple[int, ssl.SSLConte
     tls_port, http_port = free_port(), free_port()
     conf = (REPO_DIR / "deploy" / "nginx.conf").read_text()
     for old, new in [
-        ("server 127.0.0.1:8001;", f"server 127.0.0.1:{ports[0]};"),
-        ("server 127.0.0.1:8002;", f"server 127.0.0.1:{ports[1]};"),
+        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{ports[0]} "),
+        ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{ports[1]} "),
         ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
         ("server_name weishi.example.cn;", "server_name 127.0.0.1;"),
