@@ -1344,7 +1344,8 @@ def report(args, stage: Stage, done: Load, check: dict, canon: set[str], out_dir
         (
             "worker 1 answered throughout",
             not survivor_failed,
-            f"{len(survivor_failed)} of {len(survivor.answers)} probes failed",
+            f"{len(survivor_failed)} of {len(survivor.answers)} probes failed"
+            + (f" ({dict(Counter(a[2] for a in survivor_failed))})" if survivor_failed else ""),
         ),
         (
             f"worker 2 back within {RECOVERY_LIMIT:.0f} s",
