@@ -19,7 +19,6 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 
 from ..models import Disclosure, DisclosureStatus
-from ..pdf import notice_pdf, notice_wants_evaluation, page_url_for
 
 # The stored PDF never changes: a correction is a new version at a new URL.
 IMMUTABLE = {"public": True, "max_age": 31_536_000, "immutable": True}
@@ -82,6 +81,10 @@ def disclosure_pdf_file(request, pk: int):
 def disclosure_notice(request, pk: int):
     """The A4 notice for the notice board, with QR codes to the page (and the evaluation form
     once the project is finished). Rendered on demand and kept in the cache for an hour."""
+    # Imported here, not with the URLs: WeasyPrint takes over a second to import, more than
+    # half of a worker's start, and bin/serve's restart of a dead worker waits for it.
+    from ..pdf import notice_pdf, notice_wants_evaluation, page_url_for
+
     disclosure = _published(pk)
     page_url = page_url_for(disclosure, request)
     where = hashlib.sha256(page_url.encode()).hexdigest()[:16]

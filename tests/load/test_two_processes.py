@@ -280,8 +280,8 @@ def _nginx_site(ports: tuple[int, int], tls_port: int, http_port: int, tmp: Path
     """deploy/nginx.conf with this test's ports, host name and certificate: nothing else."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     replacements = [
-        ("server 127.0.0.1:8001;", f"server 127.0.0.1:{ports[0]};"),
-        ("server 127.0.0.1:8002;", f"server 127.0.0.1:{ports[1]};"),
+        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{ports[0]} "),
+        ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{ports[1]} "),
         ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
         ("server_name weishi.example.cn;", "server_name 127.0.0.1;"),
