@@ -566,6 +566,9 @@ class EvidenceEvent(models.Model):
     def public_actor(self) -> str:
         """Who acted, as the public view may show it."""
         if self.actor_id is None:
+            # A member's act in a secret ballot keeps its role but no actor (``voting``).
+            if self.actor_role in RoleKind.values:
+                return str(RoleKind(self.actor_role).label)
             return str(_("the system"))
         hidden = ACTORS_BY_ROLE_ONLY.get(self.action)
         if self.actor_role in self.NAMED_ROLES and not (hidden and hidden(self.payload)):

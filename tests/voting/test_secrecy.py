@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from council.evidence import event_hash
 from council.models import Council as Rules
 from council.models import EvidenceEvent, EvidenceHead, Secrecy
 from council.personal_data import personal_data_export
@@ -33,6 +34,7 @@ from tests.conftest import _clear_cache
 from tests.disclosure.test_language import _english_runs
 from voting import board, selectors, services
 from voting.models import Ballot, Round, RoundBallot, Vote
+from voting.services._common import voter_commitment
 
 from .conftest import Council
 from .secrecy import (
@@ -532,8 +534,33 @@ def test_the_evidence_log_shows_a_secret_ballots_voters_by_role_only(client, cou
     page = _page(client, reverse("evidence"))
     assert member.public_name not in page
     assert page.count("council member") >= 2
-    events = EvidenceEvent.objects.filter(object_id=str(ballot.pk), action__startswith="vote.")
-    assert [e.actor for e in events] == [member, member]  # kept for the server's own audit
+
+
+def test_no_member_id_tried_against_a_secret_votes_evidence_hash_finds_who_voted(council, world):
+    """An entry's hash covers its actor: were the member's id in it, anyone holding the public
+    head hash and the entry's time could try each member in turn and find who voted."""
+    secret(world)
+    ballot = council.ballot()
+    member = council.members[2]
+    services.vote_cast(actor=member, ballot=ballot, choice="yes")
+    services.vote_cast(actor=member, ballot=ballot, choice="no")
+    events = list(
+        EvidenceEvent.objects.filter(object_id=str(ballot.pk), action__startswith="vote.")
+    )
+    assert [e.action for e in events] == ["vote.cast", "vote.changed"]
+    for event in events:
+        assert event.actor_id is None and event.actor_role == "council_member"
+        assert event.public_actor == "council member"
+        for candidate in council.members:
+            event.actor_id = candidate.pk  # the search: every member, the exact time known
+            assert event_hash(event) != event.hash
+        event.actor_id = None
+        assert event_hash(event) == event.hash
+        # The server, which holds the key, can still say whose it was for an auditor.
+        opened = [
+            m for m in council.members if voter_commitment(ballot, m) == event.payload["voter"]
+        ]
+        assert opened == [member]
 
 
 def test_the_clerks_paper_ballot_in_a_secret_round_does_not_name_the_member(council, world):

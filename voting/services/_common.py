@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from council import clock
@@ -48,6 +49,33 @@ def record(actor, action: str, obj, community: Community, payload: dict | None =
         action=action,
         obj=obj,
         payload=payload or {},
+        community=community,
+    )
+
+
+def voter_commitment(obj, member) -> str:
+    """A keyed commitment to the member who acted in a secret ballot or round (HMAC-SHA256
+    under a key derived from ``SECRET_KEY``): stable for one member on one ballot, so the
+    server can open it for an auditor by trying the ballot's list of members, while the public,
+    who does not hold the key, cannot try member ids against it."""
+    value = f"{obj._meta.label_lower}:{obj.pk}:{member.pk}"
+    return salted_hmac("weishi.evidence.secret-voter", value, algorithm="sha256").hexdigest()
+
+
+def record_secret_act(member, action: str, obj, community: Community, payload: dict) -> None:
+    """Record a member's own act in a secret ballot or round without naming them.
+
+    The entry's actor is left empty (its role says "council member") and its payload carries
+    ``voter``, a keyed commitment (``voter_commitment``). An entry's hash covers its actor, so
+    a named actor could be found by trying each member's id against the public head hash and
+    the entry's time; with no actor there is nothing to try. Who took part stays a number.
+    """
+    evidence_append(
+        actor=None,
+        actor_role=RoleKind.COUNCIL_MEMBER,
+        action=action,
+        obj=obj,
+        payload={**payload, "voter": voter_commitment(obj, member)},
         community=community,
     )
 

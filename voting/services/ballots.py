@@ -43,6 +43,7 @@ from ._common import (
     envelope_of_year,
     on_open_vote,
     record,
+    record_secret_act,
     recused_ids,
     require,
     rules_copy,
@@ -213,7 +214,7 @@ def vote_cast(*, actor, ballot: Ballot, choice: str) -> Ballot:
     Refused with a message for a closed ballot, a non-member, a recused member or a member of
     another community. Each cast and each change gets a fresh receipt (shown to the member
     alone) and is an evidence event; for a secret ballot the event says "voted" / "changed
-    vote" without the choice, and the public log shows it by role, not by name.
+    vote" without the choice and without naming the member (``record_secret_act``).
     """
     if choice not in Choice.values:
         raise InvalidMove(_("Choose yes, no or abstain."))
@@ -224,15 +225,18 @@ def vote_cast(*, actor, ballot: Ballot, choice: str) -> Ballot:
     _eligibility(ballot, actor)
     created, changed = _store_vote(ballot, actor, choice)
     if changed:
-        payload = {} if ballot.is_secret else {"choice": choice}
-        record(
-            actor,
-            "vote.cast" if created else "vote.changed",
-            ballot,
-            ballot.community,
-            payload,
-            RoleKind.COUNCIL_MEMBER,
-        )
+        action = "vote.cast" if created else "vote.changed"
+        if ballot.is_secret:
+            record_secret_act(actor, action, ballot, ballot.community, {})
+        else:
+            record(
+                actor,
+                action,
+                ballot,
+                ballot.community,
+                {"choice": choice},
+                RoleKind.COUNCIL_MEMBER,
+            )
         board_changed(ballot.meeting_id)
     return ballot
 

@@ -45,6 +45,7 @@ from ._common import (
     envelope_of_year,
     on_open_vote,
     record,
+    record_secret_act,
     recused_ids,
     require,
     rules_copy,
@@ -222,7 +223,7 @@ def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=Non
 
     With ``member``, the clerk records a paper ballot on that member's behalf (marked). In a
     secret round the evidence names neither the approvals nor, in the clerk's entry, the
-    member; the public log shows a member's own entry by role, not by name."""
+    member; a member's own entry names nobody (``record_secret_act``)."""
     round_ = _lock(round_)
     clerk = member is not None
     if clerk:
@@ -242,16 +243,14 @@ def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=Non
     payload = {} if round_.is_secret else {"approved": chosen}
     if clerk and not round_.is_secret:
         payload["member"] = voter.display_name
-    record(
-        actor,
-        "round.ballot_recorded_by_clerk"
-        if clerk
-        else ("round.ballot_cast" if created else "round.ballot_changed"),
-        round_,
-        round_.community,
-        payload,
-        *((RoleKind.STAFF,) if clerk else (RoleKind.COUNCIL_MEMBER,)),
-    )
+    if clerk:
+        record(actor, "round.ballot_recorded_by_clerk", round_, round_.community, payload)
+    else:
+        action = "round.ballot_cast" if created else "round.ballot_changed"
+        if round_.is_secret:
+            record_secret_act(actor, action, round_, round_.community, payload)
+        else:
+            record(actor, action, round_, round_.community, payload, RoleKind.COUNCIL_MEMBER)
     return round_.ballots.get(member=voter)
 
 
