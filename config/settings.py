@@ -130,21 +130,33 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis's layer, which tells consumers when Redis is unreachable instead
+            # of crashing them (council.realtime): they close with 1013, browsers back off.
+            "BACKEND": "council.realtime.RedisChannelLayer",
             # redis-py 8 caps the asyncio pool at 100 connections by default: ~100 sockets
             # would then fail with MaxConnectionsError (see shared/STACK.md).
             # socket_timeout None: redis-py 8's default (5 s) equals channels-redis's blocking
             # read, so idle consumers would die with "Timeout reading" (channels_redis#422).
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": None}]
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": 1000,
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 2,
+                    }
+                ]
             },
         }
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, falling back to each process's memory while Redis is away.
+            "BACKEND": "council.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "weishi",
+            # Short: a cache call is one round trip; a hung Redis must not hold a request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:

@@ -71,10 +71,11 @@ def test_embedded_default_is_sqlite_and_the_in_memory_channel_layer():
 def test_production_reads_postgresql_and_redis_from_the_environment():
     found = probe(PRODUCTION)
     assert found["engine"] == "django.db.backends.postgresql"
-    assert found["layer"] == "channels_redis.core.RedisChannelLayer"
+    # channels-redis's layer and Django's RedisCache, each surviving a Redis outage.
+    assert found["layer"] == "council.realtime.RedisChannelLayer"
     # redis-py 8's pool default (100) would refuse the 101st websocket: see shared/STACK.md.
     assert found["layer_config"]["hosts"][0]["max_connections"] >= 1000
-    assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["cache"] == "council.cache.FallbackRedisCache"
     assert found["debug"] is False
 
 
