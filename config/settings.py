@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -100,14 +101,45 @@ TEMPLATES = [
 # minute scheduler (two processes) can both write without "database is locked".
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+
+def env_number(name: str, default: float, *, minimum: float = 0) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or number != number or number < minimum:  # also NaN
+        raise ImproperlyConfigured(f"{name} must be a number of at least {minimum}, not {value!r}")
+    return number
+
+
 if DATABASE_URL:
-    # No persistent connections: under daphne each request runs its queries in a thread of
-    # its own, so a kept connection is never reused and lingers until garbage collection —
-    # bench/votes.py saw PostgreSQL's 100 connections run out ("too many clients") that way.
-    # Django's docs say the same for ASGI; a pooler (PgBouncer) goes in front if needed.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # Django's psycopg connection pool, one per process. Under daphne every request runs its
+    # queries in a thread of its own: a per-thread persistent connection would never be reused
+    # (and bench/votes.py saw PostgreSQL's 100 connections run out with "too many clients"), so
+    # CONN_MAX_AGE stays 0 and the pool, shared by the process's threads, lends a connection to
+    # a request and takes it back when the request ends. A request that finds every connection
+    # lent waits up to DATABASE_POOL_TIMEOUT seconds, then gets the 503 page
+    # (config.error_views). Size: workers × DATABASE_POOL_MAX + the scheduler's and commands'
+    # few must stay under PostgreSQL's max_connections (100 by default; see the README).
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    }
     DATABASES["default"].setdefault("TEST", {})
     DATABASES["default"]["TEST"]["NAME"] = os.environ.get("TEST_DATABASE_NAME", "weishi_test")
+    DATABASE_POOL_MAX = int(env_number("DATABASE_POOL_MAX", 16))
+    if DATABASE_POOL_MAX:  # 0: no pool, a connection per request (behind PgBouncer, say)
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            # Opened at the first query; kept down to min_size when idle for max_idle seconds.
+            "min_size": min(int(env_number("DATABASE_POOL_MIN", 2)), DATABASE_POOL_MAX),
+            "max_size": DATABASE_POOL_MAX,
+            "timeout": env_number("DATABASE_POOL_TIMEOUT", 5, minimum=0.1),
+            "max_idle": 300,
+            "name": "weishi",
+        }
 else:
     DATABASES = {
         "default": {
