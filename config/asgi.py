@@ -16,6 +16,33 @@ from django.conf import settings  # noqa: E402
 # reading it raises then, instead of failing later at the first sign-in.
 settings.SECRET_KEY  # noqa: B018
 
+
+def _close_oversized_frames() -> None:
+    """daphne refuses a WebSocket frame over its size limit (--websocket-max-message-size,
+    1 MiB) through autobahn, which by default drops the TCP connection without a close frame:
+    the browser then sees a bare network failure (1006). With ``failByDrop`` off autobahn
+    closes properly, with 1009 "message too big". daphne has no option for it, so its
+    factory's options get it here, before daphne builds the factory (it imports this module
+    first). Frames under the limit are checked by the consumers (council.realtime.read_frame).
+    """
+    try:
+        from daphne.ws_protocol import WebSocketFactory
+    except ImportError:  # served by another ASGI server
+        return
+    if getattr(WebSocketFactory, "_weishi_close_oversized", False):
+        return
+    original_init = WebSocketFactory.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.setProtocolOptions(failByDrop=False)
+
+    WebSocketFactory.__init__ = __init__
+    WebSocketFactory._weishi_close_oversized = True
+
+
+_close_oversized_frames()
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -102,14 +103,45 @@ TEMPLATES = [
 # minute scheduler (two processes) can both write without "database is locked".
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+
+def env_number(name: str, default: float, *, minimum: float = 0) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or number != number or number < minimum:  # also NaN
+        raise ImproperlyConfigured(f"{name} must be a number of at least {minimum}, not {value!r}")
+    return number
+
+
 if DATABASE_URL:
-    # No persistent connections: under daphne each request runs its queries in a thread of
-    # its own, so a kept connection is never reused and lingers until garbage collection —
-    # bench/votes.py saw PostgreSQL's 100 connections run out ("too many clients") that way.
-    # Django's docs say the same for ASGI; a pooler (PgBouncer) goes in front if needed.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # Django's psycopg connection pool, one per process. Under daphne every request runs its
+    # queries in a thread of its own: a per-thread persistent connection would never be reused
+    # (and bench/votes.py saw PostgreSQL's 100 connections run out with "too many clients"), so
+    # CONN_MAX_AGE stays 0 and the pool, shared by the process's threads, lends a connection to
+    # a request and takes it back when the request ends. A request that finds every connection
+    # lent waits up to DATABASE_POOL_TIMEOUT seconds, then gets the 503 page
+    # (config.error_views). Size: workers × DATABASE_POOL_MAX + the scheduler's and commands'
+    # few must stay under PostgreSQL's max_connections (100 by default; see the README).
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    }
     DATABASES["default"].setdefault("TEST", {})
     DATABASES["default"]["TEST"]["NAME"] = os.environ.get("TEST_DATABASE_NAME", "weishi_test")
+    DATABASE_POOL_MAX = int(env_number("DATABASE_POOL_MAX", 16))
+    if DATABASE_POOL_MAX:  # 0: no pool, a connection per request (behind PgBouncer, say)
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            # Opened at the first query; kept down to min_size when idle for max_idle seconds.
+            "min_size": min(int(env_number("DATABASE_POOL_MIN", 2)), DATABASE_POOL_MAX),
+            "max_size": DATABASE_POOL_MAX,
+            "timeout": env_number("DATABASE_POOL_TIMEOUT", 5, minimum=0.1),
+            "max_idle": 300,
+            "name": "weishi",
+        }
 else:
     DATABASES = {
         "default": {
@@ -132,21 +164,33 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis's layer, which tells consumers when Redis is unreachable instead
+            # of crashing them (council.realtime): they close with 1013, browsers back off.
+            "BACKEND": "council.realtime.RedisChannelLayer",
             # redis-py 8 caps the asyncio pool at 100 connections by default: ~100 sockets
             # would then fail with MaxConnectionsError (see shared/STACK.md).
             # socket_timeout None: redis-py 8's default (5 s) equals channels-redis's blocking
             # read, so idle consumers would die with "Timeout reading" (channels_redis#422).
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": None}]
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": 1000,
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 2,
+                    }
+                ]
             },
         }
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, falling back to each process's memory while Redis is away.
+            "BACKEND": "council.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "weishi",
+            # Short: a cache call is one round trip; a hung Redis must not hold a request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -275,6 +319,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads nothing from it: the token travels in hx-headers
+CSRF_FAILURE_VIEW = "config.error_views.csrf_failure"  # the 403 page, in the reader's language
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -17,3 +17,9 @@ urlpatterns = [
     path("", include("voting.urls")),
     path("", include("disclosure.urls")),
 ]
+
+# Every error page in the reader's language on the site's layout (config/error_views.py).
+handler400 = "config.error_views.bad_request"
+handler403 = "config.error_views.permission_denied"
+handler404 = "config.error_views.page_not_found"
+handler500 = "config.error_views.server_error"

@@ -9,12 +9,19 @@ class CouncilConfig(AppConfig):
     verbose_name = _("People, places and councils")
 
     def ready(self):
+        from django.urls import register_converter
+        from django.urls.converters import get_converters
+
         from . import selectors
         from .models import ACTION_LABELS
+        from .params import IdConverter
         from .personal_data import personal_data_section_register
         from .threads import ACTION_LABELS as THREAD_ACTIONS
 
         ACTION_LABELS.update(THREAD_ACTIONS)
+        # ``<id:pk>`` in every app's routes: an id too long for the database is no match (404).
+        if "id" not in get_converters():
+            register_converter(IdConverter, "id")
         # The council's own sections of a person's data export; other apps add theirs.
         for name, section in {
             "account": selectors.personal_account,

@@ -3,19 +3,22 @@
 No database code here: every read and write goes through ``database_sync_to_async`` to the
 services of ``council.threads`` (via ``council.thread_actions``) and to the render helpers of
 ``council.thread_render``. Broadcasts carry ids; each connection renders what it receives for
-its own viewer. A bad frame gets an error frame, never a closed connection.
+its own viewer. A bad frame (too large, too deep, a number out of range) gets an error frame,
+never a closed connection (``council.realtime.read_frame``). While the channel layer is
+unreachable the client gets an error frame saying so and the socket closes with 1013; the page's
+script reconnects later and resumes (``council.realtime.LayerAware``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import thread_actions, thread_render, threads
-from .realtime import thread_group
+from .params import whole_number
+from .realtime import BadFrame, LayerAware, read_frame, thread_group
 
 PRESENCE_DEBOUNCE = 1.0
 REFUSED = 4403  # the thread is missing or not readable: both look alike
@@ -27,7 +30,7 @@ def _db(function):
     return database_sync_to_async(function)
 
 
-class ThreadConsumer(AsyncWebsocketConsumer):
+class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
     async def connect(self):
         self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
         self.group = thread_group(self.thread_id)
@@ -42,7 +45,8 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         if thread is None:
             await self.close(code=REFUSED)
             return
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        if not await self.join_group(self.group):
+            return
         self.joined = True
         await _db(threads.presence_join)(
             thread=thread, user=self.viewer.user, channel_name=self.channel_name
@@ -55,7 +59,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         if not getattr(self, "joined", False):
             return
         self.joined = False
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_group(self.group)
         await _db(threads.presence_leave)(thread_id=self.thread_id, channel_name=self.channel_name)
 
     # --- Client → server --------------------------------------------------------------------
@@ -64,11 +68,9 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         if not self.joined:
             return
         try:
-            frame = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError):
-            frame = None
-        if not isinstance(frame, dict):
-            await self.error("malformed")
+            frame = read_frame(text_data, bytes_data)
+        except BadFrame as bad:
+            await self.error(bad.code)
             return
         action = frame.get("action")
         if action in MESSAGE_ACTIONS:
@@ -107,11 +109,13 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             )
 
     async def resume(self, after):
-        try:
-            after = int(after or 0)
-        except (TypeError, ValueError):
-            await self.error("malformed")
+        number = whole_number(after or 0)
+        if number is None:
+            # A negative or a fraction is a number out of range; a word is no number at all.
+            numeric = isinstance(after, (int, float)) and not isinstance(after, bool)
+            await self.error("bad_number" if numeric else "malformed")
             return
+        after = number
         for html in await _db(thread_render.render_missed)(self.viewer, self.thread_id, after):
             await self.send_html(html)
 
@@ -120,6 +124,9 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         await self.send_html(
             thread_render.render_error(self.viewer.language, self.thread_id, code, text)
         )
+
+    async def unavailable(self):
+        await self.error("unavailable")
 
     async def send_html(self, html: str):
         if html:

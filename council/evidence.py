@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from . import clock
+from .cache import cache_degraded
 from .models import EvidenceEvent, EvidenceHead
 
 GENESIS = "0" * 64
@@ -186,6 +187,9 @@ def evidence_verify(chunk_size: int = 2000) -> Verification:
 
 
 VERIFY_CACHE_KEY = "evidence:verification"
+# This process's latest verification: what the page shows, if recent enough, while the shared
+# cache is unreachable (council.cache), so that the outage does not start with a walk.
+_last_verification: Verification | None = None
 
 
 def evidence_verify_recent(max_age: int = 60) -> Verification:
@@ -193,10 +197,21 @@ def evidence_verify_recent(max_age: int = 60) -> Verification:
 
     Verifying reads every event, so the public page shares one result per minute across all
     visitors and workers (the cache is Redis in production) instead of walking the chain on
-    every request; the page says when it was checked. The command always verifies afresh.
+    every request; the page says when it was checked. While the cache is unreachable each
+    process shows its own latest result instead. The command always verifies afresh.
     """
+    global _last_verification
     result = cache.get(VERIFY_CACHE_KEY)
     if result is None:
-        result = evidence_verify()
-        cache.set(VERIFY_CACHE_KEY, result, max_age)
+        last = _last_verification
+        if (
+            last is not None
+            and cache_degraded()
+            and (clock.now() - last.at).total_seconds() < max_age
+        ):
+            result = last
+        else:
+            result = evidence_verify()
+            cache.set(VERIFY_CACHE_KEY, result, max_age)
+    _last_verification = result
     return result

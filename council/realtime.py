@@ -1,12 +1,43 @@
-"""Broadcasts to WebSocket groups, sent only once the transaction that caused them commits
-(Zulip's ``send_event_on_commit``). Events carry ids, never HTML: each connection renders
-what it receives for its own viewer."""
+"""Real time: broadcasts to WebSocket groups, what the consumers share, and how they survive
+the channel layer (Redis) going away.
+
+- ``send_event_on_commit``: broadcasts are sent only once the transaction that caused them
+  commits (Zulip's ``send_event_on_commit``). Events carry ids, never HTML: each connection
+  renders what it receives for its own viewer. A broadcast never fails the request: when Redis
+  is unreachable it is logged (once per outage) and dropped — the change itself is saved, and
+  readers get it when they reconnect (the protocol's ``resume``).
+- ``RedisChannelLayer`` and ``LayerAware``: while Redis is unreachable a consumer tells its
+  client (``realtime_unavailable``) and closes with 1013, "try again later", which browsers
+  answer by reconnecting with a growing, jittered delay (``static/js/ws-backoff.js``) — instead
+  of crashing with 1011 and being reconnected at once, in a loop.
+- ``read_frame``: every frame a client sends is checked before anything reads it — its size,
+  its nesting, its numbers — so that a bad frame gets an error frame and the connection stays
+  usable (docs/threads-protocol.md, "Limits").
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import math
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
 from django.db import transaction
+from redis.exceptions import RedisError
+
+from .outage import Outage
+
+# A close code of RFC 6455's registry: the server cannot serve the connection now; reconnect
+# later. htmx's ws extension reconnects after it (as after 1006, 1011 and 1012).
+TRY_AGAIN_LATER = 1013
+
+# Redis refusing, dropping or timing out (redis-py wraps socket errors; asyncio's timeouts are
+# OSErrors).
+UNREACHABLE = (RedisError, OSError)
+
+LAYER = Outage("The channel layer (Redis)")
 
 
 def thread_group(thread_id: int) -> str:
@@ -15,11 +46,153 @@ def thread_group(thread_id: int) -> str:
 
 def send_event_on_commit(group: str, event: dict) -> None:
     """Send ``event`` (a dict with a ``type`` naming the consumer's handler) to ``group``
-    after the current transaction commits; nothing is sent if it rolls back."""
+    after the current transaction commits; nothing is sent if it rolls back.
+
+    Never raises: while the channel layer is unreachable the event is dropped (the outage is
+    logged once), and the layer is tried again every few seconds, not on every event.
+    """
 
     def send() -> None:
         layer = get_channel_layer()
-        if layer is not None:
+        if layer is None or not LAYER.available():
+            return
+        try:
             async_to_sync(layer.group_send)(group, event)
+        except UNREACHABLE as error:
+            LAYER.failed(error)
+        else:
+            LAYER.succeeded()
 
     transaction.on_commit(send)
+
+
+class RedisChannelLayer(BaseRedisChannelLayer):
+    """channels-redis's layer, except that a consumer's ``receive`` that fails because Redis
+    is unreachable returns a ``realtime.unavailable`` event (handled by ``LayerAware``) instead
+    of raising, which would end the consumer with close code 1011."""
+
+    # Before answering a failed receive: the consumer closes on the first such event, and
+    # Channels calls receive again meanwhile, which must not spin.
+    UNAVAILABLE_PAUSE = 0.5
+
+    async def receive(self, channel):
+        try:
+            message = await super().receive(channel)
+        except UNREACHABLE as error:
+            LAYER.failed(error)
+            await asyncio.sleep(self.UNAVAILABLE_PAUSE)
+            return {"type": "realtime.unavailable"}
+        LAYER.succeeded()
+        return message
+
+
+class LayerAware:
+    """For ``AsyncWebsocketConsumer``s that join a group: joining and leaving never crash on
+    an unreachable channel layer; the consumer then says so (``unavailable``, for the
+    consumer to override) and closes with 1013."""
+
+    async def join_group(self, group: str) -> bool:
+        """Join ``group``; on False the client was told and the socket is closing."""
+        if LAYER.available():
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+            except UNREACHABLE as error:
+                LAYER.failed(error)
+            else:
+                LAYER.succeeded()
+                return True
+        await self.realtime_unavailable({"type": "realtime.unavailable"})
+        return False
+
+    async def leave_group(self, group: str) -> None:
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        except UNREACHABLE as error:
+            LAYER.failed(error)
+
+    async def realtime_unavailable(self, event):
+        if getattr(self, "closing_unavailable", False):
+            return
+        self.closing_unavailable = True
+        await self.unavailable()
+        await self.close(code=TRY_AGAIN_LATER)
+
+    async def unavailable(self):
+        """Tell the client, before the socket closes with 1013 (nothing by default)."""
+
+
+# --- Frames from clients --------------------------------------------------------------------
+
+# Past this, a frame gets the error frame ``too_large`` and the connection stays open. A
+# thread message (4,000 characters) takes at most 24 KB of JSON, even all escaped.
+MAX_FRAME_BYTES = 64 * 1024
+# daphne's own limit (its --websocket-max-message-size, 1 MiB by default): a frame over it
+# is refused by the WebSocket layer before any consumer sees it, with close code 1009
+# ("message too big"; config/asgi.py makes it a close, not a dropped connection).
+HARD_FRAME_BYTES = 1024 * 1024
+MAX_DIGITS = 18  # a JSON integer of more digits is out of range (council.params)
+
+
+class BadFrame(Exception):
+    """A frame refused before it is read; ``code`` is the protocol's error code."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def _bad_number(*_args):
+    raise BadFrame("bad_number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400 parses as infinity
+        raise BadFrame("bad_number")
+    return number
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise BadFrame("bad_number")
+    return int(text)
+
+
+def _flat(value) -> bool:
+    return value is None or isinstance(value, (str, int, float))
+
+
+def read_frame(text_data=None, bytes_data=None) -> dict:
+    """The JSON object a client sent, or ``BadFrame``.
+
+    Refused: a frame over ``MAX_FRAME_BYTES`` (``too_large``); nesting deeper than an object
+    of plain values with an optional ``HEADERS`` object, as htmx sends (``too_deep``);
+    ``NaN``, ``Infinity``, a number that overflows to infinity or an integer of more than 18
+    digits (``bad_number``); anything else that is not a JSON object (``malformed``).
+    """
+    raw = text_data if text_data is not None else bytes_data
+    if raw is None:
+        raise BadFrame("malformed")
+    size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
+    if size > MAX_FRAME_BYTES:
+        raise BadFrame("too_large")
+    try:
+        frame = json.loads(
+            raw,
+            parse_constant=_bad_number,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
+    except RecursionError:
+        raise BadFrame("too_deep") from None
+    except (TypeError, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise BadFrame("malformed") from None
+    if not isinstance(frame, dict):
+        raise BadFrame("malformed")
+    for key, value in frame.items():
+        if _flat(value):
+            continue
+        if key == "HEADERS" and isinstance(value, dict) and all(map(_flat, value.values())):
+            continue
+        raise BadFrame("too_deep")
+    return frame

@@ -6,5 +6,5 @@ from django.urls import path
 from .consumers import ThreadConsumer
 
 websocket_urlpatterns: list = [
-    path("ws/threads/<int:thread_id>/", ThreadConsumer.as_asgi()),
+    path("ws/threads/<id:thread_id>/", ThreadConsumer.as_asgi()),
 ]

@@ -21,6 +21,7 @@ from django.utils.functional import empty
 
 from . import clock, threads
 from .models import Thread
+from .realtime import MAX_FRAME_BYTES
 
 TEMPLATE = "council/thread.html"
 
@@ -250,9 +251,19 @@ def error_text(language: str, code: str) -> str:
         "malformed": translation.gettext_lazy("That request could not be understood."),
         "unknown_action": translation.gettext_lazy("Unknown action."),
         "invalid": translation.gettext_lazy("That request is not valid."),
+        "too_large": translation.gettext_lazy(
+            "That request is too large to be read (at most %(kb)d KB)."
+        ),
+        "too_deep": translation.gettext_lazy("That request is nested too deeply to be read."),
+        "bad_number": translation.gettext_lazy("That request holds a number out of range."),
+        "unavailable": translation.gettext_lazy(
+            "Live updates are paused for a moment. This page reconnects by itself and then "
+            "shows what you missed; what you post meanwhile is saved."
+        ),
     }
     with translation.override(language):
-        return str(messages.get(code, messages["invalid"]))
+        text = str(messages.get(code, messages["invalid"]))
+    return text % {"kb": MAX_FRAME_BYTES // 1024} if code == "too_large" else text
 
 
 def in_language(language: str, function, *args, **kwargs):

@@ -36,6 +36,7 @@ from .forms import (
 )
 from .models import Notification, Role, RoleKind, User
 from .notifications import notifications_mark_read
+from .params import whole_number
 from .personal_data import personal_data_json
 from .rules import held_roles
 from .signin import password_reset_throttled, password_reset_throttled_message, sign_in_locked
@@ -415,8 +416,8 @@ def account_close(request):
 
 def evidence_log(request):
     """The public view of the evidence log, with a recent verification of the whole chain."""
-    before = request.GET.get("before")
-    before = int(before) if before and before.isdigit() else None
+    # Nonsense (letters, a negative, 5,000 digits) shows the newest page.
+    before = whole_number(request.GET.get("before"), minimum=1)
     events = selectors.evidence_public_page(before=before)
     return render(
         request,

@@ -3,29 +3,29 @@ from django.urls import path
 from .views import files, public, staff
 
 C = "c/<slug:slug>/"
-P = C + "projects/<int:pk>/"
+P = C + "projects/<id:pk>/"
 
 urlpatterns = [
     # Public
     path("disclosures/", public.disclosure_index, name="disclosure_index"),
     path("disclosures/feed.atom", public.DisclosureFeed(), name="disclosure_feed"),
-    path("disclosures/<int:pk>/", public.disclosure_detail, name="disclosure"),
-    path("disclosures/<int:pk>/pdf/", files.disclosure_pdf_file, name="disclosure_pdf"),
-    path("disclosures/<int:pk>/notice/", files.disclosure_notice, name="disclosure_notice"),
+    path("disclosures/<id:pk>/", public.disclosure_detail, name="disclosure"),
+    path("disclosures/<id:pk>/pdf/", files.disclosure_pdf_file, name="disclosure_pdf"),
+    path("disclosures/<id:pk>/notice/", files.disclosure_notice, name="disclosure_notice"),
     path(P, public.project_detail, name="project"),
-    path("providers/<int:pk>/", public.provider_detail, name="provider"),
-    path("progress-photos/<int:pk>/", public.progress_photo, name="progress_photo"),
-    path("progress-photos/<int:pk>/thumbnail/", public.progress_thumb, name="progress_thumb"),
+    path("providers/<id:pk>/", public.provider_detail, name="provider"),
+    path("progress-photos/<id:pk>/", public.progress_photo, name="progress_photo"),
+    path("progress-photos/<id:pk>/thumbnail/", public.progress_thumb, name="progress_thumb"),
     path("open-data/", public.open_data, name="open_data"),
     path("open-data/<slug:name>.<slug:fmt>", public.open_data_file, name="open_data_file"),
     path("statistics/", public.statistics_district, name="statistics_district"),
     path(C + "statistics/", public.statistics_community, name="statistics"),
     # Staff and residents
     path(C + "queue/", staff.staff_queue, name="staff_queue"),
-    path("disclosures/<int:pk>/publish/", staff.publish, name="disclosure_publish"),
-    path("disclosures/<int:pk>/correct/", staff.correct, name="disclosure_correct"),
-    path("disclosures/<int:pk>/objections/", staff.objection_new, name="objection_lodge"),
-    path("objections/<int:pk>/answer/", staff.objection_reply, name="objection_answer"),
+    path("disclosures/<id:pk>/publish/", staff.publish, name="disclosure_publish"),
+    path("disclosures/<id:pk>/correct/", staff.correct, name="disclosure_correct"),
+    path("disclosures/<id:pk>/objections/", staff.objection_new, name="objection_lodge"),
+    path("objections/<id:pk>/answer/", staff.objection_reply, name="objection_answer"),
     path(P + "progress/", staff.progress_new, name="progress_new"),
     path(C + "progress/import/", staff.progress_import, name="progress_import"),
     path(P + "completion/", staff.completion_new, name="completion_new"),

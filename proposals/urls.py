@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-P = "c/<slug:slug>/proposals/<int:pk>/"
+P = "c/<slug:slug>/proposals/<id:pk>/"
 
 urlpatterns = [
     path("c/<slug:slug>/proposals/", views.proposal_list, name="proposal_list"),
@@ -19,7 +19,7 @@ urlpatterns = [
     path(P + "revise/", views.proposal_revise_view, name="proposal_revise"),
     path(P + "revisions/", views.proposal_diff, name="proposal_diff"),
     path(P + "files/", views.proposal_upload, name="proposal_upload"),
-    path("files/<int:pk>/", views.attachment_file, name="attachment_file"),
-    path("files/<int:pk>/thumbnail/", views.attachment_thumbnail, name="attachment_thumbnail"),
+    path("files/<id:pk>/", views.attachment_file, name="attachment_file"),
+    path("files/<id:pk>/thumbnail/", views.attachment_thumbnail, name="attachment_thumbnail"),
     path("c/<slug:slug>/follow/", views.community_follow, name="community_follow"),
 ]

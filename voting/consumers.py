@@ -19,6 +19,7 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from council.realtime import LayerAware
 from council.thread_render import viewer_for
 
 from . import board
@@ -32,7 +33,7 @@ def _db(function):
     return database_sync_to_async(function)
 
 
-class MeetingBoardConsumer(AsyncWebsocketConsumer):
+class MeetingBoardConsumer(LayerAware, AsyncWebsocketConsumer):
     async def connect(self):
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
         self.group = meeting_group(self.meeting_id)
@@ -48,7 +49,10 @@ class MeetingBoardConsumer(AsyncWebsocketConsumer):
         if not exists:
             await self.close(code=MISSING)
             return
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # While the channel layer is unreachable this closes with 1013: the board page shows it
+        # is offline and reconnects later (static/js/board.js).
+        if not await self.join_group(self.group):
+            return
         self.joined = True
         await self.send_board(time.monotonic())
 
@@ -59,10 +63,11 @@ class MeetingBoardConsumer(AsyncWebsocketConsumer):
         if not getattr(self, "joined", False):
             return
         self.joined = False
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_group(self.group)
 
     async def receive(self, text_data=None, bytes_data=None):
-        """The board is read only: frames from the client are ignored."""
+        """The board is read only: frames from the client are ignored, whatever they hold
+        (unread, so no frame can harm it; daphne closes one over its limit with 1009)."""
 
     async def board_changed(self, event):
         # Coalesce: the first change of a burst schedules one rendering COALESCE seconds

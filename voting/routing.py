@@ -5,5 +5,5 @@ from django.urls import path
 from .consumers import MeetingBoardConsumer
 
 websocket_urlpatterns: list = [
-    path("ws/meetings/<int:meeting_id>/", MeetingBoardConsumer.as_asgi()),
+    path("ws/meetings/<id:meeting_id>/", MeetingBoardConsumer.as_asgi()),
 ]

@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
+from council.params import whole_number
 from council.selectors import collection_status
 from council.thread_render import thread_context
 from council.threads import thread_for
@@ -394,10 +395,11 @@ def proposal_move_view(request, slug, pk):
 
 
 def _merge_target(proposal: Proposal, value: str) -> Proposal | None:
-    if not value.isdigit():
+    pk = whole_number(value, minimum=1)
+    if pk is None:
         return None
     return (
-        Proposal.objects.filter(community_id=proposal.community_id, pk=int(value))
+        Proposal.objects.filter(community_id=proposal.community_id, pk=pk)
         .exclude(stage=Stage.DRAFT)
         .first()
     )
@@ -674,10 +676,7 @@ def proposal_revise_view(request, slug, pk):
 
 
 def _revision_number(value, numbers: list[int], default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
+    number = whole_number(value)
     return number if number in numbers else default
 
 

@@ -1,6 +1,7 @@
 // Deliberation threads (docs/threads-protocol.md): on every (re)open of a thread's socket,
-// ask for the messages missed while away; keep presence fresh with a ping every 30 s; the
-// "Quote" links fill the composer's quote field.
+// ask for the messages missed while away; keep presence fresh with a ping every 30 s; while
+// the socket is closed (reconnecting: see ws-backoff.js), the composer posts the plain form
+// instead of waiting; the "Quote" links fill the composer's quote field.
 (function () {
   "use strict";
 
@@ -24,6 +25,7 @@
     var thread = section(event.target);
     var socket = event.detail && event.detail.socketWrapper;
     if (!thread || !socket) { return; }
+    thread.setAttribute("data-live", "");
     socket.send(JSON.stringify({ action: "resume", after: lastId(thread) }));
     clearInterval(timers.get(thread));
     timers.set(thread, setInterval(function () {
@@ -33,7 +35,20 @@
 
   document.addEventListener("htmx:wsClose", function (event) {
     var thread = section(event.target);
-    if (thread) { clearInterval(timers.get(thread)); }
+    if (thread) {
+      thread.removeAttribute("data-live");
+      clearInterval(timers.get(thread));
+    }
+  });
+
+  // No live connection: htmx would keep the message in memory until one opens (lost if the
+  // page is left meanwhile). The form posts itself instead, to the same service.
+  document.addEventListener("htmx:wsConfigSend", function (event) {
+    var form = event.target;
+    var thread = section(form);
+    if (!thread || thread.hasAttribute("data-live") || form.tagName !== "FORM") { return; }
+    event.preventDefault();
+    HTMLFormElement.prototype.submit.call(form);
   });
 
   document.addEventListener("htmx:wsAfterMessage", function (event) {

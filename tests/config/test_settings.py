@@ -35,6 +35,8 @@ print(json.dumps({
     "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "layer_config": settings.CHANNEL_LAYERS["default"].get("CONFIG"),
     "cache": settings.CACHES["default"]["BACKEND"],
+    "pool": settings.DATABASES["default"].get("OPTIONS", {}).get("pool"),
+    "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
     "debug": settings.DEBUG,
     "language": settings.LANGUAGE_CODE,
     "languages": [code for code, _ in settings.LANGUAGES],
@@ -71,11 +73,33 @@ def test_embedded_default_is_sqlite_and_the_in_memory_channel_layer():
 def test_production_reads_postgresql_and_redis_from_the_environment():
     found = probe(PRODUCTION)
     assert found["engine"] == "django.db.backends.postgresql"
-    assert found["layer"] == "channels_redis.core.RedisChannelLayer"
+    # channels-redis's layer and Django's RedisCache, each surviving a Redis outage.
+    assert found["layer"] == "council.realtime.RedisChannelLayer"
     # redis-py 8's pool default (100) would refuse the 101st websocket: see shared/STACK.md.
     assert found["layer_config"]["hosts"][0]["max_connections"] >= 1000
-    assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["cache"] == "council.cache.FallbackRedisCache"
     assert found["debug"] is False
+
+
+def test_production_pools_database_connections_and_four_workers_fit_under_100():
+    found = probe(PRODUCTION)
+    pool = found["pool"]
+    assert pool and found["conn_max_age"] == 0  # Django's pool requires CONN_MAX_AGE 0
+    assert 1 <= pool["min_size"] <= pool["max_size"]
+    assert 0 < pool["timeout"] <= 10  # a request waits briefly, then gets the 503 page
+    # The README's deployment: 4 workers, the scheduler (its pool's min_size) and psql,
+    # migrate or a shell beside them, under PostgreSQL's default max_connections of 100
+    # (of which 3 are reserved for superusers).
+    assert 4 * pool["max_size"] + pool["min_size"] + 10 <= 100 - 3
+
+
+def test_the_pool_is_sized_from_the_environment_or_turned_off():
+    sized = probe({**PRODUCTION, "DATABASE_POOL_MAX": "3", "DATABASE_POOL_TIMEOUT": "0.5"})
+    assert sized["pool"]["max_size"] == 3 and sized["pool"]["timeout"] == 0.5
+    assert probe({**PRODUCTION, "DATABASE_POOL_MAX": "0"})["pool"] is None
+    wrong = run([sys.executable, "-c", PROBE], {**PRODUCTION, "DATABASE_POOL_MAX": "many"})
+    assert wrong.returncode != 0
+    assert "DATABASE_POOL_MAX must be a number" in wrong.stderr
 
 
 def test_production_without_a_secret_key_will_not_serve_but_still_runs_commands(tmp_path):

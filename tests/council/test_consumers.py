@@ -300,6 +300,44 @@ async def test_malformed_frames_and_unknown_actions_get_an_error_and_the_connect
     await author.disconnect()
 
 
+async def test_frames_too_large_too_deep_or_with_numbers_out_of_range_get_an_error_and_stay(
+    world, thread
+):
+    author = await connect(thread.pk, world.a_resident.user)
+    await drain(author)
+    refused = [
+        ('{"action": "resume", "after": 1e400}', "bad_number"),  # infinity
+        ('{"action": "resume", "after": NaN}', "bad_number"),
+        ('{"action": "resume", "after": -Infinity}', "bad_number"),
+        ('{"action": "resume", "after": 99999999999999999999}', "bad_number"),
+        ('{"action": "resume", "after": -5}', "bad_number"),
+        ('{"action": "resume", "after": 2.5}', "bad_number"),
+        ('{"action": "edit", "message": 1' + "0" * 4400 + ', "body": "x"}', "bad_number"),
+        # 100,000 levels deep: over the size limit before anything reads it.
+        ('{"action": "resume", "after": ' + "[" * 100_000 + "]" * 100_000 + "}", "too_large"),
+        # Deep enough to exhaust the JSON parser's recursion, under the size limit.
+        ("[" * 30_000 + "]" * 30_000, "too_deep"),
+        ('{"action": "post", "body": {"nested": {"more": 1}}}', "too_deep"),
+        (json.dumps({"action": "post", "body": "长" * 40_000}), "too_large"),  # 120 KB
+        ("x" * 10 * 1024 * 1024, "too_large"),  # 10 MB (daphne closes these with 1009)
+    ]
+    for frame, code in refused:
+        await author.send_to(text_data=frame)
+        assert f'data-code="{code}"' in await expect(author, "data-code"), frame[:60]
+    # Each error speaks the reader's language.
+    chinese = await connect(thread.pk, world.a_member.user, language="zh-hans")
+    await drain(chinese)
+    await chinese.send_to(text_data='{"action": "resume", "after": 1e400}')
+    assert "该请求中的数字超出范围。" in await expect(chinese, "data-code")
+    await chinese.disconnect()
+    # The connection still works.
+    await post(author, "still here")
+    assert "still here" in await expect(author, "data-message-id")
+    await send(author, action="resume", after=0)
+    assert "still here" in await expect(author, "data-message-id")
+    await author.disconnect()
+
+
 # --- Permission is checked on every frame ---------------------------------------------------------
 
 

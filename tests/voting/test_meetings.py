@@ -480,3 +480,19 @@ def test_agenda_items_are_numbered_in_order_on_the_page(client, council):
     assert positions == sorted(positions)
     assert AgendaItem.objects.filter(meeting=meeting).count() == 3
     assert re.search(r'<ol class="agenda-items">', page)
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 4301, "99999999999999999999", "-3"])
+def test_the_clerks_controls_answer_nonsense_ids_with_a_message(client, council, value):
+    meeting = schedule(council)
+    as_user(client, council.staff)
+    client.post(url("meeting_status", meeting), {"status": "in_session"})
+    response = client.post(url("meeting_current", meeting), {"item": value}, **HTMX)
+    assert response.status_code == 200
+    assert "That item is not on this meeting&#x27;s agenda." in response.text
+    response = client.post(
+        url("meeting_attendance", meeting), {"member": value, "present": "1"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert "holds no seat on this council" in response.text
+    assert not Attendance.objects.exists()

@@ -21,6 +21,7 @@ from council import clock
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
 from council.models import Council
+from council.params import whole_number
 from council.selectors import council_seats
 from proposals.models import Proposal
 
@@ -84,8 +85,9 @@ def ballot_new(request, slug, pk):
         raise Http404
     meetings = selectors.meetings_open_for(community)
     form = BallotOpenForm(request.POST or None, meetings=meetings)
-    if request.method == "GET" and request.GET.get("meeting", "").isdigit():
-        form.fields["meeting"].initial = int(request.GET["meeting"])
+    meeting = whole_number(request.GET.get("meeting"), minimum=1)
+    if request.method == "GET" and meeting is not None:
+        form.fields["meeting"].initial = meeting
     if request.method == "POST" and form.is_valid():
         try:
             ballot = services.ballot_open(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
+from council.params import whole_number
 
 from .. import services
 from ..board import board_context
@@ -195,7 +196,7 @@ def meeting_current(request, slug, pk):
     try:
         item = None
         if value:
-            item = meeting.items.filter(pk=int(value) if value.isdigit() else 0).first()
+            item = meeting.items.filter(pk=whole_number(value, default=0)).first()
             if item is None:
                 raise InvalidMove(_("That item is not on this meeting's agenda."))
         meeting = services.meeting_set_current(actor=request.user, meeting=meeting, item=item)
@@ -231,7 +232,8 @@ def meeting_attendance(request, slug, pk):
     meeting = _meeting_of(request, slug, pk)
     value = request.POST.get("member", "")
     present = request.POST.get("present") == "1"
-    member = User.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    pk = whole_number(value, minimum=1)
+    member = User.objects.filter(pk=pk).first() if pk is not None else None
     try:
         if member is None:
             raise NotAllowed(_("That person holds no seat on this council."))

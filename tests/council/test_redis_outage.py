@@ -1,0 +1,246 @@
+"""Redis goes away: pages, sign-in and posting keep working, sockets say so and close with
+"try again later" (1013), and everything uses Redis again once it is back.
+
+Each test runs its own ``redis-server`` (the shared one is never stopped), with the cache and
+channel layer that ``config.settings`` makes for a ``REDIS_URL`` pointing at it, and stops it.
+"""
+
+import asyncio
+import logging
+import time
+
+import pytest
+import redis
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+
+from council import realtime, threads
+from council.models import Message
+from tests.redis_server import RedisServer, production_settings
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+
+
+@pytest.fixture
+def own_redis(settings):
+    server = RedisServer()
+    server.start()
+    for name, value in production_settings(server.url).items():
+        setattr(settings, name, value)
+    channel_layers.backends.clear()
+    try:
+        yield server
+    finally:
+        server.close()
+        channel_layers.backends.clear()
+        # The outage ends with this test's server: the next test's layer is another one.
+        realtime.LAYER.succeeded()
+
+
+@pytest.fixture
+def thread(world):
+    for residency in (world.a_resident, world.a_member):
+        residency.user  # noqa: B018  (loaded now: async tests may not touch the ORM lazily)
+    return threads.thread_create(community=world.a, title="更换小区路灯")
+
+
+def until(condition, timeout=20.0):
+    """Wait for ``condition()`` (the breaker tries Redis again every few seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("still not so after waiting")
+        time.sleep(0.2)
+
+
+def in_redis(server, key: str) -> bool:
+    return redis.Redis.from_url(server.url).exists(f"weishi:1:{key}") == 1
+
+
+def test_the_cache_answers_from_memory_while_redis_is_down_and_uses_it_again(own_redis, caplog):
+    cache.set("before", "东湖", 60)
+    assert in_redis(own_redis, "before")
+    own_redis.stop()
+    with caplog.at_level(logging.WARNING, logger="weishi.outage"):
+        for n in range(50):
+            cache.set(f"during-{n}", n, 60)
+            assert cache.get(f"during-{n}") == n
+        assert cache.add("counter", 0, 60) and cache.incr("counter") == 1
+        assert cache.get_or_set("computed", lambda: "算好了", 60) == "算好了"
+    # Logged once for the outage, not once per call.
+    down = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(down) == 1, [r.getMessage() for r in caplog.records]
+    own_redis.start()
+    with caplog.at_level(logging.WARNING, logger="weishi.outage"):
+        until(lambda: cache.set("after", "回来了", 60) or in_redis(own_redis, "after"))
+    assert cache.get("after") == "回来了"
+    assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+def test_the_evidence_page_shows_its_last_result_while_redis_is_down(own_redis, world, client):
+    first = client.get("/evidence/", **EN)
+    assert first.status_code == 200
+    checked_at = first.context["verification"].at
+    own_redis.stop()
+    for _ in range(3):
+        page = client.get("/evidence/", **EN)
+        assert page.status_code == 200
+        assert "The chain verifies" in page.text
+        # The same verification: the whole log is not walked again on every request.
+        assert page.context["verification"].at == checked_at
+
+
+def test_sign_in_works_while_redis_is_down(own_redis, world):
+    own_redis.stop()
+    client = Client()
+    response = client.post(
+        "/accounts/login/",
+        {"username": "a_resident", "password": "a-long-enough-password-42"},
+    )
+    assert response.status_code == 302
+    assert client.get("/notifications/").status_code == 200
+
+
+def test_posting_works_while_redis_is_down_and_readers_get_it_on_reconnect(
+    own_redis, world, thread, client
+):
+    client.force_login(world.a_resident.user)
+    own_redis.stop()
+    url = reverse("thread_post", args=[thread.pk])
+    for n in range(threads.RATE_LIMIT):
+        response = client.post(url, {"body": f"停电期间的第{n}条留言"}, **EN)
+        assert response.status_code == 302
+    assert Message.objects.filter(thread=thread).count() == threads.RATE_LIMIT
+    # The rate limit still holds, in this process's memory.
+    response = client.post(url, {"body": "太快了"}, follow=True, **EN)
+    assert response.status_code == 200
+    assert "You are posting too fast" in response.text
+    assert Message.objects.filter(thread=thread).count() == threads.RATE_LIMIT
+
+    own_redis.start()
+    # A reader reconnecting once Redis is back asks for what it missed and gets all of it.
+    frames = asyncio.run(_resume_from_start(thread.pk, world.a_member.user))
+    for n in range(threads.RATE_LIMIT):
+        assert any(f"停电期间的第{n}条留言" in frame for frame in frames)
+
+
+async def _resume_from_start(thread_id, user) -> list[str]:
+    socket = await _connect_live(thread_id, user)
+    await socket.send_json_to({"action": "resume", "after": 0})
+    frames = [o["text"] for o in await _outputs(socket) if o["type"] == "websocket.send"]
+    await socket.disconnect()
+    await _close_layer_and_db()
+    return frames
+
+
+async def _outputs(socket, quiet=1.0) -> list[dict]:
+    """What the server sent until it went quiet (the socket is left running)."""
+    outputs = []
+    while not await socket.receive_nothing(timeout=quiet):
+        outputs.append(await socket.receive_output())
+    return outputs
+
+
+async def _connect_live(thread_id, user, timeout=30.0):
+    """A connection that stays open: retried, as browsers do, while the server answers 1013
+    (the channel layer tries Redis again every few seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        socket = await _connect(thread_id, user)
+        outputs = await _outputs(socket)
+        if not any(o["type"] == "websocket.close" for o in outputs):
+            return socket
+        await socket.disconnect()
+        assert time.monotonic() < deadline, "the socket still closes with 1013"
+        await asyncio.sleep(1)
+
+
+async def _connect(thread_id, user=None, path=None):
+    from config.asgi import application
+
+    headers = [*ORIGIN, (b"accept-language", b"en")]
+    if user is not None:
+        session = await sync_to_async(_session)(user)
+        headers.append((b"cookie", f"sessionid={session}".encode()))
+    socket = WebsocketCommunicator(
+        application, path or f"/ws/threads/{thread_id}/", headers=headers
+    )
+    connected, _ = await socket.connect(timeout=10)
+    assert connected
+    return socket
+
+
+def _session(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def _close_layer_and_db():
+    layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    if layer is not None and hasattr(layer, "close_pools"):
+        await layer.close_pools()
+    await database_sync_to_async(connections.close_all)()
+
+
+async def _closed_with_1013(socket) -> dict:
+    while True:
+        output = await socket.receive_output(timeout=10)
+        if output["type"] == "websocket.close":
+            return output
+
+
+async def test_a_thread_socket_says_redis_is_away_and_closes_with_1013(own_redis, world, thread):
+    own_redis.stop()
+    socket = await _connect(thread.pk, world.a_member.user)
+    frame = await socket.receive_from(timeout=10)
+    assert 'data-code="unavailable"' in frame and "Live updates are paused" in frame
+    assert (await _closed_with_1013(socket))["code"] == 1013
+    await socket.disconnect()
+    await _close_layer_and_db()
+
+
+async def test_a_socket_open_when_redis_stops_is_told_and_closed_then_works_again(
+    own_redis, world, thread
+):
+    socket = await _connect(thread.pk, world.a_member.user)
+    while not await socket.receive_nothing(timeout=0.5):
+        await socket.receive_from()
+    own_redis.stop()
+    while 'data-code="unavailable"' not in await socket.receive_from(timeout=15):
+        pass  # presence, rendered before the news
+    assert (await _closed_with_1013(socket))["code"] == 1013
+    await socket.disconnect()
+
+    own_redis.start()
+    # Once Redis is back a new connection joins again, and a post reaches it live.
+    again = await _connect_live(thread.pk, world.a_member.user)
+    author = await _connect_live(thread.pk, world.a_resident.user)
+    await author.send_json_to({"action": "post", "body": "恢复之后"})
+    while True:
+        frame = await again.receive_from(timeout=15)
+        if "恢复之后" in frame:
+            break
+    await again.disconnect(), await author.disconnect()
+    await _close_layer_and_db()
+
+
+async def test_the_meeting_board_closes_with_1013_while_redis_is_down(own_redis, world):
+    from tests.voting.conftest import Council
+    from tests.voting.test_meetings import schedule
+
+    meeting = await sync_to_async(lambda: schedule(Council(world)))()
+    own_redis.stop()
+    socket = await _connect(None, path=f"/ws/meetings/{meeting.pk}/")
+    assert (await _closed_with_1013(socket))["code"] == 1013
+    await socket.disconnect()
+    await _close_layer_and_db()
