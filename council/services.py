@@ -28,6 +28,7 @@ from .models import (
 )
 from .personal_data import personal_data_erase
 from .rules import forget_roles, held_roles, is_district_admin_of, is_grid_worker_of_grid
+from .validators import require_one_line
 
 User = get_user_model()
 
@@ -82,6 +83,7 @@ def resident_sign_up(
     """
     if not consent:
         raise InvalidMove(_("Please agree to how your personal data will be used."))
+    require_one_line(display_name=display_name, address=address)
     _check_grid(community, grid)
     user = User.objects.create_user(
         username=username,
@@ -171,6 +173,7 @@ def resident_register_offline(
     """
     if not actor.has_perm("council.register_resident", community):
         raise NotAllowed(_("You may not register residents in this community."))
+    require_one_line(display_name=display_name, address=address)
     _check_grid(community, grid)
     is_staff = any(
         r.kind == RoleKind.STAFF and r.community_id == community.pk for r in held_roles(actor)
