@@ -11,7 +11,7 @@ from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validat
 from .personal_data import CONSENT_PURPOSES
 from .signin import lockout_message
 from .threads import MAX_LENGTH
-from .validators import validate_id_number
+from .validators import validate_id_number, validate_one_line
 
 User = get_user_model()
 
@@ -82,6 +82,7 @@ class SignUpForm(BaseUserCreationForm):
     display_name = forms.CharField(
         label=_("Display name"),
         max_length=40,
+        validators=[validate_one_line],
         help_text=_("Shown next to what you write in public. It may be a nickname."),
     )
     email = forms.EmailField(
@@ -109,7 +110,7 @@ class SignUpForm(BaseUserCreationForm):
         required=False,
         validators=[validate_id_number],
     )
-    address = forms.CharField(label=_("Address"), max_length=200)
+    address = forms.CharField(label=_("Address"), max_length=200, validators=[validate_one_line])
     household_status = forms.ChoiceField(
         label=_("Household status"), choices=[("", CHOOSE), *HouseholdStatus.choices]
     )
@@ -189,7 +190,9 @@ class ConfirmForm(forms.Form):
 class ResidentRegisterForm(PrivateDataFields):
     """Staff or a grid worker register a resident who is not online."""
 
-    display_name = forms.CharField(label=_("Display name"), max_length=40)
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=40, validators=[validate_one_line]
+    )
     grid = GridChoiceField(label=_("Grid"), queryset=Grid.objects.none(), required=False)
 
     class Meta(PrivateDataFields.Meta):
@@ -248,6 +251,7 @@ class HideForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (shown in its place)"),
         max_length=300,
+        validators=[validate_one_line],
         error_messages={"required": _("Give the reason for hiding it; it is shown in its place.")},
     )
 
@@ -257,5 +261,6 @@ class ReportForm(forms.Form):
     reason = forms.CharField(
         label=_("What is wrong with it?"),
         max_length=300,
+        validators=[validate_one_line],
         error_messages={"required": _("Say what is wrong with it.")},
     )

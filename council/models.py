@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .validators import validate_id_number
+from .validators import validate_id_number, validate_one_line
 
 # What is shown in place of a person who closed their account (PIPL): their public acts stay,
 # their name does not.
@@ -27,7 +27,9 @@ class User(AbstractUser):
     """A person who signs in. Only ``public_name`` (their display name) is ever shown in
     public; once the account is closed, it reads "Former resident (account closed)"."""
 
-    display_name = models.CharField(_("display name"), max_length=40)
+    display_name = models.CharField(
+        _("display name"), max_length=40, validators=[validate_one_line]
+    )
     language = models.CharField(
         _("preferred language"),
         max_length=10,
@@ -78,7 +80,7 @@ class User(AbstractUser):
 class District(models.Model):
     """区: the district whose admins set up communities, caps, councils and envelopes."""
 
-    name = models.CharField(_("name"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True, validators=[validate_one_line])
     slug = models.SlugField(_("slug"), unique=True)
 
     class Meta:
@@ -95,7 +97,7 @@ class SubDistrict(models.Model):
     district = models.ForeignKey(
         District, models.PROTECT, related_name="sub_districts", verbose_name=_("district")
     )
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(_("name"), max_length=60, validators=[validate_one_line])
 
     class Meta:
         verbose_name = _("sub-district")
@@ -126,7 +128,7 @@ class Community(models.Model):
     sub_district = models.ForeignKey(
         SubDistrict, models.PROTECT, related_name="communities", verbose_name=_("sub-district")
     )
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(_("name"), max_length=60, validators=[validate_one_line])
     slug = models.SlugField(_("slug"), unique=True)
     cosign_threshold = models.PositiveSmallIntegerField(
         _("co-sign threshold"),
@@ -188,7 +190,7 @@ class Grid(models.Model):
     community = models.ForeignKey(
         Community, models.CASCADE, related_name="grids", verbose_name=_("community")
     )
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(_("name"), max_length=60, validators=[validate_one_line])
 
     class Meta:
         verbose_name = _("grid")
@@ -393,7 +395,7 @@ class PrivateData(models.Model):
     id_number = models.CharField(
         _("ID number"), max_length=18, blank=True, validators=[validate_id_number]
     )
-    address = models.CharField(_("address"), max_length=200)
+    address = models.CharField(_("address"), max_length=200, validators=[validate_one_line])
     household_status = models.CharField(
         _("household status"), max_length=20, choices=HouseholdStatus.choices
     )
@@ -435,7 +437,7 @@ class Council(models.Model):
     community = models.OneToOneField(
         Community, models.CASCADE, related_name="council", verbose_name=_("community")
     )
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name"), max_length=80, validators=[validate_one_line])
     quorum_numerator = models.PositiveSmallIntegerField(_("quorum numerator"), default=2)
     quorum_denominator = models.PositiveSmallIntegerField(_("quorum denominator"), default=3)
     threshold = models.CharField(
@@ -624,7 +626,7 @@ class Thread(models.Model):
     community = models.ForeignKey(
         Community, models.CASCADE, related_name="threads", verbose_name=_("community")
     )
-    title = models.CharField(_("title"), max_length=120)
+    title = models.CharField(_("title"), max_length=120, validators=[validate_one_line])
     is_public = models.BooleanField(_("public"), default=True)
     is_open = models.BooleanField(_("open to new messages"), default=True)
     page_url = models.CharField(
@@ -678,7 +680,9 @@ class Message(models.Model):
     hidden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
-    hidden_reason = models.CharField(_("reason for hiding"), max_length=300, blank=True)
+    hidden_reason = models.CharField(
+        _("reason for hiding"), max_length=300, blank=True, validators=[validate_one_line]
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -715,7 +719,7 @@ class MessageReport(models.Model):
 
     message = models.ForeignKey(Message, models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = models.CharField(_("reason"), max_length=300, validators=[validate_one_line])
     created_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)
 
@@ -731,7 +735,7 @@ class PostingBan(models.Model):
 
     community = models.ForeignKey(Community, models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = models.CharField(_("reason"), max_length=300, validators=[validate_one_line])
     banned_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

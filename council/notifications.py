@@ -3,12 +3,16 @@
 ``notify_on_commit`` is what services call. Nothing is written if the transaction rolls back,
 and each text is rendered in its recipient's own language. Email follows each recipient's
 choice: one mail per notification, a daily digest (``manage.py send_digests``), or none.
+
+Sending email never fails the act that caused it: an email that cannot be sent (a bad header,
+the mail server down or refusing) is logged, left un-emailed for ``send_digests`` to retry, and
+never keeps the other recipients' emails from going. Subjects are one line whatever the text
+holds (a title saved with a line break before such titles were refused, for one).
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -25,6 +29,29 @@ logger = logging.getLogger(__name__)
 
 def _absolute(url: str) -> str:
     return f"{getattr(settings, 'SITE_URL', '').rstrip('/')}{url}"
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each run of blanks, line breaks and line or paragraph separators
+    becomes one space (an email header cannot hold a line break)."""
+    return " ".join(str(text).split())
+
+
+def _send(subject: str, body: str, user: User) -> bool:
+    """Send one email to ``user``; False, logged, if it could not be sent, whatever the cause:
+    the caller leaves what it carried un-emailed, for the next digest run to retry."""
+    try:
+        send_mail(one_line(subject), body, None, [user.email])
+    except Exception as error:  # noqa: BLE001 - any failure: logged, retried, never raised
+        # One line without a traceback: the cause is in the message, and nothing else is lost.
+        logger.warning(
+            "email to user %s not sent (%s: %s); the next send_digests run retries it",
+            user.pk,
+            type(error).__name__,
+            one_line(error),
+        )
+        return False
+    return True
 
 
 def notify_on_commit(recipients: Iterable[User], text: Callable[[], str], url: str) -> None:
@@ -47,18 +74,10 @@ def notify_on_commit(recipients: Iterable[User], text: Callable[[], str], url: s
         emailed = []
         for row in immediate:
             with translation.override(row.recipient.language):
-                try:
-                    send_mail(
-                        _("Weishi: %(text)s") % {"text": row.text[:60]},
-                        f"{row.text}\n\n{_absolute(row.url)}",
-                        None,
-                        [row.recipient.email],
-                    )
-                except (OSError, smtplib.SMTPException):
-                    # Left un-emailed: the next digest run retries it.
-                    logger.warning("notification email to user %s failed", row.recipient_id)
-                    continue
-            emailed.append(row.pk)
+                subject = _("Weishi: %(text)s") % {"text": one_line(row.text)[:60]}
+                body = f"{row.text}\n\n{_absolute(row.url)}"
+            if _send(subject, body, row.recipient):
+                emailed.append(row.pk)
         if emailed:
             Notification.objects.filter(pk__in=emailed).update(emailed_at=clock.now())
 
@@ -68,7 +87,8 @@ def notify_on_commit(recipients: Iterable[User], text: Callable[[], str], url: s
 def send_digests() -> int:
     """Send each digest subscriber one email with their notifications not yet emailed (and
     retry immediate emails that failed). Returns the number of emails sent. Safe to run
-    again: what was sent is marked.
+    again: what was sent is marked; an email that could not be sent is logged and its
+    notifications stay pending for the next run, and the other subscribers get theirs.
     """
     pending = (
         Notification.objects.filter(
@@ -88,12 +108,9 @@ def send_digests() -> int:
         user = notes[0].recipient
         with translation.override(user.language):
             lines = [f"• {n.text}\n  {_absolute(n.url)}" for n in notes]
-            send_mail(
-                _("Weishi: your daily digest (%(count)d)") % {"count": len(notes)},
-                "\n\n".join(lines),
-                None,
-                [user.email],
-            )
+            subject = _("Weishi: your daily digest (%(count)d)") % {"count": len(notes)}
+        if not _send(subject, "\n\n".join(lines), user):
+            continue
         Notification.objects.filter(pk__in=[n.pk for n in notes]).update(emailed_at=clock.now())
         sent += 1
     return sent

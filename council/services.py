@@ -39,6 +39,7 @@ from .rules import (
     is_grid_worker_of_grid,
 )
 from .signin import sign_in_unlock_account
+from .validators import require_one_line
 
 User = get_user_model()
 
@@ -122,6 +123,7 @@ def resident_sign_up(
     """
     if not consent:
         raise InvalidMove(_("Please agree to how your personal data will be used."))
+    require_one_line(display_name=display_name, address=address)
     _check_grid(community, grid)
     user = _user_create(
         username=username,
@@ -211,6 +213,7 @@ def resident_register_offline(
     """
     if not actor.has_perm("council.register_resident", community):
         raise NotAllowed(_("You may not register residents in this community."))
+    require_one_line(display_name=display_name, address=address)
     _check_grid(community, grid)
     is_staff = any(
         r.kind == RoleKind.STAFF and r.community_id == community.pk for r in held_roles(actor)

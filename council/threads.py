@@ -32,6 +32,7 @@ from .models import (
 from .realtime import send_event_on_commit, thread_group
 from .rules import forget_roles, held_roles
 from .sanitiser import render_markdown
+from .validators import refuse_line_breaks
 
 MAX_LENGTH = 4000
 EDIT_WINDOW = dt.timedelta(minutes=5)
@@ -255,6 +256,7 @@ def message_hide(*, actor, message_id: int, reason: str) -> Message:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidMove(_("Give the reason for hiding it; it is shown in its place."))
+    refuse_line_breaks(reason)
     if message.hidden_at:
         raise InvalidMove(_("This message is already hidden."))
     message.hidden_at, message.hidden_by, message.hidden_reason = clock.now(), actor, reason[:300]
@@ -277,6 +279,7 @@ def message_report(*, actor, message_id: int, reason: str) -> MessageReport:
     reason = (reason or "").strip()[:300]
     if not reason:
         raise InvalidMove(_("Say what is wrong with it."))
+    refuse_line_breaks(reason)
     try:
         with transaction.atomic():
             report = MessageReport.objects.create(message=message, reporter=actor, reason=reason)
@@ -291,6 +294,7 @@ def posting_ban(*, actor, community, user, reason: str) -> PostingBan:
     """Staff bar someone from posting in the community's threads (moderation)."""
     if not actor.has_perm("council.moderate_thread", Thread(community=community)):
         raise NotAllowed(_("Only staff of this community can do this."))
+    refuse_line_breaks(reason)
     ban, _created = PostingBan.objects.get_or_create(
         community=community, user=user, defaults={"reason": reason[:300], "banned_by": actor}
     )

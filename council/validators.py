@@ -1,7 +1,57 @@
-"""Validators for residents' private data."""
+"""Validators of user input: one-line fields, and residents' private data."""
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+# Every character that ends a line (what str.splitlines() splits on): line feed, carriage
+# return, vertical tab, form feed, the file/group/record separators, next line (U+0085), and
+# the Unicode line and paragraph separators (U+2028, U+2029).
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def validate_one_line(value) -> None:
+    """A one-line field (a title, a name, a place, a short reason) holds no line break of any
+    kind: it goes into email subjects, feed titles and table cells. Refused, never changed
+    silently: the person sees the message and rewrites it."""
+    if value and not LINE_BREAKS.isdisjoint(str(value)):
+        raise ValidationError(
+            _("Write this on one line: it cannot hold a line break."), code="line_break"
+        )
+
+
+def require_one_line(**fields) -> None:
+    """For a service: refuse the call if any of these one-line values holds a line break, with
+    the message on each field at fault (``ValidationError``, as ``full_clean`` would)."""
+    errors = {}
+    for name, value in fields.items():
+        try:
+            validate_one_line(value)
+        except ValidationError as error:
+            errors[name] = error
+    if errors:
+        raise ValidationError(errors)
+
+
+def refuse_line_breaks(*values) -> None:
+    """For a service whose refusals are ``InvalidMove``: the same check, the same message."""
+    from .errors import InvalidMove
+
+    for value in values:
+        try:
+            validate_one_line(value)
+        except ValidationError as error:
+            raise InvalidMove(error.messages[0]) from error
+
+
+def form_refusal(form, fallback) -> str:
+    """What to tell someone whose short form was refused: the line-break message if that is
+    the reason, else ``fallback``."""
+    for errors in form.errors.as_data().values():
+        for error in errors:
+            if error.code == "line_break":
+                return error.messages[0]
+    return str(fallback)
+
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"

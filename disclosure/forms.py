@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from council import clock
+from council.validators import validate_one_line
 from proposals.forms import PhotosAndDocumentsField
 
 from .models import Provider, Rating
@@ -110,11 +111,17 @@ class EvaluationForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Why close it early (published)"), max_length=300)
+    reason = forms.CharField(
+        label=_("Why close it early (published)"), max_length=300, validators=[validate_one_line]
+    )
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=_("What the correction changes (published)"), max_length=300)
+    note = forms.CharField(
+        label=_("What the correction changes (published)"),
+        max_length=300,
+        validators=[validate_one_line],
+    )
 
 
 class ObjectionForm(forms.Form):

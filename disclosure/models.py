@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from council.models import Community, District
+from council.validators import validate_one_line
 from proposals.models import Proposal
 from voting.models import Ballot
 
@@ -31,10 +32,12 @@ class Provider(models.Model):
     district = models.ForeignKey(
         District, models.CASCADE, related_name="providers", verbose_name=_("district")
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[validate_one_line])
     kind = models.CharField(_("kind"), max_length=24, choices=ProviderKind.choices)
     registered_on = models.DateField(_("registered on"))
-    rating = models.CharField(_("rating"), max_length=20, blank=True)
+    rating = models.CharField(
+        _("rating"), max_length=20, blank=True, validators=[validate_one_line]
+    )
     active = models.BooleanField(_("on the list"), default=True)
 
     class Meta:
@@ -81,7 +84,9 @@ class Disclosure(models.Model):
         verbose_name=_("version it follows"),
     )
     is_correction = models.BooleanField(_("corrects the previous version"), default=False)
-    note = models.CharField(_("what this version changes"), max_length=300, blank=True)
+    note = models.CharField(
+        _("what this version changes"), max_length=300, blank=True, validators=[validate_one_line]
+    )
     ballot = models.ForeignKey(
         Ballot, models.PROTECT, null=True, blank=True, related_name="disclosures"
     )
@@ -258,7 +263,7 @@ class EvaluationWindow(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
-    close_reason = models.CharField(max_length=300, blank=True)
+    close_reason = models.CharField(max_length=300, blank=True, validators=[validate_one_line])
     satisfied = models.PositiveIntegerField(null=True, blank=True)
     basic = models.PositiveIntegerField(null=True, blank=True)
     dissatisfied = models.PositiveIntegerField(null=True, blank=True)

@@ -13,13 +13,13 @@ language (Chinese), as in the decision disclosure.
 
 Files: ``/open-data/<name>.json`` is ``{"dataset": name, "schema": [...], "rows": [...]}``;
 ``/open-data/<name>.csv`` is UTF-8 with a byte-order mark (so Excel reads the Chinese), its
-header row the schema's column names.
+header row the schema's column names; a text cell that a spreadsheet would read as a formula
+(beginning ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) starts with a single quote
+there, while the JSON file holds every value exactly.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from council.csvout import csv_bytes
 from council.models import Community
 from voting import selectors as voting_selectors
 from voting.services import ballot_tally
@@ -639,10 +640,13 @@ def as_json(ds: Dataset, rows: list[dict]) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=1).encode()
 
 
+NUMERIC_TYPES = frozenset({"integer", "decimal"})
+
+
 def as_csv(ds: Dataset, rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(ds.fields)
-    for row in rows:
-        writer.writerow(["" if row[name] is None else row[name] for name in ds.fields])
-    return out.getvalue().encode("utf-8-sig")
+    """The CSV file: text cells a spreadsheet would run as formulas made inert (``council.
+    csvout``); the columns typed ``integer`` or ``decimal`` keep their numbers as they are."""
+    numeric = {c.name for c in ds.columns if c.type in NUMERIC_TYPES}
+    return csv_bytes(
+        ds.fields, ([row[name] for name in ds.fields] for row in rows), numeric=numeric
+    )

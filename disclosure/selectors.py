@@ -162,7 +162,7 @@ def _decision_objections(proposal_id: int, from_version: int = 1) -> list[Object
         )
         .select_related("disclosure")
         .only(
-            "pk", "text_html", "answer_html", "created_at", "answered_at",
+            "pk", "text", "answer", "created_at", "answered_at",
             "disclosure__id", "disclosure__version",
         )
         .order_by("created_at", "pk")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council.models import ProjectType, RoleKind, RoleStatus
 from council.money import format_yuan
+from council.validators import validate_one_line
 
 from .media import MAX_BYTES, clean_upload
 from .models import (
@@ -194,7 +195,7 @@ def experts_of(community, exclude=()):
 class ReviseForm(forms.Form):
     """The proposer's revision of the text during consultation."""
 
-    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX, validators=[validate_one_line])
     summary = forms.CharField(
         label=_("Summary"), max_length=SUMMARY_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -204,6 +205,7 @@ class ReviseForm(forms.Form):
     note = forms.CharField(
         label=_("What changed"),
         max_length=TEXT_MAX,
+        validators=[validate_one_line],
         required=False,
         help_text=_("A short note for readers, e.g. “lower cost after the expert's advice”."),
     )

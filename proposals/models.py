@@ -15,6 +15,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from council.models import Community, ProjectType
+from council.validators import validate_one_line
 
 
 class Stage(models.TextChoices):
@@ -62,14 +63,18 @@ class Proposal(models.Model):
         related_name="+",
         verbose_name=_("entered on the proposer's behalf by"),
     )
-    title = models.CharField(_("title"), max_length=TITLE_MAX)
+    title = models.CharField(_("title"), max_length=TITLE_MAX, validators=[validate_one_line])
     summary = models.CharField(_("summary"), max_length=SUMMARY_MAX)
     body = models.TextField(_("description"), validators=[MaxLengthValidator(BODY_MAX)])
     body_html = models.TextField(editable=False)
     project_type = models.CharField(_("project type"), max_length=20, choices=ProjectType.choices)
     sub_kind = models.CharField(_("sub-kind"), max_length=20, choices=SubKind.choices)
-    location = models.CharField(_("location in the community"), max_length=TEXT_MAX)
-    beneficiaries = models.CharField(_("who benefits"), max_length=TEXT_MAX)
+    location = models.CharField(
+        _("location in the community"), max_length=TEXT_MAX, validators=[validate_one_line]
+    )
+    beneficiaries = models.CharField(
+        _("who benefits"), max_length=TEXT_MAX, validators=[validate_one_line]
+    )
     estimated_cost = models.DecimalField(
         _("estimated cost (yuan)"),
         max_digits=12,
@@ -172,7 +177,9 @@ class Revision(models.Model):
     summary = models.CharField(max_length=SUMMARY_MAX)
     body = models.TextField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    note = models.CharField(_("what changed"), max_length=TEXT_MAX, blank=True)
+    note = models.CharField(
+        _("what changed"), max_length=TEXT_MAX, blank=True, validators=[validate_one_line]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -25,6 +25,7 @@ from council.notifications import notify_on_commit
 from council.rules import held_roles, is_expert_of, is_resident_of
 from council.sanitiser import render_markdown
 from council.threads import post_expert_opinion, thread_guest_add
+from council.validators import require_one_line
 
 from .lifecycle import Move, proposal_move
 from .models import (
@@ -376,6 +377,7 @@ def proposal_revise(
         )
     if latest and (latest.title, latest.summary, latest.body) == (title, summary, body):
         raise InvalidMove(_("Nothing changed in the text."))
+    require_one_line(note=note)
     _apply(proposal, {"title": title, "summary": summary, "body": body})
     proposal.save(update_fields=["title", "summary", "body", "body_html"])
     revision = Revision.objects.create(

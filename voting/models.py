@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from council.models import Community, SeatCategory, Secrecy, ThresholdRule
+from council.validators import validate_one_line
 from proposals.models import Proposal
 
 from .receipts import receipt_new
@@ -77,7 +78,7 @@ class Recusal(models.Model):
 
     proposal = models.ForeignKey(Proposal, models.CASCADE, related_name="recusals")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = models.CharField(_("reason"), max_length=300, validators=[validate_one_line])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -101,9 +102,9 @@ class Meeting(models.Model):
     community = models.ForeignKey(
         Community, models.CASCADE, related_name="meetings", verbose_name=_("community")
     )
-    title = models.CharField(_("title"), max_length=120)
+    title = models.CharField(_("title"), max_length=120, validators=[validate_one_line])
     starts_at = models.DateTimeField(_("starts at"))
-    place = models.CharField(_("place"), max_length=120)
+    place = models.CharField(_("place"), max_length=120, validators=[validate_one_line])
     status = models.CharField(
         _("status"), max_length=12, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED
     )
@@ -226,7 +227,9 @@ class Ballot(RulesCopy):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
-    close_reason = models.CharField(_("reason for closing early"), max_length=300, blank=True)
+    close_reason = models.CharField(
+        _("reason for closing early"), max_length=300, blank=True, validators=[validate_one_line]
+    )
     yes = models.PositiveSmallIntegerField(null=True, blank=True)
     no = models.PositiveSmallIntegerField(null=True, blank=True)
     abstain = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -347,7 +350,7 @@ class Round(RulesCopy):
 
     community = models.ForeignKey(Community, models.CASCADE, related_name="rounds")
     envelope = models.ForeignKey(Envelope, models.PROTECT, related_name="rounds")
-    title = models.CharField(_("title"), max_length=120)
+    title = models.CharField(_("title"), max_length=120, validators=[validate_one_line])
     rule = models.CharField(
         _("funding rule"), max_length=10, choices=FundingRule.choices, default="greedy"
     )
@@ -365,7 +368,7 @@ class Round(RulesCopy):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
-    close_reason = models.CharField(max_length=300, blank=True)
+    close_reason = models.CharField(max_length=300, blank=True, validators=[validate_one_line])
     participation = models.PositiveSmallIntegerField(null=True, blank=True)
     valid = models.BooleanField(null=True)
     spent = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)

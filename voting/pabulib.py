@@ -554,6 +554,11 @@ def write(instance: Instance) -> str:
     blanks and whose rows all have the same columns; and ``write(parse(text)) == text`` for a
     text in that layout (the layout of Pabulib's own files, minus any blank lines or ``\\r``).
     """
+    # Written with the plain csv module, not council.csvout: a .pb file is a research format
+    # read by parsers (pabutools, this module's ``parse``), not a spreadsheet, and a quote put
+    # in front of a project name beginning "=" would change the data and break the round trip
+    # guaranteed above. Exports go to researchers through a management command, never to a
+    # browser as a .csv download.
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(["META"])

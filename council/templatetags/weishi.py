@@ -2,7 +2,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from council.money import format_yuan
-from council.sanitiser import sanitised_again
+from council.sanitiser import render_plain, sanitised_again
 
 register = template.Library()
 
@@ -17,3 +17,10 @@ def yuan(value) -> str:
 def stored_html(value) -> SafeString:
     """HTML that ``council.sanitiser`` cleaned at save time, cleaned once more on the way out."""
     return sanitised_again(value or "")
+
+
+@register.filter
+def plain_text(value) -> SafeString:
+    """Plain user text (a reason, a note) exactly as typed, escaped, with its line breaks and
+    links: the one way plain text is shown, on pages and in PDFs alike."""
+    return render_plain("" if value is None else str(value))

@@ -23,6 +23,7 @@ from council.evidence import evidence_head
 from council.models import Council
 from council.notifications import notify_on_commit
 from council.sanitiser import render_plain
+from council.validators import refuse_line_breaks
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import Proposal, Stage
 from proposals.notify import proposal_audience
@@ -193,6 +194,7 @@ def disclosure_correct(*, actor, disclosure: Disclosure, note: str) -> Disclosur
         raise InvalidMove(_("Only the latest published version can be corrected."))
     if not note.strip():
         raise InvalidMove(_("Say what the correction changes; the note is published."))
+    refuse_line_breaks(note)
     redraft = {
         Kind.DECISION: lambda p: decision_draft(p, note=note.strip(), is_correction=True),
         Kind.IMPLEMENTATION: lambda p: implementation_draft(

@@ -22,6 +22,7 @@ from council.models import Role, RoleKind, RoleStatus
 from council.money import format_yuan
 from council.notifications import notify_on_commit
 from council.sanitiser import render_plain
+from council.validators import refuse_line_breaks
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import Proposal, Stage
 from voting.models import Reservation
@@ -248,6 +249,7 @@ def window_close(*, actor, window: EvaluationWindow, reason: str) -> EvaluationW
         return _close(window, None, "")
     if not reason.strip():
         raise InvalidMove(_("Say why the window closes early; the reason is published."))
+    refuse_line_breaks(reason)
     return _close(window, actor, reason.strip()[:300])
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
+from council.validators import form_refusal
 from proposals.models import Proposal, Stage
 
 from .. import queue, services
@@ -87,7 +88,9 @@ def correct(request, pk):
     form = NoteForm(request.POST)
     try:
         if not form.is_valid():
-            raise InvalidMove(_("Say what the correction changes; the note is published."))
+            raise InvalidMove(
+                form_refusal(form, _("Say what the correction changes; the note is published."))
+            )
         draft = services.disclosure_correct(
             actor=request.user, disclosure=disclosure, note=form.cleaned_data["note"]
         )
@@ -278,7 +281,9 @@ def evaluation_close(request, slug, pk):
     form = ReasonForm(request.POST)
     try:
         if not form.is_valid():
-            raise InvalidMove(_("Say why the window closes early; the reason is published."))
+            raise InvalidMove(
+                form_refusal(form, _("Say why the window closes early; the reason is published."))
+            )
         services.window_close(actor=request.user, window=window, reason=form.cleaned_data["reason"])
     except REFUSED as error:
         messages.error(request, str(error))

@@ -48,7 +48,7 @@ def test_user_headings_never_outrank_the_page():
 
 def test_plain_text_keeps_line_breaks_and_escapes_markup():
     html = render_plain("第一行\n<b>第二行</b>")
-    assert html == "第一行<br>第二行"
+    assert html == "第一行<br>&lt;b&gt;第二行&lt;/b&gt;"
 
 
 def test_overlong_text_is_refused():

@@ -15,6 +15,7 @@ from council.models import Council
 from disclosure import opendata, services
 from disclosure.models import Completion, EvaluationWindow
 from proposals.models import Stage
+from voting import services as voting_services
 from voting.models import Ballot, Eligibility, Vote
 
 from .test_public import decide
@@ -216,3 +217,28 @@ def test_files_take_a_constant_number_of_queries(projects, client):
     services.window_close(actor=projects.staff, window=window, reason="提前结束（测试）")
     projects.published(approve=False)
     assert counts() == few
+
+
+def test_formulas_typed_by_users_open_as_text_while_negative_amounts_stay_numbers(projects, client):
+    title, summary, reason = '=HYPERLINK("http://x","y")', "@SUM(A1) +1+1", "-2+3"
+    council = projects.council
+    ballot = council.ballot(council.maker.make(Stage.VOTING, title=title, summary=summary))
+    council.vote(ballot, ["yes"] * 4 + ["abstain"])
+    voting_services.ballot_close(actor=projects.staff, ballot=ballot, reason=reason)
+    under_budget = projects.completed(actual="11000.00")  # budget 11800.00
+
+    csv_proposals = by(fetch(client, "proposals", "csv"), "proposal_id")
+    assert csv_proposals[str(ballot.proposal_id)]["title"] == "'" + title
+    assert csv_proposals[str(ballot.proposal_id)]["summary"] == "'" + summary
+    csv_ballot = by(fetch(client, "ballots", "csv"), "ballot_id")[str(ballot.pk)]
+    assert csv_ballot["title"] == "'" + title
+    assert csv_ballot["closed_early_reason"] == "'" + reason
+    assert csv_ballot["yes"] == "4"
+    spent = by(fetch(client, "spending", "csv"), "proposal_id")[str(under_budget.pk)]
+    assert (spent["variance"], spent["variance_percent"]) == ("-800.00", "-6.8")
+
+    # JSON is not a spreadsheet's: it keeps exactly what was typed.
+    json_ballot = by(fetch(client, "ballots", "json")["rows"], "ballot_id")[str(ballot.pk)]
+    assert (json_ballot["title"], json_ballot["closed_early_reason"]) == (title, reason)
+    json_proposal = by(fetch(client, "proposals", "json")["rows"], "proposal_id")
+    assert json_proposal[str(ballot.proposal_id)]["summary"] == summary

@@ -84,7 +84,7 @@ def test_inadmissible_needs_a_written_reason_which_is_public(proposals, world):
         move=Move.DECLARE_INADMISSIBLE,
         reason="属于物业<b>管理</b>职责",
     )
-    assert proposal.inadmissible_reason_html == "属于物业管理职责"
+    assert proposal.inadmissible_reason_html == "属于物业&lt;b&gt;管理&lt;/b&gt;职责"
 
 
 def test_admitting_needs_a_checklist_with_every_item_confirmed(proposals, world):

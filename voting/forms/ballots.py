@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council import clock
 from council.money import format_yuan
+from council.validators import validate_one_line
 
 from ..models import Choice, FundingRule
 
@@ -83,6 +84,7 @@ class CloseForm(forms.Form):
     reason = forms.CharField(
         label=_("Why close it early (published)"),
         max_length=300,
+        validators=[validate_one_line],
         widget=forms.TextInput(),
     )
 
@@ -91,6 +93,7 @@ class RecusalForm(forms.Form):
     reason = forms.CharField(
         label=_("Your conflict of interest (published)"),
         max_length=300,
+        validators=[validate_one_line],
         help_text=_("For example: “My family runs the shop that would supply it.”"),
     )
 
@@ -103,7 +106,7 @@ class ProposalChoiceField(forms.ModelMultipleChoiceField):
 
 
 class RoundOpenForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=_("Title"), max_length=120, validators=[validate_one_line])
     proposals = ProposalChoiceField(label=_("Projects on the slate"), queryset=None)
     rule = forms.ChoiceField(label=_("Funding rule"), choices=FundingRule.choices)
     add1 = forms.BooleanField(

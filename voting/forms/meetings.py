@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from council.validators import validate_one_line
+
 from ..models import Meeting
 
 MINUTES_MAX = Meeting._meta.get_field("minutes").max_length
@@ -85,9 +87,9 @@ class AgendaForm(forms.Form):
 
 
 class MeetingForm(AgendaForm):
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=_("Title"), max_length=120, validators=[validate_one_line])
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=LocalDateTimeInput())
-    place = forms.CharField(label=_("Place"), max_length=120)
+    place = forms.CharField(label=_("Place"), max_length=120, validators=[validate_one_line])
 
     field_order = ["title", "starts_at", "place", "agenda"]
 

@@ -19,6 +19,7 @@ from council import clock
 from council.errors import InvalidMove, NotAllowed
 from council.models import RoleKind
 from council.notifications import notify_on_commit
+from council.validators import refuse_line_breaks
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import Proposal, Stage
 
@@ -398,6 +399,7 @@ def ballot_close(*, actor, ballot: Ballot, reason: str) -> Ballot:
         return ballot  # its time came first: closed at its time, not early
     if not reason.strip():
         raise InvalidMove(_("Say why the ballot closes early; the reason is published."))
+    refuse_line_breaks(reason)
     return _close(ballot, actor, reason.strip()[:300])
 
 
@@ -477,6 +479,7 @@ def recusal_declare(*, actor, proposal: Proposal, reason: str) -> Recusal:
     reason = reason.strip()
     if not reason:
         raise InvalidMove(_("Say what the conflict of interest is; it is published."))
+    refuse_line_breaks(reason)
     recusal, created = Recusal.objects.get_or_create(
         proposal=proposal, member=actor, defaults={"reason": reason[:300]}
     )

@@ -16,6 +16,7 @@ from council.errors import InvalidMove, NotAllowed
 from council.models import Community, RoleKind
 from council.notifications import notify_on_commit
 from council.sanitiser import render_markdown
+from council.validators import refuse_line_breaks
 from proposals.models import Proposal, Stage
 
 from ..models import AgendaItem, Attendance, Meeting, MeetingStatus
@@ -91,6 +92,7 @@ def meeting_schedule(
     require(actor, "voting.clerk", community, _("Only the community's staff schedule meetings."))
     if starts_at < clock.now():
         raise InvalidMove(_("A meeting is scheduled in the future."))
+    refuse_line_breaks(title, place)
     meeting = Meeting.objects.create(
         community=community,
         title=title.strip(),

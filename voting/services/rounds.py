@@ -23,6 +23,7 @@ from council.errors import InvalidMove, NotAllowed
 from council.models import Community, RoleKind
 from council.money import format_yuan
 from council.notifications import notify_on_commit
+from council.validators import refuse_line_breaks
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import Proposal, Stage
 
@@ -86,6 +87,7 @@ def round_open(
     require(actor, "voting.clerk", community, _("Only the community's staff open a round."))
     if rule not in FundingRule.values:
         raise InvalidMove(_("Choose a funding rule."))
+    refuse_line_breaks(title)
     now = clock.now()
     if closes_at < now + MIN_DURATION:
         raise InvalidMove(_("The closing time must be at least five minutes from now."))
@@ -382,6 +384,7 @@ def round_close(*, actor, round_: Round, reason: str) -> Round:
         return round_
     if not reason.strip():
         raise InvalidMove(_("Say why the round closes early; the reason is published."))
+    refuse_line_breaks(reason)
     return _close(round_, actor, reason.strip()[:300])
 
 

@@ -23,6 +23,7 @@ from council.errors import InvalidMove, NotAllowed
 from council.models import Council
 from council.params import whole_number
 from council.selectors import council_seats
+from council.validators import form_refusal
 from proposals.models import Proposal
 
 from .. import selectors, services
@@ -242,7 +243,9 @@ def ballot_close_view(request, slug, pk):
     def act(ballot):
         form = CloseForm(request.POST)
         if not form.is_valid():
-            raise InvalidMove(_("Say why the ballot closes early; the reason is published."))
+            raise InvalidMove(
+                form_refusal(form, _("Say why the ballot closes early; the reason is published."))
+            )
         ballot = services.ballot_close(
             actor=request.user, ballot=ballot, reason=form.cleaned_data["reason"]
         )
@@ -263,7 +266,9 @@ def recusal(request, slug, pk):
         if not request.user.is_authenticated:
             raise NotAllowed(_("Sign in first."))
         if not form.is_valid():
-            raise InvalidMove(_("Say what the conflict of interest is; it is published."))
+            raise InvalidMove(
+                form_refusal(form, _("Say what the conflict of interest is; it is published."))
+            )
         services.recusal_declare(
             actor=request.user, proposal=proposal, reason=form.cleaned_data["reason"]
         )

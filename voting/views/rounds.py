@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
+from council.validators import form_refusal
 from proposals.models import Proposal, Stage
 
 from .. import selectors, services
@@ -176,7 +177,9 @@ def round_close_view(request, slug, pk):
         if not request.user.has_perm("voting.clerk", round_.community):
             raise NotAllowed(_("Only the clerk can close a round."))
         if not form.is_valid():
-            raise InvalidMove(_("Say why the round closes early; the reason is published."))
+            raise InvalidMove(
+                form_refusal(form, _("Say why the round closes early; the reason is published."))
+            )
         services.round_close(actor=request.user, round_=round_, reason=form.cleaned_data["reason"])
     except (InvalidMove, NotAllowed) as error:
         messages.error(request, str(error))
