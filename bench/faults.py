@@ -46,7 +46,6 @@ import contextlib
 import hashlib
 import html
 import http.client
-import importlib.util
 import itertools
 import json
 import os
@@ -66,12 +65,28 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-PYTHON = sys.executable
-HOST = "127.0.0.1"
+from _harness import (
+    BENCH_DIR,
+    HOST,
+    bench_env,
+    database_name,
+    database_recreate,
+    fail,
+    free_port,
+    http_request,
+    main_run,
+    manage,
+    progress,
+    quantile,
+    server_errors,
+    shell_json,
+    site_start,
+    table,
+)
+from votes import SETUP as VOTES_SETUP
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/weishi_bench_faults"
 CLOSE_REASON = "故障演练：换一轮新的表决（bench/faults.py）"
 RECOVERY_LIMIT = 10.0  # seconds: the killed worker must answer again within this
@@ -88,18 +103,6 @@ PAGE_WEIGHTS = {
     "open data": 10,
 }
 
-
-def _votes_module():
-    """bench/votes.py, for its set-up script (the ballot, its members and their sessions)
-    and its table and percentile helpers."""
-    spec = importlib.util.spec_from_file_location("bench_votes", BENCH_DIR / "votes.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-VOTES = _votes_module()
 
 # `manage.py shell -c`, after bench/votes.py's SETUP: residents who may post in each open
 # consultation thread (not staff, not the voters), one signed-in session each, and the texts
@@ -269,23 +272,6 @@ print(json.dumps({
 }, ensure_ascii=False))
 """
 
-NGINX_MAIN = """\
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 2048; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/client_body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {tmp}/weishi.conf;
-}}
-"""
-
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -339,14 +325,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def progress(message: str) -> None:
-    print("  " + message, flush=True)
-
-
-def fail(message: str) -> None:
-    sys.exit(f"bench/faults.py: {message}")
-
-
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -354,82 +332,12 @@ def digest(text: str) -> str:
 # --- Set-up: environment, database, Redis, servers ----------------------------------------------
 
 
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
-def free_port(count: int = 1) -> int:
-    """A port p such that p … p + count - 1 are free."""
-    for _ in range(100):
-        with contextlib.ExitStack() as stack:
-            first = stack.enter_context(socket.socket())
-            first.bind((HOST, 0))
-            port = first.getsockname()[1]
-            try:
-                for offset in range(1, count):
-                    stack.enter_context(socket.socket()).bind((HOST, port + offset))
-            except OSError:
-                continue
-            return port
-    fail(f"found no {count} consecutive free ports")
-    raise AssertionError  # unreachable
-
-
 def environment(out_dir: Path, redis_port: int) -> dict[str, str]:
-    database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        fail("DATABASE_URL must name a PostgreSQL database, e.g. " + DEFAULT_DATABASE_URL)
-    if "bench" not in database_name(database_url):
-        fail(f"refusing database {database_name(database_url)!r}: its name must contain 'bench'")
-    env = os.environ.copy()
-    env.pop("SECURE_SSL_REDIRECT", None)  # production default; nginx says X-Forwarded-Proto
-    env.update(
-        DATABASE_URL=database_url,
+    return bench_env(
+        os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        out_dir / "faults-static",
         REDIS_URL=f"redis://{HOST}:{redis_port}/0",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        STATIC_ROOT=str(out_dir / "faults-static"),
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
     )
-    return env
-
-
-def recreate_database(url: str) -> None:
-    """Drop and create the database (refused while anyone is connected to it)."""
-    import psycopg
-    from psycopg import sql
-
-    name = database_name(url)
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as error:
-        fail(f"could not re-create database {name!r}: {error}".strip())
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=REPO_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if result.returncode != 0:
-        fail(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def shell_json(env: dict[str, str], code: str):
-    """Run ``code`` in the app's environment; its last printed line is JSON."""
-    return json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
 
 
 class Redis:
@@ -469,80 +377,6 @@ class Redis:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self.proc = None
-
-
-def request_direct(port: int, path: str = "/") -> int:
-    """GET straight from a worker, as nginx forwards it (X-Forwarded-Proto: https)."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
-    try:
-        connection.request(
-            "GET", path, headers={"Host": f"{HOST}:{port}", "X-Forwarded-Proto": "https"}
-        )
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
-
-
-def wait_until_up(ports: list[int], proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 180
-    waiting = set(ports)
-    while waiting:
-        if proc.poll() is not None:
-            fail(f"bin/serve exited ({proc.returncode}); {log}:\n{log.read_text()[-3000:]}")
-        for port in sorted(waiting):
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if request_direct(port) == 200:
-                    waiting.discard(port)
-        if time.monotonic() > deadline:
-            fail(f"ports {sorted(waiting)} did not answer within 180 s; see {log}")
-        time.sleep(0.25)
-
-
-def start_nginx(servers, ports: list[int], tmp: Path) -> tuple[int, ssl.SSLContext]:
-    """nginx with deploy/nginx.conf, only its ports, name and certificate changed."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        fail("nginx is missing: `bin/ensure-debs nginx` (or apt-get install nginx)")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    tls_port, http_port = free_port(), free_port()
-    conf = (REPO_DIR / "deploy" / "nginx.conf").read_text()
-    for old, new in [
-        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{ports[0]} "),
-        ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{ports[1]} "),
-        ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
-        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
-        ("server_name weishi.example.cn;", "server_name 127.0.0.1;"),
-        ("/etc/ssl/weishi/fullchain.pem", str(tmp / "cert.pem")),
-        ("/etc/ssl/weishi/privkey.pem", str(tmp / "key.pem")),
-    ]:
-        if old not in conf:
-            fail(f"deploy/nginx.conf no longer has {old!r}: update bench/faults.py")
-        conf = conf.replace(old, new)
-    (tmp / "weishi.conf").write_text(conf)
-    (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp))
-    checked = subprocess.run(
-        [nginx, "-t", "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
-    if checked.returncode != 0:
-        fail(f"nginx -t refused the configuration:\n{checked.stderr}")
-    servers.start([nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")], {}, tmp / "nginx.out")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection((HOST, tls_port), 1):
-            return tls_port, ssl.create_default_context(cafile=str(tmp / "cert.pem"))
-        time.sleep(0.1)
-    fail(f"nginx did not listen; see {tmp / 'nginx-error.log'}")
-    raise AssertionError  # unreachable
 
 
 # --- Clients ------------------------------------------------------------------------------------
@@ -820,7 +654,7 @@ class Probe:
         while not self.stop.is_set():
             sent = run.now()
             try:
-                status = str(request_direct(self.port))
+                status = str(http_request(self.port, "GET", "/", timeout=TIMEOUT).status)
             except (OSError, http.client.HTTPException) as error:
                 status = type(error).__name__
             self.answers.append((sent, run.now(), status))
@@ -908,7 +742,7 @@ def status_class(record: Record) -> str:
 
 
 def ms(values: list[float], q: int) -> str:
-    return f"{VOTES.quantile(values, q) * 1000:.0f}" if values else "-"
+    return f"{quantile(values, q) * 1000:.0f}" if values else "-"
 
 
 def vote_lost(sent: list[tuple[str, str]], stored: str | None) -> str:
@@ -939,17 +773,6 @@ def nginx_refusals(log: Path) -> Counter:
     return counts
 
 
-def server_errors(log: Path, top: int = 5) -> list[tuple[str, int]]:
-    """The most frequent exception lines of the servers' log (the last line of a traceback)."""
-    counts: Counter[str] = Counter()
-    with contextlib.suppress(OSError):
-        lines = log.read_text(errors="replace").splitlines()
-        for before, line in zip(lines, lines[1:], strict=False):
-            if before.startswith(" ") and re.match(r"[\w.]+(Error|Exception)\b", line):
-                counts[line[:200]] += 1
-    return counts.most_common(top)
-
-
 # --- The run: set-up, load with faults, report ---------------------------------------------------
 
 
@@ -973,7 +796,7 @@ def set_up(args, env, redis: Redis, servers, rng: random.Random, out_dir: Path, 
     """Redis, the database with the demo, the ballot and the people, the servers behind nginx;
     then one request per page, idle, to keep the public ones and check the blank-body rule."""
     redis.start()
-    recreate_database(env["DATABASE_URL"])
+    database_recreate(env["DATABASE_URL"])
     manage(env, "migrate", "--no-input", "-v0")
     progress(f"database re-created and migrated ({time.perf_counter() - started:.0f} s)")
     manage(env, "seed_demo")
@@ -981,7 +804,7 @@ def set_up(args, env, redis: Redis, servers, rng: random.Random, out_dir: Path, 
     members = max(args.voters, 1)
     setup = shell_json(
         env,
-        VOTES.SETUP.replace("__MEMBERS__", str(members)).replace("__REASON__", repr(CLOSE_REASON)),
+        VOTES_SETUP.replace("__MEMBERS__", str(members)).replace("__REASON__", repr(CLOSE_REASON)),
     )
     cookie = setup["session_cookie"]
     voters = [
@@ -1016,13 +839,13 @@ def set_up(args, env, redis: Redis, servers, rng: random.Random, out_dir: Path, 
         f"{len(listed['pages'])} pages listed ({time.perf_counter() - started:.0f} s)"
     )
 
-    first = free_port(2)
-    ports = [first, first + 1]
-    serve_log = out_dir / "faults-serve.log"
-    serve = servers.start([str(REPO_DIR / "bin" / "serve"), "2", str(first)], env, serve_log)
-    wait_until_up(ports, serve, serve_log)
     nginx_dir = out_dir / "faults-nginx"
-    proxy_port, tls = start_nginx(servers, ports, nginx_dir)
+    shutil.rmtree(nginx_dir, ignore_errors=True)
+    nginx_dir.mkdir(parents=True)
+    site = servers.enter_context(
+        site_start(env, out_dir / "faults-serve.log", nginx_dir, connections=2048, access_log=False)
+    )
+    ports, proxy_port, tls = site.ports, site.nginx.tls_port, site.nginx.tls()
     progress(f"bin/serve 2 behind nginx answers ({time.perf_counter() - started:.0f} s)")
 
     tag = f"故障演练{secrets.token_hex(3)}"
@@ -1071,8 +894,8 @@ def set_up(args, env, redis: Redis, servers, rng: random.Random, out_dir: Path, 
         + f"; {len(readers)} WebSocket readers"
     )
     return Stage(
-        run, posters, voters, readers, ballot_path + "vote/", setup["ballot"], ports, serve,
-        serve_log, nginx_dir / "nginx-error.log",
+        run, posters, voters, readers, ballot_path + "vote/", setup["ballot"], ports, site.serve,
+        site.log, nginx_dir / "nginx-error.log",
     )  # fmt: skip
 
 
@@ -1187,7 +1010,7 @@ def report(args, stage: Stage, done: Load, check: dict, canon: set[str], out_dir
             (kind, str(len(chosen)), *(str(classes[c]) for c in columns))
             + (str(sum(1 for r in chosen if r.blank)), ms(latencies, 50), ms(latencies, 95))
         )
-    VOTES.table(("requests", "sent", *columns, "blank", "p50 ms", "p95 ms"), rows)
+    table(("requests", "sent", *columns, "blank", "p50 ms", "p95 ms"), rows)
 
     blank = [r for r in records if r.blank]
     reader_blank = sum(r.blank for r in stage.readers)
@@ -1258,7 +1081,7 @@ def report(args, stage: Stage, done: Load, check: dict, canon: set[str], out_dir
         ("bin/serve restarts logged", str(len(re.findall(r"restarted \(pid \d+\)", serve_log)))),
         ("bin/serve still running at the end", "yes" if done.serve_alive else "NO"),
     ]
-    VOTES.table(("faults", "figure"), faults)
+    table(("faults", "figure"), faults)
 
     stored = {body for _, _, body in check["messages"]}
     sent_posts = [(b, o) for p in stage.posters for b, o in p.sent]
@@ -1314,7 +1137,7 @@ def report(args, stage: Stage, done: Load, check: dict, canon: set[str], out_dir
                 ),
             ),
         ]
-    VOTES.table(("nothing lost", "figure"), lost)
+    table(("nothing lost", "figure"), lost)
 
     recovery = back_at - killed_at if back_at is not None and killed_at is not None else None
     criteria = [
@@ -1361,13 +1184,13 @@ def report(args, stage: Stage, done: Load, check: dict, canon: set[str], out_dir
         ("bin/serve kept running", done.serve_alive, "" if done.serve_alive else "it exited"),
     ]
     print()
-    VOTES.table(
+    table(
         ("criterion", "result", "figures"),
         [(name, "PASS" if ok else "FAIL", figures) for name, ok, figures in criteria],
     )
     if errors_500 or other_5xx:
         print(f"\nmost frequent exceptions in the servers' log ({stage.serve_log}):")
-        for line, count in server_errors(stage.serve_log):
+        for line, count in server_errors(stage.serve_log, top=5):
             print(f"  {count}× {line}")
 
     results = out_dir / "faults.json"
@@ -1405,13 +1228,10 @@ def main() -> int:
         f"{os.cpu_count()} CPUs"
     )
     started = time.perf_counter()
-    servers = VOTES.Servers()
     try:
-        try:
+        with contextlib.ExitStack() as servers:  # bin/serve and nginx, stopped before the checks
             stage = set_up(args, env, redis, servers, rng, out_dir, started)
             done = load(args, stage, redis, rng)
-        finally:
-            servers.stop()
         if redis.proc is None:  # stopped when the load ended: the checks may use the cache
             redis.start()
         check = shell_json(
@@ -1420,7 +1240,6 @@ def main() -> int:
         )
         canon = stage.run.canon | set(shell_json(env, CANON))
     finally:
-        servers.stop()
         redis.stop()
     status = report(args, stage, done, check, canon, out_dir)
     print(f"total {time.perf_counter() - started:.0f} s")
@@ -1428,4 +1247,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_run(main))

@@ -30,6 +30,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _harness import table
 from django.http import HttpResponse
 from django.urls import include, path
 
@@ -394,19 +395,7 @@ def print_table(pages: list[Page]) -> None:
         )
         for page in pages
     ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    left = {0, 1}
-
-    def line(cells) -> str:
-        return "  ".join(
-            c.ljust(w) if i in left else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    print(line(headers))
-    print(line(["-" * w for w in widths]))
-    for row in rows:
-        print(line(row))
+    table(headers, rows, left=2)
 
 
 def main() -> int:

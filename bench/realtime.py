@@ -26,31 +26,44 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import http.client
 import json
 import os
 import platform
 import re
 import resource
 import secrets
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-PYTHON = sys.executable
+from _harness import (
+    BENCH_DIR,
+    HOST,
+    PYTHON,
+    REPO_DIR,
+    SERVE,
+    bench_env,
+    database_name,
+    database_recreate,
+    fail,
+    free_port,
+    main_run,
+    manage,
+    process_start,
+    processes_stop,
+    progress,
+    quantile,
+    shell_json,
+    sign_in,
+    table,
+    wait_until_up,
+)
+
 DAPHNE = str(Path(PYTHON).parent / "daphne")
 POSTER = "donghu-resident16"
 PASSWORD = "weishi-demo-2026"
-HOST = "127.0.0.1"
 HANDSHAKE_TRIES = 5
 
 # Printed by `manage.py shell -c` in the app's environment: what the run needs to know.
@@ -115,44 +128,13 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def progress(message: str) -> None:
-    print("  " + message, flush=True)
-
-
-def fail(message: str) -> None:
-    sys.exit(f"bench/realtime.py: {message}")
-
-
-# --- Set-up: environment, file limit, database --------------------------------------------------
-
-
 def environment(out_dir: Path, settings_module: str) -> dict[str, str]:
-    database_url = os.environ.get("DATABASE_URL", "")
-    redis_url = os.environ.get("REDIS_URL", "")
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        fail(
-            "set DATABASE_URL to a PostgreSQL database, e.g. postgres://postgres@127.0.0.1:5432/weishi_bench"
-        )
-    if "bench" not in database_name(database_url):
-        fail(f"refusing database {database_name(database_url)!r}: its name must contain 'bench'")
-    if not redis_url:
-        fail("set REDIS_URL (e.g. redis://127.0.0.1:6379/0): two processes share its channel layer")
-    env = os.environ.copy()
-    env.pop("SECURE_SSL_REDIRECT", None)  # production default; requests say X-Forwarded-Proto
-    env.update(
-        DJANGO_SETTINGS_MODULE=settings_module,
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        STATIC_ROOT=str(out_dir / "realtime-static"),
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
+    env = bench_env(
+        os.environ.get("DATABASE_URL", ""), out_dir / "realtime-static", settings_module
     )
+    if not os.environ.get("REDIS_URL"):
+        fail("set REDIS_URL (e.g. redis://127.0.0.1:6379/0): two processes share its channel layer")
     return env
-
-
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
 
 
 def raise_file_limit(clients: int) -> int:
@@ -165,138 +147,6 @@ def raise_file_limit(clients: int) -> int:
         resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
         soft = needed
     return soft
-
-
-def recreate_database(url: str) -> None:
-    """Drop and create the database (refused while anyone is connected to it)."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = database_name(url)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as error:
-        fail(f"could not re-create database {name!r}: {error}".strip())
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=REPO_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0:
-        fail(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-# --- Servers --------------------------------------------------------------------------------
-
-
-def consecutive_free_ports(count: int) -> int:
-    for _ in range(100):
-        with contextlib.ExitStack() as stack:
-            first = stack.enter_context(socket.socket())
-            first.bind((HOST, 0))
-            port = first.getsockname()[1]
-            try:
-                for offset in range(1, count):
-                    stack.enter_context(socket.socket()).bind((HOST, port + offset))
-            except OSError:
-                continue
-            return port
-    fail(f"found no {count} consecutive free ports")
-    raise AssertionError  # unreachable
-
-
-@dataclass
-class Servers:
-    procs: list[subprocess.Popen] = field(default_factory=list)
-
-    def start(self, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-        with log.open("w") as log_file:
-            proc = subprocess.Popen(
-                command,
-                cwd=REPO_DIR,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a process group of its own: stopped as a whole
-            )
-        self.procs.append(proc)
-        return proc
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for proc in self.procs:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)  # bin/serve's daphnes, if any linger
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=5)
-
-
-def http_request(
-    port: int, method: str, path: str, cookies: dict[str, str], body: bytes | None = None
-) -> int:
-    """One request as the TLS-terminating proxy forwards it; Set-Cookie lands in cookies."""
-    headers = {"Host": f"{HOST}:{port}", "X-Forwarded-Proto": "https"}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    if body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        headers["Origin"] = f"https://{HOST}:{port}"
-    connection = http.client.HTTPConnection(HOST, port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read()
-    finally:
-        connection.close()
-    for header in response.headers.get_all("Set-Cookie") or []:
-        for name, morsel in SimpleCookie(header).items():
-            cookies[name] = morsel.value
-    return response.status
-
-
-def wait_until_up(ports: list[int], procs: list[subprocess.Popen], logs: list[Path]) -> None:
-    deadline = time.monotonic() + 120
-    waiting = set(ports)
-    while waiting:
-        for proc, log in zip(procs, logs, strict=True):
-            if proc.poll() is not None:
-                fail(f"a server exited ({proc.returncode}); {log}:\n{log.read_text()[-3000:]}")
-        for port in sorted(waiting):
-            with contextlib.suppress(OSError):
-                if http_request(port, "GET", "/", {}) == 200:
-                    waiting.discard(port)
-        if time.monotonic() > deadline:
-            fail(f"ports {sorted(waiting)} did not answer within 120 s; see {logs}")
-        time.sleep(0.25)
-
-
-def sign_in(port: int) -> str:
-    cookies: dict[str, str] = {}
-    if http_request(port, "GET", "/accounts/login/", cookies) != 200 or "csrftoken" not in cookies:
-        fail("GET /accounts/login/ did not answer 200 with a CSRF cookie")
-    form = {"csrfmiddlewaretoken": cookies["csrftoken"], "username": POSTER, "password": PASSWORD}
-    status = http_request(port, "POST", "/accounts/login/", cookies, urlencode(form).encode())
-    if status != 302 or "sessionid" not in cookies:
-        fail(f"signing in as {POSTER} answered {status} without a session cookie")
-    return cookies["sessionid"]
 
 
 # --- One measured phase -----------------------------------------------------------------------
@@ -338,15 +188,6 @@ class Phase:
     @property
     def delivered(self) -> int:
         return sum(1 for got in self.received for seq in self.sent if seq in got)
-
-
-def quantile(values: list[float], q: int) -> float:
-    """The q-th percentile (inclusive method); nan without values."""
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def origin_of(url: str) -> str:
@@ -518,18 +359,7 @@ def print_report(figures: dict[str, dict]) -> None:
         )
         for name, f in figures.items()
     ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells) -> str:
-        return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    print(line(headers))
-    print(line(["-" * w for w in widths]))
-    for row in rows:
-        print(line(row))
+    table(headers, rows)
 
 
 async def measure(args, env, app_ports, echo_ports, lookup, session) -> dict[str, Phase]:
@@ -580,38 +410,32 @@ def main() -> int:
         f"websockets {websockets.__version__} · {os.cpu_count()} CPUs · open-file limit {files}"
     )
     started = time.perf_counter()
-    recreate_database(env["DATABASE_URL"])
+    database_recreate(env["DATABASE_URL"])
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "seed_demo")
-    lookup = json.loads(manage(env, "shell", "-c", LOOKUP).strip().splitlines()[-1])
+    lookup = shell_json(env, LOOKUP)
     if not lookup["thread"]:
         fail("seed_demo made no donghu proposal in consultation with a thread")
 
-    servers = Servers()
+    servers = []
     try:
-        app_first = consecutive_free_ports(2)
+        app_first = free_port(2)
         app_ports = [app_first, app_first + 1]
         serve_log = out_dir / "realtime-serve.log"
-        serve = servers.start(
-            [str(REPO_DIR / "bin" / "serve"), "2", str(app_first)], {**env, "PY": PYTHON}, serve_log
-        )
+        command = [str(SERVE), "2", str(app_first)]
+        servers.append((process_start(command, {**env, "PY": PYTHON}, serve_log), serve_log))
         echo_env = {
             **env,
             "DJANGO_SETTINGS_MODULE": "bench.echo_settings",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_DIR), env.get("PYTHONPATH")])),
         }
-        echo_ports = [consecutive_free_ports(1) for _ in range(2)]
-        echo_logs = [out_dir / f"realtime-echo-{i + 1}.log" for i in range(2)]
-        echoes = [
-            servers.start(
-                [DAPHNE, "-b", HOST, "-p", str(port), "bench.echo_asgi:application"],
-                echo_env,
-                log,
-            )
-            for port, log in zip(echo_ports, echo_logs, strict=True)
-        ]
-        wait_until_up(app_ports + echo_ports, [serve, *echoes], [serve_log, *echo_logs])
-        session = sign_in(app_ports[0])
+        echo_ports = [free_port() for _ in range(2)]
+        for n, port in enumerate(echo_ports):
+            log = out_dir / f"realtime-echo-{n + 1}.log"
+            command = [DAPHNE, "-b", HOST, "-p", str(port), "bench.echo_asgi:application"]
+            servers.append((process_start(command, echo_env, log), log))
+        wait_until_up(app_ports + echo_ports, servers, seconds=120)
+        session = sign_in(app_ports[0], POSTER, PASSWORD)["sessionid"]
         print(
             f"database {database_name(env['DATABASE_URL'])} (PostgreSQL), channel layer "
             f"{env['REDIS_URL']}; set-up took {time.perf_counter() - started:.1f} s"
@@ -629,7 +453,7 @@ def main() -> int:
         )
         phases = asyncio.run(measure(args, env, app_ports, echo_ports, lookup, session))
     finally:
-        servers.stop()
+        processes_stop([proc for proc, _ in servers])
 
     figures = {name: summary(phase) for name, phase in phases.items()}
     print()
@@ -684,4 +508,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_run(main))

@@ -30,36 +30,40 @@ not match the votes, or on any set-up failure.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import importlib.util
-import itertools
 import json
 import os
 import platform
 import random
-import re
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-PYTHON = sys.executable
-HOST = "127.0.0.1"
+from _harness import (
+    BENCH_DIR,
+    PYTHON,
+    bench_env,
+    database_name,
+    database_recreate,
+    fail,
+    http_request,
+    main_run,
+    manage,
+    progress,
+    quantile,
+    serve_start,
+    server_errors,
+    shell_json,
+    table,
+)
+
 CLOSE_REASON = "性能测试：换一轮新的表决（bench/votes.py）"
 CHOICES = ("yes", "no", "abstain")
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/weishi_bench"
 
 # Printed by `manage.py shell -c`: close the demo's ballot, seat the members, open the ballot,
 # one session per member.
@@ -241,180 +245,11 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def progress(message: str) -> None:
-    print("  " + message, flush=True)
-
-
-def fail(message: str) -> None:
-    sys.exit(f"bench/votes.py: {message}")
-
-
-# --- Set-up: environment, database (as bench/realtime.py does) ---------------------------------
-
-
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
 def environment(out_dir: Path, settings_module: str) -> dict[str, str]:
-    database_url = os.environ.get("DATABASE_URL", "")
-    redis_url = os.environ.get("REDIS_URL", "")
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        fail("set DATABASE_URL to a PostgreSQL database, e.g. " + DEFAULT_DATABASE_URL)
-    if "bench" not in database_name(database_url):
-        fail(f"refusing database {database_name(database_url)!r}: its name must contain 'bench'")
-    if not redis_url:
+    env = bench_env(os.environ.get("DATABASE_URL", ""), out_dir / "votes-static", settings_module)
+    if not os.environ.get("REDIS_URL"):
         fail("set REDIS_URL (e.g. redis://127.0.0.1:6379/9): the two workers share it")
-    env = os.environ.copy()
-    env.pop("SECURE_SSL_REDIRECT", None)  # production default; requests say X-Forwarded-Proto
-    env.update(
-        DJANGO_SETTINGS_MODULE=settings_module,
-        DEBUG="0",
-        SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        STATIC_ROOT=str(out_dir / "votes-static"),
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
     return env
-
-
-def recreate_database(url: str) -> None:
-    """Drop and create the database (refused while anyone is connected to it)."""
-    import psycopg
-    from psycopg import sql
-
-    name = database_name(url)
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as error:
-        fail(f"could not re-create database {name!r}: {error}".strip())
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=REPO_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0:
-        fail(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def shell_json(env: dict[str, str], code: str) -> dict:
-    """Run ``code`` in the app's environment; its last printed line is JSON."""
-    return json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
-
-
-# --- Servers ------------------------------------------------------------------------------------
-
-
-def consecutive_free_ports(count: int) -> int:
-    for _ in range(100):
-        with contextlib.ExitStack() as stack:
-            first = stack.enter_context(socket.socket())
-            first.bind((HOST, 0))
-            port = first.getsockname()[1]
-            try:
-                for offset in range(1, count):
-                    stack.enter_context(socket.socket()).bind((HOST, port + offset))
-            except OSError:
-                continue
-            return port
-    fail(f"found no {count} consecutive free ports")
-    raise AssertionError  # unreachable
-
-
-@dataclass
-class Servers:
-    procs: list[subprocess.Popen] = field(default_factory=list)
-
-    def start(self, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-        with log.open("w") as log_file:
-            proc = subprocess.Popen(
-                command,
-                cwd=REPO_DIR,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a process group of its own: stopped as a whole
-            )
-        self.procs.append(proc)
-        return proc
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for proc in self.procs:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)  # bin/serve's daphnes, if any linger
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=5)
-        self.procs.clear()
-
-
-@dataclass
-class Answer:
-    status: int
-    body: str
-    cookies: dict[str, str]
-
-
-def request(
-    port: int,
-    method: str,
-    path: str,
-    cookies: dict[str, str] | None = None,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> Answer:
-    """One request as the TLS-terminating proxy forwards it (X-Forwarded-Proto: https)."""
-    sent = {"Host": f"{HOST}:{port}", "X-Forwarded-Proto": "https", **(headers or {})}
-    if cookies:
-        sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    if body is not None:
-        sent["Content-Type"] = "application/x-www-form-urlencoded"
-        sent["Origin"] = f"https://{HOST}:{port}"
-    connection = http.client.HTTPConnection(HOST, port, timeout=60)
-    try:
-        connection.request(method, path, body=body, headers=sent)
-        response = connection.getresponse()
-        text = response.read().decode("utf-8", "replace")
-    finally:
-        connection.close()
-    got = {}
-    for header in response.headers.get_all("Set-Cookie") or []:
-        for name, morsel in SimpleCookie(header).items():
-            got[name] = morsel.value
-    return Answer(response.status, text, got)
-
-
-def wait_until_up(ports: list[int], proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 180
-    waiting = set(ports)
-    while waiting:
-        if proc.poll() is not None:
-            fail(f"bin/serve exited ({proc.returncode}); {log}:\n{log.read_text()[-3000:]}")
-        for port in sorted(waiting):
-            with contextlib.suppress(OSError):
-                if request(port, "GET", "/").status == 200:
-                    waiting.discard(port)
-        if time.monotonic() > deadline:
-            fail(f"ports {sorted(waiting)} did not answer within 180 s; see {log}")
-        time.sleep(0.25)
 
 
 # --- The votes ----------------------------------------------------------------------------------
@@ -442,12 +277,13 @@ def fetch_csrf(members: list[Member], ports: list[int], path: str, cookie: str) 
     """GET the ballot page once per member (spread over the workers, which warms both): the
     answer sets the CSRF cookie and must show the member the vote form."""
     for n, member in enumerate(members):
-        answer = request(ports[n % len(ports)], "GET", path, member.cookies)
+        answer = http_request(
+            ports[n % len(ports)], "GET", path, cookies=member.cookies, timeout=60
+        )  # the cookies it sets land in member.cookies
         if answer.status != 200:
             fail(f"GET {path} as {member.username} answered {answer.status}")
-        if f'hx-post="{path}vote/"' not in answer.body:
+        if f'hx-post="{path}vote/"' not in answer.body.decode("utf-8", "replace"):
             fail(f"GET {path} as {member.username} shows no vote form (signed in? on the list?)")
-        member.cookies.update(answer.cookies)
         member.csrf = member.cookies.get(cookie, "")
         if not member.csrf:
             fail(f"GET {path} as {member.username} set no {cookie} cookie")
@@ -458,14 +294,17 @@ def cast(member: Member, choice: str, port: int, path: str) -> Result:
     body = urlencode({"choice": choice}).encode()
     start = time.perf_counter()
     try:
-        answer = request(port, "POST", path, member.cookies, body, headers)
+        answer = http_request(
+            port, "POST", path, cookies=dict(member.cookies), body=body, headers=headers, timeout=60
+        )
     except (OSError, http.client.HTTPException) as error:
         return Result(member.id, choice, port, time.perf_counter() - start, False, repr(error))
     latency = time.perf_counter() - start
     if answer.status != 200:
         return Result(member.id, choice, port, latency, False, f"HTTP {answer.status}")
-    if 'class="message success"' not in answer.body or 'class="message error"' in answer.body:
-        snippet = answer.body.split('class="message', 1)[-1][:200].replace("\n", " ")
+    text = answer.body.decode("utf-8", "replace")
+    if 'class="message success"' not in text or 'class="message error"' in text:
+        snippet = text.split('class="message', 1)[-1][:200].replace("\n", " ")
         return Result(member.id, choice, port, latency, False, "refused: " + snippet)
     return Result(member.id, choice, port, latency, True)
 
@@ -492,15 +331,6 @@ def fire(
     return results, time.perf_counter() - start
 
 
-def quantile(values: list[float], q: int) -> float:
-    """The q-th percentile (inclusive method); nan without values."""
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 # --- Allocation (bench/allocation.py) -----------------------------------------------------------
 
 
@@ -522,33 +352,7 @@ def allocation_figures() -> tuple[list[tuple[str, float]] | None, str]:
         return None, f"run() returned {figures!r}"
 
 
-def server_errors(log: Path, top: int = 3) -> list[tuple[str, int]]:
-    """The most frequent exception lines of the servers' log (the last line of a traceback)."""
-    counts: Counter[str] = Counter()
-    with contextlib.suppress(OSError):
-        lines = log.read_text(errors="replace").splitlines()
-        for before, line in itertools.pairwise(lines):
-            if before.startswith(" ") and re.match(r"[\w.]+(Error|Exception)\b", line):
-                counts[line[:240]] += 1
-    return counts.most_common(top)
-
-
 # --- Report -------------------------------------------------------------------------------------
-
-
-def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells) -> str:
-        return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    print(line(headers))
-    print(line(["-" * w for w in widths]))
-    for row in rows:
-        print(line(row))
 
 
 def main() -> int:
@@ -565,7 +369,7 @@ def main() -> int:
         f"{os.cpu_count()} CPUs"
     )
     started = time.perf_counter()
-    recreate_database(env["DATABASE_URL"])
+    database_recreate(env["DATABASE_URL"])
     manage(env, "migrate", "--no-input", "-v0")
     progress(f"database re-created and migrated ({time.perf_counter() - started:.0f} s)")
     manage(env, "seed_demo")
@@ -584,15 +388,8 @@ def main() -> int:
     if len(members) != args.members:
         fail(f"asked for {args.members} members, the ballot lists {len(members)} voters")
 
-    servers = Servers()
-    try:
-        first = consecutive_free_ports(2)
-        ports = [first, first + 1]
-        log = out_dir / "votes-serve.log"
-        serve = servers.start(
-            [str(REPO_DIR / "bin" / "serve"), "2", str(first)], {**env, "PY": PYTHON}, log
-        )
-        wait_until_up(ports, serve, log)
+    log = out_dir / "votes-serve.log"
+    with serve_start({**env, "PY": PYTHON}, log) as (serve, ports):
         progress(f"bin/serve: both workers answer ({time.perf_counter() - started:.0f} s)")
         fetch_csrf(members, ports, ballot_path, setup["csrf_cookie"])
         closed = ", ".join(f"ballot {c['id']} ({c['outcome']})" for c in setup["closed"])
@@ -615,8 +412,6 @@ def main() -> int:
         results, elapsed = fire(members, args, ports, vote_path)
         if serve.poll() is not None:
             fail(f"bin/serve exited ({serve.returncode}) during the run; see {log}")
-    finally:
-        servers.stop()
 
     check = shell_json(env, CHECK.replace("__BALLOT__", str(setup["ballot"])))
     errors = [r for r in results if not r.ok]
@@ -742,4 +537,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_run(main))

@@ -613,6 +613,34 @@ def account_close(*, actor, user):
 READABLE_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper
 
 
+def _residency_where_allowed(actor, user, perm: str) -> Role | None:
+    """The first current residency of ``user`` on which ``actor`` holds ``perm`` (for the
+    grid worker of its grid or its community's staff), or None."""
+    residencies = (
+        Role.objects.filter(user=user, kind=RoleKind.RESIDENT)
+        .exclude(status=RoleStatus.ENDED)
+        .select_related("user", "community", "community__sub_district")
+        .order_by("pk")
+    )
+    return next((r for r in residencies if actor.has_perm(perm, r)), None)
+
+
+def _account_evidence_append(actor, residency: Role, action: str) -> None:
+    """Log ``action`` on the account of ``residency``'s resident, done by the grid worker of
+    its grid or its community's staff: the event names the actor and the user's id only."""
+    community, user_id = residency.community, residency.user_id
+    evidence_append(
+        actor=actor,
+        actor_role=RoleKind.GRID_WORKER
+        if is_grid_worker_of_grid(actor, residency)
+        else _acting_role(actor, community, RoleKind.STAFF),
+        action=action,
+        obj=("council.user", user_id),
+        payload={"user_id": user_id},
+        community=community,
+    )
+
+
 @transaction.atomic
 def password_reset_by_staff(*, actor, user) -> str:
     """Give ``user`` a new random password and return it, for a resident without email.
@@ -626,30 +654,14 @@ def password_reset_by_staff(*, actor, user) -> str:
     sign-in they must choose a password of their own before anything else.
     """
     user = User.objects.select_for_update().get(pk=user.pk)
-    residencies = (
-        Role.objects.filter(user=user, kind=RoleKind.RESIDENT)
-        .exclude(status=RoleStatus.ENDED)
-        .select_related("community", "community__sub_district")
-        .order_by("pk")
-    )
-    residency = next((r for r in residencies if actor.has_perm("council.reset_password", r)), None)
+    residency = _residency_where_allowed(actor, user, "council.reset_password")
     if residency is None or user.closed_at is not None:
         raise NotAllowed(_("You may not reset this person's password."))
     password = get_random_string(10, READABLE_CHARS)
     user.set_password(password)
     user.password_must_change = True  # the worker has read it: the resident replaces it
     user.save(update_fields=["password", "password_must_change"])
-    community = residency.community
-    evidence_append(
-        actor=actor,
-        actor_role=RoleKind.GRID_WORKER
-        if is_grid_worker_of_grid(actor, residency)
-        else _acting_role(actor, community, RoleKind.STAFF),
-        action="password.reset_by_staff",
-        obj=("council.user", user.pk),
-        payload={"user_id": user.pk},
-        community=community,
-    )
+    _account_evidence_append(actor, residency, "password.reset_by_staff")
     return password
 
 
@@ -662,27 +674,11 @@ def sign_in_unlock(*, actor, user) -> None:
     (``council.unlock_sign_in``); anyone else gets ``NotAllowed``. The evidence event
     ``account.unlocked`` names the actor and the user's id, nothing else.
     """
-    residencies = (
-        Role.objects.filter(user=user, kind=RoleKind.RESIDENT)
-        .exclude(status=RoleStatus.ENDED)
-        .select_related("user", "community", "community__sub_district")
-        .order_by("pk")
-    )
-    residency = next((r for r in residencies if actor.has_perm("council.unlock_sign_in", r)), None)
+    residency = _residency_where_allowed(actor, user, "council.unlock_sign_in")
     if residency is None:
         raise NotAllowed(_("You may not unlock this person's sign-in."))
     sign_in_unlock_account(user.username)
-    community = residency.community
-    evidence_append(
-        actor=actor,
-        actor_role=RoleKind.GRID_WORKER
-        if is_grid_worker_of_grid(actor, residency)
-        else _acting_role(actor, community, RoleKind.STAFF),
-        action="account.unlocked",
-        obj=("council.user", user.pk),
-        payload={"user_id": user.pk},
-        community=community,
-    )
+    _account_evidence_append(actor, residency, "account.unlocked")
 
 
 def password_change(*, user, form) -> None:

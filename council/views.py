@@ -137,6 +137,17 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
+def _residency_or_404(community, pk):
+    """A resident's residency in ``community`` (404 for anything else), with its person, grid
+    and community."""
+    return get_object_or_404(
+        Role.objects.select_related("user", "grid", "community"),
+        pk=pk,
+        community=community,
+        kind=RoleKind.RESIDENT,
+    )
+
+
 class ResidentListView(CommunityPermissionMixin, TemplateView):
     """Staff and grid workers: sign-ups to confirm and residents they may see."""
 
@@ -157,12 +168,7 @@ class ResidentConfirmView(CommunityPermissionMixin, View):
     permission_required = "council.list_residents"
 
     def post(self, request, slug, pk):
-        residency = get_object_or_404(
-            Role.objects.select_related("user", "grid"),
-            pk=pk,
-            community=self.community,
-            kind=RoleKind.RESIDENT,
-        )
+        residency = _residency_or_404(self.community, pk)
         form = ConfirmForm(request.POST, community=self.community)
         if not form.is_valid():
             outcome = ("error", _("Choose a grid of this community."))
@@ -310,12 +316,7 @@ class ResidentPasswordResetView(CommunityPermissionMixin, View):
     permission_required = "council.list_residents"
 
     def post(self, request, slug, pk):
-        residency = get_object_or_404(
-            Role.objects.select_related("user", "community"),
-            pk=pk,
-            community=self.community,
-            kind=RoleKind.RESIDENT,
-        )
+        residency = _residency_or_404(self.community, pk)
         if not request.user.has_perm("council.reset_password", residency):
             raise Http404
         if request.POST.get("confirm") != "1":
@@ -342,12 +343,7 @@ class ResidentUnlockView(CommunityPermissionMixin, View):
     permission_required = "council.list_residents"
 
     def post(self, request, slug, pk):
-        residency = get_object_or_404(
-            Role.objects.select_related("user", "community"),
-            pk=pk,
-            community=self.community,
-            kind=RoleKind.RESIDENT,
-        )
+        residency = _residency_or_404(self.community, pk)
         try:
             services.sign_in_unlock(actor=request.user, user=residency.user)
         except NotAllowed as error:

@@ -288,6 +288,14 @@ VOTES_FORMAT = Column(
     ),
 )
 
+SECRECY = Column(
+    "secrecy", "code", _("roll_call (each member's vote is published) or secret (totals only)")
+)
+QUORUM = Column("quorum", "string", _("the fraction of the base that must take part, e.g. 2/3"))
+CLOSED_EARLY_REASON = Column(
+    "closed_early_reason", "string", _("why the clerk closed it early, if so")
+)
+
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
@@ -338,16 +346,8 @@ DATASETS: dict[str, Dataset] = {
                 TITLE,
                 Column("opened", "date", _("when the ballot opened")),
                 Column("closed", "date", _("when the ballot closed")),
-                Column(
-                    "secrecy",
-                    "code",
-                    _("roll_call (each member's vote is published) or secret (totals only)"),
-                ),
-                Column(
-                    "quorum",
-                    "string",
-                    _("the fraction of the base that must take part, e.g. 2/3"),
-                ),
+                SECRECY,
+                QUORUM,
                 Column(
                     "threshold",
                     "code",
@@ -372,7 +372,7 @@ DATASETS: dict[str, Dataset] = {
                     "string",
                     _("the outcome and why, in one sentence, in the official language (Chinese)"),
                 ),
-                Column("closed_early_reason", "string", _("why the clerk closed it early, if so")),
+                CLOSED_EARLY_REASON,
                 Column(
                     "hands_yes",
                     "integer",
@@ -468,16 +468,8 @@ DATASETS: dict[str, Dataset] = {
                 Column("title", "string", _("the round's title")),
                 Column("opened", "date", _("when the round opened")),
                 Column("closed", "date", _("when the round closed")),
-                Column(
-                    "secrecy",
-                    "code",
-                    _("roll_call (each member's vote is published) or secret (totals only)"),
-                ),
-                Column(
-                    "quorum",
-                    "string",
-                    _("the fraction of the base that must take part, e.g. 2/3"),
-                ),
+                SECRECY,
+                QUORUM,
                 Column(
                     "rule",
                     "code",
@@ -496,7 +488,7 @@ DATASETS: dict[str, Dataset] = {
                 ),
                 Column("money", "decimal", _("yuan of the envelope the round had to share")),
                 Column("spent", "decimal", _("yuan allocated to the funded projects")),
-                Column("closed_early_reason", "string", _("why the clerk closed it early, if so")),
+                CLOSED_EARLY_REASON,
                 VOTES_FORMAT,
                 Column(
                     "votes_sha256",

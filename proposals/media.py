@@ -4,7 +4,8 @@ A photo (JPEG, PNG, WebP or a phone's HEIC) is checked whole (``proposals.imagec
 photo cut short is refused, whatever Pillow's process-wide switch for truncated images says),
 decoded, turned upright, re-encoded as JPEG without its EXIF block (which holds GPS position
 and camera details) and given a thumbnail for lists. A document must be a PDF by its bytes, not
-by its name. Anything else is refused.
+by its name. Anything else is refused. ``upload_serve`` sends a stored file back: a photo
+inline, a document only ever as a download.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.http import FileResponse, Http404
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -100,3 +102,26 @@ def clean_upload(uploaded) -> CleanUpload:
         ContentFile(_jpeg(image, MAX_SIDE)),
         ContentFile(_jpeg(image, THUMB_SIDE)),
     )
+
+
+def upload_serve(field, content_type: str, filename: str) -> FileResponse:
+    """The stored file of ``field`` as a response (404 if there is none, or it is gone).
+
+    Only a JPEG, which is always a photo this module re-encoded, is shown inline. Anything else
+    (a PDF is the uploader's own bytes: it may carry scripts, forms and links) is downloaded,
+    never rendered in the site's origin, and never sniffed as anything but ``content_type``.
+    """
+    if not field:
+        raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        filename=filename,
+        as_attachment=content_type != "image/jpeg",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

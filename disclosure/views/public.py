@@ -16,7 +16,7 @@ from dataclasses import asdict
 from django import forms
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from council.access import access_community
 from council.models import ProjectType
 from council.money import format_yuan
+from proposals.media import upload_serve
 from proposals.models import Stage
 from voting.services import ballot_tally
 
@@ -229,24 +230,11 @@ def provider_detail(request, pk):
 # --- Progress photos --------------------------------------------------------------------------
 
 
-def _photo_response(photo, field, name: str):
-    if not field:
-        raise Http404
-    try:
-        handle = field.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
-    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+def _photo_response(field, name: str):
     # Progress photos are only ever JPEGs we re-encoded ourselves (the service refuses
     # documents), so they are shown inline; anything else would be downloaded.
-    response = FileResponse(
-        handle,
-        content_type=content_type,
-        filename=name,
-        as_attachment=content_type != "image/jpeg",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    return upload_serve(field, content_type, name)
 
 
 def progress_photo(request, pk):
@@ -254,14 +242,14 @@ def progress_photo(request, pk):
     photo = selectors.progress_photo(pk)
     if photo is None:
         raise Http404
-    return _photo_response(photo, photo.image, photo.name)
+    return _photo_response(photo.image, photo.name)
 
 
 def progress_thumb(request, pk):
     photo = selectors.progress_photo(pk)
     if photo is None:
         raise Http404
-    return _photo_response(photo, photo.thumbnail, f"thumb-{photo.name}")
+    return _photo_response(photo.thumbnail, f"thumb-{photo.name}")
 
 
 # --- Open data --------------------------------------------------------------------------------

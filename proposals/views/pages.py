@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -41,6 +41,7 @@ from ..forms import (
     residents_of,
 )
 from ..lifecycle import Move, available_moves, proposal_move
+from ..media import upload_serve
 from ..models import BODY_MAX, AdmissibilityReview, Attachment, AttachmentKind, Proposal, Stage
 from ..panels import panels_render
 
@@ -708,22 +709,7 @@ def _attachment_for(request, pk: int) -> Attachment:
 
 
 def _serve(attachment: Attachment, field, content_type: str, filename: str):
-    if not field:
-        raise Http404
-    try:
-        handle = field.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
-    # Photos are JPEGs we re-encoded ourselves: shown inline. A PDF is the uploader's own
-    # bytes (it may carry scripts, forms and links): always downloaded, never rendered in the
-    # site's origin, and never sniffed as anything but what it is.
-    response = FileResponse(
-        handle,
-        content_type=content_type,
-        filename=filename,
-        as_attachment=content_type != "image/jpeg",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
+    response = upload_serve(field, content_type, filename)
     if not attachment.proposal.is_public:
         patch_cache_control(response, private=True, no_store=True)
     return response

@@ -22,6 +22,35 @@ def add_role_in_admin(client, **fields):
     return client.post("/admin/council/role/add/", {k: v for k, v in data.items() if v is not None})
 
 
+def add_grid_worker_in_admin(client, world, user_pk, grid=None):
+    """The admin's "add role" form: ``user_pk`` a grid worker of ``grid`` (community a's first
+    by default)."""
+    grid = grid or world.a_grid1
+    return add_role_in_admin(
+        client, user=user_pk, kind=RoleKind.GRID_WORKER, community=world.a.pk, grid=grid.pk
+    )
+
+
+def grid_worker_assign(world, *, actor, user, grid=None):
+    """``actor`` makes ``user`` a grid worker of ``grid`` (community a's first by default)
+    through the service."""
+    return services.role_assign(
+        actor=actor,
+        user=user,
+        kind=RoleKind.GRID_WORKER,
+        community=world.a,
+        grid=grid or world.a_grid1,
+    )
+
+
+def grid_worker_create(world, user, **fields):
+    """A grid worker's role of community a's first grid, written to the table directly (past
+    the service and the admin)."""
+    return Role.objects.create(
+        user=user, kind=RoleKind.GRID_WORKER, community=world.a, grid=world.a_grid1, **fields
+    )
+
+
 def refusals():
     return list(EvidenceEvent.objects.filter(action="role.refused").order_by("seq"))
 
@@ -42,13 +71,7 @@ def can_read_private_data(user, residency):
 
 def test_a_district_admin_adding_itself_a_grid_worker_role_in_the_admin_is_refused(client, world):
     client.force_login(world.admin)
-    response = add_role_in_admin(
-        client,
-        user=world.admin.pk,
-        kind=RoleKind.GRID_WORKER,
-        community=world.a.pk,
-        grid=world.a_grid1.pk,
-    )
+    response = add_grid_worker_in_admin(client, world, world.admin.pk)
     assert response.status_code == 200
     assert "任何人都不能给自己分配角色" in response.content.decode()  # on the form, in Chinese
     assert not Role.objects.filter(user=world.admin, kind=RoleKind.GRID_WORKER).exists()
@@ -61,13 +84,7 @@ def test_a_district_admin_adding_itself_a_grid_worker_role_in_the_admin_is_refus
 
 def test_a_district_admin_cannot_give_a_grid_worker_role_to_anyone_in_the_admin(client, world):
     client.force_login(world.admin)
-    response = add_role_in_admin(
-        client,
-        user=world.a_resident.user.pk,
-        kind=RoleKind.GRID_WORKER,
-        community=world.a.pk,
-        grid=world.a_grid1.pk,
-    )
+    response = add_grid_worker_in_admin(client, world, world.a_resident.user.pk)
     assert response.status_code == 200
     assert not Role.objects.filter(user=world.a_resident.user, kind=RoleKind.GRID_WORKER).exists()
     assert [e.payload["reason"] for e in refusals()] == ["granter_is_district_admin"]
@@ -105,13 +122,7 @@ def test_a_district_admin_still_grants_roles_that_read_nothing_private(world):
 @pytest.mark.parametrize("actor", [None, "a_staff"])
 def test_nobody_makes_a_district_admin_staff_or_a_grid_worker(world, actor):
     with pytest.raises(NotAllowed, match="is a district admin"):
-        services.role_assign(
-            actor=world.user(actor) if actor else None,
-            user=world.admin,
-            kind=RoleKind.GRID_WORKER,
-            community=world.a,
-            grid=world.a_grid1,
-        )
+        grid_worker_assign(world, actor=world.user(actor) if actor else None, user=world.admin)
     assert refusals()[-1].payload["reason"] == "holder_is_district_admin"
 
 
@@ -129,13 +140,7 @@ def test_staff_or_a_grid_worker_cannot_become_a_district_admin(world):
 
 def test_staff_grant_themselves_nothing(world):
     with pytest.raises(NotAllowed, match="themselves"):
-        services.role_assign(
-            actor=world.a_staff,
-            user=world.a_staff,
-            kind=RoleKind.GRID_WORKER,
-            community=world.a,
-            grid=world.a_grid1,
-        )
+        grid_worker_assign(world, actor=world.a_staff, user=world.a_staff)
 
 
 # --- A new grid worker: a second person of the community confirms ------------------------------
@@ -144,13 +149,7 @@ def test_staff_grant_themselves_nothing(world):
 def test_a_new_grid_worker_reads_nothing_until_a_second_member_of_staff_confirms(world):
     colleague = second_staff(world)
     worker = UserFactory(username="new_worker")
-    role = services.role_assign(
-        actor=world.a_staff,
-        user=worker,
-        kind=RoleKind.GRID_WORKER,
-        community=world.a,
-        grid=world.a_grid1,
-    )
+    role = grid_worker_assign(world, actor=world.a_staff, user=worker)
     assert role.status == RoleStatus.PENDING and role.granted_by == world.a_staff
     assert not can_read_private_data(worker, world.a_resident)
 
@@ -174,13 +173,7 @@ def test_a_new_grid_worker_reads_nothing_until_a_second_member_of_staff_confirms
 
 def test_a_grid_worker_cannot_confirm_their_own_role(world):
     colleague = second_staff(world)
-    role = services.role_assign(
-        actor=world.a_staff,
-        user=colleague,
-        kind=RoleKind.GRID_WORKER,
-        community=world.a,
-        grid=world.a_grid2,
-    )
+    role = grid_worker_assign(world, actor=world.a_staff, user=colleague, grid=world.a_grid2)
     with pytest.raises(NotAllowed, match="of their own"):
         services.role_confirm(actor=colleague, role=role)
 
@@ -188,13 +181,7 @@ def test_a_grid_worker_cannot_confirm_their_own_role(world):
 def test_staff_confirm_a_new_grid_worker_in_the_admin_and_the_granter_cannot(client, world):
     colleague = second_staff(world)
     client.force_login(world.a_staff)
-    response = add_role_in_admin(
-        client,
-        user=world.a_resident.user.pk,
-        kind=RoleKind.GRID_WORKER,
-        community=world.a.pk,
-        grid=world.a_grid2.pk,
-    )
+    response = add_grid_worker_in_admin(client, world, world.a_resident.user.pk, grid=world.a_grid2)
     assert response.status_code == 302
     role = Role.objects.get(user=world.a_resident.user, kind=RoleKind.GRID_WORKER)
     assert role.status == RoleStatus.PENDING and role.granted_by == world.a_staff
@@ -213,13 +200,7 @@ def test_staff_confirm_a_new_grid_worker_in_the_admin_and_the_granter_cannot(cli
 
 def test_the_admin_does_not_let_a_pending_role_be_switched_on_by_editing_it(client, world):
     colleague = second_staff(world)
-    role = services.role_assign(
-        actor=world.a_staff,
-        user=world.a_resident.user,
-        kind=RoleKind.GRID_WORKER,
-        community=world.a,
-        grid=world.a_grid1,
-    )
+    role = grid_worker_assign(world, actor=world.a_staff, user=world.a_resident.user)
     client.force_login(colleague)
     client.post(
         f"/admin/council/role/{role.pk}/change/",
@@ -242,13 +223,7 @@ def test_ending_a_role_in_the_admin_goes_through_the_service(client, world):
 def test_the_residents_page_of_a_pending_grid_worker_answers_404(client, world):
     colleague = second_staff(world)
     worker = UserFactory(username="new_worker")
-    services.role_assign(
-        actor=colleague,
-        user=worker,
-        kind=RoleKind.GRID_WORKER,
-        community=world.a,
-        grid=world.a_grid1,
-    )
+    grid_worker_assign(world, actor=colleague, user=worker)
     client.force_login(worker)
     assert client.get(reverse("residents", args=[world.a.slug])).status_code == 404
     url = reverse("resident", args=[world.a.slug, world.a_resident.pk])
@@ -265,12 +240,10 @@ def refused_by_the_database(write):
 
 def test_the_database_refuses_a_district_admin_with_a_grid_worker_role(world):
     refused_by_the_database(
-        lambda: Role.objects.create(
-            user=world.admin,
-            kind=RoleKind.GRID_WORKER,
+        lambda: grid_worker_create(
+            world,
+            world.admin,
             status=RoleStatus.ACTIVE,
-            community=world.a,
-            grid=world.a_grid1,
             granted_by=world.a_staff,
             confirmed_by=world.b_staff,
         )
@@ -329,23 +302,16 @@ def test_the_database_refuses_an_active_grid_worker_without_a_second_person(worl
     resident = world.a_resident.user
     for confirmed_by in (None, world.a_staff):
         refused_by_the_database(
-            lambda confirmed_by=confirmed_by: Role.objects.create(
-                user=resident,
-                kind=RoleKind.GRID_WORKER,
+            lambda confirmed_by=confirmed_by: grid_worker_create(
+                world,
+                resident,
                 status=RoleStatus.ACTIVE,
-                community=world.a,
-                grid=world.a_grid1,
                 granted_by=world.a_staff,
                 confirmed_by=confirmed_by,
             )
         )
-    pending = Role.objects.create(
-        user=resident,
-        kind=RoleKind.GRID_WORKER,
-        status=RoleStatus.PENDING,
-        community=world.a,
-        grid=world.a_grid1,
-        granted_by=world.a_staff,
+    pending = grid_worker_create(
+        world, resident, status=RoleStatus.PENDING, granted_by=world.a_staff
     )
     refused_by_the_database(
         lambda: Role.objects.filter(pk=pending.pk).update(status=RoleStatus.ACTIVE)

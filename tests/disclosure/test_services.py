@@ -373,10 +373,7 @@ def test_a_round_decision_states_its_approvals_money_and_reason(projects, world)
     council.envelope.save()
     # Both get every approval: the cheaper one goes first, and the other no longer fits.
     funded, unfunded = council.proposal("15000"), council.proposal("20000")
-    round_ = voting_services.round_open(
-        actor=world.a_staff, community=world.a, title="2026 年度集中表决",
-        proposals=[funded, unfunded], closes_at=clock.now() + dt.timedelta(hours=2),
-    )  # fmt: skip
+    round_ = council.round([funded, unfunded], hours=2)
     for member in council.members:
         voting_services.round_ballot_submit(
             actor=member, round_=round_, approved=[funded.pk, unfunded.pk]

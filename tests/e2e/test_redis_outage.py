@@ -8,7 +8,6 @@ stops and starts (tests/redis_server.py).
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 import uuid
@@ -18,7 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.load.test_limits import _daphne, _environment, _manage
+from tests.load.servers import manage, shell_json
+from tests.load.test_limits import _daphne, _environment
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
@@ -44,8 +44,8 @@ def site() -> Iterator[tuple[str, str, RedisServer]]:
     try:
         env = _environment(tmp, SQLITE_PATH=str(tmp / "db.sqlite3"), REDIS_URL=redis.url)
         env.update(DEBUG="1")  # static files from the apps' folders, as `make run` serves them
-        _manage(env, "migrate", "--no-input", "-v0")
-        page = json.loads(_manage(env, "shell", "-c", WORLD).strip().splitlines()[-1])["page"]
+        manage(env, "migrate", "--no-input", "-v0")
+        page = shell_json(env, WORLD)["page"]
         with _daphne(env, tmp) as (port, _log):
             yield f"http://127.0.0.1:{port}", page, redis
     finally:

@@ -13,31 +13,35 @@ import asyncio
 import concurrent.futures
 import contextlib
 import http.client
-import json
 import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import dj_database_url
 import psycopg
 import pytest
 from psycopg import sql
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = sys.executable
+from tests.load.servers import (
+    HOST,
+    PYTHON,
+    ROOT,
+    database_admin,
+    database_temporary,
+    free_port,
+    manage,
+    process_start,
+    processes_stop,
+    shell_json,
+    wait_until_up,
+)
+
 POOL_MAX = 2
 
 SETTINGS = """\
@@ -69,22 +73,6 @@ class Server:
     database: str = ""  # PostgreSQL: the database's name
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        pytest.fail(f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
 def _get(port: int, path: str = "/", language: str = "zh-hans") -> tuple[int, dict, str]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
@@ -97,34 +85,14 @@ def _get(port: int, path: str = "/", language: str = "zh-hans") -> tuple[int, di
 
 @contextlib.contextmanager
 def _daphne(env: dict[str, str], tmp: Path) -> Iterator[tuple[int, Path]]:
-    port = _free_port()
-    log = tmp / "daphne.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(Path(PYTHON).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-             "config.asgi:application"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+    port, log = free_port(), tmp / "daphne.log"
+    daphne = str(Path(PYTHON).parent / "daphne")
+    proc = process_start([daphne, "-b", HOST, "-p", str(port), "config.asgi:application"], env, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"daphne exited:\n{log.read_text()}")
-            with contextlib.suppress(OSError):
-                if _get(port)[0] == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"daphne did not answer:\n{log.read_text()}")
-            time.sleep(0.25)
+        wait_until_up([port], [(proc, log)], seconds=60)
         yield port, log
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        processes_stop([proc], grace=15)
 
 
 def _environment(tmp: Path, **extra: str) -> dict[str, str]:
@@ -154,8 +122,8 @@ def sqlite_server() -> Iterator[Server]:
     tmp = Path(tempfile.mkdtemp(prefix="weishi-limits-"))
     try:
         env = _environment(tmp, SQLITE_PATH=str(tmp / "db.sqlite3"))
-        _manage(env, "migrate", "--no-input", "-v0")
-        thread = json.loads(_manage(env, "shell", "-c", THREAD).strip().splitlines()[-1])
+        manage(env, "migrate", "--no-input", "-v0")
+        thread = shell_json(env, THREAD)
         with _daphne(env, tmp) as (port, log):
             yield Server(port, env, log, thread["thread"])
     finally:
@@ -193,47 +161,26 @@ def test_a_frame_over_daphnes_limit_is_closed_with_1009_not_dropped(sqlite_serve
 # --- The connection pool (PostgreSQL) -------------------------------------------------------
 
 
-def _admin(url: str) -> psycopg.Connection:
-    params = dj_database_url.parse(url)
-    return psycopg.connect(
-        host=params["HOST"] or "127.0.0.1",
-        port=params["PORT"] or 5432,
-        user=params["USER"] or "postgres",
-        password=params["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=10,
-    )
-
-
 @pytest.fixture(scope="module")
 def postgres_server() -> Iterator[Server]:
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
-    name = f"weishi_limits_{secrets.token_hex(4)}"
     tmp = Path(tempfile.mkdtemp(prefix="weishi-limits-"))
-    with _admin(base) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        env = _environment(
-            tmp,
-            DATABASE_URL=urlunsplit(urlsplit(base)._replace(path="/" + name)),
-            DATABASE_POOL_MAX=str(POOL_MAX),
-            DATABASE_POOL_MIN="1",
-            DATABASE_POOL_TIMEOUT="1",
-        )
-        _manage(env, "migrate", "--no-input", "-v0")
-        thread = json.loads(_manage(env, "shell", "-c", THREAD).strip().splitlines()[-1])
-        with _daphne(env, tmp) as (port, log):
-            yield Server(port, env, log, thread["thread"], name)
-    finally:
-        with _admin(base) as admin:
-            admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(
-                sql.Identifier(name)))  # fmt: skip
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        with database_temporary(base, "weishi_limits") as (name, url):
+            env = _environment(
+                tmp,
+                DATABASE_URL=url,
+                DATABASE_POOL_MAX=str(POOL_MAX),
+                DATABASE_POOL_MIN="1",
+                DATABASE_POOL_TIMEOUT="1",
             )
+            manage(env, "migrate", "--no-input", "-v0")
+            thread = shell_json(env, THREAD)
+            with _daphne(env, tmp) as (port, log):
+                yield Server(port, env, log, thread["thread"], name)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -247,14 +194,8 @@ def _their_connections(watcher: psycopg.Connection, database: str) -> int:
 
 
 def _test_connection(server: Server) -> psycopg.Connection:
-    params = dj_database_url.parse(server.env["DATABASE_URL"])
     return psycopg.connect(
-        host=params["HOST"] or "127.0.0.1",
-        port=params["PORT"] or 5432,
-        user=params["USER"] or "postgres",
-        dbname=server.database,
-        application_name="weishi-limits-test",
-        connect_timeout=10,
+        server.env["DATABASE_URL"], application_name="weishi-limits-test", connect_timeout=10
     )
 
 
@@ -313,7 +254,7 @@ def test_with_its_database_out_of_reach_the_site_answers_503_then_recovers(postg
     server = postgres_server
     base = os.environ["DATABASE_URL"]
     name = sql.Identifier(server.database)
-    with _admin(base) as admin:
+    with database_admin(base) as admin:
         admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
@@ -326,7 +267,7 @@ def test_with_its_database_out_of_reach_the_site_answers_503_then_recovers(postg
             assert heading in body and headers.get("Retry-After") == "10"
             assert "Traceback" not in body and "psycopg" not in body
     finally:
-        with _admin(base) as admin:
+        with database_admin(base) as admin:
             admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name))
     # The pool opens new connections by itself once the database takes them again.
     deadline = time.monotonic() + 30

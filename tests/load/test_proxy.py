@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.load.test_two_processes import _request, _start_nginx, _stop, _two_free_ports
+from tests.load.servers import free_port, http_request, nginx_installed, nginx_start, processes_stop
 
 
 class _Worker(socketserver.ThreadingTCPServer):
@@ -56,19 +56,19 @@ class _Handler(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def proxy() -> Iterator[tuple[int, ssl.SSLContext, _Worker]]:
-    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+    if not nginx_installed():
         pytest.skip("nginx is missing (`make test` installs it)")
     tmp = Path(tempfile.mkdtemp(prefix="weishi-proxy-"))
-    live = _two_free_ports()  # live, and live + 1 where nothing listens: the dead worker
+    live = free_port(2)  # live, and live + 1 where nothing listens: the dead worker
     worker = _Worker(live, resets=1)
     threading.Thread(target=worker.serve_forever, daemon=True).start()
     nginx = None
     try:
-        nginx, tls_port, _ = _start_nginx((live, live + 1), tmp)
-        yield tls_port, ssl.create_default_context(cafile=str(tmp / "cert.pem")), worker
+        nginx = nginx_start((live, live + 1), tmp)
+        yield nginx.tls_port, nginx.tls(), worker
     finally:
         if nginx is not None:
-            _stop(nginx)
+            processes_stop([nginx.proc])
         worker.shutdown()
         worker.server_close()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -77,11 +77,11 @@ def proxy() -> Iterator[tuple[int, ssl.SSLContext, _Worker]]:
 def test_one_failed_request_on_the_live_worker_does_not_take_it_out_of_rotation(proxy) -> None:
     port, tls, worker = proxy
     # The live worker resets this one; the other is down: nothing can answer it.
-    first = _request(port, "GET", "/", cookies={}, tls=tls)
+    first = http_request(port, "GET", "/", tls=tls)
     assert first.status == 502
     assert worker.resets == 0
     # Every request after it is answered by the live worker, at once.
-    answers = [_request(port, "GET", "/", cookies={}, tls=tls) for _ in range(6)]
+    answers = [http_request(port, "GET", "/", tls=tls) for _ in range(6)]
     assert [a.status for a in answers] == [200] * 6
     assert all(a.body == b"ok" for a in answers)
 
@@ -94,7 +94,7 @@ def test_requests_go_to_the_live_worker_while_the_other_is_down(proxy) -> None:
         socket.create_connection(("127.0.0.1", _port_after(worker)), timeout=1),
     ):
         pytest.fail("something listens where the dead worker should be")
-    answers = [_request(port, "GET", "/", cookies={}, tls=tls) for _ in range(6)]
+    answers = [http_request(port, "GET", "/", tls=tls) for _ in range(6)]
     assert [a.status for a in answers] == [200] * 6
 
 

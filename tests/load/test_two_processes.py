@@ -20,34 +20,32 @@ import asyncio
 import concurrent.futures
 import contextlib
 import html
-import http.client
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import ssl
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import dj_database_url
-import psycopg
 import pytest
-from psycopg import sql
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = sys.executable
+from tests.load.servers import (
+    PYTHON,
+    Site,
+    database_temporary,
+    http_request,
+    manage,
+    production_env,
+    shell_json,
+    sign_in,
+    site_start,
+)
+
 USERNAME = "donghu-resident16"
 PASSWORD = "weishi-demo-2026"
 BODY = "来自进程一的消息"
@@ -110,283 +108,36 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(280)]
 
 
 @dataclass
-class Servers:
-    ports: tuple[int, int]
+class Servers(Site):
+    env: dict[str, str]
     thread_id: int
     display_name: str
-    log: Path
-    env: dict[str, str]
     overdue_ballot: int
-    proxy_port: int  # nginx over TLS, deploy/nginx.conf
-    redirect_port: int  # nginx's plain-HTTP server, redirecting to TLS
-    cafile: Path  # the self-signed certificate nginx presents
-
-
-def _admin_connection(url: str) -> psycopg.Connection:
-    """A connection to the server's maintenance database, for CREATE/DROP DATABASE."""
-    params = dj_database_url.parse(url)
-    return psycopg.connect(
-        host=params["HOST"] or "127.0.0.1",
-        port=params["PORT"] or 5432,
-        user=params["USER"] or "postgres",
-        password=params["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=10,
-    )
-
-
-def _with_database(url: str, name: str) -> str:
-    """``url`` naming database ``name`` instead."""
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def _two_free_ports() -> int:
-    """A port p such that p and p + 1 are both free (bin/serve uses consecutive ports)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-            if port >= 65535:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-            return port
-    raise RuntimeError("no two consecutive free ports")
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"manage.py {args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}",
-            pytrace=False,
-        )
-    return result.stdout
-
-
-def _request(
-    port: int,
-    method: str,
-    path: str,
-    *,
-    cookies: dict[str, str],
-    body: bytes | None = None,
-    tls: ssl.SSLContext | None = None,
-) -> http.client.HTTPResponse:
-    """One HTTP request; Set-Cookie lands in cookies. Without ``tls`` it goes straight to a
-    worker as the reverse proxy would forward it; with ``tls``, to nginx over HTTPS."""
-    headers = {"Host": f"127.0.0.1:{port}"}
-    if tls is None:
-        headers["X-Forwarded-Proto"] = "https"
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    if body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        headers["Origin"] = f"https://127.0.0.1:{port}"
-        headers["Referer"] = f"https://127.0.0.1:{port}{path}"
-    if tls is None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    else:
-        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=tls)
-    connection.request(method, path, body=body, headers=headers)
-    response = connection.getresponse()
-    response.body = response.read()
-    connection.close()
-    for header in response.headers.get_all("Set-Cookie") or []:
-        for name, morsel in SimpleCookie(header).items():
-            cookies[name] = morsel.value
-    return response
-
-
-def _sign_in(port: int, tls: ssl.SSLContext | None = None) -> dict[str, str]:
-    cookies: dict[str, str] = {}
-    page = _request(port, "GET", "/accounts/login/", cookies=cookies, tls=tls)
-    assert page.status == 200, f"GET /accounts/login/ answered {page.status}"
-    assert "csrftoken" in cookies, "the sign-in page set no CSRF cookie"
-    form = urlencode(
-        {
-            "csrfmiddlewaretoken": cookies["csrftoken"],
-            "username": USERNAME,
-            "password": PASSWORD,
-            "next": "/",
-        }
-    ).encode()
-    answer = _request(port, "POST", "/accounts/login/", cookies=cookies, body=form, tls=tls)
-    assert answer.status == 302, f"sign-in answered {answer.status}, not a redirect"
-    assert "sessionid" in cookies, "signing in set no session cookie"
-    return cookies
-
-
-def _wait_until_up(ports: tuple[int, ...], proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    waiting = set(ports)
-    while waiting and time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"bin/serve exited ({proc.returncode}):\n{log.read_text()}", pytrace=False)
-        for port in sorted(waiting):
-            try:
-                if _request(port, "GET", "/", cookies={}).status == 200:
-                    waiting.discard(port)
-            except OSError:
-                pass
-        time.sleep(0.25)
-    if waiting:
-        pytest.fail(f"ports {sorted(waiting)} did not answer:\n{log.read_text()}", pytrace=False)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """bin/serve stops its workers on TERM; its process group is killed if it lingers."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # any daphne left behind
-    proc.wait(timeout=10)
-
-
-NGINX_MAIN = """\
-user root;
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {tmp}/nginx-access.log;
-    client_body_temp_path {tmp}/client_body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {tmp}/weishi.conf;
-}}
-"""
-
-
-def _nginx_site(ports: tuple[int, int], tls_port: int, http_port: int, tmp: Path) -> str:
-    """deploy/nginx.conf with this test's ports, host name and certificate: nothing else."""
-    conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    replacements = [
-        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{ports[0]} "),
-        ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{ports[1]} "),
-        ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
-        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
-        ("server_name weishi.example.cn;", "server_name 127.0.0.1;"),
-        ("/etc/ssl/weishi/fullchain.pem", str(tmp / "cert.pem")),
-        ("/etc/ssl/weishi/privkey.pem", str(tmp / "key.pem")),
-    ]
-    for old, new in replacements:
-        assert old in conf, f"deploy/nginx.conf no longer has {old!r}: update this test"
-        conf = conf.replace(old, new)
-    return conf
-
-
-def _start_nginx(ports: tuple[int, int], tmp: Path) -> tuple[subprocess.Popen, int, int]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        pytest.fail("nginx is missing: `make test` installs it (apt-get install nginx)")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    tls_port, http_port = _two_free_ports(), _two_free_ports() + 1
-    (tmp / "weishi.conf").write_text(_nginx_site(ports, tls_port, http_port, tmp))
-    (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp))
-    checked = subprocess.run(
-        [nginx, "-t", "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
-    if checked.returncode != 0:
-        pytest.fail(f"nginx -t refused the configuration:\n{checked.stderr}", pytrace=False)
-    proc = subprocess.Popen(
-        [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", tls_port), 1):
-            return proc, tls_port, http_port
-        time.sleep(0.1)
-    pytest.fail(f"nginx did not listen:\n{(tmp / 'nginx-error.log').read_text()}")
 
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
-    base_url = os.environ["DATABASE_URL"]
-    name = f"weishi_two_{secrets.token_hex(4)}"
-    tmp = Path(tempfile.mkdtemp(prefix="weishi-two-"))
-    with _admin_connection(base_url) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    proc = proxy = None
-    try:
-        env = os.environ.copy()
-        env.pop("SECURE_SSL_REDIRECT", None)  # production default: on (requests say https)
-        env.update(
-            DATABASE_URL=_with_database(base_url, name),
-            DEBUG="0",
-            SECRET_KEY="two-processes-test-secret-key-not-for-production-0123456789",
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            STATIC_ROOT=str(tmp / "static"),
-            LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED="1",
+    with contextlib.ExitStack() as stack:
+        tmp = Path(tempfile.mkdtemp(prefix="weishi-two-"))
+        stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+        _, url = stack.enter_context(database_temporary(os.environ["DATABASE_URL"], "weishi_two"))
+        env = production_env(
+            url, tmp / "static", "two-processes-test-secret-key-not-for-production-0123456789"
         )
-        _manage(env, "migrate", "--no-input", "-v0")
-        _manage(env, "seed_demo")
-        found = json.loads(_manage(env, "shell", "-c", THREAD_QUERY).strip().splitlines()[-1])
+        manage(env, "migrate", "--no-input", "-v0")
+        manage(env, "seed_demo")
+        found = shell_json(env, THREAD_QUERY)
         assert found["thread"], "seed_demo made no donghu proposal in consultation with a thread"
-        overdue = json.loads(_manage(env, "shell", "-c", OVERDUE_BALLOT).strip().splitlines()[-1])
+        overdue = shell_json(env, OVERDUE_BALLOT)
         assert overdue["ballot"], "no xiling proposal in consultation could be put to a ballot"
-
-        first = _two_free_ports()
-        log = tmp / "serve.log"
-        with log.open("w") as log_file:
-            proc = subprocess.Popen(
-                [str(ROOT / "bin" / "serve"), "2", str(first)],
-                cwd=ROOT,
-                env={**env, "PY": PYTHON},
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: the daphnes die with it
-            )
-        ports = (first, first + 1)
-        _wait_until_up(ports, proc, log)
-        proxy, tls_port, http_port = _start_nginx(ports, tmp)
+        site = stack.enter_context(site_start({**env, "PY": PYTHON}, tmp / "serve.log", tmp))
         yield Servers(
-            ports,
-            int(found["thread"]),
-            found["name"],
-            log,
-            env,
-            int(overdue["ballot"]),
-            tls_port,
-            http_port,
-            tmp / "cert.pem",
+            **vars(site),
+            env=env,
+            thread_id=int(found["thread"]),
+            display_name=found["name"],
+            overdue_ballot=int(overdue["ballot"]),
         )
-    finally:
-        if proxy is not None:
-            _stop(proxy)
-        if proc is not None:
-            _stop(proc)
-        with _admin_connection(base_url) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 async def _frame_matching(
@@ -451,7 +202,7 @@ async def _exchange(servers: Servers, cookies: dict[str, str]) -> None:
 
 
 def test_message_and_presence_cross_processes(servers: Servers) -> None:
-    cookies = _sign_in(servers.ports[0])
+    cookies = sign_in(servers.ports[0], USERNAME, PASSWORD)
     try:
         # A thread of its own: an earlier test (Playwright's sync API) may have left an event
         # loop running in this one, where asyncio.run() would refuse to start.
@@ -462,39 +213,34 @@ def test_message_and_presence_cross_processes(servers: Servers) -> None:
         pytest.fail(f"websocket failed: {error!r}\nbin/serve's log (end):\n{log}", pytrace=False)
 
 
-def _tls(servers: Servers) -> ssl.SSLContext:
-    """Trusts the test's self-signed certificate, and checks it names 127.0.0.1."""
-    return ssl.create_default_context(cafile=str(servers.cafile))
-
-
 def test_pages_static_files_and_sign_in_go_through_nginx_over_tls(servers: Servers) -> None:
-    tls, port = _tls(servers), servers.proxy_port
-    home = _request(port, "GET", "/", cookies={}, tls=tls)
+    tls, port = servers.nginx.tls(), servers.nginx.tls_port
+    home = http_request(port, "GET", "/", tls=tls)
     assert home.status == 200, f"GET / through nginx answered {home.status}"
     page = home.body.decode()
     # The stylesheet under its hashed name (collectstatic + WhiteNoise), cached for ever.
     css = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', page)
     assert css, "the home page links no hashed stylesheet"
-    sheet = _request(port, "GET", css.group(1), cookies={}, tls=tls)
+    sheet = http_request(port, "GET", css.group(1), tls=tls)
     assert sheet.status == 200, f"{css.group(1)} answered {sheet.status}"
     assert "max-age=315360000" in (sheet.headers["Cache-Control"] or "")
     # Plain HTTP is sent to HTTPS.
-    plain = _request(servers.redirect_port, "GET", "/proposals/", cookies={})
+    plain = http_request(servers.nginx.http_port, "GET", "/proposals/")
     assert plain.status == 301
     assert plain.headers["Location"].startswith("https://127.0.0.1:"), plain.headers["Location"]
     # Signing in works through the proxy (CSRF's origin check, secure cookies).
-    cookies = _sign_in(port, tls)
-    me = _request(port, "GET", "/notifications/", cookies=cookies, tls=tls)
+    cookies = sign_in(port, USERNAME, PASSWORD, tls)
+    me = http_request(port, "GET", "/notifications/", cookies=cookies, tls=tls)
     assert me.status == 200, f"a signed-in page through nginx answered {me.status}"
 
 
 async def _post_through_proxy(servers: Servers, cookies: dict[str, str]) -> None:
-    tid, port = servers.thread_id, servers.proxy_port
+    tid, port = servers.thread_id, servers.nginx.tls_port
     body = "经反向代理发出的消息"
     seen: list[str] = []
     async with connect(
         f"wss://127.0.0.1:{port}/ws/threads/{tid}/",
-        ssl=_tls(servers),
+        ssl=servers.nginx.tls(),
         origin=f"https://127.0.0.1:{port}",
         additional_headers={"Cookie": f"sessionid={cookies['sessionid']}"},
         open_timeout=15,
@@ -506,7 +252,8 @@ async def _post_through_proxy(servers: Servers, cookies: dict[str, str]) -> None
 
 
 def test_a_thread_message_goes_through_nginx_over_a_secure_websocket(servers: Servers) -> None:
-    cookies = _sign_in(servers.proxy_port, _tls(servers))
+    nginx = servers.nginx
+    cookies = sign_in(nginx.tls_port, USERNAME, PASSWORD, nginx.tls())
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             pool.submit(asyncio.run, _post_through_proxy(servers, cookies)).result(timeout=120)
@@ -520,7 +267,7 @@ def test_the_scheduler_bin_serve_runs_closes_an_overdue_ballot_nobody_opens(
     script = BALLOT_STATE.replace("BALLOT", str(servers.overdue_ballot))
     deadline = time.monotonic() + 90
     while True:
-        state = json.loads(_manage(servers.env, "shell", "-c", script).strip().splitlines()[-1])
+        state = shell_json(servers.env, script)
         if state["status"] == "closed" or time.monotonic() > deadline:
             break
         time.sleep(1)

@@ -70,6 +70,17 @@ class Council:
             meeting=meeting,
         )
 
+    def round(self, proposals, *, hours=24, title="2026 年度集中表决", **kw):
+        """A yearly round on ``proposals``, opened by staff, closing in ``hours``."""
+        return services.round_open(
+            actor=self.staff,
+            community=self.world.a,
+            title=title,
+            proposals=list(proposals),
+            closes_at=clock.now() + dt.timedelta(hours=hours),
+            **kw,
+        )
+
     def vote(self, ballot, choices):
         """``choices``: one of yes/no/abstain per member, in order (None skips a member)."""
         for member, choice in zip(self.members, choices, strict=False):

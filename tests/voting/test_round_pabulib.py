@@ -1,6 +1,5 @@
 """Rounds to and from Pabulib files: what researchers' tools read must match what we did."""
 
-import datetime as dt
 import io
 import os
 import subprocess
@@ -11,7 +10,6 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from council import clock
 from voting import services
 from voting.models import Round
 from voting.pabulib import parse, write
@@ -23,14 +21,7 @@ def _round(council, world, rule="greedy"):
     council.envelope.amount = Decimal("40000.00")
     council.envelope.save()
     a, b, c = (council.proposal(cost) for cost in ("25000", "10000", "12000"))
-    round_ = services.round_open(
-        actor=world.a_staff,
-        community=world.a,
-        title="年度集中表决",
-        proposals=[a, b, c],
-        closes_at=clock.now() + dt.timedelta(hours=4),
-        rule=rule,
-    )
+    round_ = council.round([a, b, c], rule=rule)
     ballots = [[a, b], [a], [a, c], [c], [b, c]]
     for member, approved in zip(council.members, ballots, strict=True):
         services.round_ballot_submit(actor=member, round_=round_, approved=[p.pk for p in approved])

@@ -23,22 +23,11 @@ def _slate(council, *costs):
     return [council.proposal(cost) for cost in costs]
 
 
-def _open(council, proposals, **kw):
-    return services.round_open(
-        actor=council.staff,
-        community=council.world.a,
-        title="2026 年度集中表决",
-        proposals=proposals,
-        closes_at=clock.now() + dt.timedelta(hours=kw.pop("hours", 24)),
-        **kw,
-    )
-
-
 def test_a_round_funds_by_approvals_skipping_what_does_not_fit(council, world):
     council.envelope.amount = Decimal("100000.00")
     council.envelope.save()
     big, small, mid = _slate(council, "80000", "15000", "30000")
-    round_ = _open(council, [big, small, mid])
+    round_ = council.round([big, small, mid])
     assert round_.money == Decimal("100000.00")
     ballots = [[big, small, mid], [big, mid], [big, small], [mid], []]
     for member, approved in zip(council.members, ballots, strict=True):
@@ -61,7 +50,7 @@ def test_greedy_ties_go_to_the_lower_cost_and_a_skipped_project_lets_a_later_one
     council.envelope.amount = Decimal("50000.00")
     council.envelope.save()
     a, b, c = _slate(council, "30000", "25000", "20000")
-    round_ = _open(council, [a, b, c])
+    round_ = council.round([a, b, c])
     for member in council.members:
         services.round_ballot_submit(actor=member, round_=round_, approved=[a.pk, b.pk, c.pk])
     services.round_close(actor=world.a_staff, round_=round_, reason="done")
@@ -76,7 +65,7 @@ def test_greedy_ties_go_to_the_lower_cost_and_a_skipped_project_lets_a_later_one
 
 def test_a_project_nobody_approved_is_never_funded(council, world):
     a, b = _slate(council, "10000", "10000")
-    round_ = _open(council, [a, b])
+    round_ = council.round([a, b])
     for member in council.members:
         services.round_ballot_submit(actor=member, round_=round_, approved=[a.pk])
     services.round_close(actor=world.a_staff, round_=round_, reason="done")
@@ -87,7 +76,7 @@ def test_a_project_nobody_approved_is_never_funded(council, world):
 
 def test_a_round_without_quorum_leaves_every_project_in_voting(council, world):
     a, b = _slate(council, "10000", "10000")
-    round_ = _open(council, [a, b])
+    round_ = council.round([a, b])
     services.round_ballot_submit(actor=council.members[0], round_=round_, approved=[a.pk])
     services.round_ballot_submit(actor=council.members[1], round_=round_, approved=[])
     services.round_close(actor=world.a_staff, round_=round_, reason="done")
@@ -100,7 +89,7 @@ def test_a_round_without_quorum_leaves_every_project_in_voting(council, world):
 
 def test_an_empty_ballot_counts_toward_quorum(council, world):
     a, b = _slate(council, "10000", "10000")
-    round_ = _open(council, [a, b])
+    round_ = council.round([a, b])
     services.round_ballot_submit(actor=council.members[0], round_=round_, approved=[a.pk])
     for member in council.members[1:4]:
         services.round_ballot_submit(actor=member, round_=round_, approved=[])
@@ -112,7 +101,7 @@ def test_an_empty_ballot_counts_toward_quorum(council, world):
 def test_a_recused_member_cannot_approve_that_project(council, world):
     a, b = _slate(council, "10000", "10000")
     services.recusal_declare(actor=council.members[1], proposal=a, reason="亲属承建")
-    round_ = _open(council, [a, b])
+    round_ = council.round([a, b])
     with pytest.raises(InvalidMove, match="recused"):
         services.round_ballot_submit(actor=council.members[1], round_=round_, approved=[a.pk])
     services.round_ballot_submit(actor=council.members[1], round_=round_, approved=[b.pk])
@@ -122,7 +111,7 @@ def test_a_recused_member_cannot_approve_that_project(council, world):
 def test_round_refusals(council, world):
     a, b = _slate(council, "10000", "10000")
     with pytest.raises(InvalidMove, match="at least two"):
-        _open(council, [a])
+        council.round([a])
     with pytest.raises(NotAllowed):
         services.round_open(
             actor=council.members[0],
@@ -131,7 +120,7 @@ def test_round_refusals(council, world):
             proposals=[a, b],
             closes_at=clock.now() + dt.timedelta(days=1),
         )
-    round_ = _open(council, [a, b])
+    round_ = council.round([a, b])
     with pytest.raises(InvalidMove, match="already on an open"):
         council.ballot(a)
     with pytest.raises(NotAllowed, match="council"):
@@ -145,7 +134,7 @@ def test_round_refusals(council, world):
 def test_the_round_holds_what_was_left_of_the_envelope_at_opening(council, world):
     ballot = council.ballot()  # ¥11,800 held by an open ballot
     a, b = _slate(council, "10000", "10000")
-    round_ = _open(council, [a, b])
+    round_ = council.round([a, b])
     assert round_.money == Decimal("2000000.00") - Decimal("11800.00")
     with pytest.raises(InvalidMove, match="does not fit"):
         council.ballot()
@@ -156,7 +145,7 @@ def test_equal_shares_rule_funds_through_the_round(council, world):
     council.envelope.amount = Decimal("30000.00")
     council.envelope.save()
     a, b, c = _slate(council, "20000", "10000", "10000")
-    round_ = _open(council, [a, b, c], rule="mes", add1=True)
+    round_ = council.round([a, b, c], rule="mes", add1=True)
     approvals = [[a.pk, b.pk], [a.pk, b.pk], [a.pk], [c.pk], [c.pk]]
     for member, approved in zip(council.members, approvals, strict=True):
         services.round_ballot_submit(actor=member, round_=round_, approved=approved)
@@ -179,7 +168,7 @@ def test_the_round_page_shows_funded_unfunded_and_what_remains(client, council, 
     council.envelope.amount = Decimal("25000.00")
     council.envelope.save()
     a, b = _slate(council, "20000", "10000")
-    round_ = _open(council, [a, b])
+    round_ = council.round([a, b])
     client.force_login(council.members[0])
     url = reverse("round", args=[world.a.slug, round_.pk])
     page = client.get(url, **EN).content.decode()
@@ -201,7 +190,7 @@ def test_the_round_page_shows_funded_unfunded_and_what_remains(client, council, 
 
 def test_the_clerk_records_a_paper_ballot_marked_as_such(client, council, world):
     a, b = _slate(council, "10000", "10000")
-    round_ = _open(council, [a, b])
+    round_ = council.round([a, b])
     client.force_login(world.a_staff)
     response = client.post(
         reverse("round_ballot", args=[world.a.slug, round_.pk]),

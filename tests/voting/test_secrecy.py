@@ -9,7 +9,6 @@ import io
 import random
 import re
 import shutil
-import subprocess
 import uuid
 from collections import Counter
 
@@ -32,6 +31,7 @@ from disclosure import services as disclosure_services
 from disclosure.models import Disclosure
 from tests.conftest import _clear_cache
 from tests.disclosure.test_language import _english_runs
+from tests.disclosure.test_pdf import pdf_text
 from voting import board, selectors, services
 from voting.models import Ballot, Round, RoundBallot, Vote
 from voting.services._common import voter_commitment
@@ -64,12 +64,40 @@ def secret(world, *, running=False):
     )
 
 
+def _two_projects(council):
+    """Two projects in voting, costing ¥30,000 and ¥20,000."""
+    return council.proposal("30000"), council.proposal("20000", title="加装楼道扶手")
+
+
 def _guesses(member) -> set[str]:
     """What an outsider might try as a member's receipt: what is public about them."""
     return {str(member.pk), member.username, member.display_name, member.public_name}
 
 
 # --- 1. The attack: every assignment tried against everything public ---------------------------
+
+
+def _revealed(members, options, hashes: set[str], commitment) -> set:
+    """(member, option) pairs whose ``commitment(guess, option)``, made from anything public
+    about the member, is among the published ``hashes``."""
+    return {
+        (member.username, option)
+        for member in members
+        for option in options
+        for guess in _guesses(member)
+        if commitment(guess, option) in hashes
+    }
+
+
+def _recovered(members, totals: Counter, hashes: set[str], entry) -> list:
+    """Every way of handing out ``totals`` to ``members`` whose digest, hashed as it once was
+    from ``entry(member id, option)`` of each member, is among the published ``hashes``."""
+    ids = [member.pk for member in members]
+    return [
+        assignment
+        for assignment in assignments(totals)
+        if legacy_digest([entry(m, x) for m, x in zip(ids, assignment, strict=True)]) in hashes
+    ]
 
 
 def test_trying_every_assignment_of_a_secret_ballot_singles_out_none(client, world):
@@ -90,21 +118,9 @@ def test_trying_every_assignment_of_a_secret_ballot_singles_out_none(client, wor
     members = council.members
 
     # A commitment made from anything public about a member would give their choice away.
-    revealed = {
-        (member.username, choice)
-        for member in members
-        for choice in CHOICES
-        for guess in _guesses(member)
-        if vote_commitment(ballot.pk, guess, choice) in hashes
-    }
-    assert not revealed
+    assert not _revealed(members, CHOICES, hashes, lambda g, c: vote_commitment(ballot.pk, g, c))
     # Every way of handing out 8 yes, 5 no and 2 abstain, hashed as the digest once was.
-    ids = [member.pk for member in members]
-    recovered = [
-        a
-        for a in assignments(Counter(TOTALS))
-        if legacy_digest([[m, c] for m, c in zip(ids, a, strict=True)]) in hashes
-    ]
+    recovered = _recovered(members, Counter(TOTALS), hashes, lambda m, c: [m, c])
     assert recovered == [], "the members' votes are recovered from the published digest"
 
     # What is published fits every assignment alike: choices without members, and a digest
@@ -119,14 +135,8 @@ def test_trying_every_assignment_of_a_secret_ballot_singles_out_none(client, wor
 def test_trying_every_assignment_of_a_secret_round_singles_out_none(client, world):
     council = Council(world, size=15)
     secret(world)
-    a, b = council.proposal("30000"), council.proposal("20000", title="加装楼道扶手")
-    round_ = services.round_open(
-        actor=world.a_staff,
-        community=world.a,
-        title="年度集中表决",
-        proposals=[a, b],
-        closes_at=timezone.now() + dt.timedelta(hours=4),
-    )
+    a, b = _two_projects(council)
+    round_ = council.round([a, b])
     # 9 approve a only, 4 approve both, 2 approve b only: 75,075 assignments.
     kinds = [(a.pk,)] * 9 + [(a.pk, b.pk)] * 4 + [(b.pk,)] * 2
     truth = random.Random(7).sample(kinds, len(kinds))
@@ -142,20 +152,10 @@ def test_trying_every_assignment_of_a_secret_round_singles_out_none(client, worl
     hashes = set(HEX64.findall(public))
     members = council.members
 
-    revealed = {
-        (member.username, approved)
-        for member in members
-        for approved in set(kinds)
-        for guess in _guesses(member)
-        if round_commitment(round_.pk, guess, approved) in hashes
-    }
-    assert not revealed
-    ids = [member.pk for member in members]
-    recovered = [
-        x
-        for x in assignments(Counter(kinds))
-        if legacy_digest([[m, sorted(s)] for m, s in zip(ids, x, strict=True)]) in hashes
-    ]
+    assert not _revealed(
+        members, set(kinds), hashes, lambda g, a: round_commitment(round_.pk, g, a)
+    )
+    recovered = _recovered(members, Counter(kinds), hashes, lambda m, a: [m, sorted(a)])
     assert recovered == [], "the members' ballots are recovered from the published digest"
 
     rows = [r for r in open_data(client)["round_receipts"]["rows"] if r["round_id"] == round_.pk]
@@ -186,14 +186,6 @@ def _same_ids_as_last_time():
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
-
-
-def _pdf_text(data: bytes, tmp_path) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(data)
-    return subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
 
 
 def _fetch(client: Client, url: str) -> str:
@@ -287,7 +279,7 @@ def _secret_ballot_world(world, monkeypatch, settings, tmp_path, start, name, fi
                     random_values[ballot.votes_sha256] = "<votes digest, recomputed>"
         pdf = client.get(reverse("disclosure_pdf", args=[disclosure.pk]))
         outputs["decided: disclosure PDF text"] = re.sub(
-            r"\s+", "", _pdf_text(b"".join(pdf.streaming_content), tmp_path)
+            r"\s+", "", pdf_text(b"".join(pdf.streaming_content), tmp_path)
         )
         # Hashes over content that holds the votes digest (the digest itself is left as it is
         # unless anyone can recompute it from the published list, above).
@@ -425,14 +417,8 @@ def test_a_member_finds_their_commitment_with_their_choice_in_the_published_list
 
 def test_a_member_finds_their_approval_ballot_in_a_rounds_published_list(client, council, world):
     secret(world)
-    a, b = council.proposal("30000"), council.proposal("20000", title="加装楼道扶手")
-    round_ = services.round_open(
-        actor=world.a_staff,
-        community=world.a,
-        title="年度集中表决",
-        proposals=[a, b],
-        closes_at=timezone.now() + dt.timedelta(hours=4),
-    )
+    a, b = _two_projects(council)
+    round_ = council.round([a, b])
     member = council.members[1]
     services.round_ballot_submit(actor=member, round_=round_, approved=[b.pk, a.pk])
     services.round_ballot_submit(actor=council.members[0], round_=round_, approved=[])
@@ -565,14 +551,8 @@ def test_no_member_id_tried_against_a_secret_votes_evidence_hash_finds_who_voted
 
 def test_the_clerks_paper_ballot_in_a_secret_round_does_not_name_the_member(council, world):
     secret(world)
-    a, b = council.proposal("30000"), council.proposal("20000")
-    round_ = services.round_open(
-        actor=world.a_staff,
-        community=world.a,
-        title="年度集中表决",
-        proposals=[a, b],
-        closes_at=timezone.now() + dt.timedelta(hours=4),
-    )
+    a, b = _two_projects(council)
+    round_ = council.round([a, b])
     member = council.members[3]
     services.round_ballot_submit(actor=world.a_staff, round_=round_, approved=[a.pk], member=member)
     event = EvidenceEvent.objects.get(action="round.ballot_recorded_by_clerk")
@@ -596,13 +576,7 @@ def test_a_secret_rounds_pabulib_voters_are_in_an_order_that_says_nothing(world,
             council = Council(world)
             secret(world)
             a, b, c = (council.proposal(cost) for cost in ("25000", "10000", "12000"))
-            round_ = services.round_open(
-                actor=world.a_staff,
-                community=world.a,
-                title="年度集中表决",
-                proposals=[a, b, c],
-                closes_at=timezone.now() + dt.timedelta(hours=4),
-            )
+            round_ = council.round([a, b, c])
             ballots = [[a, b], [a], [a, c], [c], []][order]
             for member, approved in zip(council.members, ballots, strict=True):
                 services.round_ballot_submit(
@@ -629,14 +603,8 @@ def test_the_migration_gives_each_vote_a_receipt_and_keeps_digests_already_seale
     closed = council.vote(council.ballot(), ["yes", "no", "yes", "yes", "abstain"])
     services.ballot_close(actor=world.a_staff, ballot=closed, reason="会议表决完毕")
     still_open = council.vote(council.ballot(), ["yes", "no"])
-    a, b = council.proposal("30000"), council.proposal("20000")
-    round_ = services.round_open(
-        actor=world.a_staff,
-        community=world.a,
-        title="年度集中表决",
-        proposals=[a, b],
-        closes_at=timezone.now() + dt.timedelta(hours=4),
-    )
+    a, b = _two_projects(council)
+    round_ = council.round([a, b])
     for member in council.members[:3]:
         services.round_ballot_submit(actor=member, round_=round_, approved=[a.pk])
     sealed = Ballot.objects.get(pk=closed.pk).votes_sha256
@@ -664,14 +632,8 @@ def test_the_receipt_and_the_published_lists_read_in_chinese(client, council, wo
     secret(world)
     ballot = council.vote(council.ballot(), ["yes", "no", "abstain", "yes"])
     services.hand_count_record(actor=world.a_staff, ballot=ballot, yes=1, no=0, abstain=0)
-    a, b = council.proposal("30000"), council.proposal("20000")
-    round_ = services.round_open(
-        actor=world.a_staff,
-        community=world.a,
-        title="年度集中表决",
-        proposals=[a, b],
-        closes_at=timezone.now() + dt.timedelta(hours=4),
-    )
+    a, b = _two_projects(council)
+    round_ = council.round([a, b])
     services.round_ballot_submit(actor=council.members[0], round_=round_, approved=[a.pk])
     services.round_ballot_submit(actor=council.members[1], round_=round_, approved=[])
     urls = [
@@ -705,14 +667,8 @@ def test_the_rounds_and_the_published_lists_files_carry_exactly_their_schema(
     secret(world)
     ballot = council.vote(council.ballot(), ["yes", "no", "abstain", "yes"])
     services.ballot_close(actor=world.a_staff, ballot=ballot, reason="会议表决完毕")
-    a, b = council.proposal("30000"), council.proposal("20000")
-    round_ = services.round_open(
-        actor=world.a_staff,
-        community=world.a,
-        title="年度集中表决",
-        proposals=[a, b],
-        closes_at=timezone.now() + dt.timedelta(hours=4),
-    )
+    a, b = _two_projects(council)
+    round_ = council.round([a, b])
     for member in council.members[:4]:
         services.round_ballot_submit(actor=member, round_=round_, approved=[a.pk])
     services.round_close(actor=world.a_staff, round_=round_, reason="会议表决完毕")

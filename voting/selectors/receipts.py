@@ -51,21 +51,35 @@ class RoundList:
         return round_list_digest(self.round_id, self.ballots)
 
 
+def _published_lines(items, model, parent: str, value: str, line) -> dict[int, list]:
+    """For each of ``items`` (ballots or rounds) that publishes its receipts, by id: the
+    sorted ``line(id, receipt, value)`` of each of its ``model`` rows. One query, none if no
+    item publishes."""
+    ids = [item.pk for item in items if item.publishes_receipts]
+    lines: dict[int, list] = {pk: [] for pk in ids}
+    if ids:
+        rows = model.objects.filter(**{f"{parent}_id__in": ids})
+        for pk, receipt, got in rows.values_list(f"{parent}_id", "receipt", value):
+            lines[pk].append(line(pk, receipt, got))
+    return {pk: sorted(found) for pk, found in lines.items()}
+
+
+def _vote_line(ballot_id: int, receipt: str, choice: str) -> tuple[str, str]:
+    return vote_commitment(ballot_id, receipt, choice), choice
+
+
+def _round_ballot_line(round_id: int, receipt: str, approved: list[int]) -> tuple[str, str]:
+    return round_commitment(round_id, receipt, approved), approved_text(approved)
+
+
 def ballot_lists(ballots: Iterable[Ballot]) -> dict[int, BallotList]:
     """The published list of each of ``ballots`` that publishes one (closed since receipts),
     by ballot id. Two queries, however many ballots."""
-    ids = [b.pk for b in ballots if b.publishes_receipts]
-    if not ids:
+    votes = _published_lines(ballots, Vote, "ballot", "choice", _vote_line)
+    if not votes:
         return {}
-    votes: dict[int, list[tuple[str, str]]] = {pk: [] for pk in ids}
-    for ballot_id, receipt, choice in Vote.objects.filter(ballot_id__in=ids).values_list(
-        "ballot_id", "receipt", "choice"
-    ):
-        votes[ballot_id].append((vote_commitment(ballot_id, receipt, choice), choice))
-    hands = {
-        h.ballot_id: (h.yes, h.no, h.abstain) for h in HandCount.objects.filter(ballot_id__in=ids)
-    }
-    return {pk: BallotList(pk, sorted(votes[pk]), hands.get(pk, (0, 0, 0))) for pk in ids}
+    hands = hand_counts(votes)
+    return {pk: BallotList(pk, lines, hands.get(pk, (0, 0, 0))) for pk, lines in votes.items()}
 
 
 def ballot_list(ballot: Ballot) -> BallotList | None:
@@ -82,16 +96,8 @@ def hand_counts(ballot_ids: Iterable[int]) -> dict[int, tuple[int, int, int]]:
 
 def round_lists(rounds: Iterable[Round]) -> dict[int, RoundList]:
     """The published list of each of ``rounds`` that publishes one, by round id. One query."""
-    ids = [r.pk for r in rounds if r.publishes_receipts]
-    if not ids:
-        return {}
-    ballots: dict[int, list[tuple[str, str]]] = {pk: [] for pk in ids}
-    for round_id, receipt, approved in RoundBallot.objects.filter(round_id__in=ids).values_list(
-        "round_id", "receipt", "approved"
-    ):
-        commitment = round_commitment(round_id, receipt, approved)
-        ballots[round_id].append((commitment, approved_text(approved)))
-    return {pk: RoundList(pk, sorted(ballots[pk])) for pk in ids}
+    ballots = _published_lines(rounds, RoundBallot, "round", "approved", _round_ballot_line)
+    return {pk: RoundList(pk, lines) for pk, lines in ballots.items()}
 
 
 def round_list(round_: Round) -> RoundList | None:

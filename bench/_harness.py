@@ -1,0 +1,145 @@
+"""What the benchmarks that run the production shape share (``realtime.py``, ``votes.py``,
+``faults.py``): the app's environment on a database of their own, how they report, and the
+servers themselves, which come from ``tests/load/servers.py`` (re-exported here): a benchmark
+starts ``bin/serve`` and nginx exactly as the load tests do.
+
+A script imports it as ``_harness`` (a script's own folder comes first on ``sys.path``); it
+puts the repository's root on the path for ``tests.load.servers``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import statistics
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import NoReturn
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+if str(REPO_DIR) not in sys.path:
+    sys.path.insert(0, str(REPO_DIR))
+
+from tests.load.servers import (  # noqa: E402
+    HOST,
+    PYTHON,
+    SERVE,
+    ServerError,
+    database_name,
+    database_recreate,
+    free_port,
+    http_request,
+    manage,
+    process_start,
+    processes_stop,
+    production_env,
+    serve_start,
+    shell_json,
+    sign_in,
+    site_start,
+    wait_until_up,
+)
+
+__all__ = [
+    "BENCH_DIR",
+    "HOST",
+    "PYTHON",
+    "REPO_DIR",
+    "SERVE",
+    "ServerError",
+    "bench_env",
+    "database_name",
+    "database_recreate",
+    "fail",
+    "free_port",
+    "http_request",
+    "main_run",
+    "manage",
+    "process_start",
+    "processes_stop",
+    "progress",
+    "quantile",
+    "serve_start",
+    "server_errors",
+    "shell_json",
+    "sign_in",
+    "site_start",
+    "table",
+    "wait_until_up",
+]
+
+EXAMPLE_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/weishi_bench"
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the run (exit status 1) with ``message``, naming the script."""
+    sys.exit(f"bench/{Path(sys.argv[0]).name}: {message}")
+
+
+def progress(message: str) -> None:
+    print("  " + message, flush=True)
+
+
+def main_run(main) -> int:
+    """``main()``; a server that did not start or answer ends the run as ``fail`` does (the
+    servers already stopped by then)."""
+    try:
+        return main()
+    except ServerError as error:
+        fail(str(error))
+
+
+def bench_env(
+    database_url: str, static_root: Path, settings_module: str = "config.settings", **extra: str
+) -> dict[str, str]:
+    """The app's environment for a run on ``database_url``, which must be a PostgreSQL
+    database with ``bench`` in its name: the run drops and re-creates it."""
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        fail("set DATABASE_URL to a PostgreSQL database, e.g. " + EXAMPLE_DATABASE_URL)
+    if "bench" not in database_name(database_url):
+        fail(f"refusing database {database_name(database_url)!r}: its name must contain 'bench'")
+    secret_key = os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40
+    return production_env(
+        database_url, static_root, secret_key, DJANGO_SETTINGS_MODULE=settings_module, **extra
+    )
+
+
+def quantile(values: list[float], q: int) -> float:
+    """The q-th percentile (inclusive method); nan without values."""
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def server_errors(log: Path, top: int = 3) -> list[tuple[str, int]]:
+    """The most frequent exception lines of the servers' log (the last line of a traceback)."""
+    counts: Counter[str] = Counter()
+    with contextlib.suppress(OSError):
+        lines = log.read_text(errors="replace").splitlines()
+        for before, line in itertools.pairwise(lines):
+            if before.startswith(" ") and re.match(r"[\w.]+(Error|Exception)\b", line):
+                counts[line[:240]] += 1
+    return counts.most_common(top)
+
+
+def table(headers: tuple[str, ...], rows: list[tuple[str, ...]], left: int = 1) -> None:
+    """Columns as wide as their widest cell: the first ``left`` aligned left, the others
+    right."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells) -> str:
+        return "  ".join(
+            c.ljust(w) if i < left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    print(line(headers))
+    print(line(["-" * w for w in widths]))
+    for row in rows:
+        print(line(row))
