@@ -7,16 +7,20 @@ import re
 import subprocess
 import sys
 import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from council.models import EvidenceEvent, User
 from council.signin import account_key, client_ip
 from tests.conftest import PASSWORD, signs_in
+from tests.hashers import CountingHasher
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +289,71 @@ def test_wrong_passwords_counted_by_another_process_lock_the_account_here(client
     subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
     response = sign_in(client, "a_resident", PASSWORD)
     assert response.status_code == 429
+
+
+# --- Attempts sent at the same moment are counted before any password is checked -----------------
+
+
+def burst(attempts):
+    """Send every (username, password, address) sign-in at the same moment, from threads of
+    their own; return the status codes and how many passwords the server checked."""
+    start = threading.Barrier(len(attempts))
+
+    def attempt(args):
+        username, password, address = args
+        client = Client(raise_request_exception=False)
+        start.wait(timeout=30)
+        try:
+            return sign_in(client, username, password, HTTP_X_FORWARDED_FOR=address).status_code
+        finally:
+            connection.close()
+
+    CountingHasher.start_counting()
+    with ThreadPoolExecutor(len(attempts)) as pool:
+        codes = list(pool.map(attempt, attempts))
+    return codes, CountingHasher.checks
+
+
+@pytest.fixture
+def counted_passwords(settings):
+    settings.PASSWORD_HASHERS = [
+        "tests.hashers.CountingHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_wrong_passwords_sent_at_once_to_one_account_get_five_checked(
+    world, settings, counted_passwords
+):
+    user = world.a_resident.user
+    user.set_password(PASSWORD)
+    user.save()
+    codes, checked = burst(
+        [("a_resident", f"guess-{n}", f"203.0.113.{100 + n}") for n in range(20)]
+    )
+    assert checked == settings.SIGNIN_ACCOUNT_FAILURES
+    assert codes.count(429) >= 20 - settings.SIGNIN_ACCOUNT_FAILURES + 1
+    assert sign_in(Client(), "a_resident", PASSWORD).status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wrong_passwords_sent_at_once_from_one_address_are_checked_up_to_its_limit(
+    world, settings, counted_passwords
+):
+    settings.SIGNIN_ADDRESS_FAILURES = 5
+    codes, checked = burst([(f"guess-{n}", "not-the-password", "203.0.113.77") for n in range(20)])
+    assert checked == settings.SIGNIN_ADDRESS_FAILURES
+    assert (
+        sign_in(Client(), "a_staff", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.77").status_code
+        == 429
+    )
+
+
+def test_signing_in_many_times_from_one_address_never_locks_it(world, settings):
+    settings.SIGNIN_ADDRESS_FAILURES = 3
+    office = {"HTTP_X_FORWARDED_FOR": "203.0.113.90"}
+    for _ in range(6):
+        assert signs_in("a_resident", PASSWORD, **office)
+    sign_in(Client(), "a_staff", "not-the-password", **office)
+    assert signs_in("a_staff", PASSWORD, **office)
