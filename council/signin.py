@@ -5,8 +5,8 @@ Attempts are counted twice, in the cache every worker shares (Redis in productio
 - per account (the username typed, whether or not such an account exists):
   ``SIGNIN_ACCOUNT_FAILURES`` wrong passwords lock that username for everyone for
   ``SIGNIN_LOCKOUT_MINUTES``;
-- per address (the client's IP address): ``SIGNIN_ADDRESS_FAILURES`` wrong passwords, whatever
-  the usernames, lock that address for as long.
+- per address (the client's IP address; for IPv6 its /64): ``SIGNIN_ADDRESS_FAILURES`` wrong
+  passwords, whatever the usernames, lock that address for as long.
 
 An attempt is counted before its password is checked (``SignInThrottle``), so guesses sent at
 the same moment get no more checks than guesses sent one by one. A locked attempt is refused
@@ -71,8 +71,25 @@ def account_key(username: str) -> str:
     return make_cache_key_list([{"username": username}])[0]
 
 
+def address_counted(address: str | None) -> str:
+    """What an address is counted as: an IPv4 address itself, an IPv6 address its /64.
+
+    One home, office or phone is given a whole /64 (2**64 addresses): counted one by one, its
+    owner would have a fresh count for every guess.
+    """
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or ""
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:  # ::ffff:203.0.113.5 is 203.0.113.5
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def _address_key(address: str | None) -> str:
-    return make_cache_key_list([{"ip_address": address or ""}])[0]
+    return make_cache_key_list([{"ip_address": address_counted(address)}])[0]
 
 
 def _lockout_seconds() -> int:
@@ -247,7 +264,7 @@ def password_reset_throttled(request, email: str) -> bool:
     window = settings.PASSWORD_RESET_WINDOW_MINUTES * 60
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     by_email = _count(f"password-reset:email:{digest}", window)
-    by_address = _count(f"password-reset:address:{client_ip(request)}", window)
+    by_address = _count(f"password-reset:address:{address_counted(client_ip(request))}", window)
     return (
         by_email > settings.PASSWORD_RESETS_PER_EMAIL
         or by_address > settings.PASSWORD_RESETS_PER_ADDRESS

@@ -2,6 +2,7 @@
 on the shared cache), the lockout is said on the form, staff or the grid worker unlock it, and
 neither reset requests nor sign-up tell whether an account exists."""
 
+import io
 import os
 import re
 import subprocess
@@ -13,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -357,3 +359,34 @@ def test_signing_in_many_times_from_one_address_never_locks_it(world, settings):
         assert signs_in("a_resident", PASSWORD, **office)
     sign_in(Client(), "a_staff", "not-the-password", **office)
     assert signs_in("a_staff", PASSWORD, **office)
+
+
+# --- IPv6: a /64 is one address ----------------------------------------------------------------
+
+
+def test_wrong_passwords_from_one_ipv6_network_lock_the_whole_slash_64(world, settings):
+    for n in range(settings.SIGNIN_ADDRESS_FAILURES):  # a new address of the /64 each time
+        sign_in(
+            Client(), f"guess-{n}", "not-the-password", HTTP_X_FORWARDED_FOR=f"2001:db8:1:2::{n:x}"
+        )
+    same_network = {"HTTP_X_FORWARDED_FOR": "2001:db8:1:2:ffff:ffff:ffff:1"}
+    assert sign_in(Client(), "a_staff", PASSWORD, **same_network).status_code == 429
+    assert signs_in("a_staff", PASSWORD, HTTP_X_FORWARDED_FOR="2001:db8:1:3::1")
+    call_command("axes_reset_ip", "2001:db8:1:2::abcd", stdout=io.StringIO())  # any of the /64
+    assert signs_in("a_staff", PASSWORD, **same_network)
+
+
+def test_ipv4_addresses_are_still_counted_one_by_one(world, settings):
+    for n in range(settings.SIGNIN_ADDRESS_FAILURES):
+        sign_in(Client(), f"guess-{n}", "not-the-password", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert signs_in("a_staff", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.2")
+
+
+def test_reset_requests_from_one_ipv6_network_are_counted_together(world, settings):
+    statuses = [
+        reset(
+            Client(HTTP_X_FORWARDED_FOR=f"2001:db8:5:6::{n + 1:x}"), f"someone{n}@example.org"
+        ).status_code
+        for n in range(settings.PASSWORD_RESETS_PER_ADDRESS + 1)
+    ]
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {302}
