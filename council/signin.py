@@ -12,9 +12,10 @@ An attempt is counted before its password is checked (``SignInThrottle``), so gu
 the same moment get no more checks than guesses sent one by one. A locked attempt is refused
 before the password is checked, even the right one, and is not counted again, so the lock ends
 when it said it would. The sign-in form then says so (status 429) in the same words whatever
-the username: nothing tells whether an account exists. The grid worker or staff lift an
-account's lock from the resident's page (``sign_in_unlock``); ``manage.py axes_reset_username
-NAME`` does it from the command line.
+the username: nothing tells whether an account exists. A form that asks a signed-in person for
+their password again checks it through ``password_checked``: the same counts. The grid worker
+or staff lift an account's lock from the resident's page (``sign_in_unlock``);
+``manage.py axes_reset_username NAME`` does it from the command line.
 
 Password reset emails are throttled the same way (``password_reset_throttled``): per address
 and per email address typed, counted whether or not an account has that address.
@@ -30,6 +31,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, make_cache_key_list
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.utils.translation import ngettext
 
@@ -197,6 +199,21 @@ def _succeeded(request, user) -> None:
         cache.delete(counted[0])
         _uncount(counted[1])
         request.signin_counted = None
+
+
+def password_checked(request, user, password: str) -> bool:
+    """Whether ``password`` is ``user``'s, checked as a sign-in is: counted under their account
+    and the client's address, and refused unchecked while either is locked — then
+    ``request.axes_locked_out`` is set and the form shows ``lockout_message()``.
+
+    For the forms that ask a signed-in person for their password again (changing it, closing
+    the account), so a stolen session cannot guess it any faster than the sign-in form can.
+    """
+    checked = authenticate(request, username=user.get_username(), password=password)
+    if checked is None or checked.pk != user.pk:
+        return False
+    _succeeded(request, user)
+    return True
 
 
 def lockout_message() -> str:

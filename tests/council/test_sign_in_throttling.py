@@ -390,3 +390,56 @@ def test_reset_requests_from_one_ipv6_network_are_counted_together(world, settin
         for n in range(settings.PASSWORD_RESETS_PER_ADDRESS + 1)
     ]
     assert statuses[-1] == 429 and set(statuses[:-1]) == {302}
+
+
+# --- Checking one's password once signed in counts as an attempt ---------------------------------
+
+
+def signed_in_as(username, **headers):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", **headers)
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def change_password(client, old):
+    new = "a-brand-new-password-77"
+    return client.post(
+        reverse("password_change"),
+        {"old_password": old, "new_password1": new, "new_password2": new},
+    )
+
+
+def test_a_stolen_session_cannot_guess_the_password_on_the_change_password_form(world):
+    thief = signed_in_as("a_resident")
+    for _ in range(4):
+        assert change_password(thief, "not-the-password").status_code == 200
+    assert change_password(thief, "not-the-password").status_code == 429  # the fifth locks
+    response = change_password(thief, PASSWORD)
+    assert response.status_code == 429
+    assert "paused for 15 minutes" in response.content.decode()
+    assert User.objects.get(username="a_resident").check_password(PASSWORD)  # unchanged
+    assert not signs_in("a_resident", PASSWORD)  # the same count as the sign-in form's
+
+
+def test_a_stolen_session_cannot_guess_the_password_on_the_close_account_form(world):
+    thief = signed_in_as("a_resident")
+    data = {"confirm": "on"}
+    for expected in (400, 400, 400, 400, 429):  # the fifth locks
+        response = thief.post(reverse("account_close"), {**data, "password": "not-the-password"})
+        assert response.status_code == expected
+    response = thief.post(reverse("account_close"), {**data, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "paused for 15 minutes" in response.content.decode()
+    assert User.objects.get(pk=world.a_resident.user_id).closed_at is None
+
+
+def test_the_right_password_on_the_change_form_clears_the_accounts_count(world):
+    wrong(Client(), "a_resident", 4)
+    assert change_password(signed_in_as("a_resident"), PASSWORD).status_code == 302
+    wrong(Client(), "a_resident", 4)
+    assert signs_in("a_resident", "a-brand-new-password-77")
+
+
+def test_the_admins_change_password_page_leads_to_the_throttled_one(world):
+    response = signed_in_as("a_staff").get("/admin/password_change/")
+    assert response.status_code == 302 and response["Location"] == reverse("password_change")
