@@ -164,17 +164,6 @@ def is_residency_of_plain_resident(user, role) -> bool:
     )
 
 
-@rules.predicate
-def is_current_residency(user, role) -> bool:
-    """A residency that is not ended, of an account that is not closed."""
-    return (
-        isinstance(role, Role)
-        and role.kind == RoleKind.RESIDENT
-        and role.status != RoleStatus.ENDED
-        and role.user.closed_at is None
-    )
-
-
 # Roles that read residents' private data: never held or granted by a district admin
 # (DESIGN.md: "read everything except residents' private data").
 PRIVATE_DATA_KINDS = frozenset({RoleKind.STAFF, RoleKind.GRID_WORKER})
@@ -250,9 +239,12 @@ rules.add_perm(
     "council.confirm_role", is_pending_appointment & is_staff_of & ~granted_it & ~holds_it
 )
 # Sign-in locked after too many wrong passwords (``council.signin``): the grid worker of the
-# resident's grid or the community's staff lift the lock, from the resident's page.
+# resident's grid or the community's staff lift the lock, from the resident's page — for the
+# same people whose password they may reset, else a grid worker could lock an official's
+# account by guessing, unlock it and guess on.
 rules.add_perm(
-    "council.unlock_sign_in", (is_grid_worker_of_grid | is_staff_of) & is_current_residency
+    "council.unlock_sign_in",
+    (is_grid_worker_of_grid | is_staff_of) & is_residency_of_plain_resident,
 )
 rules.add_perm("council.view_setup", is_superuser | is_district_admin_of | is_staff_of)
 

@@ -14,8 +14,9 @@ before the password is checked, even the right one, and is not counted again, so
 when it said it would. The sign-in form then says so (status 429) in the same words whatever
 the username: nothing tells whether an account exists. A form that asks a signed-in person for
 their password again checks it through ``password_checked``: the same counts. The grid worker
-or staff lift an account's lock from the resident's page (``sign_in_unlock``);
-``manage.py axes_reset_username NAME`` does it from the command line.
+or staff lift a resident's lock from the resident's page (``sign_in_unlock``; not an
+official's, ``council.unlock_sign_in``); ``manage.py axes_reset_username NAME`` does it from
+the command line, for anyone.
 
 Password reset emails are throttled the same way (``password_reset_throttled``): per address
 and per email address typed, counted whether or not an account has that address.

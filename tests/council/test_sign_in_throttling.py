@@ -19,7 +19,9 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from council.models import EvidenceEvent, User
+from council import services
+from council.errors import NotAllowed
+from council.models import EvidenceEvent, RoleKind, User
 from council.signin import account_key, client_ip
 from tests.conftest import PASSWORD, signs_in
 from tests.hashers import CountingHasher
@@ -443,3 +445,24 @@ def test_the_right_password_on_the_change_form_clears_the_accounts_count(world):
 def test_the_admins_change_password_page_leads_to_the_throttled_one(world):
     response = signed_in_as("a_staff").get("/admin/password_change/")
     assert response.status_code == 302 and response["Location"] == reverse("password_change")
+
+
+# --- Officials' accounts are not unlocked from a resident's page ----------------------------------
+
+
+@pytest.mark.parametrize("kind", [RoleKind.STAFF, RoleKind.EXPERT])
+@pytest.mark.parametrize("who", ["a_worker1", "a_staff"])
+def test_an_officials_sign_in_is_not_unlocked_by_the_grid_worker_or_staff(world, who, kind):
+    """Else a grid worker could lock a staff member's account by guessing, unlock it, and
+    guess on without end: the same rule as for a password reset."""
+    services.role_assign(actor=None, user=world.a_resident.user, kind=kind, community=world.b)
+    wrong(Client(), "a_resident", 5)
+    page = Client(HTTP_ACCEPT_LANGUAGE="en")
+    page.force_login(world.user(who))
+    url = reverse("resident", args=[world.a.slug, world.a_resident.pk])
+    assert "Unlock sign-in" not in page.get(url).content.decode()
+    assert unlock(world.user(who), world.a_resident).status_code == 404
+    with pytest.raises(NotAllowed):
+        services.sign_in_unlock(actor=world.user(who), user=world.a_resident.user)
+    assert not signs_in("a_resident", PASSWORD)
+    assert not EvidenceEvent.objects.filter(action="account.unlocked").exists()
