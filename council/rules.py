@@ -207,8 +207,11 @@ rules.add_perm("council.view_privatedata", is_grid_worker_of_grid | is_staff_of)
 rules.add_perm("council.change_privatedata", is_grid_worker_of_grid)
 
 # Sign-ups: the community's staff, or the grid worker of the grid the resident chose.
+# Never one's own sign-up: staff or a grid worker who signed up and were appointed before anyone
+# confirmed their residency wait for a colleague like everyone else.
 rules.add_perm(
-    "council.confirm_resident", is_pending_residency & (is_staff_of | is_grid_worker_of_grid)
+    "council.confirm_resident",
+    is_pending_residency & ~holds_it & (is_staff_of | is_grid_worker_of_grid),
 )
 rules.add_perm("council.register_resident", is_staff_of | is_grid_worker_of_community)
 rules.add_perm("council.list_residents", is_staff_of | is_grid_worker_of_community)

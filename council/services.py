@@ -161,8 +161,10 @@ def resident_sign_up(
 def resident_confirm(*, actor, residency: Role, grid: Grid | None = None) -> Role:
     """Confirm a pending residency: the person now acts as a resident of the community.
 
-    Only the community's staff or the grid worker of the resident's grid may; a residency
-    already confirmed (another clerk was quicker) is refused, not confirmed twice.
+    Only the community's staff or the grid worker of the resident's grid may, and never for
+    their own residency (``council.confirm_resident``): that is refused with ``InvalidMove``
+    and a message, as is a residency already confirmed (another clerk was quicker), which is
+    not confirmed twice.
     """
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join.
     residency = (
@@ -171,10 +173,16 @@ def resident_confirm(*, actor, residency: Role, grid: Grid | None = None) -> Rol
         .get(pk=residency.pk)
     )
     if not actor.has_perm("council.confirm_resident", residency):
-        if residency.status != RoleStatus.PENDING and actor.has_perm(
-            "council.list_residents", residency.community
-        ):
-            raise InvalidMove(_("This sign-up has already been confirmed."))
+        if actor.has_perm("council.list_residents", residency.community):
+            if residency.status != RoleStatus.PENDING:
+                raise InvalidMove(_("This sign-up has already been confirmed."))
+            if holds_it(actor, residency):
+                raise InvalidMove(
+                    _(
+                        "Nobody may confirm their own sign-up: someone else on the community's "
+                        "staff, or the grid worker of your grid, confirms yours."
+                    )
+                )
         raise NotAllowed(_("You may not confirm this sign-up."))
     if grid is not None:
         _check_grid(residency.community, grid)

@@ -148,7 +148,10 @@ class ResidentListView(CommunityPermissionMixin, TemplateView):
         residencies = list(selectors.residents_for(self.request.user, self.community))
         return super().get_context_data(
             residencies=residencies,
-            pending=[r for r in residencies if r.status == "pending"],
+            # Sign-ups this person may confirm (never their own).
+            pending=[
+                r for r in residencies if self.request.user.has_perm("council.confirm_resident", r)
+            ],
             grids=list(self.community.grids.all()),
             **kwargs,
         )
