@@ -53,6 +53,16 @@ def test_roles_against_the_rules_wait_for_a_second_person_after_the_upgrade():
             user=worker, kind="grid_worker", grid=grid, confirmed_by=staff, **here
         ),
         "own_expert": Role.objects.create(user=expert, kind="expert", confirmed_by=expert, **here),
+        # What the old sign-up queue let staff do: confirm their own residency.
+        "own_residency": Role.objects.create(
+            user=staff, kind="resident", status="active", confirmed_by=staff, **here
+        ),
+        "own_ended_residency": Role.objects.create(
+            user=worker, kind="resident", status="ended", confirmed_by=worker, **here
+        ),
+        "residency": Role.objects.create(
+            user=expert, kind="resident", status="active", confirmed_by=staff, **here
+        ),
     }
 
     apps = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
@@ -65,4 +75,8 @@ def test_roles_against_the_rules_wait_for_a_second_person_after_the_upgrade():
         "staff": ("active", None, None),
         "worker": ("pending", staff.pk, None),  # granted by staff, awaiting a second person
         "own_expert": ("pending", None, None),
+        # Never confirmed by a second person: back in the sign-ups to confirm.
+        "own_residency": ("pending", None, None),
+        "own_ended_residency": ("ended", None, None),
+        "residency": ("active", None, staff.pk),  # confirmed by someone else: as it was
     }
