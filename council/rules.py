@@ -179,7 +179,8 @@ def holds_role_kinds(user, kinds, *, pending_too: bool = False) -> bool:
 
 @rules.predicate
 def is_pending_appointment(user, role) -> bool:
-    """A role awaiting confirmation that is not a resident's sign-up (a new grid worker)."""
+    """A role awaiting confirmation that is not a resident's sign-up (a new grid worker or
+    member of staff)."""
     return (
         isinstance(role, Role)
         and role.kind != RoleKind.RESIDENT
@@ -233,13 +234,18 @@ rules.add_perm("council.change_council", is_superuser | is_district_admin_of | i
 rules.add_perm("council.manage_roles", is_superuser | is_district_admin_of | is_staff_of)
 # Separation of duties (``council.services.role_assign``): a role that reads residents' private
 # data is granted by the community's staff (or the superuser), never by a district admin; a new
-# grid worker is active only once staff other than who granted it confirm it; nobody grants or
-# confirms a role of their own.
+# grid worker, or member of staff granted by staff, is active only once staff other than who
+# granted it (or the superuser, for a community with one member of staff) confirm it; nobody
+# grants or confirms a role of their own.
 rules.add_perm(
     "council.grant_private_data_role", ~is_any_district_admin & (is_superuser | is_staff_of)
 )
 rules.add_perm(
-    "council.confirm_role", is_pending_appointment & is_staff_of & ~granted_it & ~holds_it
+    "council.confirm_role",
+    is_pending_appointment
+    & ~granted_it
+    & ~holds_it
+    & (is_staff_of | (is_superuser & ~is_any_district_admin)),
 )
 # Sign-in locked after too many wrong passwords (``council.signin``): the grid worker of the
 # resident's grid or the community's staff lift the lock, from the resident's page — for the
