@@ -159,7 +159,8 @@ def _demo_hash() -> str:
 
 def _role(user, kind, *, community=None, district=None, grid=None, seat="", by=None, confirm=None):
     """Give ``user`` the role unless they hold it, granted ``by`` someone (None: the command
-    line) and, for a grid worker, confirmed by a second person (``confirm``)."""
+    line) and, for a grid worker or staff granted by staff, confirmed by a second person
+    (``confirm``)."""
     role = (
         Role.objects.filter(user=user, kind=kind, community=community, district=district)
         .exclude(status=RoleStatus.ENDED)
@@ -211,6 +212,8 @@ def seed() -> list[tuple[str, str, str]]:
             member, _ = _user(
                 f"{spec.slug}-staff{n}", f"{chinese_name(900 + person + n)}（工作站）"
             )
+            # A community's first staff are set up from the command line (no granter), active
+            # at once; staff that staff appoint later wait for a second member of staff.
             _role(member, RoleKind.STAFF, community=community)
             staff_members.append(member)
         for n, grid in enumerate(grids, start=1):

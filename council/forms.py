@@ -4,12 +4,13 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validator
 from .personal_data import CONSENT_PURPOSES
-from .signin import lockout_message
+from .signin import lockout_message, password_checked
 from .threads import MAX_LENGTH
 from .validators import validate_id_number, validate_one_line
 
@@ -70,6 +71,34 @@ class SignInForm(LockoutMessageMixin, AuthenticationForm):
 
 class AdminSignInForm(LockoutMessageMixin, AdminAuthenticationForm):
     pass
+
+
+def check_own_password(request, user, password: str, wrong: forms.ValidationError) -> None:
+    """Check a signed-in person's password as the sign-in form does (``password_checked``):
+    raise ``wrong``, or the lockout message (code ``locked_out``) once the account or the
+    address is locked."""
+    if password_checked(request, user, password):
+        return
+    if getattr(request, "axes_locked_out", False):
+        raise forms.ValidationError(lockout_message(), code="locked_out")
+    raise wrong
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """Django's form to change one's password, whose old password is checked under the sign-in
+    throttle: a stolen session cannot guess it here."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        wrong = forms.ValidationError(
+            self.error_messages["password_incorrect"], code="password_incorrect"
+        )
+        check_own_password(self.request, self.user, old_password, wrong)
+        return old_password
 
 
 class SignUpForm(BaseUserCreationForm):
@@ -166,16 +195,17 @@ class AccountCloseForm(forms.Form):
         error_messages={"required": _("Tick the box to confirm that you want to close it.")},
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(
-                _("That is not your password. Your account is unchanged."), code="wrong_password"
-            )
+        wrong = forms.ValidationError(
+            _("That is not your password. Your account is unchanged."), code="wrong_password"
+        )
+        check_own_password(self.request, self.user, password, wrong)  # under the throttle
         return password
 
 

@@ -237,9 +237,12 @@ class Role(models.Model):
 
     Separation of duties (``council.services.role_assign``), held by the database too: nobody
     is granted or confirms a role of their own; an active grid worker was confirmed by someone
-    other than who granted it; and a person with an active district-admin role holds no active
-    role that reads residents' private data (staff, grid worker) — a cross-row rule kept by
-    triggers (migration ``0010``), the rest by the check constraints below.
+    other than who granted it, and so was an active member of staff unless set up with no
+    granter (from the command line, or by the superuser, who is then its confirmer); and a
+    person with an active district-admin role holds no active role that reads residents'
+    private data (staff, grid worker) — a cross-row rule kept by triggers (migration ``0010``;
+    on SQLite a migration that rebuilds the table creates them again, as ``0013`` does), the
+    rest by the check constraints below.
     """
 
     user = models.ForeignKey(
@@ -298,7 +301,10 @@ class Role(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("granted by"),
-        help_text=_("Empty for a sign-up and for setup from the command line."),
+        help_text=_(
+            "Empty for a sign-up, for setup from the command line and for a staff role the "
+            "superuser set up (recorded as its confirmer)."
+        ),
     )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -349,6 +355,12 @@ class Role(models.Model):
                     Q(confirmed_by__isnull=False)
                     & (Q(granted_by__isnull=True) | ~Q(confirmed_by=F("granted_by")))
                 ),
+            ),
+            models.CheckConstraint(
+                name="role_staff_confirmed_by_a_second_person",
+                condition=~Q(kind=RoleKind.STAFF, status=RoleStatus.ACTIVE)
+                | Q(granted_by__isnull=True)
+                | (Q(confirmed_by__isnull=False) & ~Q(confirmed_by=F("granted_by"))),
             ),
             models.UniqueConstraint(
                 fields=["user", "community", "kind"],

@@ -164,17 +164,6 @@ def is_residency_of_plain_resident(user, role) -> bool:
     )
 
 
-@rules.predicate
-def is_current_residency(user, role) -> bool:
-    """A residency that is not ended, of an account that is not closed."""
-    return (
-        isinstance(role, Role)
-        and role.kind == RoleKind.RESIDENT
-        and role.status != RoleStatus.ENDED
-        and role.user.closed_at is None
-    )
-
-
 # Roles that read residents' private data: never held or granted by a district admin
 # (DESIGN.md: "read everything except residents' private data").
 PRIVATE_DATA_KINDS = frozenset({RoleKind.STAFF, RoleKind.GRID_WORKER})
@@ -190,7 +179,8 @@ def holds_role_kinds(user, kinds, *, pending_too: bool = False) -> bool:
 
 @rules.predicate
 def is_pending_appointment(user, role) -> bool:
-    """A role awaiting confirmation that is not a resident's sign-up (a new grid worker)."""
+    """A role awaiting confirmation that is not a resident's sign-up (a new grid worker or
+    member of staff)."""
     return (
         isinstance(role, Role)
         and role.kind != RoleKind.RESIDENT
@@ -218,8 +208,11 @@ rules.add_perm("council.view_privatedata", is_grid_worker_of_grid | is_staff_of)
 rules.add_perm("council.change_privatedata", is_grid_worker_of_grid)
 
 # Sign-ups: the community's staff, or the grid worker of the grid the resident chose.
+# Never one's own sign-up: staff or a grid worker who signed up and were appointed before anyone
+# confirmed their residency wait for a colleague like everyone else.
 rules.add_perm(
-    "council.confirm_resident", is_pending_residency & (is_staff_of | is_grid_worker_of_grid)
+    "council.confirm_resident",
+    is_pending_residency & ~holds_it & (is_staff_of | is_grid_worker_of_grid),
 )
 rules.add_perm("council.register_resident", is_staff_of | is_grid_worker_of_community)
 rules.add_perm("council.list_residents", is_staff_of | is_grid_worker_of_community)
@@ -241,18 +234,26 @@ rules.add_perm("council.change_council", is_superuser | is_district_admin_of | i
 rules.add_perm("council.manage_roles", is_superuser | is_district_admin_of | is_staff_of)
 # Separation of duties (``council.services.role_assign``): a role that reads residents' private
 # data is granted by the community's staff (or the superuser), never by a district admin; a new
-# grid worker is active only once staff other than who granted it confirm it; nobody grants or
-# confirms a role of their own.
+# grid worker, or member of staff granted by staff, is active only once staff other than who
+# granted it (or the superuser, for a community with one member of staff) confirm it; nobody
+# grants or confirms a role of their own.
 rules.add_perm(
     "council.grant_private_data_role", ~is_any_district_admin & (is_superuser | is_staff_of)
 )
 rules.add_perm(
-    "council.confirm_role", is_pending_appointment & is_staff_of & ~granted_it & ~holds_it
+    "council.confirm_role",
+    is_pending_appointment
+    & ~granted_it
+    & ~holds_it
+    & (is_staff_of | (is_superuser & ~is_any_district_admin)),
 )
 # Sign-in locked after too many wrong passwords (``council.signin``): the grid worker of the
-# resident's grid or the community's staff lift the lock, from the resident's page.
+# resident's grid or the community's staff lift the lock, from the resident's page — for the
+# same people whose password they may reset, else a grid worker could lock an official's
+# account by guessing, unlock it and guess on.
 rules.add_perm(
-    "council.unlock_sign_in", (is_grid_worker_of_grid | is_staff_of) & is_current_residency
+    "council.unlock_sign_in",
+    (is_grid_worker_of_grid | is_staff_of) & is_residency_of_plain_resident,
 )
 rules.add_perm("council.view_setup", is_superuser | is_district_admin_of | is_staff_of)
 

@@ -64,9 +64,9 @@ def residents_for(user, community: Community) -> QuerySet[Role]:
             if r.kind == RoleKind.GRID_WORKER and r.community_id == community.pk
         ]
         visible = base.filter(grid_id__in=grids)
-    return visible.select_related("user", "grid", "private_data", "entered_by").order_by(
-        "-status", "grid__name", "user__display_name"
-    )
+    return visible.select_related(
+        "user", "grid", "private_data", "entered_by", "community"
+    ).order_by("-status", "grid__name", "user__display_name")
 
 
 def private_data_for(user, residency_id: int) -> PrivateData | None:

@@ -161,8 +161,10 @@ def resident_sign_up(
 def resident_confirm(*, actor, residency: Role, grid: Grid | None = None) -> Role:
     """Confirm a pending residency: the person now acts as a resident of the community.
 
-    Only the community's staff or the grid worker of the resident's grid may; a residency
-    already confirmed (another clerk was quicker) is refused, not confirmed twice.
+    Only the community's staff or the grid worker of the resident's grid may, and never for
+    their own residency (``council.confirm_resident``): that is refused with ``InvalidMove``
+    and a message, as is a residency already confirmed (another clerk was quicker), which is
+    not confirmed twice.
     """
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join.
     residency = (
@@ -171,10 +173,16 @@ def resident_confirm(*, actor, residency: Role, grid: Grid | None = None) -> Rol
         .get(pk=residency.pk)
     )
     if not actor.has_perm("council.confirm_resident", residency):
-        if residency.status != RoleStatus.PENDING and actor.has_perm(
-            "council.list_residents", residency.community
-        ):
-            raise InvalidMove(_("This sign-up has already been confirmed."))
+        if actor.has_perm("council.list_residents", residency.community):
+            if residency.status != RoleStatus.PENDING:
+                raise InvalidMove(_("This sign-up has already been confirmed."))
+            if holds_it(actor, residency):
+                raise InvalidMove(
+                    _(
+                        "Nobody may confirm their own sign-up: someone else on the community's "
+                        "staff, or the grid worker of your grid, confirms yours."
+                    )
+                )
         raise NotAllowed(_("You may not confirm this sign-up."))
     if grid is not None:
         _check_grid(residency.community, grid)
@@ -388,9 +396,14 @@ def role_assign(
     one, and a district-admin role never to someone holding such a role. A refused grant
     raises ``NotAllowed`` and leaves a ``role.refused`` event (see ``role_assign_check``).
 
-    The role records who granted it. A grid worker's role starts pending and grants nothing
-    until ``role_confirm`` by staff of the community other than who granted it; every other
-    role is active at once. Evidence: ``role.assigned``.
+    The role records who granted it. A grid worker's role, and a staff role granted by a
+    member of staff, start pending and grant nothing until ``role_confirm`` by someone other
+    than who granted them (another member of that community's staff, or the superuser): one
+    member of staff cannot appoint anyone alone, not even through a second account of their
+    own. A community's first staff are set up from the command line (``actor`` None: no
+    granter) or by the superuser, whose staff role is active at once and recorded as set up
+    (no granter) and confirmed by the superuser. Every other role is active at once.
+    Evidence: ``role.assigned``.
     """
     role_assign_check(actor=actor, user=user, kind=kind, community=community, district=district)
     if community is not None:
@@ -403,7 +416,11 @@ def role_assign(
         )
         if refusal is not None:
             raise NotAllowed(refusal[1])
-        pending = kind == RoleKind.GRID_WORKER
+        by_superuser = actor is not None and actor.is_superuser
+        pending = kind == RoleKind.GRID_WORKER or (
+            kind == RoleKind.STAFF and actor is not None and not by_superuser
+        )
+        set_up = kind == RoleKind.STAFF and by_superuser
         role = Role(
             user=user,
             kind=kind,
@@ -413,7 +430,9 @@ def role_assign(
             seat_category=seat_category,
             term_ends=term_ends,
             status=RoleStatus.PENDING if pending else RoleStatus.ACTIVE,
-            granted_by=actor,
+            granted_by=None if set_up else actor,
+            confirmed_by=actor if set_up else None,
+            confirmed_at=clock.now() if set_up else None,
         )
         role.full_clean()
         role.save()
@@ -430,10 +449,11 @@ def role_assign(
 
 
 def role_confirm(*, actor, role: Role) -> Role:
-    """Confirm a pending appointment (a new grid worker): the role is active from now on.
+    """Confirm a pending appointment (a new grid worker or member of staff): the role is active
+    from now on.
 
-    Only staff of the role's community who neither granted nor hold the role may
-    (``council.confirm_role``), and never for a district admin; the role records who
+    Only staff of the role's community, or the superuser, who neither granted nor hold the
+    role may (``council.confirm_role``), and never for a district admin; the role records who
     confirmed it. A refused attempt raises ``NotAllowed`` and leaves ``role.refused``; a role
     no longer pending raises ``InvalidMove``. Evidence: ``role.confirmed``.
     """

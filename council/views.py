@@ -29,6 +29,7 @@ from .evidence import evidence_verify_recent
 from .forms import (
     AccountCloseForm,
     ConfirmForm,
+    PasswordChangeForm,
     PrivateDataFields,
     ResidentRegisterForm,
     SignInForm,
@@ -158,7 +159,10 @@ class ResidentListView(CommunityPermissionMixin, TemplateView):
         residencies = list(selectors.residents_for(self.request.user, self.community))
         return super().get_context_data(
             residencies=residencies,
-            pending=[r for r in residencies if r.status == "pending"],
+            # Sign-ups this person may confirm (never their own).
+            pending=[
+                r for r in residencies if self.request.user.has_perm("council.confirm_resident", r)
+            ],
             grids=list(self.community.grids.all()),
             **kwargs,
         )
@@ -372,7 +376,7 @@ def _personal_data_page(request, close_form, status=200):
 @require_http_methods(["GET", "HEAD"])
 def personal_data(request):
     """My personal data: what is held, the download, and closing the account."""
-    return _personal_data_page(request, AccountCloseForm(user=request.user))
+    return _personal_data_page(request, AccountCloseForm(user=request.user, request=request))
 
 
 @login_required
@@ -391,9 +395,10 @@ def personal_data_download(request):
 @require_http_methods(["POST"])
 def account_close(request):
     """Close the signed-in person's account, after their password and a confirmation."""
-    form = AccountCloseForm(request.POST, user=request.user)
+    form = AccountCloseForm(request.POST, user=request.user, request=request)
     if not form.is_valid():
-        return _personal_data_page(request, form, status=400)
+        locked = form.has_error("password", "locked_out")
+        return _personal_data_page(request, form, status=429 if locked else 400)
     try:
         services.account_close(actor=request.user, user=request.user)
     except (NotAllowed, InvalidMove) as error:
@@ -531,10 +536,21 @@ class ReportListView(CommunityPermissionMixin, TemplateView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Choose a new password (the old one, then the new one twice). After a reset by staff it
-    is the only page open until done (``council.middleware``)."""
+    is the only page open until done (``council.middleware``). The old password is checked
+    under the sign-in throttle (429 once locked)."""
 
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("home")
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error("old_password", "locked_out"):
+            response.status_code = 429
+        return response
 
     def form_valid(self, form):
         services.password_change(user=self.request.user, form=form)

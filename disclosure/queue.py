@@ -14,18 +14,21 @@ from voting.models import Ballot, BallotStatus, Outcome
 from .models import Disclosure, DisclosureStatus, Evaluation, EvaluationWindow, Objection
 
 
-def staff_queue(community: Community) -> dict:
-    """Sign-ups to confirm, proposals to review, reported messages, objections to answer,
-    drafts to publish, invalid ballots to repeat and evaluation windows running."""
+def staff_queue(community: Community, user) -> dict:
+    """Sign-ups to confirm (by ``user``: never their own), proposals to review, reported
+    messages, objections to answer, drafts to publish, invalid ballots to repeat and evaluation
+    windows running."""
     open_ballot = Ballot.objects.filter(proposal=OuterRef("pk"), status=BallotStatus.OPEN)
     return {
-        "signups": list(
-            Role.objects.filter(
+        "signups": [
+            residency
+            for residency in Role.objects.filter(
                 community=community, kind=RoleKind.RESIDENT, status=RoleStatus.PENDING
             )
-            .select_related("user", "grid")
+            .select_related("user", "grid", "community")
             .order_by("created_at")
-        ),
+            if user.has_perm("council.confirm_resident", residency)
+        ],
         "to_review": list(
             Proposal.objects.filter(community=community, stage=Stage.UNDER_REVIEW).order_by(
                 "stage_changed_at", "pk"

@@ -13,7 +13,7 @@ from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from council import clock, services
-from council.models import RoleKind, SeatCategory
+from council.models import RoleKind, RoleStatus, SeatCategory
 from tests.factories import CommunityFactory, DistrictFactory, GridFactory, UserFactory
 
 # These two cores are shared and noisy: no per-example deadline.
@@ -139,7 +139,9 @@ class World:
     def person(self, username, kind, **where):
         user = UserFactory(username=username)
         role = services.role_assign(actor=None, user=user, kind=kind, **where)
-        if kind == RoleKind.GRID_WORKER:  # a new grid worker acts once staff confirm them
+        # Set up from the command line, so active at once, but for a grid worker: one acts once
+        # staff confirm them (the world's staff are its communities' first, no granter).
+        if role.status == RoleStatus.PENDING:
             staff = where["community"].roles.filter(kind=RoleKind.STAFF).first().user
             services.role_confirm(actor=staff, role=role)
         return user

@@ -64,7 +64,7 @@ def staff_queue(request, slug):
     return render(
         request,
         "disclosure/staff_queue.html",
-        {"community": community, **queue.staff_queue(community)},
+        {"community": community, **queue.staff_queue(community, request.user)},
     )
 
 

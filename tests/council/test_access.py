@@ -1,9 +1,12 @@
 """Role scoping: each right holds only where the role is held, and each denial looks like 404."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
-from council.models import EvidenceEvent, PrivateData, RoleStatus
+from council import services
+from council.errors import InvalidMove
+from council.models import EvidenceEvent, PrivateData, RoleKind, RoleStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +236,53 @@ def test_others_cannot_register_residents(client, world, who):
     client.force_login(getattr(world, who))
     assert register(client, world.a, grid=world.a_grid1.pk).status_code == 404
     assert not PrivateData.objects.filter(phone="13812345678").exists()
+
+
+# --- Nobody confirms their own sign-up -------------------------------------------------------
+
+
+def official_with_a_pending_sign_up(world, kind):
+    """Someone who signed up in community a and, before anyone confirmed it, became one of its
+    staff or the grid worker of their own grid."""
+    residency = world.resident(world.a, world.a_grid1, "newcomer", confirm=False)
+    grid = world.a_grid1 if kind == RoleKind.GRID_WORKER else None
+    role = services.role_assign(
+        actor=None, user=residency.user, kind=kind, community=world.a, grid=grid
+    )
+    if role.status == RoleStatus.PENDING:
+        services.role_confirm(actor=world.a_staff, role=role)
+    return residency
+
+
+@pytest.mark.parametrize("kind", [RoleKind.STAFF, RoleKind.GRID_WORKER])
+def test_staff_or_a_grid_worker_cannot_confirm_their_own_sign_up(world, kind):
+    residency = official_with_a_pending_sign_up(world, kind)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", raise_request_exception=False)
+    client.force_login(residency.user)
+    confirm_url = reverse("resident_confirm", args=[world.a.slug, residency.pk])
+    page = client.get(reverse("residents", args=[world.a.slug]))
+    assert confirm_url not in page.content.decode()  # not offered…
+    assert len(page.context["pending"]) == 0
+
+    response = client.post(confirm_url, follow=True)  # …and refused when forged, with a message
+    assert response.status_code == 200
+    [message] = [str(m) for m in response.context["messages"]]
+    assert "someone else" in message
+    residency.refresh_from_db()
+    assert residency.status == RoleStatus.PENDING and residency.confirmed_by is None
+    with pytest.raises(InvalidMove):
+        services.resident_confirm(actor=residency.user, residency=residency)
+    assert not residency.user.has_perm("council.confirm_resident", residency)
+
+    services.resident_confirm(actor=world.a_staff, residency=residency)  # a second person may
+    residency.refresh_from_db()
+    assert residency.status == RoleStatus.ACTIVE and residency.confirmed_by == world.a_staff
+
+
+def test_the_work_queue_does_not_list_ones_own_sign_up(world):
+    residency = official_with_a_pending_sign_up(world, RoleKind.STAFF)
+    other = world.resident(world.a, world.a_grid2, "another", confirm=False)
+    client = Client()
+    client.force_login(residency.user)
+    queue = client.get(reverse("staff_queue", args=[world.a.slug])).context["signups"]
+    assert [r.pk for r in queue] == [other.pk]

@@ -50,6 +50,8 @@ def test_demo_has_two_communities_with_people_in_every_role(demo):
     workers = Role.objects.filter(kind=RoleKind.GRID_WORKER)
     assert {w.status for w in workers} == {RoleStatus.ACTIVE}
     assert all(w.granted_by and w.confirmed_by not in (None, w.granted_by) for w in workers)
+    staff = Role.objects.filter(kind=RoleKind.STAFF)
+    assert {(s.status, s.granted_by) for s in staff} == {(RoleStatus.ACTIVE, None)}  # set up
     assert not Role.objects.filter(confirmed_by=F("user")).exists()
     assert all("\u4e00" <= u.display_name[0] <= "\u9fff" for u in User.objects.all())
     assert evidence_verify().ok

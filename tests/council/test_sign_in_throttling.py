@@ -2,21 +2,29 @@
 on the shared cache), the lockout is said on the form, staff or the grid worker unlock it, and
 neither reset requests nor sign-up tell whether an account exists."""
 
+import io
 import os
 import re
 import subprocess
 import sys
 import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from council.models import EvidenceEvent, User
+from council import services
+from council.errors import NotAllowed
+from council.models import EvidenceEvent, RoleKind, User
 from council.signin import account_key, client_ip
 from tests.conftest import PASSWORD, signs_in
+from tests.hashers import CountingHasher
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +293,176 @@ def test_wrong_passwords_counted_by_another_process_lock_the_account_here(client
     subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
     response = sign_in(client, "a_resident", PASSWORD)
     assert response.status_code == 429
+
+
+# --- Attempts sent at the same moment are counted before any password is checked -----------------
+
+
+def burst(attempts):
+    """Send every (username, password, address) sign-in at the same moment, from threads of
+    their own; return the status codes and how many passwords the server checked."""
+    start = threading.Barrier(len(attempts))
+
+    def attempt(args):
+        username, password, address = args
+        client = Client(raise_request_exception=False)
+        start.wait(timeout=30)
+        try:
+            return sign_in(client, username, password, HTTP_X_FORWARDED_FOR=address).status_code
+        finally:
+            connection.close()
+
+    CountingHasher.start_counting()
+    with ThreadPoolExecutor(len(attempts)) as pool:
+        codes = list(pool.map(attempt, attempts))
+    return codes, CountingHasher.checks
+
+
+@pytest.fixture
+def counted_passwords(settings):
+    settings.PASSWORD_HASHERS = [
+        "tests.hashers.CountingHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_wrong_passwords_sent_at_once_to_one_account_get_five_checked(
+    world, settings, counted_passwords
+):
+    user = world.a_resident.user
+    user.set_password(PASSWORD)
+    user.save()
+    codes, checked = burst(
+        [("a_resident", f"guess-{n}", f"203.0.113.{100 + n}") for n in range(20)]
+    )
+    assert checked == settings.SIGNIN_ACCOUNT_FAILURES
+    assert codes.count(429) >= 20 - settings.SIGNIN_ACCOUNT_FAILURES + 1
+    assert sign_in(Client(), "a_resident", PASSWORD).status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wrong_passwords_sent_at_once_from_one_address_are_checked_up_to_its_limit(
+    world, settings, counted_passwords
+):
+    settings.SIGNIN_ADDRESS_FAILURES = 5
+    codes, checked = burst([(f"guess-{n}", "not-the-password", "203.0.113.77") for n in range(20)])
+    assert checked == settings.SIGNIN_ADDRESS_FAILURES
+    assert (
+        sign_in(Client(), "a_staff", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.77").status_code
+        == 429
+    )
+
+
+def test_signing_in_many_times_from_one_address_never_locks_it(world, settings):
+    settings.SIGNIN_ADDRESS_FAILURES = 3
+    office = {"HTTP_X_FORWARDED_FOR": "203.0.113.90"}
+    for _ in range(6):
+        assert signs_in("a_resident", PASSWORD, **office)
+    sign_in(Client(), "a_staff", "not-the-password", **office)
+    assert signs_in("a_staff", PASSWORD, **office)
+
+
+# --- IPv6: a /64 is one address ----------------------------------------------------------------
+
+
+def test_wrong_passwords_from_one_ipv6_network_lock_the_whole_slash_64(world, settings):
+    for n in range(settings.SIGNIN_ADDRESS_FAILURES):  # a new address of the /64 each time
+        sign_in(
+            Client(), f"guess-{n}", "not-the-password", HTTP_X_FORWARDED_FOR=f"2001:db8:1:2::{n:x}"
+        )
+    same_network = {"HTTP_X_FORWARDED_FOR": "2001:db8:1:2:ffff:ffff:ffff:1"}
+    assert sign_in(Client(), "a_staff", PASSWORD, **same_network).status_code == 429
+    assert signs_in("a_staff", PASSWORD, HTTP_X_FORWARDED_FOR="2001:db8:1:3::1")
+    call_command("axes_reset_ip", "2001:db8:1:2::abcd", stdout=io.StringIO())  # any of the /64
+    assert signs_in("a_staff", PASSWORD, **same_network)
+
+
+def test_ipv4_addresses_are_still_counted_one_by_one(world, settings):
+    for n in range(settings.SIGNIN_ADDRESS_FAILURES):
+        sign_in(Client(), f"guess-{n}", "not-the-password", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert signs_in("a_staff", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.2")
+
+
+def test_reset_requests_from_one_ipv6_network_are_counted_together(world, settings):
+    statuses = [
+        reset(
+            Client(HTTP_X_FORWARDED_FOR=f"2001:db8:5:6::{n + 1:x}"), f"someone{n}@example.org"
+        ).status_code
+        for n in range(settings.PASSWORD_RESETS_PER_ADDRESS + 1)
+    ]
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {302}
+
+
+# --- Checking one's password once signed in counts as an attempt ---------------------------------
+
+
+def signed_in_as(username, **headers):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", **headers)
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def change_password(client, old):
+    new = "a-brand-new-password-77"
+    return client.post(
+        reverse("password_change"),
+        {"old_password": old, "new_password1": new, "new_password2": new},
+    )
+
+
+def test_a_stolen_session_cannot_guess_the_password_on_the_change_password_form(world):
+    thief = signed_in_as("a_resident")
+    for _ in range(4):
+        assert change_password(thief, "not-the-password").status_code == 200
+    assert change_password(thief, "not-the-password").status_code == 429  # the fifth locks
+    response = change_password(thief, PASSWORD)
+    assert response.status_code == 429
+    assert "paused for 15 minutes" in response.content.decode()
+    assert User.objects.get(username="a_resident").check_password(PASSWORD)  # unchanged
+    assert not signs_in("a_resident", PASSWORD)  # the same count as the sign-in form's
+
+
+def test_a_stolen_session_cannot_guess_the_password_on_the_close_account_form(world):
+    thief = signed_in_as("a_resident")
+    data = {"confirm": "on"}
+    for expected in (400, 400, 400, 400, 429):  # the fifth locks
+        response = thief.post(reverse("account_close"), {**data, "password": "not-the-password"})
+        assert response.status_code == expected
+    response = thief.post(reverse("account_close"), {**data, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "paused for 15 minutes" in response.content.decode()
+    assert User.objects.get(pk=world.a_resident.user_id).closed_at is None
+
+
+def test_the_right_password_on_the_change_form_clears_the_accounts_count(world):
+    wrong(Client(), "a_resident", 4)
+    assert change_password(signed_in_as("a_resident"), PASSWORD).status_code == 302
+    wrong(Client(), "a_resident", 4)
+    assert signs_in("a_resident", "a-brand-new-password-77")
+
+
+def test_the_admins_change_password_page_leads_to_the_throttled_one(world):
+    response = signed_in_as("a_staff").get("/admin/password_change/")
+    assert response.status_code == 302 and response["Location"] == reverse("password_change")
+
+
+# --- Officials' accounts are not unlocked from a resident's page ----------------------------------
+
+
+@pytest.mark.parametrize("kind", [RoleKind.STAFF, RoleKind.EXPERT])
+@pytest.mark.parametrize("who", ["a_worker1", "a_staff"])
+def test_an_officials_sign_in_is_not_unlocked_by_the_grid_worker_or_staff(world, who, kind):
+    """Else a grid worker could lock a staff member's account by guessing, unlock it, and
+    guess on without end: the same rule as for a password reset."""
+    services.role_assign(actor=None, user=world.a_resident.user, kind=kind, community=world.b)
+    wrong(Client(), "a_resident", 5)
+    page = Client(HTTP_ACCEPT_LANGUAGE="en")
+    page.force_login(world.user(who))
+    url = reverse("resident", args=[world.a.slug, world.a_resident.pk])
+    assert "Unlock sign-in" not in page.get(url).content.decode()
+    assert unlock(world.user(who), world.a_resident).status_code == 404
+    with pytest.raises(NotAllowed):
+        services.sign_in_unlock(actor=world.user(who), user=world.a_resident.user)
+    assert not signs_in("a_resident", PASSWORD)
+    assert not EvidenceEvent.objects.filter(action="account.unlocked").exists()
