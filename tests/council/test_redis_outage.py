@@ -244,3 +244,46 @@ async def test_the_meeting_board_closes_with_1013_while_redis_is_down(own_redis,
     assert (await _closed_with_1013(socket))["code"] == 1013
     await socket.disconnect()
     await _close_layer_and_db()
+
+
+# --- A Redis that answers, with an error --------------------------------------------------
+
+# How to make a server of ours refuse writes with each reply, and how to make it take them
+# again. Reads still work on such a server.
+REFUSING_WRITES = {
+    "NOREPLICAS": (["CONFIG", "SET", "min-replicas-to-write", "1"],
+                   ["CONFIG", "SET", "min-replicas-to-write", "0"]),
+    "OOM": (["CONFIG", "SET", "maxmemory", "1"], ["CONFIG", "SET", "maxmemory", "0"]),
+    # A replica of a server that is not there: read-only until it is made a primary again.
+    "READONLY": (["REPLICAOF", "127.0.0.1", "1"], ["REPLICAOF", "NO", "ONE"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("reply", REFUSING_WRITES)
+def test_posting_and_signing_in_work_while_redis_refuses_writes(
+    own_redis, world, thread, reply, caplog
+):
+    refuse, accept = REFUSING_WRITES[reply]
+    own_redis.command(*refuse)
+    with pytest.raises(redis.ResponseError):  # the reply, as redis-py raises it
+        own_redis.command("SET", "probe", "1")
+    author = Client(raise_request_exception=False)
+    author.force_login(world.a_resident.user)
+    url = reverse("thread_post", args=[thread.pk])
+    with caplog.at_level(logging.WARNING, logger="weishi.outage"):
+        for n in range(3):
+            response = author.post(url, {"body": f"写不进缓存时的第{n}条留言"}, **EN)
+            assert response.status_code == 302, response.status_code
+        signed_in = Client(raise_request_exception=False).post(
+            "/accounts/login/",
+            {"username": "a_member", "password": "a-long-enough-password-42"},
+        )
+        assert signed_in.status_code == 302
+        assert cache.add("counted", 0, 60) and cache.incr("counted") == 1
+    assert Message.objects.filter(thread=thread).count() == 3
+    cache_down = [r for r in caplog.records if "Redis cache" in r.getMessage()]
+    assert len(cache_down) == 1, [r.getMessage() for r in caplog.records]
+
+    own_redis.command(*accept)
+    until(lambda: cache.set("after", "又能写了", 60) or in_redis(own_redis, "after"))
+    assert cache.get("after") == "又能写了"
