@@ -1,5 +1,6 @@
-"""Redis goes away: pages, sign-in and posting keep working, sockets say so and close with
-"try again later" (1013), and everything uses Redis again once it is back.
+"""Redis goes away, hangs or refuses writes: pages, sign-in and posting keep working (nothing
+waits on a hung Redis), sockets say so and close with "try again later" (1013), and
+everything uses Redis again once it is back.
 
 Each test runs its own ``redis-server`` (the shared one is never stopped), with the cache and
 channel layer that ``config.settings`` makes for a ``REDIS_URL`` pointing at it, and stops it.
@@ -7,6 +8,7 @@ channel layer that ``config.settings`` makes for a ``REDIS_URL`` pointing at it,
 
 import asyncio
 import logging
+import threading
 import time
 
 import pytest
@@ -287,3 +289,63 @@ def test_posting_and_signing_in_work_while_redis_refuses_writes(
     own_redis.command(*accept)
     until(lambda: cache.set("after", "又能写了", 60) or in_redis(own_redis, "after"))
     assert cache.get("after") == "又能写了"
+
+
+# --- A hung Redis: accepts connections, answers nothing -------------------------------------
+
+
+def _in_a_thread(function):
+    """Run ``function`` in a thread of its own; returns the thread and where its result goes."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = function()
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    return worker, result
+
+
+def test_posting_while_redis_hangs_answers_and_the_message_is_saved(
+    own_redis, world, thread, client
+):
+    client.force_login(world.a_resident.user)
+    url = reverse("thread_post", args=[thread.pk])
+    own_redis.pause()
+    try:
+        posting, answer = _in_a_thread(
+            lambda: client.post(url, {"body": "服务器卡住时的留言"}, **EN).status_code
+        )
+        # Generous: the request waits about a second per Redis call before giving up on it;
+        # before the broadcast was bounded, it waited for as long as Redis stayed hung.
+        posting.join(timeout=60)
+        assert not posting.is_alive(), "the request is still waiting on the hung Redis"
+        assert answer["value"] == 302
+        assert Message.objects.filter(thread=thread, body="服务器卡住时的留言").exists()
+    finally:
+        own_redis.resume()
+        posting.join(timeout=60)
+
+    # The channel layer works again once Redis answers.
+    frames = asyncio.run(_resume_from_start(thread.pk, world.a_member.user))
+    assert any("服务器卡住时的留言" in frame for frame in frames)
+
+
+async def test_a_socket_joining_while_redis_hangs_is_told_and_closed_with_1013(
+    own_redis, world, thread
+):
+    own_redis.pause()
+    try:
+        socket = await _connect(thread.pk, world.a_member.user)
+        frame = await socket.receive_from(timeout=30)
+        assert 'data-code="unavailable"' in frame and "Live updates are paused" in frame
+        assert (await _closed_with_1013(socket))["code"] == 1013
+        await socket.disconnect()
+    finally:
+        own_redis.resume()
+    again = await _connect_live(thread.pk, world.a_member.user)
+    await again.disconnect()
+    await _close_layer_and_db()
