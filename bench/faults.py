@@ -516,7 +516,8 @@ def wait_until_up(ports: list[int], proc: subprocess.Popen, log: Path) -> None:
 
 
 def start_nginx(servers, ports: list[int], tmp: Path) -> tuple[int, ssl.SSLContext]:
-    """nginx with deploy/nginx.conf, only its ports, name and certificate changed."""
+    """nginx with deploy/nginx.conf, only its ports, name, certificate and error pages' folder
+    changed."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         fail("nginx is missing: `bin/ensure-debs nginx` (or apt-get install nginx)")
@@ -538,6 +539,7 @@ def start_nginx(servers, ports: list[int], tmp: Path) -> tuple[int, ssl.SSLConte
         ("server_name weishi.example.cn;", "server_name 127.0.0.1;"),
         ("/etc/ssl/weishi/fullchain.pem", str(tmp / "cert.pem")),
         ("/etc/ssl/weishi/privkey.pem", str(tmp / "key.pem")),
+        ("alias /srv/weishi/deploy/errors/;", f"alias {REPO_DIR / 'deploy' / 'errors'}/;"),
     ]:
         if old not in conf:
             fail(f"deploy/nginx.conf no longer has {old!r}: update bench/faults.py")

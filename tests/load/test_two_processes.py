@@ -276,8 +276,16 @@ http {{
 """
 
 
-def _nginx_site(ports: tuple[int, int], tls_port: int, http_port: int, tmp: Path) -> str:
-    """deploy/nginx.conf with this test's ports, host name and certificate: nothing else."""
+def _nginx_site(
+    ports: tuple[int, int],
+    tls_port: int,
+    http_port: int,
+    tmp: Path,
+    read_timeout: str | None = None,
+) -> str:
+    """deploy/nginx.conf with this test's ports, host name and certificate, and the error
+    pages of this checkout: nothing else (but ``read_timeout``, for ``location /``, if
+    given)."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     replacements = [
         ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{ports[0]} "),
@@ -287,14 +295,24 @@ def _nginx_site(ports: tuple[int, int], tls_port: int, http_port: int, tmp: Path
         ("server_name weishi.example.cn;", "server_name 127.0.0.1;"),
         ("/etc/ssl/weishi/fullchain.pem", str(tmp / "cert.pem")),
         ("/etc/ssl/weishi/privkey.pem", str(tmp / "key.pem")),
+        ("alias /srv/weishi/deploy/errors/;", f"alias {ROOT / 'deploy' / 'errors'}/;"),
     ]
+    if read_timeout is not None:
+        replacements.append(
+            (
+                "    location / {\n",
+                f"    location / {{\n        proxy_read_timeout {read_timeout};\n",
+            )
+        )
     for old, new in replacements:
         assert old in conf, f"deploy/nginx.conf no longer has {old!r}: update this test"
         conf = conf.replace(old, new)
     return conf
 
 
-def _start_nginx(ports: tuple[int, int], tmp: Path) -> tuple[subprocess.Popen, int, int]:
+def _start_nginx(
+    ports: tuple[int, int], tmp: Path, read_timeout: str | None = None
+) -> tuple[subprocess.Popen, int, int]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         pytest.fail("nginx is missing: `make test` installs it (apt-get install nginx)")
@@ -305,7 +323,7 @@ def _start_nginx(ports: tuple[int, int], tmp: Path) -> tuple[subprocess.Popen, i
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     tls_port, http_port = _two_free_ports(), _two_free_ports() + 1
-    (tmp / "weishi.conf").write_text(_nginx_site(ports, tls_port, http_port, tmp))
+    (tmp / "weishi.conf").write_text(_nginx_site(ports, tls_port, http_port, tmp, read_timeout))
     (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp))
     checked = subprocess.run(
         [nginx, "-t", "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
