@@ -2,6 +2,7 @@
 on the shared cache), the lockout is said on the form, staff or the grid worker unlock it, and
 neither reset requests nor sign-up tell whether an account exists."""
 
+import io
 import os
 import re
 import subprocess
@@ -11,6 +12,7 @@ import textwrap
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -193,6 +195,7 @@ def test_reset_requests_are_throttled_per_email_whether_or_not_an_account_has_it
         mail.outbox.clear()
         client = Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_X_FORWARDED_FOR=f"203.0.113.{20 + n}")
         answers[email] = [reset(client, email).status_code for _ in range(5)]
+        call_command("minutely", stdout=io.StringIO())  # sends what was asked for
         if email == "a_resident@example.org":
             assert len(mail.outbox) == 3  # the fourth and fifth sent nothing
     assert answers["a_resident@example.org"] == answers["nobody@example.org"]
