@@ -29,7 +29,9 @@ passing requests from a dead worker to the live one is part of it.
 At ``--kill-at`` (default a quarter of the run) the second worker is killed with ``kill -9``;
 a probe asks it for ``/`` directly every 0.1 s until it answers again, and another probe asks
 the first worker every 0.25 s. At ``--redis-at`` (default half the run) Redis is stopped for
-``--redis-down`` seconds (default a third of the run), then started again, empty.
+``--redis-down`` seconds (default a third of the run), then started again, empty; with
+``--redis-pause`` it is paused instead (``SIGSTOP``: a hung server, which accepts connections
+and answers nothing), then resumed with its data.
 
 Then, with the servers stopped, it checks through the ORM that nothing acknowledged was lost
 (every thread message a poster was told was posted is stored; each member's stored vote is the
@@ -304,6 +306,11 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="seconds Redis stays stopped (default: a third of the run)",
     )
+    parser.add_argument(
+        "--redis-pause",
+        action="store_true",
+        help="pause Redis (SIGSTOP: hung, not stopped) instead of stopping it",
+    )
     parser.add_argument("--seed", type=int, default=2026, help="seed of the clients' choices")
     parser.add_argument(
         "--out",
@@ -368,8 +375,16 @@ class Redis:
             time.sleep(0.05)
         fail(f"redis-server on port {self.port} did not answer; see {self.log}")
 
+    def pause(self) -> None:
+        """Hang it: the kernel still accepts connections, the server answers nothing."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            self.resume()  # a paused server would not act on TERM
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
@@ -924,7 +939,8 @@ def load(args, stage: Stage, redis: Redis, rng: random.Random) -> Load:
     if args.kill_at > 0:
         plan.append(f"kill -9 worker 2 (pid {victim}) at {args.kill_at:.0f} s")
     if args.redis_at > 0:
-        plan.append(f"stop Redis at {args.redis_at:.0f} s for {args.redis_down:.0f} s")
+        how = "pause (hang)" if args.redis_pause else "stop"
+        plan.append(f"{how} Redis at {args.redis_at:.0f} s for {args.redis_down:.0f} s")
     print("faults: " + ("; ".join(plan) or "none"), flush=True)
 
     run.t0 = time.monotonic()
@@ -963,9 +979,15 @@ def load(args, stage: Stage, redis: Redis, rng: random.Random) -> Load:
         if what == "kill":
             os.kill(victim, signal.SIGKILL)
             progress(f"{events[what]:5.1f} s: worker 2 killed")
+        elif what == "redis stop" and args.redis_pause:
+            redis.pause()
+            progress(f"{events[what]:5.1f} s: Redis paused (hung)")
         elif what == "redis stop":
             redis.stop()
             progress(f"{events[what]:5.1f} s: Redis stopped")
+        elif args.redis_pause:
+            redis.resume()
+            progress(f"{events[what]:5.1f} s: Redis resumed")
         else:
             redis.start()
             events[what] = run.now()
@@ -1068,7 +1090,10 @@ def report(args, stage: Stage, done: Load, check: dict, canon: set[str], out_dir
     if redis_from is not None:
         during = [r for r in records if redis_from <= r.started <= (redis_to or done.ended) + 5]
         faults += [
-            ("Redis stopped", f"from {redis_from:.1f} s to {redis_to or done.ended:.1f} s"),
+            (
+                "Redis paused (hung)" if args.redis_pause else "Redis stopped",
+                f"from {redis_from:.1f} s to {redis_to or done.ended:.1f} s",
+            ),
             (
                 "requests then (and 5 s after)",
                 f"{len(during)}: {sum(1 for r in during if r.status == 500)} × 500, "

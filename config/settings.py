@@ -307,8 +307,9 @@ else:
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": env_bool("EMAIL_USE_TLS", False),
-                # A mail server that does not answer must not hold a request for long: the
-                # email is left for send_digests to retry.
+                # Only the scheduler and send_digests send email (council.mail), never a
+                # request; a mail server that does not answer costs a run this much once,
+                # and the email is left for the next run.
                 "timeout": int(os.environ.get("EMAIL_TIMEOUT", "10")),
             },
         }

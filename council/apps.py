@@ -14,11 +14,15 @@ class CouncilConfig(AppConfig):
 
         from . import selectors
         from .models import ACTION_LABELS
+        from .notifications import email_tick
         from .params import IdConverter
         from .personal_data import personal_data_section_register
+        from .scheduler import minute_job_register
         from .threads import ACTION_LABELS as THREAD_ACTIONS
 
         ACTION_LABELS.update(THREAD_ACTIONS)
+        # No request sends email: the minute scheduler does, after the other jobs.
+        minute_job_register(email_tick, last=True)
         # ``<id:pk>`` in every app's routes: an id too long for the database is no match (404).
         if "id" not in get_converters():
             register_converter(IdConverter, "id")

@@ -1,10 +1,13 @@
 """The cache backend of production: Django's ``RedisCache`` that keeps answering while Redis
-is unreachable.
+is unreachable or refuses to work.
 
-While Redis is away, every cache call goes to a per-process memory cache instead (Django's
-``LocMemCache``, shared by the process's threads), and a circuit breaker (``council.outage``)
-keeps requests from each waiting on the dead server: Redis is tried again once every few
-seconds, and used again as soon as it answers. The outage is logged once, not per call.
+While Redis is away — not answering, timing out, or answering with an error (out of memory,
+a failed snapshot that stops writes, a read-only replica, too few replicas) — every cache call
+goes to a per-process memory cache instead (Django's ``LocMemCache``, shared by the process's
+threads), and a circuit breaker (``council.outage``) keeps requests from each waiting on or
+failing against it: Redis is tried again once every few seconds, with a write (a server that
+refuses writes still answers reads), and used again as soon as that write succeeds. The outage
+is logged once when it starts and once when it ends, not per call.
 
 What that means for the callers, all through ``django.core.cache.cache``: the thread rate limit
 and sign-in throttling hold per process instead of across workers; the evidence page's shared
@@ -23,12 +26,16 @@ from __future__ import annotations
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from .outage import Outage
 
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+# Every error of redis-py: a refused or dropped connection, a timeout, and an error reply
+# (MISCONF, OOM, READONLY, NOREPLICAS …) — each would otherwise be a 500.
+UNUSABLE = (RedisError,)
+
+# What the try after an outage writes: a small key that expires on its own.
+_PROBE_KEY = "weishi-cache-probe"
 
 # One breaker per Redis location, shared by every instance of the backend in this process:
 # Django makes one cache object per thread (per request under daphne).
@@ -63,8 +70,13 @@ class FallbackRedisCache(RedisCache):
     def _redis_or_local(self, name: str, *args, **kwargs):
         if self._outage.available():
             try:
+                if self._outage.down:
+                    # This caller tries Redis again, first with a write: a server that refuses
+                    # writes answers reads, and a read alone would end the outage only for the
+                    # next write to start another.
+                    RedisCache.set(self, _PROBE_KEY, 1, timeout=10)
                 result = getattr(RedisCache, name)(self, *args, **kwargs)
-            except UNREACHABLE as error:
+            except UNUSABLE as error:
                 self._outage.failed(error)
             else:
                 self._outage.succeeded()

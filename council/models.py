@@ -629,6 +629,22 @@ class Notification(models.Model):
         return self.text
 
 
+class PasswordResetRequest(models.Model):
+    """A request for a password-reset email, as it was typed, waiting for the minute
+    scheduler to look the address up and send the email (``council.mail``): the request
+    itself writes only this row, whether or not an account has the address. Deleted once
+    handled, or a day after it was made."""
+
+    email = models.EmailField(max_length=254)
+    language = models.CharField(max_length=10)  # the email's: the request's language
+    domain = models.CharField(max_length=255)  # the link's host: the request's
+    use_https = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"password reset request #{self.pk}"
+
+
 # --- Deliberation threads (generic: a thread knows nothing of what it is about) -------------
 
 

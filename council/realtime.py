@@ -3,9 +3,10 @@ the channel layer (Redis) going away.
 
 - ``send_event_on_commit``: broadcasts are sent only once the transaction that caused them
   commits (Zulip's ``send_event_on_commit``). Events carry ids, never HTML: each connection
-  renders what it receives for its own viewer. A broadcast never fails the request: when Redis
-  is unreachable it is logged (once per outage) and dropped — the change itself is saved, and
-  readers get it when they reconnect (the protocol's ``resume``).
+  renders what it receives for its own viewer. A broadcast never fails nor holds the request:
+  when Redis is unreachable, answers with an error or does not answer within
+  ``LAYER_TIMEOUT`` (a hung server), it is logged (once per outage) and dropped — the change
+  itself is saved, and readers get it when they reconnect (the protocol's ``resume``).
 - ``RedisChannelLayer`` and ``LayerAware``: while Redis is unreachable a consumer tells its
   client (``realtime_unavailable``) and closes with 1013, "try again later", which browsers
   answer by reconnecting with a growing, jittered delay (``static/js/ws-backoff.js``) — instead
@@ -37,6 +38,13 @@ TRY_AGAIN_LATER = 1013
 # OSErrors).
 UNREACHABLE = (RedisError, OSError)
 
+# The longest a broadcast, a join or a leave waits on Redis. The channel layer's connections
+# have no socket timeout (its consumers block on reads by design, channels_redis#422), so a
+# hung Redis — accepting connections, answering nothing — would hold a request's on-commit
+# broadcast, and the pooled database connection under it, forever. A call that takes longer
+# counts as Redis unreachable: the breaker then skips it for a few seconds.
+LAYER_TIMEOUT = 1.0
+
 LAYER = Outage("The channel layer (Redis)")
 
 
@@ -48,8 +56,9 @@ def send_event_on_commit(group: str, event: dict) -> None:
     """Send ``event`` (a dict with a ``type`` naming the consumer's handler) to ``group``
     after the current transaction commits; nothing is sent if it rolls back.
 
-    Never raises: while the channel layer is unreachable the event is dropped (the outage is
-    logged once), and the layer is tried again every few seconds, not on every event.
+    Never raises, and waits at most ``LAYER_TIMEOUT``: while the channel layer is unreachable
+    or hung the event is dropped (the outage is logged once), and the layer is tried again
+    every few seconds, not on every event.
     """
 
     def send() -> None:
@@ -57,13 +66,19 @@ def send_event_on_commit(group: str, event: dict) -> None:
         if layer is None or not LAYER.available():
             return
         try:
-            async_to_sync(layer.group_send)(group, event)
+            async_to_sync(within_timeout)(layer.group_send(group, event))
         except UNREACHABLE as error:
             LAYER.failed(error)
         else:
             LAYER.succeeded()
 
     transaction.on_commit(send)
+
+
+async def within_timeout(call):
+    """Await ``call`` (a channel layer's coroutine); ``TimeoutError`` after ``LAYER_TIMEOUT``."""
+    async with asyncio.timeout(LAYER_TIMEOUT):
+        return await call
 
 
 class RedisChannelLayer(BaseRedisChannelLayer):
@@ -88,14 +103,15 @@ class RedisChannelLayer(BaseRedisChannelLayer):
 
 class LayerAware:
     """For ``AsyncWebsocketConsumer``s that join a group: joining and leaving never crash on
-    an unreachable channel layer; the consumer then says so (``unavailable``, for the
-    consumer to override) and closes with 1013."""
+    an unreachable channel layer, nor wait on a hung one for more than ``LAYER_TIMEOUT``; the
+    consumer then says so (``unavailable``, for the consumer to override) and closes with
+    1013."""
 
     async def join_group(self, group: str) -> bool:
         """Join ``group``; on False the client was told and the socket is closing."""
         if LAYER.available():
             try:
-                await self.channel_layer.group_add(group, self.channel_name)
+                await within_timeout(self.channel_layer.group_add(group, self.channel_name))
             except UNREACHABLE as error:
                 LAYER.failed(error)
             else:
@@ -106,7 +122,7 @@ class LayerAware:
 
     async def leave_group(self, group: str) -> None:
         try:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await within_timeout(self.channel_layer.group_discard(group, self.channel_name))
         except UNREACHABLE as error:
             LAYER.failed(error)
 

@@ -1,11 +1,13 @@
-"""A Redis server of a test's own, on a free port, that the test can stop and start again
-(the shared one must never be stopped). Skips the test when ``redis-server`` is missing."""
+"""A Redis server of a test's own, on a free port, that the test can stop and start again,
+pause (a hung server) or configure to refuse writes (the shared one must never be touched).
+Skips the test when ``redis-server`` is missing."""
 
 from __future__ import annotations
 
 import os
 import runpy
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -13,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,8 +56,22 @@ class RedisServer:
                 time.sleep(0.05)
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections are still accepted by the kernel, but
+        nothing is ever answered — a hung Redis, not a stopped one."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
+
+    def command(self, *args):
+        """Run one command on the server (``CONFIG SET …``, ``REPLICAOF …``)."""
+        with redis.Redis.from_url(self.url, socket_timeout=5) as client:
+            return client.execute_command(*args)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.resume()  # a paused server would never act on TERM
             self.process.terminate()
             self.process.wait(timeout=20)
         self.process = None

@@ -262,7 +262,7 @@ def audience(world, proposals, mailoutbox):
     return proposal, people
 
 
-def test_immediate_users_get_one_email_per_notification_and_no_one_else_does(
+def test_immediate_users_get_one_email_per_notification_from_the_scheduler_and_no_one_else_does(
     world, commit, audience, mailoutbox
 ):
     proposal, people = audience
@@ -270,6 +270,8 @@ def test_immediate_users_get_one_email_per_notification_and_no_one_else_does(
         proposal = to_consultation(world, proposal)
     with commit():
         to_voting(world, proposal)
+    assert mailoutbox == []  # nothing is sent by the act itself
+    call_command("minutely", stdout=io.StringIO())
     immediate = people["immediate"]
     assert [m.to for m in mailoutbox] == [[immediate.email], [immediate.email]]
     bodies = [m.body for m in mailoutbox]
@@ -290,8 +292,6 @@ def test_daily_users_get_one_digest_with_everything_pending_and_only_once(
         proposal = to_consultation(world, proposal)
     with commit():
         to_voting(world, proposal)
-    mailoutbox.clear()  # the immediate user's mails
-
     out = io.StringIO()
     call_command("send_digests", stdout=out)
     assert "2 digest(s) sent" in out.getvalue()

@@ -1,5 +1,6 @@
-"""Redis goes away: pages, sign-in and posting keep working, sockets say so and close with
-"try again later" (1013), and everything uses Redis again once it is back.
+"""Redis goes away, hangs or refuses writes: pages, sign-in and posting keep working (nothing
+waits on a hung Redis), sockets say so and close with "try again later" (1013), and
+everything uses Redis again once it is back.
 
 Each test runs its own ``redis-server`` (the shared one is never stopped), with the cache and
 channel layer that ``config.settings`` makes for a ``REDIS_URL`` pointing at it, and stops it.
@@ -7,6 +8,7 @@ channel layer that ``config.settings`` makes for a ``REDIS_URL`` pointing at it,
 
 import asyncio
 import logging
+import threading
 import time
 
 import pytest
@@ -243,4 +245,107 @@ async def test_the_meeting_board_closes_with_1013_while_redis_is_down(own_redis,
     socket = await _connect(None, path=f"/ws/meetings/{meeting.pk}/")
     assert (await _closed_with_1013(socket))["code"] == 1013
     await socket.disconnect()
+    await _close_layer_and_db()
+
+
+# --- A Redis that answers, with an error --------------------------------------------------
+
+# How to make a server of ours refuse writes with each reply, and how to make it take them
+# again. Reads still work on such a server.
+REFUSING_WRITES = {
+    "NOREPLICAS": (["CONFIG", "SET", "min-replicas-to-write", "1"],
+                   ["CONFIG", "SET", "min-replicas-to-write", "0"]),
+    "OOM": (["CONFIG", "SET", "maxmemory", "1"], ["CONFIG", "SET", "maxmemory", "0"]),
+    # A replica of a server that is not there: read-only until it is made a primary again.
+    "READONLY": (["REPLICAOF", "127.0.0.1", "1"], ["REPLICAOF", "NO", "ONE"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("reply", REFUSING_WRITES)
+def test_posting_and_signing_in_work_while_redis_refuses_writes(
+    own_redis, world, thread, reply, caplog
+):
+    refuse, accept = REFUSING_WRITES[reply]
+    own_redis.command(*refuse)
+    with pytest.raises(redis.ResponseError):  # the reply, as redis-py raises it
+        own_redis.command("SET", "probe", "1")
+    author = Client(raise_request_exception=False)
+    author.force_login(world.a_resident.user)
+    url = reverse("thread_post", args=[thread.pk])
+    with caplog.at_level(logging.WARNING, logger="weishi.outage"):
+        for n in range(3):
+            response = author.post(url, {"body": f"写不进缓存时的第{n}条留言"}, **EN)
+            assert response.status_code == 302, response.status_code
+        signed_in = Client(raise_request_exception=False).post(
+            "/accounts/login/",
+            {"username": "a_member", "password": "a-long-enough-password-42"},
+        )
+        assert signed_in.status_code == 302
+        assert cache.add("counted", 0, 60) and cache.incr("counted") == 1
+    assert Message.objects.filter(thread=thread).count() == 3
+    cache_down = [r for r in caplog.records if "Redis cache" in r.getMessage()]
+    assert len(cache_down) == 1, [r.getMessage() for r in caplog.records]
+
+    own_redis.command(*accept)
+    until(lambda: cache.set("after", "又能写了", 60) or in_redis(own_redis, "after"))
+    assert cache.get("after") == "又能写了"
+
+
+# --- A hung Redis: accepts connections, answers nothing -------------------------------------
+
+
+def _in_a_thread(function):
+    """Run ``function`` in a thread of its own; returns the thread and where its result goes."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = function()
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    return worker, result
+
+
+def test_posting_while_redis_hangs_answers_and_the_message_is_saved(
+    own_redis, world, thread, client
+):
+    client.force_login(world.a_resident.user)
+    url = reverse("thread_post", args=[thread.pk])
+    own_redis.pause()
+    try:
+        posting, answer = _in_a_thread(
+            lambda: client.post(url, {"body": "服务器卡住时的留言"}, **EN).status_code
+        )
+        # Generous: the request waits about a second per Redis call before giving up on it;
+        # before the broadcast was bounded, it waited for as long as Redis stayed hung.
+        posting.join(timeout=60)
+        assert not posting.is_alive(), "the request is still waiting on the hung Redis"
+        assert answer["value"] == 302
+        assert Message.objects.filter(thread=thread, body="服务器卡住时的留言").exists()
+    finally:
+        own_redis.resume()
+        posting.join(timeout=60)
+
+    # The channel layer works again once Redis answers.
+    frames = asyncio.run(_resume_from_start(thread.pk, world.a_member.user))
+    assert any("服务器卡住时的留言" in frame for frame in frames)
+
+
+async def test_a_socket_joining_while_redis_hangs_is_told_and_closed_with_1013(
+    own_redis, world, thread
+):
+    own_redis.pause()
+    try:
+        socket = await _connect(thread.pk, world.a_member.user)
+        frame = await socket.receive_from(timeout=30)
+        assert 'data-code="unavailable"' in frame and "Live updates are paused" in frame
+        assert (await _closed_with_1013(socket))["code"] == 1013
+        await socket.disconnect()
+    finally:
+        own_redis.resume()
+    again = await _connect_live(thread.pk, world.a_member.user)
+    await again.disconnect()
     await _close_layer_and_db()

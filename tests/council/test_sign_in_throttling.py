@@ -201,6 +201,7 @@ def test_reset_requests_are_throttled_per_email_whether_or_not_an_account_has_it
         mail.outbox.clear()
         client = Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_X_FORWARDED_FOR=f"203.0.113.{20 + n}")
         answers[email] = [reset(client, email).status_code for _ in range(5)]
+        call_command("minutely", stdout=io.StringIO())  # sends what was asked for
         if email == "a_resident@example.org":
             assert len(mail.outbox) == 3  # the fourth and fifth sent nothing
     assert answers["a_resident@example.org"] == answers["nobody@example.org"]

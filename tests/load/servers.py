@@ -317,8 +317,11 @@ http {{
 """
 
 
-def nginx_site(ports, tls_port: int, http_port: int, tmp: Path) -> str:
-    """``deploy/nginx.conf`` with these ports, host name and certificate: nothing else."""
+def nginx_site(
+    ports, tls_port: int, http_port: int, tmp: Path, read_timeout: str | None = None
+) -> str:
+    """``deploy/nginx.conf`` with these ports, host name and certificate, and the error pages
+    of this checkout: nothing else (but ``read_timeout`` for ``location /``, if given)."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     replacements = [
         ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{ports[0]} "),
@@ -328,7 +331,15 @@ def nginx_site(ports, tls_port: int, http_port: int, tmp: Path) -> str:
         ("server_name weishi.example.cn;", "server_name 127.0.0.1;"),
         ("/etc/ssl/weishi/fullchain.pem", str(tmp / "cert.pem")),
         ("/etc/ssl/weishi/privkey.pem", str(tmp / "key.pem")),
+        ("alias /srv/weishi/deploy/errors/;", f"alias {ROOT / 'deploy' / 'errors'}/;"),
     ]
+    if read_timeout is not None:
+        replacements.append(
+            (
+                "    location / {\n",
+                f"    location / {{\n        proxy_read_timeout {read_timeout};\n",
+            )
+        )
     for old, new in replacements:
         if old not in conf:
             raise ServerError(f"deploy/nginx.conf no longer has {old!r}: update {__name__}")
@@ -352,11 +363,19 @@ def nginx_installed() -> bool:
     return bool(shutil.which("nginx")) or Path("/usr/sbin/nginx").exists()
 
 
-def nginx_start(ports, tmp: Path, *, connections: int = 256, access_log: bool = True) -> Nginx:
+def nginx_start(
+    ports,
+    tmp: Path,
+    *,
+    connections: int = 256,
+    access_log: bool = True,
+    read_timeout: str | None = None,
+) -> Nginx:
     """nginx with ``deploy/nginx.conf`` in front of the workers on ``ports``, over TLS with a
-    self-signed certificate for 127.0.0.1, its files (logs included) in ``tmp``; returns once
-    it listens. ``connections``: its worker_connections; ``access_log``: whether to log every
-    request. The caller stops ``.proc``."""
+        self-signed certificate for 127.0.0.1, its files (logs included) in ``tmp``; returns once
+        it listens. ``connections``: its worker_connections; ``access_log``: whether to log every
+        request; ``read_timeout``: how long nginx waits for a worker's answer (its default, 60 s,
+    if None). The caller stops ``.proc``."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         raise ServerError("nginx is missing: `bin/ensure-debs nginx` installs it (`make test` too)")
@@ -368,7 +387,7 @@ def nginx_start(ports, tmp: Path, *, connections: int = 256, access_log: bool = 
     )  # fmt: skip
     first = free_port(2)
     tls_port, http_port = first, first + 1
-    (tmp / "weishi.conf").write_text(nginx_site(ports, tls_port, http_port, tmp))
+    (tmp / "weishi.conf").write_text(nginx_site(ports, tls_port, http_port, tmp, read_timeout))
     main = NGINX_MAIN.format(
         tmp=tmp,
         connections=connections,

@@ -217,3 +217,36 @@ def test_import_pabulib_prints_no_traceback_for_a_gbk_file(tmp_path):
     )  # fmt: skip
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "GBK" in done.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("length", [121, 200, 10_000])
+def test_import_refuses_a_description_too_long_for_a_title_on_postgresql(
+    council, world, tmp_path, length
+):
+    # PostgreSQL refuses a value longer than its column with an error (DataError), where
+    # SQLite would store it: the file is refused first, with a message, and nothing written.
+    a, b = council.proposal("10000"), council.proposal("20000")
+    text = _paper(council, a, b).replace(
+        "budget;30000", "description;" + "长" * length + "\nbudget;30000"
+    )
+    path = tmp_path / "round.pb"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CommandError) as caught:
+        _import(path, world)
+    assert "at most 120 characters" in str(caught.value)
+    assert f"this one has {length}" in str(caught.value)
+    assert not Round.objects.exists()
+
+
+def test_import_takes_a_description_of_exactly_120_characters_as_the_title(
+    council, world, tmp_path
+):
+    a, b = council.proposal("10000"), council.proposal("20000")
+    text = _paper(council, a, b).replace(
+        "budget;30000", "description;" + "长" * 120 + "\nbudget;30000"
+    )
+    path = tmp_path / "round.pb"
+    path.write_text(text, encoding="utf-8")
+    _import(path, world)
+    assert Round.objects.get().title == "长" * 120

@@ -11,7 +11,7 @@ from council.errors import InvalidMove, NotAllowed
 from council.models import EvidenceEvent
 from proposals.models import Stage
 from voting import services
-from voting.models import Reservation, RoundBallot
+from voting.models import Reservation, Round, RoundBallot
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +201,19 @@ def test_the_clerk_records_a_paper_ballot_marked_as_such(client, council, world)
     assert "marked as entered by the clerk" in response.content.decode()
     ballot = RoundBallot.objects.get(member=council.members[2])
     assert ballot.recorded_by == world.a_staff and ballot.approved == [b.pk]
+
+
+@pytest.mark.parametrize(("title", "refusal"), [("表" * 121, "at most 120"), ("   ", "title")])
+def test_a_round_title_too_long_or_blank_is_refused_and_nothing_opens(
+    council, world, title, refusal
+):
+    a, b = _slate(council, "10000", "10000")
+    with pytest.raises(InvalidMove, match=refusal):
+        services.round_open(
+            actor=world.a_staff,
+            community=world.a,
+            title=title,
+            proposals=[a, b],
+            closes_at=clock.now() + dt.timedelta(days=1),
+        )
+    assert not Round.objects.exists()

@@ -54,6 +54,10 @@ from ._common import (
 )
 from .ballots import MAX_DURATION, MIN_DURATION, reminder_due
 
+# What the title's column holds: a longer one (a Pabulib file's description, say) is refused
+# with a message, before PostgreSQL would refuse it with an error.
+TITLE_MAX = Round._meta.get_field("title").max_length
+
 
 def _url(round_: Round) -> str:
     return reverse("round", args=[round_.community.slug, round_.pk])
@@ -80,13 +84,22 @@ def round_open(
 ) -> Round:
     """Put a slate of proposals in voting to the council's approval ballot, as clerk.
 
-    Guarantees: every proposal is of the community, in voting and on no other open ballot or
-    round; the round holds what is left of this year's envelope now; rules and members
-    (with their recusals per project) are copied; members are notified on commit.
+    Guarantees: the title is one line of at most ``TITLE_MAX`` characters; every proposal is
+    of the community, in voting and on no other open ballot or round; the round holds what is
+    left of this year's envelope now; rules and members (with their recusals per project)
+    are copied; members are notified on commit.
     """
     require(actor, "voting.clerk", community, _("Only the community's staff open a round."))
     if rule not in FundingRule.values:
         raise InvalidMove(_("Choose a funding rule."))
+    title = title.strip()
+    if not title:
+        raise InvalidMove(_("Give the round a title."))
+    if len(title) > TITLE_MAX:
+        raise InvalidMove(
+            _("A round's title may have at most %(max)d characters; this one has %(n)d.")
+            % {"max": TITLE_MAX, "n": len(title)}
+        )
     refuse_line_breaks(title)
     now = clock.now()
     if closes_at < now + MIN_DURATION:
@@ -121,7 +134,7 @@ def round_open(
     round_ = Round.objects.create(
         community=community,
         envelope=envelope,
-        title=title.strip(),
+        title=title,
         rule=rule,
         add1=add1,
         opened_by=actor,
@@ -495,10 +508,21 @@ def round_import(
         raise InvalidMove(" ".join(problems))
     meta_rule = instance.meta.get("rule", "greedy")
     rule = FundingRule.MES if meta_rule.startswith("equalshares") else FundingRule.GREEDY
+    # The file's description is the only text of it that is stored (ids are looked up, votes
+    # are ids): it becomes the round's title, checked by round_open like a typed one.
+    description = instance.meta.get("description", "").strip()
+    if not title and len(description) > TITLE_MAX:
+        raise InvalidMove(
+            _(
+                "The file's description becomes the round's title, which may have at most "
+                "%(max)d characters; this one has %(n)d."
+            )
+            % {"max": TITLE_MAX, "n": len(description)}
+        )
     round_ = round_open(
         actor=actor,
         community=community,
-        title=title or instance.meta.get("description", "") or _("Imported round"),
+        title=title or description or _("Imported round"),
         proposals=[found[i] for i in ids],
         closes_at=closes_at,
         rule=rule,
