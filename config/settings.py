@@ -165,7 +165,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             # channels-redis's layer, which tells consumers when Redis is unreachable instead
-            # of crashing them (council.realtime): they close with 1013, browsers back off.
+            # of crashing them (council.realtime): they close with 4013, browsers back off.
             "BACKEND": "council.realtime.RedisChannelLayer",
             # redis-py 8 caps the asyncio pool at 100 connections by default: ~100 sockets
             # would then fail with MaxConnectionsError (see shared/STACK.md).

@@ -5,7 +5,7 @@ services of ``council.threads`` (via ``council.thread_actions``) and to the rend
 ``council.thread_render``. Broadcasts carry ids; each connection renders what it receives for
 its own viewer. A bad frame (too large, too deep, a number out of range) gets an error frame,
 never a closed connection (``council.realtime.read_frame``). While the channel layer is
-unreachable the client gets an error frame saying so and the socket closes with 1013; the page's
+unreachable the client gets an error frame saying so and the socket closes with 4013; the page's
 script reconnects later and resumes (``council.realtime.LayerAware``).
 """
 

@@ -8,7 +8,7 @@ the channel layer (Redis) going away.
   ``LAYER_TIMEOUT`` (a hung server), it is logged (once per outage) and dropped — the change
   itself is saved, and readers get it when they reconnect (the protocol's ``resume``).
 - ``RedisChannelLayer`` and ``LayerAware``: while Redis is unreachable a consumer tells its
-  client (``realtime_unavailable``) and closes with 1013, "try again later", which browsers
+  client (``realtime_unavailable``) and closes with 4013, "try again later", which browsers
   answer by reconnecting with a growing, jittered delay (``static/js/ws-backoff.js``) — instead
   of crashing with 1011 and being reconnected at once, in a loop.
 - ``read_frame``: every frame a client sends is checked before anything reads it — its size,
@@ -30,9 +30,11 @@ from redis.exceptions import RedisError
 
 from .outage import Outage
 
-# A close code of RFC 6455's registry: the server cannot serve the connection now; reconnect
-# later. htmx's ws extension reconnects after it (as after 1006, 1011 and 1012).
-TRY_AGAIN_LATER = 1013
+# The server cannot serve the connection now; reconnect later. RFC 6455's registry has 1013
+# for this, but daphne's WebSocket layer (autobahn) lets a server close only with 1000 or
+# 3000-4999 and turns anything else into a crash (1011): 4013 is ours, and
+# static/js/ws-backoff.js reconnects after it with its growing delay.
+TRY_AGAIN_LATER = 4013
 
 # Redis refusing, dropping or timing out (redis-py wraps socket errors; asyncio's timeouts are
 # OSErrors).
@@ -105,7 +107,7 @@ class LayerAware:
     """For ``AsyncWebsocketConsumer``s that join a group: joining and leaving never crash on
     an unreachable channel layer, nor wait on a hung one for more than ``LAYER_TIMEOUT``; the
     consumer then says so (``unavailable``, for the consumer to override) and closes with
-    1013."""
+    4013."""
 
     async def join_group(self, group: str) -> bool:
         """Join ``group``; on False the client was told and the socket is closing."""
@@ -134,7 +136,7 @@ class LayerAware:
         await self.close(code=TRY_AGAIN_LATER)
 
     async def unavailable(self):
-        """Tell the client, before the socket closes with 1013 (nothing by default)."""
+        """Tell the client, before the socket closes with 4013 (nothing by default)."""
 
 
 # --- Frames from clients --------------------------------------------------------------------

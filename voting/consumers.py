@@ -49,7 +49,7 @@ class MeetingBoardConsumer(LayerAware, AsyncWebsocketConsumer):
         if not exists:
             await self.close(code=MISSING)
             return
-        # While the channel layer is unreachable this closes with 1013: the board page shows it
+        # While the channel layer is unreachable this closes with 4013: the board page shows it
         # is offline and reconnects later (static/js/board.js).
         if not await self.join_group(self.group):
             return

@@ -5,8 +5,9 @@
   "use strict";
 
   var MISSING = 4404;
-  // htmx reconnects by itself after these close codes (abnormal closure, restart, try again).
-  var HTMX_RETRIES = [1006, 1011, 1012, 1013];
+  // Reconnected after these close codes: by htmx itself (abnormal closure, restart, try
+  // again) and, for the server's own "try again later" (4013), by ws-backoff.js.
+  var HTMX_RETRIES = [1006, 1011, 1012, 1013, 4013];
   var RELOAD_MS = 5000;
 
   function flag(name, shown) {

@@ -1,5 +1,5 @@
 """Redis goes away, hangs or refuses writes: pages, sign-in and posting keep working (nothing
-waits on a hung Redis), sockets say so and close with "try again later" (1013), and
+waits on a hung Redis), sockets say so and close with "try again later" (4013), and
 everything uses Redis again once it is back.
 
 Each test runs its own ``redis-server`` (the shared one is never stopped), with the cache and
@@ -153,7 +153,7 @@ async def _outputs(socket, quiet=1.0) -> list[dict]:
 
 
 async def _connect_live(thread_id, user, timeout=30.0):
-    """A connection that stays open: retried, as browsers do, while the server answers 1013
+    """A connection that stays open: retried, as browsers do, while the server answers 4013
     (the channel layer tries Redis again every few seconds)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -162,7 +162,7 @@ async def _connect_live(thread_id, user, timeout=30.0):
         if not any(o["type"] == "websocket.close" for o in outputs):
             return socket
         await socket.disconnect()
-        assert time.monotonic() < deadline, "the socket still closes with 1013"
+        assert time.monotonic() < deadline, "the socket still closes with 4013"
         await asyncio.sleep(1)
 
 
@@ -194,19 +194,19 @@ async def _close_layer_and_db():
     await database_sync_to_async(connections.close_all)()
 
 
-async def _closed_with_1013(socket) -> dict:
+async def _closed_with_4013(socket) -> dict:
     while True:
         output = await socket.receive_output(timeout=10)
         if output["type"] == "websocket.close":
             return output
 
 
-async def test_a_thread_socket_says_redis_is_away_and_closes_with_1013(own_redis, world, thread):
+async def test_a_thread_socket_says_redis_is_away_and_closes_with_4013(own_redis, world, thread):
     own_redis.stop()
     socket = await _connect(thread.pk, world.a_member.user)
     frame = await socket.receive_from(timeout=10)
     assert 'data-code="unavailable"' in frame and "Live updates are paused" in frame
-    assert (await _closed_with_1013(socket))["code"] == 1013
+    assert (await _closed_with_4013(socket))["code"] == 4013
     await socket.disconnect()
     await _close_layer_and_db()
 
@@ -220,7 +220,7 @@ async def test_a_socket_open_when_redis_stops_is_told_and_closed_then_works_agai
     own_redis.stop()
     while 'data-code="unavailable"' not in await socket.receive_from(timeout=15):
         pass  # presence, rendered before the news
-    assert (await _closed_with_1013(socket))["code"] == 1013
+    assert (await _closed_with_4013(socket))["code"] == 4013
     await socket.disconnect()
 
     own_redis.start()
@@ -236,14 +236,14 @@ async def test_a_socket_open_when_redis_stops_is_told_and_closed_then_works_agai
     await _close_layer_and_db()
 
 
-async def test_the_meeting_board_closes_with_1013_while_redis_is_down(own_redis, world):
+async def test_the_meeting_board_closes_with_4013_while_redis_is_down(own_redis, world):
     from tests.voting.conftest import Council
     from tests.voting.test_meetings import schedule
 
     meeting = await sync_to_async(lambda: schedule(Council(world)))()
     own_redis.stop()
     socket = await _connect(None, path=f"/ws/meetings/{meeting.pk}/")
-    assert (await _closed_with_1013(socket))["code"] == 1013
+    assert (await _closed_with_4013(socket))["code"] == 4013
     await socket.disconnect()
     await _close_layer_and_db()
 
@@ -334,7 +334,7 @@ def test_posting_while_redis_hangs_answers_and_the_message_is_saved(
     assert any("服务器卡住时的留言" in frame for frame in frames)
 
 
-async def test_a_socket_joining_while_redis_hangs_is_told_and_closed_with_1013(
+async def test_a_socket_joining_while_redis_hangs_is_told_and_closed_with_4013(
     own_redis, world, thread
 ):
     own_redis.pause()
@@ -342,7 +342,7 @@ async def test_a_socket_joining_while_redis_hangs_is_told_and_closed_with_1013(
         socket = await _connect(thread.pk, world.a_member.user)
         frame = await socket.receive_from(timeout=30)
         assert 'data-code="unavailable"' in frame and "Live updates are paused" in frame
-        assert (await _closed_with_1013(socket))["code"] == 1013
+        assert (await _closed_with_4013(socket))["code"] == 4013
         await socket.disconnect()
     finally:
         own_redis.resume()

@@ -72,6 +72,11 @@ def test_a_thread_page_rides_out_a_redis_outage(browser, site):
         socket.on("framereceived", lambda payload: frames.append(payload))
 
     page.on("websocket", on_socket)
+    # The close codes the page's sockets get (Playwright's WebSocket does not say).
+    page.add_init_script(
+        "document.addEventListener('htmx:wsClose', e => "
+        "(window.wsCloses = window.wsCloses || []).push(e.detail.event.code))"
+    )
     try:
         _sign_in(page, "a_resident")
         page.goto(path)
@@ -83,9 +88,12 @@ def test_a_thread_page_rides_out_a_redis_outage(browser, site):
         assert frames, "the thread's socket never answered"
 
         redis.stop()
-        # The open socket is told, and closed with 1013.
+        # The open socket is told, and closed with 4013.
         expect(page.locator("[data-code='unavailable']")).to_contain_text("Live updates are paused")
         expect(thread).not_to_have_attribute("data-live", "")
+        # "Try again later" as daphne can send it (1013 would reach the browser as a crash,
+        # 1011), and the page's script reconnects after it.
+        assert 4013 in page.evaluate("window.wsCloses"), page.evaluate("window.wsCloses")
         # The delay between attempts grows, whatever htmx's own count says (it restarts at
         # every successful open, and a server that accepts and closes at once opens each time).
         # (Asked eight more times here, with htmx's count at 0: the last is 30 to 60 s.)
