@@ -89,6 +89,7 @@ from _harness import (
 )
 from votes import SETUP as VOTES_SETUP
 
+KILL_SETTLES = 1.0  # seconds after a kill -9 during which a POST may still reach the dying worker
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/weishi_bench_faults"
 CLOSE_REASON = "故障演练：换一轮新的表决（bench/faults.py）"
 RECOVERY_LIMIT = 10.0  # seconds: the killed worker must answer again within this
@@ -1039,19 +1040,23 @@ def report(args, stage: Stage, done: Load, check: dict, canon: set[str], out_dir
     mangled = {k: v for k, v in run.unknown.items() if k not in canon}
     errors_500 = [r for r in records if r.status == 500]
     # A POST on the killed worker when it died: nginx does not resend it (it may have been
-    # recorded), so it answers 502. Nothing can answer it; it is counted, not failed.
+    # recorded), so it answers 502. Nothing can answer it; it is counted, not failed. "When it
+    # died" spans a moment: the kernel still queues connections on a dying process's socket
+    # until it is torn down, so a POST sent just after the kill can be cut the same way.
     cut = {
         id(r)
         for r in records
         if killed_at is not None
         and r.method == "POST"
-        and r.started <= killed_at <= r.ended
+        and r.started <= killed_at + KILL_SETTLES
+        and r.ended >= killed_at
         and r.status in (0, 502)
     }
     other_5xx = [r for r in records if r.status > 500 and r.status != 503 and id(r) not in cut]
     busy = sum(1 for r in records if r.status == 503)
     unanswered = [r for r in records if r.status == 0 and id(r) not in cut]
-    survivor_failed = [a for a in survivor.answers if a[2] != "200"]
+    # The busy page (503, the pool's "wait a moment") is the worker answering, by design.
+    survivor_failed = [a for a in survivor.answers if a[2] not in ("200", "503")]
     nginx = nginx_refusals(stage.nginx_log)
 
     print()

@@ -6,7 +6,9 @@ services of ``council.threads`` (via ``council.thread_actions``) and to the rend
 its own viewer. A bad frame (too large, too deep, a number out of range) gets an error frame,
 never a closed connection (``council.realtime.read_frame``). While the channel layer is
 unreachable the client gets an error frame saying so and the socket closes with 4013; the page's
-script reconnects later and resumes (``council.realtime.LayerAware``).
+script reconnects later and resumes (``council.realtime.LayerAware``). A broadcast lost while
+Redis was away or hung is made good: each new message names the one before it, and a
+connection that has not sent that one sends what it missed first (or at its next ping).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         self.group = thread_group(self.thread_id)
         self.viewer = thread_render.viewer_for(self.scope)
         self.joined = False
+        # The last message this connection has sent its client, once the client said where it
+        # stands (``resume``): a gap after it is a lost broadcast, filled in order.
+        self.last_sent = None
         self.presence_pending = False
         self.presence_version = None
         thread = await _db(threads.thread_for)(self.viewer.user, self.thread_id)
@@ -79,6 +84,9 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
             await self.resume(frame.get("after"))
         elif action == "ping":
             await _db(threads.presence_touch)(channel_name=self.channel_name)
+            if self.last_sent is not None:
+                # A broadcast lost while Redis was away or hung, with nothing posted since.
+                await self.send_missed(self.last_sent)
         else:
             await self.error("unknown_action")
 
@@ -115,9 +123,14 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
             numeric = isinstance(after, (int, float)) and not isinstance(after, bool)
             await self.error("bad_number" if numeric else "malformed")
             return
-        after = number
-        for html in await _db(thread_render.render_missed)(self.viewer, self.thread_id, after):
+        await self.send_missed(number)
+
+    async def send_missed(self, after: int):
+        """Send the messages after ``after`` and remember the last one sent."""
+        frames, last = await _db(thread_render.render_missed)(self.viewer, self.thread_id, after)
+        for html in frames:
             await self.send_html(html)
+        self.last_sent = max(last, self.last_sent or 0)
 
     async def error(self, code: str, text: str = ""):
         text = text or thread_render.error_text(self.viewer.language, code)
@@ -135,7 +148,16 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
     # --- Group events (ids only) --------------------------------------------------------------
 
     async def thread_changed(self, event):
-        if event.get("message") is not None:
+        prev, message = event.get("prev"), event.get("message")
+        if self.last_sent is not None and prev is not None and prev > self.last_sent:
+            # This connection missed a broadcast: send what it missed, this message included.
+            await self.send_missed(self.last_sent)
+            return
+        if event.get("change") == "new" and self.last_sent is not None:
+            if message <= self.last_sent:
+                return  # already sent, by a resume or by filling a gap
+            self.last_sent = message
+        if message is not None:
             html = await _db(thread_render.render_message)(
                 self.viewer, event["message"], event.get("change", "new"), event.get("version")
             )

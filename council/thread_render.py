@@ -186,17 +186,19 @@ def _render_message(viewer: Viewer, message_id: int, change: str) -> str:
     return _render(viewer, partial, {"thread": thread, "message": message, "thread_perms": perms})
 
 
-def render_missed(viewer: Viewer, thread_id: int, after: int) -> list[str]:
-    """The messages after ``after``, in order, each as a "new message" frame."""
+def render_missed(viewer: Viewer, thread_id: int, after: int) -> tuple[list[str], int]:
+    """The messages after ``after``, in order, each as a "new message" frame, and the id of
+    the last of them (``after`` when there are none)."""
     thread = threads.thread_for(viewer.user, thread_id)
     if thread is None:
-        return []
+        return [], after
     perms = _perms(viewer.user, thread)
     missed = _decorate(viewer.user, thread, perms, threads.thread_messages(thread, after=after))
-    return [
+    frames = [
         _render(viewer, "message_new", {"thread": thread, "message": m, "thread_perms": perms})
         for m in missed
     ]
+    return frames, missed[-1].pk if missed else after
 
 
 def render_presence(viewer: Viewer, thread_id: int, version=None) -> str:

@@ -81,16 +81,23 @@ def _record(actor, thread: Thread, action: str, message: Message, **payload) -> 
 
 
 def _announce(message: Message, change: str) -> None:
-    send_event_on_commit(
-        thread_group(message.thread_id),
-        {
-            "type": "thread.changed",
-            "message": message.pk,
-            "change": change,
-            # Distinguishes two changes of one message, for renderings shared between readers.
-            "version": clock.now().isoformat(),
-        },
-    )
+    event = {
+        "type": "thread.changed",
+        "message": message.pk,
+        "change": change,
+        # Distinguishes two changes of one message, for renderings shared between readers.
+        "version": clock.now().isoformat(),
+    }
+    if change == "new":
+        # The message before it in the thread: a connection that has not sent that one missed
+        # a broadcast (Redis away or hung) and fetches what it missed first (the consumer).
+        event["prev"] = (
+            Message.objects.filter(thread_id=message.thread_id, pk__lt=message.pk)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    send_event_on_commit(thread_group(message.thread_id), event)
 
 
 def _rate_limit(user, thread: Thread) -> None:

@@ -349,3 +349,64 @@ async def test_a_socket_joining_while_redis_hangs_is_told_and_closed_with_4013(
     again = await _connect_live(thread.pk, world.a_member.user)
     await again.disconnect()
     await _close_layer_and_db()
+
+
+def _post_while_redis_hangs(own_redis, client, thread, body):
+    """Post through the page while Redis hangs: saved, its broadcast lost (timed out)."""
+    own_redis.pause()
+    try:
+        posting, answer = _in_a_thread(
+            lambda: client.post(reverse("thread_post", args=[thread.pk]), {"body": body}, **EN)
+        )
+        posting.join(timeout=60)
+        assert answer["value"].status_code == 302
+    finally:
+        own_redis.resume()
+
+
+async def _texts_until(socket, wanted: str, timeout=30.0) -> list[str]:
+    """Frames received until one holds ``wanted``."""
+    frames = []
+    deadline = time.monotonic() + timeout
+    while not frames or wanted not in frames[-1]:
+        assert time.monotonic() < deadline, f"{wanted!r} never came; got {frames}"
+        frames.append(await socket.receive_from(timeout=timeout))
+    return frames
+
+
+async def test_a_message_whose_broadcast_was_lost_reaches_an_open_socket_before_the_next_one(
+    own_redis, world, thread
+):
+    reader = await _connect_live(thread.pk, world.a_member.user)
+    await reader.send_json_to({"action": "resume", "after": 0})
+    await _outputs(reader)
+    client = Client()
+    await sync_to_async(client.force_login)(world.a_resident.user)
+    # The socket stays open through the hang (its read from Redis just waits); the broadcast
+    # of the first message is given up on after a second.
+    await sync_to_async(_post_while_redis_hangs)(own_redis, client, thread, "卡住时发的第一条")
+    await sync_to_async(until)(lambda: realtime.LAYER.available())
+    author = await _connect_live(thread.pk, world.a_resident.user)
+    await author.send_json_to({"action": "post", "body": "恢复后发的第二条"})
+    frames = await _texts_until(reader, "恢复后发的第二条")
+    text = "".join(frames)
+    assert "卡住时发的第一条" in text
+    assert text.index("卡住时发的第一条") < text.index("恢复后发的第二条")
+    await reader.disconnect(), await author.disconnect()
+    await _close_layer_and_db()
+
+
+async def test_a_lost_broadcast_with_nothing_posted_after_it_comes_with_the_next_ping(
+    own_redis, world, thread
+):
+    reader = await _connect_live(thread.pk, world.a_member.user)
+    await reader.send_json_to({"action": "resume", "after": 0})
+    await _outputs(reader)
+    client = Client()
+    await sync_to_async(client.force_login)(world.a_resident.user)
+    await sync_to_async(_post_while_redis_hangs)(own_redis, client, thread, "没人再发言")
+    assert await reader.receive_nothing(timeout=2)  # lost: nothing came
+    await reader.send_json_to({"action": "ping"})  # the page pings every 30 s
+    assert "没人再发言" in "".join(await _texts_until(reader, "没人再发言"))
+    await reader.disconnect()
+    await _close_layer_and_db()
