@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
-from django.db import transaction
+from django.db import OperationalError, transaction
 from redis.exceptions import RedisError
 
 from .outage import Outage
@@ -48,6 +49,8 @@ UNREACHABLE = (RedisError, OSError)
 LAYER_TIMEOUT = 1.0
 
 LAYER = Outage("The channel layer (Redis)")
+
+logger = logging.getLogger("weishi.outage")
 
 
 def thread_group(thread_id: int) -> str:
@@ -107,7 +110,28 @@ class LayerAware:
     """For ``AsyncWebsocketConsumer``s that join a group: joining and leaving never crash on
     an unreachable channel layer, nor wait on a hung one for more than ``LAYER_TIMEOUT``; the
     consumer then says so (``unavailable``, for the consumer to override) and closes with
-    4013."""
+    4013. The same when the database cannot lend a connection (the pool's wait ran out under
+    load, or PostgreSQL is away): the socket is told and closed with 4013, never crashed with
+    1011, and the page reconnects later and resumes."""
+
+    accepted = False
+
+    async def accept(self, *args, **kwargs):
+        await super().accept(*args, **kwargs)
+        self.accepted = True
+
+    async def dispatch(self, message):
+        try:
+            await super().dispatch(message)
+        except OperationalError as error:
+            logger.warning("A socket's database call failed (%s); closing it with 4013", error)
+            if message.get("type") == "websocket.disconnect":
+                return
+            if not self.accepted:
+                # Accepted, then closed with a code: a refused handshake looks like a network
+                # failure to a browser, which would retry at once.
+                await self.accept()
+            await self.realtime_unavailable({"type": "realtime.unavailable"})
 
     async def join_group(self, group: str) -> bool:
         """Join ``group``; on False the client was told and the socket is closing."""

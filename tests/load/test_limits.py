@@ -151,6 +151,21 @@ async def _oversized_frame(server: Server) -> tuple[int | None, str]:
     return code, frame
 
 
+async def _socket_closing(server: Server) -> tuple[int | None, list[str]]:
+    """Open the thread's socket and read until the server closes it: (close code, frames)."""
+    url = f"ws://{HOST}:{server.port}/ws/threads/{server.thread_id}/"
+    frames = []
+    headers = {"Accept-Language": "zh-hans"}
+    origin = f"http://{HOST}:{server.port}"
+    async with connect(url, origin=origin, additional_headers=headers, open_timeout=15) as socket:
+        try:
+            while True:
+                frames.append(await asyncio.wait_for(socket.recv(), timeout=30))
+        except ConnectionClosed as closed:
+            return (closed.rcvd.code if closed.rcvd else None), frames
+    return None, frames
+
+
 def test_a_frame_over_daphnes_limit_is_closed_with_1009_not_dropped(sqlite_server):
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         code, frame = pool.submit(asyncio.run, _oversized_frame(sqlite_server)).result(90)
@@ -266,6 +281,12 @@ def test_with_its_database_out_of_reach_the_site_answers_503_then_recovers(postg
             assert status == 503, body[:500]
             assert heading in body and headers.get("Retry-After") == "10"
             assert "Traceback" not in body and "psycopg" not in body
+        # A thread's socket is told and closed with "try again later" (the page reconnects
+        # later), not crashed with 1011.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            code, frames = pool.submit(asyncio.run, _socket_closing(server)).result(90)
+        assert code == 4013, (code, server.log.read_text()[-3000:])
+        assert any("实时更新暂时中断" in frame for frame in frames), frames
     finally:
         with database_admin(base) as admin:
             admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name))
