@@ -61,6 +61,20 @@ def database_unavailable(error: BaseException | None) -> bool:
     return False
 
 
+class DatabaseBusyLogFilter(logging.Filter):
+    """On ``django.request``: a request answered with the busy page (503) because the
+    database could not lend a connection in time is logged as one warning line, without the
+    traceback — under load there may be hundreds, all alike, and the traceback says nothing
+    the line does not. Any other error keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and database_unavailable(record.exc_info[1]):
+            record.msg = f"{record.msg} (the database could not lend a connection in time)"
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def _language(request) -> str:
     # Also when the error came before LocaleMiddleware chose the language.
     return translation.get_language_from_request(request) or settings.LANGUAGE_CODE

@@ -351,9 +351,12 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"database_busy": {"()": "config.error_views.DatabaseBusyLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # A busy page (503: no pooled connection in time) is one line, not a traceback each.
+        "django.request": {"filters": ["database_busy"]},
         "daphne": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
         # WeasyPrint logs every step of every PDF at INFO.

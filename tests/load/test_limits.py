@@ -261,6 +261,10 @@ def test_many_concurrent_requests_share_the_pool_and_the_excess_gets_503(postgre
     assert not any("too many clients" in body for _, _, body in locked + free)
     assert seen and max(seen) <= POOL_MAX, max(seen)
     assert any(status == 200 for status, _, _ in free)
+    # Each busy page is one line of the log, not a traceback.
+    log = server.log.read_text()
+    assert "Service Unavailable: / (the database could not lend a connection in time)" in log
+    assert "PoolTimeout" not in log and "Traceback" not in log, log[-3000:]
 
 
 @pytest.mark.postgres
