@@ -374,17 +374,24 @@ async def _texts_until(socket, wanted: str, timeout=30.0) -> list[str]:
     return frames
 
 
-async def test_a_message_whose_broadcast_was_lost_reaches_an_open_socket_before_the_next_one(
-    own_redis, world, thread
-):
+async def _reader_then_lost_post(own_redis, world, thread, body: str):
+    """A member's socket, live and resumed; then a resident posts ``body`` while Redis hangs,
+    so its broadcast is lost. Returns the member's socket."""
     reader = await _connect_live(thread.pk, world.a_member.user)
     await reader.send_json_to({"action": "resume", "after": 0})
     await _outputs(reader)
     client = Client()
     await sync_to_async(client.force_login)(world.a_resident.user)
+    await sync_to_async(_post_while_redis_hangs)(own_redis, client, thread, body)
+    return reader
+
+
+async def test_a_message_whose_broadcast_was_lost_reaches_an_open_socket_before_the_next_one(
+    own_redis, world, thread
+):
     # The socket stays open through the hang (its read from Redis just waits); the broadcast
     # of the first message is given up on after a second.
-    await sync_to_async(_post_while_redis_hangs)(own_redis, client, thread, "卡住时发的第一条")
+    reader = await _reader_then_lost_post(own_redis, world, thread, "卡住时发的第一条")
     await sync_to_async(until)(lambda: realtime.LAYER.available())
     author = await _connect_live(thread.pk, world.a_resident.user)
     await author.send_json_to({"action": "post", "body": "恢复后发的第二条"})
@@ -399,12 +406,7 @@ async def test_a_message_whose_broadcast_was_lost_reaches_an_open_socket_before_
 async def test_a_lost_broadcast_with_nothing_posted_after_it_comes_with_the_next_ping(
     own_redis, world, thread
 ):
-    reader = await _connect_live(thread.pk, world.a_member.user)
-    await reader.send_json_to({"action": "resume", "after": 0})
-    await _outputs(reader)
-    client = Client()
-    await sync_to_async(client.force_login)(world.a_resident.user)
-    await sync_to_async(_post_while_redis_hangs)(own_redis, client, thread, "没人再发言")
+    reader = await _reader_then_lost_post(own_redis, world, thread, "没人再发言")
     assert await reader.receive_nothing(timeout=2)  # lost: nothing came
     await reader.send_json_to({"action": "ping"})  # the page pings every 30 s
     assert "没人再发言" in "".join(await _texts_until(reader, "没人再发言"))

@@ -16,15 +16,11 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.mark.django_db(transaction=True)
-def test_roles_against_the_rules_wait_for_a_second_person_after_the_upgrade():
-    apps = migrate(BEFORE)
-    User = apps.get_model("council", "User")
-    Role = apps.get_model("council", "Role")
+def _community(apps):
+    """A district and a community of it, in the historical models ``apps``."""
     District = apps.get_model("council", "District")
     SubDistrict = apps.get_model("council", "SubDistrict")
     Community = apps.get_model("council", "Community")
-    Grid = apps.get_model("council", "Grid")
     district = District.objects.create(name="区", slug="qu")
     community = Community.objects.create(
         sub_district=SubDistrict.objects.create(district=district, name="街道"),
@@ -36,6 +32,16 @@ def test_roles_against_the_rules_wait_for_a_second_person_after_the_upgrade():
         cap_service=1,
         cap_goods=1,
     )
+    return district, community
+
+
+@pytest.mark.django_db(transaction=True)
+def test_roles_against_the_rules_wait_for_a_second_person_after_the_upgrade():
+    apps = migrate(BEFORE)
+    User = apps.get_model("council", "User")
+    Role = apps.get_model("council", "Role")
+    Grid = apps.get_model("council", "Grid")
+    district, community = _community(apps)
     grid = Grid.objects.create(community=community, name="网格")
     admin, staff, worker, expert, colleague, vouched = (
         User.objects.create(username=name, display_name=name)
@@ -94,20 +100,7 @@ def test_staff_made_by_staff_alone_wait_for_a_second_person_after_the_upgrade():
     apps = migrate([("council", "0011_one_line_fields_refuse_line_breaks")])
     User = apps.get_model("council", "User")
     Role = apps.get_model("council", "Role")
-    District = apps.get_model("council", "District")
-    SubDistrict = apps.get_model("council", "SubDistrict")
-    Community = apps.get_model("council", "Community")
-    district = District.objects.create(name="区", slug="qu")
-    community = Community.objects.create(
-        sub_district=SubDistrict.objects.create(district=district, name="街道"),
-        name="社区",
-        slug="shequ",
-        collection_opens=dt.date(2026, 1, 1),
-        collection_closes=dt.date(2026, 6, 30),
-        cap_engineering=1,
-        cap_service=1,
-        cap_goods=1,
-    )
+    district, community = _community(apps)
     staff, colleague, vouched, confirmed = (
         User.objects.create(username=name, display_name=name)
         for name in ("staff", "colleague", "vouched", "confirmed")

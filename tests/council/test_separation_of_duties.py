@@ -69,6 +69,18 @@ def can_read_private_data(user, residency):
 # --- The reproduction: a district admin gives itself a grid worker's role ----------------------
 
 
+def confirm_in_admin_by_a_second_person(client, role, colleague):
+    """The admin's "confirm" action on ``role``: refused to whoever is signed in on ``client``
+    (who granted it), done by ``colleague``."""
+    confirm = {"action": "confirm_roles", "_selected_action": [role.pk]}
+    client.post("/admin/council/role/", confirm)
+    assert Role.objects.get(pk=role.pk).status == RoleStatus.PENDING
+    client.force_login(colleague)
+    client.post("/admin/council/role/", confirm)
+    role.refresh_from_db()
+    assert role.status == RoleStatus.ACTIVE and role.confirmed_by == colleague
+
+
 def test_a_district_admin_adding_itself_a_grid_worker_role_in_the_admin_is_refused(client, world):
     client.force_login(world.admin)
     response = add_grid_worker_in_admin(client, world, world.admin.pk)
@@ -188,14 +200,7 @@ def test_staff_confirm_a_new_grid_worker_in_the_admin_and_the_granter_cannot(cli
     added = EvidenceEvent.objects.get(action="role.assigned", object_id=str(role.pk))
     assert added.actor == world.a_staff and added.payload["status"] == "pending"
 
-    confirm = {"action": "confirm_roles", "_selected_action": [role.pk]}
-    client.post("/admin/council/role/", confirm)
-    assert Role.objects.get(pk=role.pk).status == RoleStatus.PENDING
-
-    client.force_login(colleague)
-    client.post("/admin/council/role/", confirm)
-    role.refresh_from_db()
-    assert role.status == RoleStatus.ACTIVE and role.confirmed_by == colleague
+    confirm_in_admin_by_a_second_person(client, role, colleague)
 
 
 def test_the_admin_does_not_let_a_pending_role_be_switched_on_by_editing_it(client, world):

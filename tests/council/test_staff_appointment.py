@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from council import services
 from council.errors import NotAllowed
 from council.models import EvidenceEvent, Role, RoleKind, RoleStatus, User
+from tests.council.test_separation_of_duties import confirm_in_admin_by_a_second_person
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,14 +121,7 @@ def test_staff_add_a_colleague_in_the_admin_and_another_confirms_it(client, worl
     assert response.status_code == 302
     role = Role.objects.get(user=newcomer, kind=RoleKind.STAFF)
     assert role.status == RoleStatus.PENDING and role.granted_by == world.a_staff
-    confirm = {"action": "confirm_roles", "_selected_action": [role.pk]}
-    client.post("/admin/council/role/", confirm)
-    assert Role.objects.get(pk=role.pk).status == RoleStatus.PENDING
-
-    client.force_login(colleague)
-    client.post("/admin/council/role/", confirm)
-    role.refresh_from_db()
-    assert role.status == RoleStatus.ACTIVE and role.confirmed_by == colleague
+    confirm_in_admin_by_a_second_person(client, role, colleague)
 
 
 # --- The database refuses what bypasses the service ------------------------------------------
