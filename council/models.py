@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .hooks import get_hooks
 from .validators import validate_id_number, validate_one_line
 
 # What is shown in place of a person who closed their account (PIPL): their public acts stay,
@@ -487,33 +488,24 @@ class Council(models.Model):
         return self.name
 
 
-# What each evidence action means, for the public view. Each app adds its own actions here.
-ACTION_LABELS = {
-    "resident.signed_up": _("signed up as a resident"),
-    "resident.confirmed": _("confirmed a resident's sign-up"),
-    "resident.registered_on_behalf": _("registered a resident on their behalf"),
-    "private_data.changed": _("changed a resident's private data"),
-    "role.assigned": _("assigned a role"),
-    "role.confirmed": _("confirmed a new role (second person)"),
-    "role.refused": _("was refused a role grant"),
-    "role.ended": _("ended a role"),
-    "role.created": _("assigned a role"),
-    "role.changed": _("changed a role"),
-    "community.created": _("set up a community"),
-    "community.changed": _("changed a community's settings"),
-    "grid.created": _("set up a grid"),
-    "grid.changed": _("changed a grid"),
-    "council.created": _("set up a council"),
-    "council.changed": _("changed the council's rules of procedure"),
-    "account.closed": _("closed their account"),
-    "password.reset_by_staff": _("reset a resident's password"),
-    "account.unlocked": _("unlocked a resident's sign-in"),
-}
+def action_labels() -> dict:
+    """What each evidence action means, for the public view: every app's
+    ``evidence_action_labels`` hook (``council.hooks``), merged."""
+    labels = {}
+    for hook in get_hooks("evidence_action_labels"):
+        labels.update(hook())
+    return labels
 
-# Actions whose actor the public view shows by role only when ``hidden(payload)`` holds, e.g.
-# a member voting in a secret ballot: who took part is not published, only how many. The row
-# keeps the actor for the server's own audit. Each app adds its own, as for ``ACTION_LABELS``.
-ACTORS_BY_ROLE_ONLY: dict[str, Callable[[dict], bool]] = {}
+
+def actors_by_role_only() -> dict[str, Callable[[dict], bool]]:
+    """Actions whose actor the public view shows by role only when ``hidden(payload)`` holds,
+    e.g. a member voting in a secret ballot: who took part is not published, only how many.
+    The row keeps the actor for the server's own audit. Every app's
+    ``evidence_actors_by_role_only`` hook, merged."""
+    hidden = {}
+    for hook in get_hooks("evidence_actors_by_role_only"):
+        hidden.update(hook())
+    return hidden
 
 
 class EvidenceEvent(models.Model):
@@ -573,8 +565,8 @@ class EvidenceEvent(models.Model):
 
     @property
     def action_label(self) -> str:
-        """The action in the reader's language (apps register theirs in ``ACTION_LABELS``)."""
-        return str(ACTION_LABELS.get(self.action, self.action))
+        """The action in the reader's language (see ``action_labels``)."""
+        return str(action_labels().get(self.action, self.action))
 
     @property
     def public_actor(self) -> str:
@@ -584,7 +576,7 @@ class EvidenceEvent(models.Model):
             if self.actor_role in RoleKind.values:
                 return str(RoleKind(self.actor_role).label)
             return str(_("the system"))
-        hidden = ACTORS_BY_ROLE_ONLY.get(self.action)
+        hidden = actors_by_role_only().get(self.action)
         if self.actor_role in self.NAMED_ROLES and not (hidden and hidden(self.payload)):
             return str(self.actor)
         if self.actor_role in RoleKind.values:
