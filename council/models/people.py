@@ -70,10 +70,6 @@ class User(AbstractUser):
             return str(CLOSED_ACCOUNT_NAME)
         return self.display_name or self.username
 
-    @property
-    def is_closed(self) -> bool:
-        return self.closed_at is not None
-
 
 class RoleKind(models.TextChoices):
     RESIDENT = "resident", _("resident")
