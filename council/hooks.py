@@ -17,8 +17,8 @@ The hooks, and what a registered function is:
 - ``personal_data_sections``: ``(user) -> {name: data}``, sections of a person's data export.
 - ``personal_data_erasers``: ``(user) -> None``, what closing an account deletes.
 - ``demo_deciders``: ``() -> {move: decider(proposal, staff) -> proposal}``, how the demo takes
-  a decisive step for real. Demo code is imported by the function, when the demo is seeded,
-  never at start-up.
+  a decisive step for real. Registered with ``register_lazy``: demo code is imported when the
+  demo is seeded, never at start-up.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from operator import itemgetter
 
-from django.utils.module_loading import autodiscover_modules
+from django.utils.module_loading import autodiscover_modules, import_string
 
 _hooks: dict[str, list[tuple[Callable, int]]] = {}
 _searched_for_hooks = False
@@ -47,6 +47,17 @@ def register(hook_name: str, fn: Callable | None = None, order: int = 0):
         return decorator
     _hooks.setdefault(hook_name, []).append((fn, order))
     return fn
+
+
+def register_lazy(hook_name: str, dotted_path: str, order: int = 0) -> Callable:
+    """Add the function at ``dotted_path`` to ``hook_name``, imported only when the hook is
+    called: what must not load at start-up (demo code) registers this way."""
+
+    def call(*args, **kwargs):
+        return import_string(dotted_path)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = dotted_path
+    return register(hook_name, call, order=order)
 
 
 def search_for_hooks() -> None:

@@ -22,10 +22,5 @@ def personal_data(user) -> dict:
     return {"disclosure": personal_data_of(user)}
 
 
-@hooks.register("demo_deciders")
-def demo_deciders() -> dict:
-    """Demo projects go through implementation, completion and evaluation for real."""
-    # Imported here: demo code is loaded when the demo is seeded, never at start-up.
-    from .demo import deciders
-
-    return deciders()
+# Demo projects go through implementation, completion and evaluation for real.
+hooks.register_lazy("demo_deciders", "disclosure.demo.deciders")

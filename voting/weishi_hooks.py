@@ -28,10 +28,5 @@ def personal_data(user) -> dict:
     return {"voting": personal_data_of(user)}
 
 
-@hooks.register("demo_deciders")
-def demo_deciders() -> dict:
-    """Demo proposals are approved or rejected by a real ballot of the demo council."""
-    # Imported here: demo code is loaded when the demo is seeded, never at start-up.
-    from .demo import deciders
-
-    return deciders()
+# Demo proposals are approved or rejected by a real ballot of the demo council.
+hooks.register_lazy("demo_deciders", "voting.demo.deciders")

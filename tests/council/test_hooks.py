@@ -101,3 +101,9 @@ def test_every_app_labels_its_evidence_actions():
     for action in ("role.assigned", "thread.message_posted", "proposal.cosigned", "vote.cast"):
         assert action in labels
     assert "proposal.approve" in labels  # a lifecycle move, labelled as the move
+
+
+def test_a_lazy_hook_calls_the_function_its_dotted_path_names(hook_name):
+    hooks.register_lazy(hook_name, "voting.receipts.receipt_shown")
+    [hook] = hooks.get_hooks(hook_name)
+    assert hook("ABCDEFGH") == "ABCD-EFGH"
