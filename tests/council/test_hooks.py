@@ -107,3 +107,13 @@ def test_a_lazy_hook_calls_the_function_its_dotted_path_names(hook_name):
     hooks.register_lazy(hook_name, "voting.receipts.receipt_shown")
     [hook] = hooks.get_hooks(hook_name)
     assert hook("ABCDEFGH") == "ABCD-EFGH"
+
+
+def test_a_personal_data_export_has_the_councils_sections_first_then_each_app_in_turn():
+    apps = [hook.__module__ for hook in hooks.get_hooks("personal_data_sections")]
+    assert apps == [
+        "council.weishi_hooks",
+        "proposals.weishi_hooks",
+        "voting.weishi_hooks",
+        "disclosure.weishi_hooks",
+    ]
