@@ -18,7 +18,7 @@ import asyncio
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from . import thread_actions, thread_render, threads
+from . import selectors, thread_actions, thread_render, threads
 from .params import whole_number
 from .realtime import BadFrame, LayerAware, read_frame, thread_group
 
@@ -43,7 +43,7 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         self.last_sent = None
         self.presence_pending = False
         self.presence_version = None
-        thread = await _db(threads.thread_for)(self.viewer.user, self.thread_id)
+        thread = await _db(selectors.thread_for)(self.viewer.user, self.thread_id)
         # Accepted, then closed with 4403: a browser sees the code (a refused handshake looks
         # like a network failure, which htmx would retry forever).
         await self.accept()

@@ -20,12 +20,36 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import clock
 from .cache import cache_degraded
 from .models import EvidenceEvent, EvidenceHead
 
 GENESIS = "0" * 64
+
+# What the council's own evidence actions mean, for the public view (``council.hooks``).
+ACTION_LABELS = {
+    "resident.signed_up": gettext_lazy("signed up as a resident"),
+    "resident.confirmed": gettext_lazy("confirmed a resident's sign-up"),
+    "resident.registered_on_behalf": gettext_lazy("registered a resident on their behalf"),
+    "private_data.changed": gettext_lazy("changed a resident's private data"),
+    "role.assigned": gettext_lazy("assigned a role"),
+    "role.confirmed": gettext_lazy("confirmed a new role (second person)"),
+    "role.refused": gettext_lazy("was refused a role grant"),
+    "role.ended": gettext_lazy("ended a role"),
+    "role.created": gettext_lazy("assigned a role"),
+    "role.changed": gettext_lazy("changed a role"),
+    "community.created": gettext_lazy("set up a community"),
+    "community.changed": gettext_lazy("changed a community's settings"),
+    "grid.created": gettext_lazy("set up a grid"),
+    "grid.changed": gettext_lazy("changed a grid"),
+    "council.created": gettext_lazy("set up a council"),
+    "council.changed": gettext_lazy("changed the council's rules of procedure"),
+    "account.closed": gettext_lazy("closed their account"),
+    "password.reset_by_staff": gettext_lazy("reset a resident's password"),
+    "account.unlocked": gettext_lazy("unlocked a resident's sign-in"),
+}
 
 
 def _canonical(

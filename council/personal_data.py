@@ -1,31 +1,25 @@
 """A person's own data, gathered for download (PIPL's right of access and portability).
 
 Calls go down, never up: the council app cannot import proposals, voting or disclosure, so each
-app registers a *section* here (in its ``AppConfig.ready``), a selector ``(user) -> data`` that
-returns what that app holds about the person as plain JSON-serialisable data. The export is
-the account and everything registered, in registration order.
+app registers a ``personal_data_sections`` hook (``council.hooks``), ``(user) -> {name: data}``,
+what that app holds about the person as plain JSON-serialisable data. The export is the
+council's sections (the account first), then every other app's, in hook order.
 
-Apps may also register an *eraser* ``(user) -> None``: what ``services.account_close`` must
-delete of that app's non-public personal data (what the person follows, for instance). Public
-acts (proposals, messages, co-signs, votes, evaluations) are never erased: they stay, shown
-under "Former resident (account closed)".
+Apps may also register a ``personal_data_erasers`` hook ``(user) -> None``: what
+``services.account_close`` must delete of that app's non-public personal data (what the
+person follows, for instance). Public acts (proposals, messages, co-signs, votes,
+evaluations) are never erased: they stay, shown under "Former resident (account closed)".
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
-
-Section = Callable[..., object]
-Eraser = Callable[..., None]
-
-_SECTIONS: dict[str, Section] = {}
-_ERASERS: list[Eraser] = []
+from .hooks import get_hooks
 
 FORMAT = "weishi-personal-data"
 VERSION = 1
@@ -49,37 +43,25 @@ def entered_by_other(entered_by_id: int | None, user) -> bool:
     return entered_by_id is not None and entered_by_id != user.pk
 
 
-def personal_data_section_register(name: str, section: Section) -> Section:
-    """Add (or replace) the section ``name`` of every export: ``section(user)`` returns it."""
-    _SECTIONS[name] = section
-    return section
-
-
-def personal_data_eraser_register(eraser: Eraser) -> Eraser:
-    """Add what closing an account deletes in another app (called inside its transaction)."""
-    if eraser not in _ERASERS:
-        _ERASERS.append(eraser)
-    return eraser
-
-
 def personal_data_erase(user) -> None:
-    """Run every registered eraser for ``user`` (``services.account_close`` calls this)."""
-    for eraser in _ERASERS:
+    """Run every ``personal_data_erasers`` hook for ``user`` (``services.account_close`` calls
+    this, inside its transaction)."""
+    for eraser in get_hooks("personal_data_erasers"):
         eraser(user)
 
 
 def personal_data_export(user) -> dict:
     """Everything the app holds about ``user``, section by section: the account, consent,
     private data and roles, their thread messages and notifications (the council's own
-    sections) and whatever the other apps registered. Nobody else's private data."""
+    sections) and every other app's ``personal_data_sections``. Nobody else's private data."""
     document = {
         "format": FORMAT,
         "version": VERSION,
         "exported_at": clock.now(),
         "user_id": user.pk,
     }
-    for name, section in _SECTIONS.items():
-        document[name] = section(user)
+    for sections in get_hooks("personal_data_sections"):
+        document.update(sections(user))
     return document
 
 

@@ -168,10 +168,9 @@ class LayerAware:
 # Past this, a frame gets the error frame ``too_large`` and the connection stays open. A
 # thread message (4,000 characters) takes at most 24 KB of JSON, even all escaped.
 MAX_FRAME_BYTES = 64 * 1024
-# daphne's own limit (its --websocket-max-message-size, 1 MiB by default): a frame over it
-# is refused by the WebSocket layer before any consumer sees it, with close code 1009
+# daphne has its own limit (its --websocket-max-message-size, 1 MiB by default): a frame over
+# it is refused by the WebSocket layer before any consumer sees it, with close code 1009
 # ("message too big"; config/asgi.py makes it a close, not a dropped connection).
-HARD_FRAME_BYTES = 1024 * 1024
 MAX_DIGITS = 18  # a JSON integer of more digits is out of range (council.params)
 
 

@@ -1,32 +1,21 @@
 """Jobs the minute scheduler runs (``manage.py minutely``): closing ballots at their time,
-reminders before deadlines, sending email. Apps above this one register theirs in
-``AppConfig.ready``, so one command serves them all and this app imports none of them."""
+reminders before deadlines, sending email. Every app registers its own as a ``minute_jobs``
+hook (``council.hooks``), so one command serves them all and this app imports none of them."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+
+from .hooks import get_hooks
 
 logger = logging.getLogger(__name__)
 
-Job = Callable[[], dict[str, int]]
-_JOBS: list[Job] = []
-_LAST: list[Job] = []
-
-
-def minute_job_register(job: Job, *, last: bool = False) -> Job:
-    """Run ``job`` every minute; with ``last``, after the others (sending email: what the
-    other jobs of the same run notified goes out in that run)."""
-    jobs = _LAST if last else _JOBS
-    if job not in jobs:
-        jobs.append(job)
-    return job
-
 
 def minute_jobs_run() -> dict[str, int]:
-    """Run every registered job once; one failing job does not stop the others."""
+    """Run every ``minute_jobs`` hook once, in hook order (sending email last); one failing
+    job does not stop the others."""
     figures: dict[str, int] = {}
-    for job in [*_JOBS, *_LAST]:
+    for job in get_hooks("minute_jobs"):
         try:
             figures.update(job())
         except Exception:

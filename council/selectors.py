@@ -3,12 +3,25 @@ count does not grow with the number of rows."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Count, Q, QuerySet
 
 from . import clock
-from .models import Community, EvidenceEvent, PrivateData, Role, RoleKind, RoleStatus
+from .models import (
+    Community,
+    EvidenceEvent,
+    Message,
+    MessageReport,
+    PrivateData,
+    Role,
+    RoleKind,
+    RoleStatus,
+    Thread,
+    ThreadPresence,
+)
 from .personal_data import iso
-from .rules import held_roles
+from .rules import forget_roles, held_roles
 
 _ACTIVE = Q(roles__status=RoleStatus.ACTIVE)
 
@@ -264,3 +277,57 @@ def personal_evidence(user) -> list[dict]:
         }
         for e in rows
     ]
+
+
+# --- Deliberation threads, for the pages and the consumer ------------------------------------
+
+# A connection not seen for this long has gone (its socket died without saying goodbye).
+PRESENCE_TTL = dt.timedelta(seconds=90)
+
+
+def thread_for(user, thread_id: int) -> Thread | None:
+    """The thread if it exists and the user may read it; None otherwise (both look alike).
+    The user's roles are read afresh: a role removed a moment ago counts now."""
+    thread = Thread.objects.select_related("community").filter(pk=thread_id).first()
+    if thread is None:
+        return None
+    if user.is_authenticated:
+        forget_roles(user)
+    return thread if user.has_perm("council.read_thread", thread) else None
+
+
+def thread_messages(thread: Thread, *, after: int = 0, limit: int | None = None):
+    """Messages of a thread in order, with what their partial shows (constant queries)."""
+    messages = (
+        Message.objects.filter(thread=thread, pk__gt=after)
+        .select_related("author", "quote__author", "hidden_by")
+        .order_by("pk")
+    )
+    return list(messages[:limit] if limit else messages)
+
+
+def message_for(message_id: int) -> Message | None:
+    return (
+        Message.objects.select_related("thread__community", "author", "quote__author", "hidden_by")
+        .filter(pk=message_id)
+        .first()
+    )
+
+
+def presence_of(thread_id: int) -> dict:
+    """Who is viewing now, across every server process: named people and anonymous readers."""
+    fresh = ThreadPresence.objects.filter(
+        thread_id=thread_id, seen_at__gte=clock.now() - PRESENCE_TTL
+    )
+    users = {p.user_id: p.user for p in fresh.select_related("user") if p.user_id}
+    anonymous = fresh.filter(user__isnull=True).count()
+    return {"users": sorted(users.values(), key=lambda u: u.public_name), "anonymous": anonymous}
+
+
+def open_reports(community):
+    """Reports of messages in this community's threads that staff have not handled yet."""
+    return (
+        MessageReport.objects.filter(message__thread__community=community, handled_at__isnull=True)
+        .select_related("message__thread", "message__author", "reporter")
+        .order_by("created_at")
+    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from . import threads
+from . import selectors, threads
 from .errors import InvalidMove, NotAllowed, RateLimited
 from .forms import DeleteForm, EditForm, HideForm, MessageForm, ReportForm
 
@@ -50,7 +50,7 @@ def _form_error(form) -> Outcome:
 
 def perform(user, thread_id: int, action: str, data) -> Outcome:
     """Validate ``data`` with the action's form and call the service, as ``user``."""
-    thread = threads.thread_for(user, thread_id)
+    thread = selectors.thread_for(user, thread_id)
     if thread is None:
         return Outcome(
             False,
@@ -72,7 +72,7 @@ def perform(user, thread_id: int, action: str, data) -> Outcome:
                 quote_id=cleaned["quote"],
             )
             return Outcome(True, text=_("Your message is posted."), message_id=message.pk)
-        target = threads.message_for(cleaned["message"])
+        target = selectors.message_for(cleaned["message"])
         if target is None or target.thread_id != thread.pk:
             return Outcome(False, "invalid", _("That message is not in this thread."))
         if action == "edit":

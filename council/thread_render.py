@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.functional import empty
 
-from . import clock, threads
+from . import clock, selectors, threads
 from .models import Thread
 from .realtime import MAX_FRAME_BYTES
 
@@ -143,9 +143,9 @@ def thread_context(user, thread: Thread, *, next_url: str = "") -> dict:
     perms = _perms(user, thread)
     return {
         "thread": thread,
-        "thread_messages": _decorate(user, thread, perms, threads.thread_messages(thread)),
+        "thread_messages": _decorate(user, thread, perms, selectors.thread_messages(thread)),
         "thread_perms": perms,
-        "presence": threads.presence_of(thread.pk),
+        "presence": selectors.presence_of(thread.pk),
         "thread_next": next_url,
     }
 
@@ -174,10 +174,10 @@ def render_message(viewer: Viewer, message_id: int, change: str = "new", version
 
 
 def _render_message(viewer: Viewer, message_id: int, change: str) -> str:
-    message = threads.message_for(message_id)
+    message = selectors.message_for(message_id)
     if message is None:
         return ""
-    thread = threads.thread_for(viewer.user, message.thread_id)
+    thread = selectors.thread_for(viewer.user, message.thread_id)
     if thread is None:
         return ""
     perms = _perms(viewer.user, thread)
@@ -189,11 +189,11 @@ def _render_message(viewer: Viewer, message_id: int, change: str) -> str:
 def render_missed(viewer: Viewer, thread_id: int, after: int) -> tuple[list[str], int]:
     """The messages after ``after``, in order, each as a "new message" frame, and the id of
     the last of them (``after`` when there are none)."""
-    thread = threads.thread_for(viewer.user, thread_id)
+    thread = selectors.thread_for(viewer.user, thread_id)
     if thread is None:
         return [], after
     perms = _perms(viewer.user, thread)
-    missed = _decorate(viewer.user, thread, perms, threads.thread_messages(thread, after=after))
+    missed = _decorate(viewer.user, thread, perms, selectors.thread_messages(thread, after=after))
     frames = [
         _render(viewer, "message_new", {"thread": thread, "message": m, "thread_perms": perms})
         for m in missed
@@ -209,14 +209,14 @@ def render_presence(viewer: Viewer, thread_id: int, version=None) -> str:
         lambda: _render(
             viewer,
             "presence",
-            {"thread": Thread(pk=thread_id), "presence": threads.presence_of(thread_id)},
+            {"thread": Thread(pk=thread_id), "presence": selectors.presence_of(thread_id)},
         ),
     )
 
 
 def render_state(viewer: Viewer, thread_id: int) -> str:
     """The open/closed line and the composer, after the thread was opened or closed."""
-    thread = threads.thread_for(viewer.user, thread_id)
+    thread = selectors.thread_for(viewer.user, thread_id)
     if thread is None:
         return ""
     context = {"thread": thread, "thread_perms": _perms(viewer.user, thread)}
@@ -225,7 +225,7 @@ def render_state(viewer: Viewer, thread_id: int) -> str:
 
 def render_composer(viewer: Viewer, thread_id: int) -> str:
     """The composer, emptied (after a successful post), with the error region cleared."""
-    thread = threads.thread_for(viewer.user, thread_id)
+    thread = selectors.thread_for(viewer.user, thread_id)
     if thread is None:
         return ""
     context = {"thread": thread, "thread_perms": _perms(viewer.user, thread)}

@@ -1,4 +1,5 @@
-"""Deliberation threads: every write, and what the pages and the consumer read.
+"""Deliberation threads: every write (what the pages and the consumer read is in
+``council.selectors``).
 
 A message is saved first and broadcast on commit (``council.realtime``); the broadcast
 carries the message id, and each connection renders it for its own viewer. Permission is
@@ -38,7 +39,6 @@ MAX_LENGTH = 4000
 EDIT_WINDOW = dt.timedelta(minutes=5)
 RATE_LIMIT = 5  # messages …
 RATE_WINDOW = 30  # … per this many seconds, per person and thread
-PRESENCE_TTL = dt.timedelta(seconds=90)
 
 ACTION_LABELS = {
     "thread.message_posted": gettext_lazy("posted in a thread"),
@@ -315,35 +315,6 @@ def posting_ban(*, actor, community, user, reason: str) -> PostingBan:
     return ban
 
 
-# --- Reads, for the pages and the consumer -----------------------------------------------------
-
-
-def thread_for(user, thread_id: int) -> Thread | None:
-    """The thread if it exists and the user may read it; None otherwise (both look alike)."""
-    thread = Thread.objects.select_related("community").filter(pk=thread_id).first()
-    if thread is None or not _fresh(user).has_perm("council.read_thread", thread):
-        return None
-    return thread
-
-
-def thread_messages(thread: Thread, *, after: int = 0, limit: int | None = None):
-    """Messages of a thread in order, with what their partial shows (constant queries)."""
-    messages = (
-        Message.objects.filter(thread=thread, pk__gt=after)
-        .select_related("author", "quote__author", "hidden_by")
-        .order_by("pk")
-    )
-    return list(messages[:limit] if limit else messages)
-
-
-def message_for(message_id: int) -> Message | None:
-    return (
-        Message.objects.select_related("thread__community", "author", "quote__author", "hidden_by")
-        .filter(pk=message_id)
-        .first()
-    )
-
-
 def _presence_changed(thread_id: int) -> None:
     send_event_on_commit(
         thread_group(thread_id), {"type": "thread.presence", "version": clock.now().isoformat()}
@@ -369,22 +340,3 @@ def presence_touch(*, channel_name: str) -> None:
 def presence_leave(*, thread_id: int, channel_name: str) -> None:
     ThreadPresence.objects.filter(channel_name=channel_name).delete()
     _presence_changed(thread_id)
-
-
-def presence_of(thread_id: int) -> dict:
-    """Who is viewing now, across every server process: named people and anonymous readers."""
-    fresh = ThreadPresence.objects.filter(
-        thread_id=thread_id, seen_at__gte=clock.now() - PRESENCE_TTL
-    )
-    users = {p.user_id: p.user for p in fresh.select_related("user") if p.user_id}
-    anonymous = fresh.filter(user__isnull=True).count()
-    return {"users": sorted(users.values(), key=lambda u: u.public_name), "anonymous": anonymous}
-
-
-def open_reports(community):
-    """Reports of messages in this community's threads that staff have not handled yet."""
-    return (
-        MessageReport.objects.filter(message__thread__community=community, handled_at__isnull=True)
-        .select_related("message__thread", "message__author", "reporter")
-        .order_by("created_at")
-    )

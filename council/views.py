@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from . import clock, selectors, services, thread_actions, threads
+from . import clock, selectors, services, thread_actions
 from .access import CommunityPermissionMixin, access_community
 from .errors import InvalidMove, NotAllowed
 from .evidence import evidence_verify_recent
@@ -511,7 +511,7 @@ def _thread_back(request, thread):
 def _thread_action(action: str):
     @require_http_methods(["POST"])
     def view(request, thread_id):
-        thread = threads.thread_for(request.user, thread_id)
+        thread = selectors.thread_for(request.user, thread_id)
         if thread is None:
             raise Http404
         outcome = thread_actions.perform(request.user, thread_id, action, request.POST)
@@ -541,7 +541,7 @@ class ReportListView(CommunityPermissionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            reports=list(threads.open_reports(self.community)), **kwargs
+            reports=list(selectors.open_reports(self.community)), **kwargs
         )
 
 

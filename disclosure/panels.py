@@ -1,4 +1,4 @@
-"""The disclosure section of a proposal's page (registered with ``proposals.panels``): the
+"""The disclosure section of a proposal's page (a ``proposal_panels`` hook): the
 project's public story page and its published disclosures."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef
 
 from council import clock
 from council.models import Community, Role, RoleKind, RoleStatus
-from council.threads import open_reports
+from council.selectors import open_reports
 from proposals.models import Proposal, Stage
 from voting.models import Ballot, BallotStatus, Outcome
 

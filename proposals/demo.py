@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from council import clock
+from council.hooks import get_hooks
 from council.models import Community, ProjectType, Role, RoleKind, RoleStatus
 
 from . import services
@@ -774,12 +775,12 @@ def _walk(spec: Spec, index: int, people: _People) -> Proposal:
         return Proposal.objects.get(pk=proposal.pk)
 
     proposal = proposal_move(actor=staff, proposal=proposal, move=Move.OPEN_VOTING)
-    # The council decides through the app that holds ballots, when one has registered how
-    # (``demo_decider_register``); a later step without its app yet states the record it stands
-    # for as its basis.
+    # The council decides through the app that holds ballots, when one has a ``demo_deciders``
+    # hook; a later step without its app yet states the record it stands for as its basis.
+    deciders = demo_deciders()
     for move in AFTER_VOTING[spec.stage]:
         actor = clerk if move in (Move.START, Move.COMPLETE) else staff
-        decider = DECIDERS.get(move)
+        decider = deciders.get(move)
         if decider is not None:
             proposal = decider(proposal, staff)
         else:
@@ -789,13 +790,14 @@ def _walk(spec: Spec, index: int, people: _People) -> Proposal:
     return proposal
 
 
-# Apps above this one (they may not be imported from here) register how a demo proposal takes
-# a decisive step for real: voting's ballot for approve and reject, and so on.
-DECIDERS: dict[str, Callable[[Proposal, object], Proposal]] = {}
-
-
-def demo_decider_register(move: str, decider: Callable[[Proposal, object], Proposal]) -> None:
-    DECIDERS[move] = decider
+def demo_deciders() -> dict[str, Callable[[Proposal, object], Proposal]]:
+    """How a demo proposal takes each decisive step for real, by move: every app's
+    ``demo_deciders`` hook (voting's ballot for approve and reject, and so on), merged. Apps
+    above this one register them: they may not be imported from here."""
+    deciders = {}
+    for hook in get_hooks("demo_deciders"):
+        deciders.update(hook())
+    return deciders
 
 
 DEMO_BASIS = {

@@ -453,5 +453,5 @@ def attachment_add(*, actor, proposal: Proposal, uploaded):
 
 def follows_erase(user) -> None:
     """Closing an account (``council.services.account_close``) forgets what the person
-    followed: private, not a public act. Registered with ``council.personal_data``."""
+    followed: private, not a public act (a ``personal_data_erasers`` hook)."""
     Follow.objects.filter(user=user).delete()

@@ -1,4 +1,4 @@
-"""The voting section of a proposal's page (registered with ``proposals.panels``): its
+"""The voting section of a proposal's page (a ``proposal_panels`` hook): its
 ballots and results, recusals, and the clerk's and members' actions."""
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import secrets
 from collections.abc import Iterable, Sequence
 
@@ -33,11 +32,6 @@ def receipt_new() -> str:
 def receipt_shown(receipt: str) -> str:
     """The receipt as its member reads and copies it: groups of four, e.g. ``ABCD-EFGH-…``."""
     return "-".join(receipt[i : i + GROUP] for i in range(0, len(receipt), GROUP))
-
-
-def receipt_canonical(text: str) -> str:
-    """A receipt as typed back (any case, spaces or dashes) in its canonical form."""
-    return re.sub(r"[^A-Z2-7]", "", text.upper())
 
 
 def _sha256(lines: Iterable[str]) -> str:

@@ -15,7 +15,11 @@ def yuan(value) -> str:
 
 @register.filter
 def stored_html(value) -> SafeString:
-    """HTML that ``council.sanitiser`` cleaned at save time, cleaned once more on the way out."""
+    """HTML that ``council.sanitiser`` wrote at save time, read back from the database.
+
+    Passed through the sanitiser's cleaner once more on the way out (it leaves clean HTML
+    unchanged), so even a row edited behind the app's back cannot inject markup.
+    """
     return sanitised_again(value or "")
 
 

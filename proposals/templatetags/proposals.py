@@ -1,4 +1,4 @@
-"""Template helpers of the proposals app: stored sanitised HTML and revision diffs."""
+"""Template helpers of the proposals app: revision diffs."""
 
 from __future__ import annotations
 
@@ -9,19 +9,7 @@ from django import template
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from council.sanitiser import sanitised_again
-
 register = template.Library()
-
-
-@register.filter
-def stored_html(value) -> SafeString:
-    """HTML that ``council.sanitiser`` wrote at save time, read back from the database.
-
-    Passed through the sanitiser's cleaner once more on the way out (it leaves clean HTML
-    unchanged), so even a row edited behind the app's back cannot inject markup.
-    """
-    return sanitised_again(value or "")
 
 
 # Latin words and numbers stay whole; every other character (each Chinese character, each

@@ -25,9 +25,8 @@ from django_htmx.http import HttpResponseClientRefresh
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
 from council.params import whole_number
-from council.selectors import collection_status
+from council.selectors import collection_status, thread_for
 from council.thread_render import thread_context
-from council.threads import thread_for
 
 from .. import selectors, services
 from ..forms import (

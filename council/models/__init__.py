@@ -1,0 +1,68 @@
+"""The council app's models, one module per concern; every public name is importable from
+``council.models``.
+
+- ``places``: districts, sub-districts, communities and grids;
+- ``people``: users, roles and residents' private data;
+- ``councils``: residents' councils and their rules of procedure;
+- ``evidence``: the hash-chained evidence log;
+- ``notifications``: notifications and password-reset requests waiting to be sent;
+- ``threads``: deliberation threads and their messages.
+"""
+
+from .councils import Council, Secrecy, ThresholdRule
+from .evidence import EvidenceEvent, EvidenceHead, action_labels, actors_by_role_only
+from .notifications import Notification, PasswordResetRequest
+from .people import (
+    CLOSED_ACCOUNT_NAME,
+    HouseholdStatus,
+    PrivateData,
+    Role,
+    RoleKind,
+    RoleStatus,
+    SeatCategory,
+    User,
+    phone_validator,
+)
+from .places import Community, District, Grid, ProjectType, SubDistrict
+from .threads import (
+    Message,
+    MessageEdit,
+    MessageKind,
+    MessageReport,
+    PostingBan,
+    Thread,
+    ThreadPresence,
+)
+
+__all__ = [
+    "CLOSED_ACCOUNT_NAME",
+    "Community",
+    "Council",
+    "District",
+    "EvidenceEvent",
+    "EvidenceHead",
+    "Grid",
+    "HouseholdStatus",
+    "Message",
+    "MessageEdit",
+    "MessageKind",
+    "MessageReport",
+    "Notification",
+    "PasswordResetRequest",
+    "PostingBan",
+    "PrivateData",
+    "ProjectType",
+    "Role",
+    "RoleKind",
+    "RoleStatus",
+    "SeatCategory",
+    "SubDistrict",
+    "Secrecy",
+    "Thread",
+    "ThreadPresence",
+    "ThresholdRule",
+    "User",
+    "action_labels",
+    "actors_by_role_only",
+    "phone_validator",
+]

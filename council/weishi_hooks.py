@@ -1,0 +1,29 @@
+"""What the council app adds to its own hooks (``council.hooks``)."""
+
+from . import evidence, hooks, selectors, threads
+from .notifications import email_tick
+
+
+@hooks.register("evidence_action_labels")
+def action_labels() -> dict:
+    return {**evidence.ACTION_LABELS, **threads.ACTION_LABELS}
+
+
+# No request sends email: the minute scheduler does, after every other job (order 0), so that
+# what they notified goes out in the same run.
+hooks.register("minute_jobs", email_tick, order=100)
+
+
+@hooks.register("personal_data_sections")
+def personal_data(user) -> dict:
+    """The council's own sections of a person's data export, before every other app's."""
+    return {
+        "account": selectors.personal_account(user),
+        "consent": selectors.personal_consent(user),
+        "private_data": selectors.personal_private_data(user),
+        "roles": selectors.personal_roles(user),
+        "thread_messages": selectors.personal_thread_messages(user),
+        "message_reports": selectors.personal_message_reports(user),
+        "notifications": selectors.personal_notifications(user),
+        "evidence_log": selectors.personal_evidence(user),
+    }
