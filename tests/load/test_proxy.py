@@ -139,6 +139,10 @@ def _is_our_page(answer, status: int, chinese: str, english: str) -> None:
     assert '<html lang="zh-CN">' in text and '<section class="error-page" lang="en"' in text
     assert "微实" in text and "民生微实事" in text  # the site's header
     assert text.index(chinese) < text.index(english)
+    # One page serves the three statuses: it shows this one's words only, and no SSI left over.
+    assert f"<title>{chinese} · {english} · 微实</title>" in text
+    others = {"提交的内容过多", "网站暂时无法响应", "网站响应超时"} - {chinese}
+    assert not any(other in text for other in others) and "<!--#" not in text
 
 
 def test_a_post_to_a_worker_that_died_gets_the_bilingual_502_page(proxy) -> None:
@@ -181,5 +185,5 @@ def test_error_pages_the_app_answers_itself_pass_through_unchanged(proxy) -> Non
 def test_the_error_pages_cannot_be_asked_for_directly(proxy) -> None:
     port, tls, worker = proxy
     worker.resets = 0
-    answer = http_request(port, "GET", "/_weishi_errors/502.html", cookies={}, tls=tls)
+    answer = http_request(port, "GET", "/_weishi_errors/error.html", cookies={}, tls=tls)
     assert answer.status == 404
