@@ -111,7 +111,7 @@ def _merge_target(proposal: Proposal, extra: dict) -> str | None:
         return _("Choose another proposal to merge into.")
     if target.community_id != proposal.community_id:
         return _("A proposal can only be merged into one of the same community.")
-    if target.stage not in {Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION}:
+    if target.stage not in Stage.OPEN:
         return _("The proposal merged into must still be open to co-signs, review or consultation.")
     return None
 
@@ -195,8 +195,6 @@ class Transition:
     effects: tuple[Effect, ...] = field(default=())
 
 
-_OPEN = frozenset({Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION})
-
 TRANSITIONS: dict[str, Transition] = {
     Move.SUBMIT: Transition(
         frozenset({Stage.DRAFT}), Stage.SUBMITTED, "proposals.submit",
@@ -227,7 +225,7 @@ TRANSITIONS: dict[str, Transition] = {
         effects=(_carry_cosigns,),
     ),
     Move.WITHDRAW: Transition(
-        _OPEN, Stage.WITHDRAWN, "proposals.withdraw",
+        frozenset(Stage.OPEN), Stage.WITHDRAWN, "proposals.withdraw",
         gettext_lazy("withdrawn by the proposer"), (), (RoleKind.RESIDENT,), (_close_thread,),
     ),
     Move.OPEN_VOTING: Transition(

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from council.models import EvidenceEvent
 from council.personal_data import iso
 
-from .models import Attachment, AttachmentKind, CoSign, FeasibilityReview, Proposal, Stage
+from .models import Attachment, AttachmentKind, CoSign, FeasibilityReview, Proposal
 
 # ``listed_cost`` is the cost that counts (see ``Proposal.counted_cost``), annotated by
 # ``proposal_list``: sorting by cost sorts by the figure each row shows.
@@ -20,7 +20,6 @@ SORTS = {
     "cost_low": ("listed_cost", "-pk"),
     "cost_high": ("-listed_cost", "-pk"),
 }
-LISTED_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def proposal_list(community, f: ProposalFilter) -> QuerySet[Proposal]:
     paginator, the count. Both annotations are correlated subqueries rather than a join with
     ``GROUP BY``, so the rows are neither multiplied nor grouped before the page is cut.
     """
-    proposals = Proposal.objects.filter(community=community).exclude(stage=Stage.DRAFT)
+    proposals = Proposal.objects.public().filter(community=community)
     if f.stage:
         proposals = proposals.filter(stage=f.stage)
     if f.project_type:
@@ -106,8 +105,8 @@ def proposal_timeline(proposal: Proposal) -> list[EvidenceEvent]:
 
 def stage_counts(community) -> dict[str, int]:
     rows = (
-        Proposal.objects.filter(community=community)
-        .exclude(stage=Stage.DRAFT)
+        Proposal.objects.public()
+        .filter(community=community)
         .values("stage")
         .annotate(n=Count("pk"))
     )

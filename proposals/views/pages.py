@@ -57,8 +57,6 @@ PAGE_MOVES = {
     Move.WITHDRAW: gettext_lazy("Withdraw the proposal"),
     Move.OPEN_VOTING: gettext_lazy("Put to the council's vote"),
 }
-OPEN_STAGES = frozenset({Stage.DRAFT, Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION})
-MERGE_TARGET_STAGES = (Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION)
 
 
 # --- Helpers --------------------------------------------------------------------------------
@@ -153,7 +151,7 @@ def _page(request, proposal: Proposal, *, forms: dict | None = None, status: int
     attachments = list(proposal.attachments.order_by("created_at", "pk"))
 
     can_review = user.has_perm("proposals.review", proposal)
-    can_upload = stage in OPEN_STAGES and user.has_perm("proposals.add_file", proposal)
+    can_upload = stage in Stage.DRAFT_OR_OPEN and user.has_perm("proposals.add_file", proposal)
     moves = [m for m in available_moves(user, proposal) if m in PAGE_MOVES]
     forms = forms or {}
     if stage == Stage.UNDER_REVIEW and can_review:
@@ -201,7 +199,7 @@ def _page(request, proposal: Proposal, *, forms: dict | None = None, status: int
         "moves": [{"name": m, "label": PAGE_MOVES[m]} for m in moves],
         "merge_targets": (
             list(
-                Proposal.objects.filter(community=community, stage__in=MERGE_TARGET_STAGES)
+                Proposal.objects.filter(community=community, stage__in=Stage.OPEN)
                 .exclude(pk=proposal.pk)
                 .only("pk", "title")
                 .order_by("-pk")
@@ -399,11 +397,7 @@ def _merge_target(proposal: Proposal, value: str) -> Proposal | None:
     pk = whole_number(value, minimum=1)
     if pk is None:
         return None
-    return (
-        Proposal.objects.filter(community_id=proposal.community_id, pk=pk)
-        .exclude(stage=Stage.DRAFT)
-        .first()
-    )
+    return Proposal.objects.public().filter(community_id=proposal.community_id, pk=pk).first()
 
 
 @require_POST
