@@ -10,7 +10,7 @@ its evidence event records) is declared with it in ``TRANSITIONS``.
 
     draft → submitted → under_review → consultation → voting → approved → in_progress
                                     ├→ inadmissible          └→ rejected     → completed
-                                    └→ merged                                 → evaluated
+                                    └→ merged (from under_review)             → evaluated
     withdrawn: by the proposer, from submitted, under_review or consultation
 """
 
@@ -262,7 +262,7 @@ TRANSITIONS: dict[str, Transition] = {
         gettext_lazy("found inadmissible"), (_has_reason,), sets=(_keep_reason,),
     ),
     Move.MERGE: Transition(
-        frozenset({Stage.SUBMITTED, Stage.UNDER_REVIEW}), Stage.MERGED, "proposals.review",
+        frozenset({Stage.UNDER_REVIEW}), Stage.MERGED, "proposals.review",
         gettext_lazy("merged into another proposal"), (_merge_target,),
         effects=(_carry_cosigns,), sets=(_link_target,), event_payload=_name_target,
     ),
