@@ -167,13 +167,17 @@ class Proposal(models.Model):
         """Whether anyone may see it (``council.rules`` reads this): every stage but a draft."""
         return self.stage in Stage.PUBLIC
 
+    # These two read the related rows through ``.all()``: from a prefetch when a selector made
+    # one (``selectors.proposal_page``), else in one query.
     @cached_property
     def invited_expert_ids(self) -> frozenset[int]:
-        return frozenset(self.expert_invitations.values_list("expert_id", flat=True))
+        """The experts invited to its consultation (``council.rules`` reads this)."""
+        return frozenset(i.expert_id for i in self.expert_invitations.all())
 
     @cached_property
-    def latest_feasibility(self):
-        return self.feasibility_reviews.order_by("-created_at", "-pk").first()
+    def latest_feasibility(self) -> FeasibilityReview | None:
+        """The newest feasibility review, or None."""
+        return max(self.feasibility_reviews.all(), key=lambda r: (r.created_at, r.pk), default=None)
 
     @property
     def counted_cost(self) -> Decimal:
@@ -257,6 +261,14 @@ class AdmissibilityReview(models.Model):
     @property
     def passed(self) -> bool:
         return all(getattr(self, check) for check in self.CHECKS)
+
+    @property
+    def checklist(self) -> list[tuple[str, bool]]:
+        """Each item of the checklist (its label) with whether it holds, in order."""
+        return [
+            (self._meta.get_field(check).verbose_name, getattr(self, check))
+            for check in self.CHECKS
+        ]
 
 
 class FeasibilityReview(models.Model):

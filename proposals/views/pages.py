@@ -1,5 +1,5 @@
-"""A proposal's page and its actions: thin views that read through selectors and write
-through ``proposals.services`` and ``proposals.lifecycle``.
+"""A proposal's page and its actions: thin views that read through ``proposals.selectors``
+and write through ``proposals.services`` and ``proposals.lifecycle``.
 
 Every view finds the community first (``access_community``), then the proposal *of that
 community*; a proposal the user may not see (a draft of someone else's) is 404, like one that
@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -42,7 +42,7 @@ from ..forms import (
 )
 from ..lifecycle import Move, available_moves, proposal_move
 from ..media import upload_serve
-from ..models import BODY_MAX, AdmissibilityReview, Attachment, AttachmentKind, Proposal, Stage
+from ..models import BODY_MAX, Attachment, AttachmentKind, Proposal, Stage
 from ..panels import panels_render
 
 # Moves offered on the proposal page, with their button. The others belong to the council's
@@ -116,7 +116,7 @@ def _cosign_context(request, proposal: Proposal, outcome=None) -> dict:
     return {
         "proposal": proposal,
         "community": proposal.community,
-        "has_cosigned": user.is_authenticated and proposal.cosigns.filter(user_id=user.pk).exists(),
+        "has_cosigned": selectors.has_cosigned(user, proposal),
         "is_proposer": user.is_authenticated and proposal.proposer_id == user.pk,
         "outcome": outcome,
     }
@@ -127,28 +127,19 @@ def _follow_context(request, proposal: Proposal, outcome=None) -> dict:
     return {
         "proposal": proposal,
         "community": proposal.community,
-        "following": user.is_authenticated and proposal.follows.filter(user_id=user.pk).exists(),
+        "following": selectors.follows_proposal(user, proposal),
         "outcome": outcome,
     }
 
 
 def _page(request, proposal: Proposal, *, forms: dict | None = None, status: int = 200):
-    """The proposal's page. Its query count does not grow with co-signs, opinions,
-    revisions, files or events: each list is one query."""
+    """The proposal's page (with ``forms`` given back with their errors, if any). Its query
+    count does not grow with co-signs, opinions, revisions, files or events."""
     user = request.user
     community = proposal.community
     stage = proposal.stage
-
-    invitations = list(
-        proposal.expert_invitations.select_related("expert").order_by("created_at", "pk")
-    )
-    # Fill the model's cached properties from what the page reads anyway (no extra query).
-    proposal.__dict__["invited_expert_ids"] = frozenset(i.expert_id for i in invitations)
-    feasibility = list(
-        proposal.feasibility_reviews.select_related("reviewer").order_by("-created_at", "-pk")
-    )
-    proposal.__dict__["latest_feasibility"] = feasibility[0] if feasibility else None
-    attachments = list(proposal.attachments.order_by("created_at", "pk"))
+    # First: it prefetches what the permission checks and forms below read of the proposal.
+    page = selectors.proposal_page(proposal)
 
     can_review = user.has_perm("proposals.review", proposal)
     can_upload = stage in Stage.DRAFT_OR_OPEN and user.has_perm("proposals.add_file", proposal)
@@ -167,46 +158,14 @@ def _page(request, proposal: Proposal, *, forms: dict | None = None, status: int
     if can_upload:
         forms.setdefault("upload", UploadForm())
 
-    admissibility = (
-        proposal.admissibility_reviews.select_related("reviewer")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
     context = {
         **_cosign_context(request, proposal),
         **_follow_context(request, proposal),
+        **vars(page),
         "collection": collection_status(community),
-        "photos": [a for a in attachments if a.kind == AttachmentKind.PHOTO],
-        "documents": [a for a in attachments if a.kind == AttachmentKind.DOCUMENT],
-        "merged_from": list(proposal.merged_from.only("pk", "title").order_by("pk")),
-        "admissibility": admissibility,
-        "admissibility_items": [
-            (AdmissibilityReview._meta.get_field(check).verbose_name, getattr(admissibility, check))
-            for check in AdmissibilityReview.CHECKS
-        ]
-        if admissibility
-        else [],
         "cap": community.cap_for(proposal.project_type),
-        "invitations": invitations,
-        "feasibility_reviews": feasibility,
-        "opinions": list(
-            proposal.expert_opinions.select_related("expert").order_by("created_at", "pk")
-        ),
-        "revisions": list(
-            proposal.revisions.select_related("author").defer("body", "summary").order_by("number")
-        ),
-        "timeline": selectors.proposal_timeline(proposal),
         "moves": [{"name": m, "label": PAGE_MOVES[m]} for m in moves],
-        "merge_targets": (
-            list(
-                Proposal.objects.filter(community=community, stage__in=Stage.OPEN)
-                .exclude(pk=proposal.pk)
-                .only("pk", "title")
-                .order_by("-pk")
-            )
-            if Move.MERGE in moves
-            else []
-        ),
+        "merge_targets": selectors.merge_targets(proposal) if Move.MERGE in moves else [],
         "can_review": can_review,
         "can_edit": stage == Stage.DRAFT and user.has_perm("proposals.edit_draft", proposal),
         "can_revise": stage == Stage.CONSULTATION and user.has_perm("proposals.revise", proposal),
@@ -397,7 +356,7 @@ def _merge_target(proposal: Proposal, value: str) -> Proposal | None:
     pk = whole_number(value, minimum=1)
     if pk is None:
         return None
-    return Proposal.objects.public().filter(community_id=proposal.community_id, pk=pk).first()
+    return selectors.merge_target(proposal, pk)
 
 
 @require_POST
@@ -630,14 +589,13 @@ def proposal_revise_view(request, slug, pk):
     if proposal.stage != Stage.CONSULTATION:
         messages.error(request, _("The text can be revised during consultation only."))
         return _back(proposal)
-    latest = proposal.revisions.order_by("-number").only("number").first()
     form = ReviseForm(
         request.POST if request.method == "POST" else None,
         initial={
             "title": proposal.title,
             "summary": proposal.summary,
             "body": proposal.body,
-            "seen_revision": latest.number if latest else 0,
+            "seen_revision": selectors.latest_revision_number(proposal),
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -678,7 +636,7 @@ def _revision_number(value, numbers: list[int], default: int) -> int:
 def proposal_diff(request, slug, pk):
     """Compare any two revisions (``?a=1&b=3``): deletions and insertions marked."""
     proposal = _proposal_of(request, slug, pk)
-    revisions = list(proposal.revisions.select_related("author").order_by("number"))
+    revisions = selectors.proposal_revisions(proposal)
     numbers = [r.number for r in revisions]
     context = {"community": proposal.community, "proposal": proposal, "revisions": revisions}
     if revisions:
@@ -694,10 +652,8 @@ def proposal_diff(request, slug, pk):
 
 
 def _attachment_for(request, pk: int) -> Attachment:
-    attachment = get_object_or_404(
-        Attachment.objects.select_related("proposal__community__sub_district"), pk=pk
-    )
-    if not request.user.has_perm("proposals.view", attachment.proposal):
+    attachment = selectors.attachment_for_serving(pk)
+    if attachment is None or not request.user.has_perm("proposals.view", attachment.proposal):
         raise Http404
     return attachment
 
