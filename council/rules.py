@@ -258,8 +258,9 @@ rules.add_perm(
 rules.add_perm("council.view_setup", is_superuser | is_district_admin_of | is_staff_of)
 
 # --- Proposals ------------------------------------------------------------------------------
-# The predicates read attributes (``proposer_id``, ``stage``, ``invited_expert_ids``), so this
-# module knows nothing of the proposals app: dependencies point one way.
+# The predicates read attributes (``proposer_id``, ``is_public``, ``invited_expert_ids``), so
+# this module knows nothing of the proposals app (not even which stage is public): dependencies
+# point one way.
 
 
 @rules.predicate
@@ -273,8 +274,8 @@ def entered_it(user, obj) -> bool:
 
 
 @rules.predicate
-def is_public_stage(user, obj) -> bool:
-    return getattr(obj, "stage", "draft") != "draft"
+def proposal_is_public(user, obj) -> bool:
+    return getattr(obj, "is_public", False)
 
 
 @rules.predicate
@@ -284,14 +285,14 @@ def is_invited_expert(user, obj) -> bool:
 
 rules.add_perm("proposals.create", is_resident_of)
 rules.add_perm("proposals.enter_on_behalf", is_staff_of)
-rules.add_perm("proposals.view", is_public_stage | is_proposer | entered_it | is_staff_of)
+rules.add_perm("proposals.view", proposal_is_public | is_proposer | entered_it | is_staff_of)
 rules.add_perm("proposals.edit_draft", is_proposer | (entered_it & is_staff_of))
 rules.add_perm("proposals.submit", is_proposer | (entered_it & is_staff_of))
 rules.add_perm("proposals.cosign", is_resident_of & ~is_proposer)
 # Crossing the threshold: by the co-sign that crosses it, or by staff carrying co-signs over
 # from a merged proposal.
 rules.add_perm("proposals.reach_threshold", (is_resident_of & ~is_proposer) | is_staff_of)
-rules.add_perm("proposals.follow", is_public_stage & rules.is_authenticated)
+rules.add_perm("proposals.follow", proposal_is_public & rules.is_authenticated)
 rules.add_perm("proposals.review", is_staff_of)
 rules.add_perm("proposals.withdraw", is_proposer)
 rules.add_perm("proposals.revise", is_proposer)

@@ -7,14 +7,9 @@ from proposals.models import Stage
 
 from .models import Disclosure, DisclosureStatus
 
-DECIDED = (
-    Stage.APPROVED, Stage.REJECTED, Stage.IN_PROGRESS, Stage.COMPLETED, Stage.EVALUATED,
-    Stage.INADMISSIBLE,
-)  # fmt: skip
-
 
 def proposal_disclosure_panel(request, proposal):
-    if proposal.stage not in DECIDED:
+    if proposal.stage not in Stage.DECIDED:
         return None
     disclosures = list(
         Disclosure.objects.filter(proposal=proposal, status=DisclosureStatus.PUBLISHED).order_by(

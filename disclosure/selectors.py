@@ -44,8 +44,6 @@ from .models import (
 
 PUBLISHED = DisclosureStatus.PUBLISHED
 KIND_ORDER = [Kind.DECISION, Kind.IMPLEMENTATION, Kind.RESULT]
-# The stages a project passes once decided, in the order of its life.
-STORY_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Decimal("0.00")
 
@@ -198,8 +196,8 @@ def project_for_page(community: Community, pk: int) -> Proposal | None:
         .values("cost_estimate")[:1]
     )
     return (
-        Proposal.objects.filter(community=community, pk=pk)
-        .exclude(stage=Stage.DRAFT)
+        Proposal.objects.public()
+        .filter(community=community, pk=pk)
         .annotate(listed_cost=Coalesce(Subquery(latest_cost), F("estimated_cost")))
         .defer("body", "body_html")
         .first()
@@ -365,7 +363,7 @@ def progress_photo(pk: int) -> ProgressPhoto | None:
     return (
         ProgressPhoto.objects.select_related("update__proposal")
         .filter(pk=pk)
-        .exclude(update__proposal__stage=Stage.DRAFT)
+        .filter(update__proposal__stage__in=Stage.PUBLIC)
         .first()
     )
 
@@ -378,8 +376,8 @@ def provider_projects(provider: Provider) -> list[Proposal]:
     completions), newest first, each with its community and evaluation verdict."""
     delivered = Q(progress_updates__provider=provider) | Q(completion__provider=provider)
     return list(
-        Proposal.objects.filter(delivered)
-        .exclude(stage=Stage.DRAFT)
+        Proposal.objects.public()
+        .filter(delivered)
         .distinct()
         .select_related("community")
         .annotate(
@@ -405,7 +403,7 @@ def public_proposals(community: Community | None = None) -> QuerySet[Proposal]:
         .values("cost_estimate")[:1]
     )
     return (
-        _scoped(Proposal.objects.exclude(stage=Stage.DRAFT), community)
+        _scoped(Proposal.objects.public(), community)
         .select_related("community")
         .annotate(listed_cost=Coalesce(Subquery(latest_cost), F("estimated_cost")))
         .only(
@@ -549,7 +547,7 @@ def statistics(community: Community | None = None) -> Statistics:
         cell["spent"] += spent_of(row)
         cell["projects"] += 1
     stage_counts = dict(
-        _scoped(Proposal.objects.exclude(stage=Stage.DRAFT), community)
+        _scoped(Proposal.objects.public(), community)
         .values_list("stage")
         .annotate(n=Count("pk"))
         .order_by()
@@ -576,7 +574,7 @@ def statistics(community: Community | None = None) -> Statistics:
     cells = [money[k] for k in sorted(money)]
     return Statistics(
         money=cells,
-        stages=[{"stage": s, "n": stage_counts.get(s, 0)} for s in STORY_STAGES],
+        stages=[{"stage": s, "n": stage_counts.get(s, 0)} for s in Stage.PUBLIC],
         verdicts=[{"verdict": v, "n": verdict_counts.get(v, 0)} for v in Verdict.values],
         proposals=sum(stage_counts.values()),
         funded=sum(c["projects"] for c in cells),

@@ -59,8 +59,9 @@ class Spec:
     cost: str
     stage: str
     proposer: int  # the resident's number: ``<slug>-resident<NN>``
-    cosigns: int = 0  # below the threshold, for a proposal still gathering (or merged)
-    taken_up: bool = False  # staff take it up instead of it reaching the threshold
+    cosigns: int = 0  # below the threshold, for a proposal still gathering (or taken up)
+    # Staff take it up instead of it reaching the threshold (a merged one, before its merge).
+    taken_up: bool = False
     on_behalf: bool = False  # a paper proposal entered by staff
     failed_check: str = ""  # the admissibility item that fails (inadmissible proposals)
     reason: str = ""
@@ -288,6 +289,7 @@ DONGHU = [
         stage=Stage.MERGED,
         proposer=21,
         cosigns=2,
+        taken_up=True,
         merge_into="菜市场旁长椅加装遮阳棚",
     ),
     Spec(
@@ -563,6 +565,7 @@ XILING = [
         stage=Stage.MERGED,
         proposer=16,
         cosigns=2,
+        taken_up=True,
         merge_into="社区小花园改造",
     ),
     Spec(
@@ -709,7 +712,7 @@ def _walk(spec: Spec, index: int, people: _People) -> Proposal:
     )
 
     threshold = community.cosign_threshold
-    gathering = spec.stage in (Stage.SUBMITTED, Stage.MERGED) or spec.taken_up
+    gathering = spec.stage == Stage.SUBMITTED or spec.taken_up
     count = spec.cosigns if gathering else threshold
     if gathering and count >= threshold:
         raise ValueError(f"{spec.title}: {count} co-signs would reach the threshold")
@@ -717,13 +720,13 @@ def _walk(spec: Spec, index: int, people: _People) -> Proposal:
         proposal = services.cosign_add(actor=user, proposal=proposal)
     if spec.stage == Stage.SUBMITTED:
         return proposal
-    if spec.stage == Stage.MERGED:
-        target = Proposal.objects.get(community=community, title=spec.merge_into)
-        return services.proposal_merge(actor=staff, proposal=proposal, target=target)
     if spec.taken_up:
         proposal = proposal_move(actor=staff, proposal=proposal, move=Move.TAKE_UP)
     if spec.stage == Stage.UNDER_REVIEW:
         return proposal
+    if spec.stage == Stage.MERGED:
+        target = Proposal.objects.get(community=community, title=spec.merge_into)
+        return services.proposal_merge(actor=staff, proposal=proposal, target=target)
     if spec.stage == Stage.WITHDRAWN and not spec.withdraw_in_consultation:
         return proposal_move(actor=proposer, proposal=proposal, move=Move.WITHDRAW)
 

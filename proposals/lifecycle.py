@@ -3,12 +3,14 @@
 ``proposal_move`` is the only code that changes ``Proposal.stage``. It locks the row, checks
 that the move is allowed from the current stage (and from the stage the user saw, so a stale
 page cannot act), that the actor holds the move's permission (``council.rules``), and the
-move's guard; then it saves, appends the evidence event last and queues notifications for
-after the commit. A refused move raises with a message for the user and changes nothing.
+move's guard; then it saves, runs the move's effects, appends the evidence event last and
+queues notifications for after the commit. A refused move raises with a message for the user
+and changes nothing. What a move does besides changing the stage (fields it sets, effects, what
+its evidence event records) is declared with it in ``TRANSITIONS``.
 
     draft → submitted → under_review → consultation → voting → approved → in_progress
                                     ├→ inadmissible          └→ rejected     → completed
-                                    └→ merged                                 → evaluated
+                                    └→ merged (from under_review)             → evaluated
     withdrawn: by the proposer, from submitted, under_review or consultation
 """
 
@@ -28,9 +30,12 @@ from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_append
 from council.models import RoleKind
 from council.money import format_yuan
+from council.rules import held_roles
+from council.sanitiser import render_plain
 from council.threads import thread_create, thread_set_open
 
 from .models import CoSign, Proposal, Revision, Stage
+from .notify import proposal_moved_notify
 
 
 class Move:
@@ -111,7 +116,7 @@ def _merge_target(proposal: Proposal, extra: dict) -> str | None:
         return _("Choose another proposal to merge into.")
     if target.community_id != proposal.community_id:
         return _("A proposal can only be merged into one of the same community.")
-    if target.stage not in {Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION}:
+    if target.stage not in Stage.OPEN:
         return _("The proposal merged into must still be open to co-signs, review or consultation.")
     return None
 
@@ -129,6 +134,37 @@ def _feasible_within_cap(proposal: Proposal, extra: dict) -> str | None:
             "cap": format_yuan(cap),
         }
     return None
+
+
+# --- What a move writes on the row besides its stage (before it is saved) ----------------------
+
+
+def _stamp_submitted(proposal: Proposal, extra: dict) -> tuple[str, ...]:
+    """Submission is dated: the moment the proposal left its draft."""
+    proposal.submitted_at = proposal.stage_changed_at
+    return ("submitted_at",)
+
+
+def _keep_reason(proposal: Proposal, extra: dict) -> tuple[str, ...]:
+    """The reason a proposal is inadmissible is kept with it, to be published."""
+    reason = extra["reason"].strip()
+    proposal.inadmissible_reason = reason
+    proposal.inadmissible_reason_html = render_plain(reason)
+    return ("inadmissible_reason", "inadmissible_reason_html")
+
+
+def _link_target(proposal: Proposal, extra: dict) -> tuple[str, ...]:
+    """A merged proposal points to the one it was merged into."""
+    proposal.merged_into = extra["target"]
+    return ("merged_into",)
+
+
+def _name_target(proposal: Proposal, extra: dict) -> dict:
+    """The evidence of a merge names the proposal merged into."""
+    return {"into": extra["target"].pk}
+
+
+# --- Effects: what else a move does once the row is saved -----------------------------------
 
 
 def _first_revision(proposal: Proposal, actor, extra: dict) -> None:
@@ -181,7 +217,11 @@ def _close_thread(proposal: Proposal, actor, extra: dict) -> None:
         thread_set_open(thread=proposal.thread, is_open=False)
 
 
+# Sets fields of the row (before it is saved) and returns their names.
+FieldSetter = Callable[[Proposal, dict], tuple[str, ...]]
 Effect = Callable[[Proposal, object, dict], None]
+# What the move's evidence event records besides the stages it went from and to.
+EventPayload = Callable[[Proposal, dict], dict]
 
 
 @dataclass(frozen=True)
@@ -193,15 +233,15 @@ class Transition:
     guards: tuple[Guard, ...] = field(default=())
     acting_roles: tuple[str, ...] = (RoleKind.STAFF,)
     effects: tuple[Effect, ...] = field(default=())
+    sets: tuple[FieldSetter, ...] = field(default=())
+    event_payload: EventPayload | None = None
 
-
-_OPEN = frozenset({Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION})
 
 TRANSITIONS: dict[str, Transition] = {
     Move.SUBMIT: Transition(
         frozenset({Stage.DRAFT}), Stage.SUBMITTED, "proposals.submit",
         gettext_lazy("submitted"), (_window_open, _within_cap),
-        (RoleKind.RESIDENT, RoleKind.STAFF), (_first_revision,),
+        (RoleKind.RESIDENT, RoleKind.STAFF), (_first_revision,), sets=(_stamp_submitted,),
     ),
     Move.REACH_THRESHOLD: Transition(
         frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.reach_threshold",
@@ -219,15 +259,15 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     Move.DECLARE_INADMISSIBLE: Transition(
         frozenset({Stage.UNDER_REVIEW}), Stage.INADMISSIBLE, "proposals.review",
-        gettext_lazy("found inadmissible"), (_has_reason,),
+        gettext_lazy("found inadmissible"), (_has_reason,), sets=(_keep_reason,),
     ),
     Move.MERGE: Transition(
-        frozenset({Stage.SUBMITTED, Stage.UNDER_REVIEW}), Stage.MERGED, "proposals.review",
+        frozenset({Stage.UNDER_REVIEW}), Stage.MERGED, "proposals.review",
         gettext_lazy("merged into another proposal"), (_merge_target,),
-        effects=(_carry_cosigns,),
+        effects=(_carry_cosigns,), sets=(_link_target,), event_payload=_name_target,
     ),
     Move.WITHDRAW: Transition(
-        _OPEN, Stage.WITHDRAWN, "proposals.withdraw",
+        frozenset(Stage.OPEN), Stage.WITHDRAWN, "proposals.withdraw",
         gettext_lazy("withdrawn by the proposer"), (), (RoleKind.RESIDENT,), (_close_thread,),
     ),
     Move.OPEN_VOTING: Transition(
@@ -274,8 +314,6 @@ def available_moves(user, proposal: Proposal) -> list[str]:
 
 
 def _acting_role(user, proposal: Proposal, transition: Transition) -> str:
-    from council.rules import held_roles
-
     if user is None:
         return ""
     kinds = {r.kind for r in held_roles(user) if r.community_id == proposal.community_id}
@@ -307,10 +345,6 @@ def proposal_move(
     its closing time); the evidence then names "the system".
     Raises ``NotAllowed`` (wrong person) or ``InvalidMove`` (wrong stage, stale page, guard).
     """
-    from council.sanitiser import render_plain
-
-    from .notify import proposal_moved_notify
-
     transition = TRANSITIONS.get(move)
     if transition is None:
         raise InvalidMove(_("Unknown action."))
@@ -343,26 +377,17 @@ def proposal_move(
             raise InvalidMove(problem)
 
     before = proposal.stage
-    now = clock.now()
     proposal.stage = transition.target
-    proposal.stage_changed_at = now
+    proposal.stage_changed_at = clock.now()
     fields = ["stage", "stage_changed_at"]
-    if move == Move.SUBMIT:
-        proposal.submitted_at = now
-        fields.append("submitted_at")
-    if move == Move.DECLARE_INADMISSIBLE:
-        proposal.inadmissible_reason = reason.strip()
-        proposal.inadmissible_reason_html = render_plain(reason.strip())
-        fields += ["inadmissible_reason", "inadmissible_reason_html"]
-    if move == Move.MERGE:
-        proposal.merged_into = target
-        fields.append("merged_into")
+    for setter in transition.sets:
+        fields += setter(proposal, extra)
     proposal.save(update_fields=fields)
     for effect in transition.effects:
         effect(proposal, actor, extra)
     event_payload = {"from": before, "to": proposal.stage, **(payload or {})}
-    if move == Move.MERGE:
-        event_payload["into"] = target.pk
+    if transition.event_payload is not None:
+        event_payload |= transition.event_payload(proposal, extra)
     if basis:
         event_payload["basis"] = basis
     evidence_append(
@@ -373,5 +398,5 @@ def proposal_move(
         payload=event_payload,
         community=proposal.community,
     )
-    proposal_moved_notify(proposal, move, actor)
+    proposal_moved_notify(proposal, transition.label, actor)
     return proposal

@@ -34,6 +34,29 @@ class Stage(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn")
 
 
+# Named sets of stages, each a tuple in the order of the lifecycle, so that no code spells out
+# a list of its own. Set after the class: names in an enum's body would become stages (and
+# choices), attributes added afterwards do not.
+# Every stage but a draft: seen by anyone, listed, counted.
+Stage.PUBLIC = tuple(s for s in Stage if s != Stage.DRAFT)
+# Gathering co-signs, under review or in consultation: it may be withdrawn, or merged into.
+Stage.OPEN = (Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION)
+# Not yet put to the vote nor ended: photos and documents may still be added.
+Stage.DRAFT_OR_OPEN = (Stage.DRAFT, *Stage.OPEN)
+# Before consultation: the council has nothing of it yet.
+Stage.BEFORE_CONSULTATION = (Stage.DRAFT, Stage.SUBMITTED, Stage.UNDER_REVIEW)
+# Before the council: on a meeting's agenda, and its members may declare a recusal.
+Stage.DELIBERATION = (Stage.CONSULTATION, Stage.VOTING)
+# Where a decision leaves it (the council's ballot, or staff's admissibility review): the
+# decision disclosure is due.
+Stage.VERDICTS = (Stage.APPROVED, Stage.REJECTED, Stage.INADMISSIBLE)
+# Decided, and implemented if approved: its disclosures belong on its page.
+Stage.DECIDED = (
+    Stage.APPROVED, Stage.REJECTED, Stage.IN_PROGRESS, Stage.COMPLETED, Stage.EVALUATED,
+    Stage.INADMISSIBLE,
+)  # fmt: skip
+
+
 class SubKind(models.TextChoices):
     CONVENIENCE = "convenience", _("convenience for residents (便民利民)")
     ACTIVITIES = "activities", _("community activities (群众活动)")
@@ -43,6 +66,12 @@ class SubKind(models.TextChoices):
 
 
 TITLE_MAX, SUMMARY_MAX, BODY_MAX, TEXT_MAX = 80, 300, 10_000, 200
+
+
+class ProposalQuerySet(models.QuerySet):
+    def public(self) -> ProposalQuerySet:
+        """The proposals anyone may see: those in a stage of ``Stage.PUBLIC``."""
+        return self.filter(stage__in=Stage.PUBLIC)
 
 
 class Proposal(models.Model):
@@ -106,6 +135,8 @@ class Proposal(models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     stage_changed_at = models.DateTimeField(_("stage changed"), null=True, blank=True)
 
+    objects = ProposalQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("proposal")
         verbose_name_plural = _("proposals")
@@ -133,15 +164,20 @@ class Proposal(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.stage != Stage.DRAFT
+        """Whether anyone may see it (``council.rules`` reads this): every stage but a draft."""
+        return self.stage in Stage.PUBLIC
 
+    # These two read the related rows through ``.all()``: from a prefetch when a selector made
+    # one (``selectors.proposal_page``), else in one query.
     @cached_property
     def invited_expert_ids(self) -> frozenset[int]:
-        return frozenset(self.expert_invitations.values_list("expert_id", flat=True))
+        """The experts invited to its consultation (``council.rules`` reads this)."""
+        return frozenset(i.expert_id for i in self.expert_invitations.all())
 
     @cached_property
-    def latest_feasibility(self):
-        return self.feasibility_reviews.order_by("-created_at", "-pk").first()
+    def latest_feasibility(self) -> FeasibilityReview | None:
+        """The newest feasibility review, or None."""
+        return max(self.feasibility_reviews.all(), key=lambda r: (r.created_at, r.pk), default=None)
 
     @property
     def counted_cost(self) -> Decimal:
@@ -225,6 +261,14 @@ class AdmissibilityReview(models.Model):
     @property
     def passed(self) -> bool:
         return all(getattr(self, check) for check in self.CHECKS)
+
+    @property
+    def checklist(self) -> list[tuple[str, bool]]:
+        """Each item of the checklist (its label) with whether it holds, in order."""
+        return [
+            (self._meta.get_field(check).verbose_name, getattr(self, check))
+            for check in self.CHECKS
+        ]
 
 
 class FeasibilityReview(models.Model):

@@ -4,6 +4,7 @@ moves on, and residents following the proposal or its community."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -16,8 +17,6 @@ User = get_user_model()
 
 def proposal_audience(proposal: Proposal, *, cosigners: bool = True):
     """The proposer, co-signers and followers (of it or its community), in one query."""
-    from django.db.models import Q
-
     who = Q(pk=proposal.proposer_id) | Q(
         pk__in=Follow.objects.filter(
             Q(proposal=proposal) | Q(community_id=proposal.community_id, proposal__isnull=True)
@@ -28,10 +27,9 @@ def proposal_audience(proposal: Proposal, *, cosigners: bool = True):
     return User.objects.filter(who).distinct()
 
 
-def proposal_moved_notify(proposal: Proposal, move: str, actor) -> None:
-    from .lifecycle import TRANSITIONS
-
-    label = TRANSITIONS[move].label
+def proposal_moved_notify(proposal: Proposal, label, actor) -> None:
+    """Tell the proposal's audience (but the actor) that it moved: ``label`` says how (the
+    lazy text of the move, translated for each recipient)."""
     title = proposal.title
     actor_pk = actor.pk if actor is not None else None
     recipients = [u for u in proposal_audience(proposal) if u.pk != actor_pk]

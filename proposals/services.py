@@ -430,7 +430,7 @@ def attachment_add(*, actor, proposal: Proposal, uploaded):
     proposal = _lock(proposal)
     if not actor.has_perm("proposals.add_file", proposal):
         raise NotAllowed(_("You may not add files to this proposal."))
-    if proposal.stage not in {Stage.DRAFT, Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION}:
+    if proposal.stage not in Stage.DRAFT_OR_OPEN:
         raise InvalidMove(_("Files can be added until the proposal is put to the vote."))
     clean = clean_upload(uploaded)
     attachment = Attachment(

@@ -9,11 +9,9 @@ from . import selectors
 from .forms.ballots import RecusalForm
 from .models import BallotStatus, RoundProject
 
-RECUSAL_STAGES = (Stage.CONSULTATION, Stage.VOTING)
-
 
 def proposal_voting_panel(request, proposal):
-    if proposal.stage in (Stage.DRAFT, Stage.SUBMITTED, Stage.UNDER_REVIEW):
+    if proposal.stage in Stage.BEFORE_CONSULTATION:
         return None
     user = request.user
     # Before voting there is no ballot or round to look for: one query, for the recusals.
@@ -37,7 +35,7 @@ def proposal_voting_panel(request, proposal):
         proposal.stage == Stage.VOTING and not has_open and user.has_perm("voting.clerk", community)
     )
     can_recuse = (
-        proposal.stage in RECUSAL_STAGES
+        proposal.stage in Stage.DELIBERATION
         and user.has_perm("voting.declare_recusal", proposal)
         and not any(r.member_id == user.pk for r in recusals)
     )

@@ -98,7 +98,7 @@ def decisions_draft_due() -> int:
     """Draft disclosure 1 for every decided proposal that has none yet (minute job): closed
     ballots and rounds, inadmissible proposals."""
     decided = (
-        Proposal.objects.filter(stage__in=[Stage.APPROVED, Stage.REJECTED, Stage.INADMISSIBLE])
+        Proposal.objects.filter(stage__in=Stage.VERDICTS)
         .exclude(disclosures__kind=Kind.DECISION)
         .select_related("community", "proposer")
     )

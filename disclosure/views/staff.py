@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
 from council.validators import form_refusal
-from proposals.models import Proposal, Stage
+from proposals.models import Proposal
 
 from .. import queue, services
 from ..forms import (
@@ -40,8 +40,8 @@ REFUSED = (InvalidMove, NotAllowed)
 def _project(request, slug, pk, perm: str | None = None) -> Proposal:
     community = access_community(request.user, slug, perm)
     proposal = (
-        Proposal.objects.filter(community=community, pk=pk)
-        .exclude(stage=Stage.DRAFT)
+        Proposal.objects.public()
+        .filter(community=community, pk=pk)
         .select_related("community__sub_district")
         .first()
     )

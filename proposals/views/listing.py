@@ -21,7 +21,7 @@ from council.access import access_community
 from council.models import ProjectType
 
 from ..models import Stage, SubKind
-from ..selectors import LISTED_STAGES, SORTS, ProposalFilter, follows_community, stage_counts
+from ..selectors import SORTS, ProposalFilter, follows_community, stage_counts
 from ..selectors import proposal_list as select_proposals
 
 PER_PAGE = 20
@@ -55,7 +55,7 @@ class ProposalListForm(forms.Form):
     stage = forms.ChoiceField(
         label=_("Stage"),
         required=False,
-        choices=[("", _("All stages")), *((s, Stage(s).label) for s in LISTED_STAGES)],
+        choices=[("", _("All stages")), *((s, Stage(s).label) for s in Stage.PUBLIC)],
     )
     project_type = forms.ChoiceField(
         label=_("Project type"),
@@ -127,7 +127,7 @@ def proposal_list(request, slug):
             "form": ProposalListForm(initial=asdict(current), action=action),
             "stages": [
                 {"value": s, "label": Stage(s).label, "n": counts[s]}
-                for s in LISTED_STAGES
+                for s in Stage.PUBLIC
                 if counts.get(s)
             ],
             "total": sum(counts.values()),

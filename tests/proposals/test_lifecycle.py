@@ -177,7 +177,7 @@ def _expected_ok(step, proposal, world, people, cosigns, checklist_ok, feasibili
         Move.TAKE_UP: stage == Stage.SUBMITTED and staff,
         Move.ADMIT: stage == Stage.UNDER_REVIEW and staff and checklist_ok,
         Move.DECLARE_INADMISSIBLE: stage == Stage.UNDER_REVIEW and staff and bool(reason.strip()),
-        Move.MERGE: stage in (Stage.SUBMITTED, Stage.UNDER_REVIEW) and staff,
+        Move.MERGE: stage == Stage.UNDER_REVIEW and staff,
         Move.WITHDRAW: stage in (Stage.SUBMITTED, Stage.UNDER_REVIEW, Stage.CONSULTATION)
         and proposer,
         Move.OPEN_VOTING: stage == Stage.CONSULTATION and staff and feasibility_ok,

@@ -471,8 +471,10 @@ def test_merging_carries_co_signs_over_and_both_pages_link(client, world, propos
     source = proposals.make(Stage.SUBMITTED)
     cosign(client, world.a_member.user, source)
     target = proposals.make(Stage.SUBMITTED, title="幸福路照明改造")
-    client.force_login(world.a_staff)
+    move(client, world.a_staff, source, Move.TAKE_UP)
+    source.refresh_from_db()
     page = page_text(client, source)
+    assert 'value="merge"' in page
     assert f'<option value="{target.pk}">#{target.pk} 幸福路照明改造</option>' in page
     response = move(client, world.a_staff, source, Move.MERGE, target=target.pk)
     source.refresh_from_db()
@@ -491,6 +493,8 @@ def _merge_that_reaches_the_threshold(client, world, proposals):
         cosign(client, proposals.cosigner(i), source)
     target = proposals.make(Stage.SUBMITTED, title="幸福路照明改造")
     cosign(client, world.a_member.user, target)  # 1 + 4 carried over = the threshold of 5
+    move(client, world.a_staff, source, Move.TAKE_UP)
+    source.refresh_from_db()
     return source, target, move(client, world.a_staff, source, Move.MERGE, target=target.pk)
 
 
@@ -507,12 +511,25 @@ def test_a_merge_that_brings_the_target_to_its_threshold_sends_it_to_review(
 
 
 def test_merging_into_nothing_or_into_itself_is_refused(client, world, proposals):
-    proposal = proposals.make(Stage.SUBMITTED)
+    proposal = proposals.make(Stage.UNDER_REVIEW)
     for target in ("", "abc", str(proposal.pk), "999999"):
         response = move(client, world.a_staff, proposal, Move.MERGE, target=target)
         assert "Choose another proposal to merge into." in follow_messages(client, response)
     proposal.refresh_from_db()
-    assert proposal.stage == Stage.SUBMITTED
+    assert proposal.stage == Stage.UNDER_REVIEW
+
+
+def test_a_proposal_gathering_co_signs_offers_no_merge_and_refuses_one(client, world, proposals):
+    source = proposals.make(Stage.SUBMITTED)
+    target = proposals.make(Stage.SUBMITTED, title="幸福路照明改造")
+    client.force_login(world.a_staff)
+    assert 'value="merge"' not in page_text(client, source)
+    response = move(client, world.a_staff, source, Move.MERGE, target=target.pk)
+    assert "This cannot be done while the proposal is gathering co-signs." in follow_messages(
+        client, response
+    )
+    source.refresh_from_db()
+    assert source.stage == Stage.SUBMITTED and source.merged_into is None
 
 
 def test_a_stale_page_cannot_act(client, world, proposals):

@@ -14,7 +14,7 @@ from PIL import Image
 from council import clock
 from council.errors import InvalidMove, NotAllowed
 from proposals import services
-from proposals.lifecycle import Move
+from proposals.lifecycle import Move, proposal_move
 from proposals.models import CoSign, Proposal, Revision, Stage
 from tests.proposals.conftest import PROPOSAL_DATA
 
@@ -136,6 +136,7 @@ def test_merging_carries_co_signers_over_and_links_both(proposals, world):
     services.cosign_add(actor=proposals.cosigner(0), proposal=duplicate)
     services.cosign_add(actor=proposals.cosigner(1), proposal=duplicate)
     services.cosign_add(actor=proposals.cosigner(1), proposal=target)
+    duplicate = proposal_move(actor=world.a_staff, proposal=duplicate, move=Move.TAKE_UP)
     merged = services.proposal_merge(actor=world.a_staff, proposal=duplicate, target=target)
     assert merged.stage == Stage.MERGED and merged.merged_into == target
     supporters = set(target.cosigns.values_list("user_id", flat=True))
@@ -155,6 +156,15 @@ def test_co_signs_carried_over_by_a_merge_can_cross_the_targets_threshold(propos
     services.proposal_merge(actor=world.a_staff, proposal=duplicate, target=target)
     target.refresh_from_db()
     assert target.stage == Stage.UNDER_REVIEW
+
+
+def test_a_proposal_still_gathering_co_signs_is_not_merged_until_taken_up(proposals, world):
+    target = proposals.make(Stage.SUBMITTED, title="路灯维修（合并后）")
+    duplicate = proposals.make(Stage.SUBMITTED, title="路灯坏了")
+    with pytest.raises(InvalidMove, match="while the proposal is gathering co-signs"):
+        services.proposal_merge(actor=world.a_staff, proposal=duplicate, target=target)
+    duplicate.refresh_from_db()
+    assert duplicate.stage == Stage.SUBMITTED and duplicate.merged_into is None
 
 
 def test_merging_into_itself_or_another_community_is_refused(proposals, world):
