@@ -67,6 +67,14 @@ class Serve:
         lines = self.calls.read_text().splitlines() if self.calls.exists() else []
         return sum(1 for line in lines if line.startswith(f"manage.py {command}"))
 
+    def wait_for_calls(self, command: str, count: int, timeout: float = 10) -> int:
+        """The number of ``command`` calls once there are ``count`` (a process bin/serve has
+        just logged as restarted may not have written its call down yet), or after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while self.calls_of(command) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.calls_of(command)
+
 
 def _alive(pid: int) -> bool:
     try:
@@ -136,7 +144,7 @@ def test_a_killed_scheduler_is_started_again_the_same_way(serve) -> None:
     time.sleep(1.5)
     os.kill(site.pid("minute scheduler"), signal.SIGKILL)
     site.wait_for(r"minute scheduler \(manage\.py minutely --loop\) restarted")
-    assert site.calls_of("minutely") == 2
+    assert site.wait_for_calls("minutely", 2) == 2
     assert site.calls_of("migrate") == 1
     assert _alive(worker)
 
