@@ -26,7 +26,8 @@ from council import clock
 from council.selectors import council_seats
 
 from .models import Ballot, BallotStatus, Meeting
-from .services import ballot_close_if_due, ballot_tally
+from .selectors import ballot_tally, board_ballot
+from .services import ballot_close_if_due
 
 TEMPLATE = "voting/meeting_board.html"
 
@@ -60,20 +61,14 @@ def board_context(meeting: Meeting) -> dict:
     """What the ``board`` partial needs. A fixed number of queries: the ballot on the item
     under discussion (its newest opened at this meeting, closed first if its time has
     passed), its tally, the attendance and the agenda's length."""
-    item = meeting.current_item
-    ballot = tally = None
-    if item is not None:
-        ballot = (
-            Ballot.objects.filter(meeting=meeting, proposal_id=item.proposal_id)
-            .order_by("-opened_at", "-pk")
-            .first()
-        )
-        if ballot is not None:
-            ballot = ballot_close_if_due(ballot)
-            tally = ballot_tally(ballot)
+    ballot = board_ballot(meeting)
+    tally = None
+    if ballot is not None:
+        ballot = ballot_close_if_due(ballot)
+        tally = ballot_tally(ballot)
     return {
         "meeting": meeting,
-        "item": item,
+        "item": meeting.current_item,
         "items_count": meeting.items.count(),
         "ballot": ballot,
         "tally": tally,

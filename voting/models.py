@@ -7,6 +7,7 @@ opens and is judged by that copy (DESIGN.md, "Rules of procedure"). Every write 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 
@@ -19,7 +20,7 @@ from django.utils.translation import pgettext_lazy
 
 from council.models import Community, SeatCategory, Secrecy, ThresholdRule
 from council.validators import validate_one_line
-from proposals.models import Proposal
+from proposals.models import Proposal, Stage
 
 from .receipts import receipt_new
 
@@ -94,6 +95,13 @@ class MeetingStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("scheduled")
     IN_SESSION = "in_session", _("in session")
     ENDED = "ended", _("ended")
+
+
+# Proposals a meeting may discuss: those in consultation or voting (and, for the record,
+# ones decided at it).
+AGENDA_STAGES = (Stage.CONSULTATION, Stage.VOTING)
+# A member may sign in from an hour before the meeting starts.
+SIGN_IN_EARLY = dt.timedelta(hours=1)
 
 
 class Meeting(models.Model):

@@ -12,7 +12,7 @@ from council import services as council_services
 from council.errors import InvalidMove, NotAllowed
 from council.models import Council, EvidenceEvent, Notification, RoleKind, SeatCategory
 from proposals.models import Stage
-from voting import services
+from voting import selectors, services
 from voting.models import Ballot, Reservation, Vote
 
 pytestmark = pytest.mark.django_db
@@ -256,7 +256,7 @@ def test_a_secret_ballot_takes_totals_only_from_the_clerk(council, world):
     with pytest.raises(InvalidMove, match="more"):
         services.hand_count_record(actor=world.a_staff, ballot=ballot, yes=2, no=2, abstain=0)
     services.hand_count_record(actor=world.a_staff, ballot=ballot, yes=1, no=1, abstain=1)
-    tally = services.ballot_tally(ballot)
+    tally = selectors.ballot_tally(ballot)
     assert (tally.yes, tally.no, tally.abstain) == (3, 1, 1)
 
 
@@ -285,7 +285,7 @@ def test_an_approved_ballot_approves_the_proposal_and_reserves_its_cost(council,
     assert Reservation.objects.get(proposal=ballot.proposal).amount == Decimal("11800.00")
     move = EvidenceEvent.objects.get(action="proposal.approve")
     assert move.payload["basis"] == f"ballot {ballot.pk}"
-    assert services.ballot_tally(ballot).sentence() == (
+    assert selectors.ballot_tally(ballot).sentence() == (
         "5 of 5 members voted (1 abstained); 3 yes is more than half of 5: approved."
     )
 

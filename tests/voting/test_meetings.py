@@ -482,7 +482,9 @@ def test_agenda_items_are_numbered_in_order_on_the_page(client, council):
     assert re.search(r'<ol class="agenda-items">', page)
 
 
-@pytest.mark.parametrize("value", ["²", "9" * 4301, "99999999999999999999", "-3"])
+@pytest.mark.parametrize(
+    "value", ["²", "9" * 4301, "99999999999999999999", "-3", "１", " 1", "1e0"]
+)
 def test_the_clerks_controls_answer_nonsense_ids_with_a_message(client, council, value):
     meeting = schedule(council)
     as_user(client, council.staff)

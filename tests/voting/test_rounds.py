@@ -10,7 +10,7 @@ from council import clock
 from council.errors import InvalidMove, NotAllowed
 from council.models import EvidenceEvent
 from proposals.models import Stage
-from voting import services
+from voting import selectors, services
 from voting.models import Reservation, Round, RoundBallot
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_a_project_nobody_approved_is_never_funded(council, world):
     services.round_close(actor=world.a_staff, round_=round_, reason="done")
     b_row = round_.projects.get(proposal=b)
     assert b_row.approvals == 0 and b_row.funded is False
-    assert services.rejection_reason(round_, b_row) == "No member approved it."
+    assert selectors.rejection_reason(round_, b_row) == "No member approved it."
 
 
 def test_a_round_without_quorum_leaves_every_project_in_voting(council, world):

@@ -1,18 +1,39 @@
-"""Reads of the voting app, each with a query count that does not grow with the data."""
+"""Reads of the voting app, each with a query count that does not grow with the data. No
+selector writes, nor imports a service: a page that must not show a ballot or round past its
+time as open has ``voting.services`` close what is due first, then reads."""
 
 from .ballots import (
     awaiting_for,
     ballot_for_page,
     ballot_lines,
+    ballot_voters,
     ballots_of_proposal,
     council_overview,
     meetings_open_for,
     my_vote,
+    proposal_of,
+    public_proposal,
+    public_proposals,
     recusals_of,
     round_for_page,
+    round_handed_in,
     round_lines,
     round_member_line,
+    round_voters,
 )
+from .meetings import (
+    AgendaLine,
+    AttendanceLine,
+    MeetingAttendance,
+    agenda_choices,
+    agenda_proposals,
+    board_ballot,
+    meeting_agenda,
+    meeting_attendance,
+    meeting_ballots,
+    meeting_for_page,
+)
+from .money import envelope_committed, envelope_left, envelope_reserved, money_of_year
 from .receipts import (
     ballot_list,
     ballot_lists,
@@ -22,24 +43,51 @@ from .receipts import (
     round_list,
     round_lists,
 )
+from .results import ballot_tally, rejection_reason
+from .votes import on_open_vote, proposals_on_open_vote, slate_candidates
 
 __all__ = [
+    "AgendaLine",
+    "AttendanceLine",
+    "MeetingAttendance",
+    "agenda_choices",
+    "agenda_proposals",
     "awaiting_for",
+    "board_ballot",
     "ballot_for_page",
+    "ballot_lines",
     "ballot_list",
     "ballot_lists",
-    "ballot_lines",
+    "ballot_tally",
+    "ballot_voters",
     "ballots_of_proposal",
     "council_overview",
+    "envelope_committed",
+    "envelope_left",
+    "envelope_reserved",
     "hand_counts",
+    "meeting_agenda",
+    "meeting_attendance",
+    "meeting_ballots",
+    "meeting_for_page",
     "meetings_open_for",
+    "money_of_year",
     "my_receipt",
     "my_round_receipt",
     "my_vote",
+    "on_open_vote",
+    "proposal_of",
+    "proposals_on_open_vote",
+    "public_proposal",
+    "public_proposals",
     "recusals_of",
+    "rejection_reason",
     "round_for_page",
+    "round_handed_in",
     "round_lines",
     "round_list",
     "round_lists",
     "round_member_line",
+    "round_voters",
+    "slate_candidates",
 ]

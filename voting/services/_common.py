@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.db.models import F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
@@ -16,9 +12,9 @@ from council.models import Community, Council, RoleKind
 from council.realtime import send_event_on_commit
 from council.rules import held_roles
 from council.selectors import council_seats
-from proposals.models import FeasibilityReview, Proposal
+from proposals.models import Proposal
 
-from ..models import Ballot, BallotStatus, Envelope, Recusal, Round
+from ..models import Envelope, Recusal
 
 
 def meeting_group(meeting_id: int) -> str:
@@ -130,40 +126,3 @@ def envelope_of_year(community: Community, *, lock: bool = False) -> Envelope:
             % {"community": community, "year": year}
         )
     return envelope
-
-
-def envelope_reserved(envelope: Envelope) -> Decimal:
-    return envelope.reservations.aggregate(total=Sum("amount"))["total"] or Decimal("0")
-
-
-def envelope_committed(envelope: Envelope) -> Decimal:
-    """Money of the envelope already taken: reservations of approved projects, the counted
-    cost of proposals on open ballots (staff's latest feasibility estimate, else the
-    proposer's), and the money of open rounds. Three queries, however many ballots are open."""
-    latest_estimate = (
-        FeasibilityReview.objects.filter(proposal=OuterRef("proposal"))
-        .order_by("-created_at", "-pk")
-        .values("cost_estimate")[:1]
-    )
-    ballot_costs = Ballot.objects.filter(envelope=envelope, status=BallotStatus.OPEN).aggregate(
-        total=Sum(Coalesce(Subquery(latest_estimate), F("proposal__estimated_cost")))
-    )["total"] or Decimal("0")
-    rounds = Round.objects.filter(envelope=envelope, status=BallotStatus.OPEN).aggregate(
-        total=Sum("money")
-    )["total"] or Decimal("0")
-    return envelope_reserved(envelope) + ballot_costs + rounds
-
-
-def envelope_left(envelope: Envelope) -> Decimal:
-    """What is left of the envelope to put to a new ballot or round."""
-    return envelope.amount - envelope_committed(envelope)
-
-
-def on_open_vote(proposal: Proposal) -> bool:
-    """The proposal is on an open ballot or an open round's slate."""
-    return (
-        Ballot.objects.filter(proposal=proposal, status=BallotStatus.OPEN).exists()
-        or Round.objects.filter(
-            Q(status=BallotStatus.OPEN) & Q(projects__proposal=proposal)
-        ).exists()
-    )

@@ -13,15 +13,17 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from council import clock
+from council.deadlines import Deadline
 from council.errors import InvalidMove, NotAllowed
 from council.models import Community, RoleKind
-from council.money import format_yuan
 from council.notifications import notify_on_commit
 from council.validators import refuse_line_breaks
 from proposals.lifecycle import Move, proposal_move
@@ -39,12 +41,13 @@ from ..models import (
     VotesFormat,
 )
 from ..receipts import approved_text, receipt_new, round_commitment, round_list_digest
+from ..selectors.money import envelope_left
+from ..selectors.results import rejection_reason
+from ..selectors.votes import on_open_vote
 from ..tally import quorum_met
 from ._common import (
     council_of,
-    envelope_left,
     envelope_of_year,
-    on_open_vote,
     record,
     record_secret_act,
     recused_ids,
@@ -364,59 +367,33 @@ def _close(round_: Round, actor, reason: str) -> Round:
     return round_
 
 
-def rejection_reason(round_: Round, rp: RoundProject) -> str:
-    """Why a project of a closed, valid round was not funded, in the active language."""
-    if not rp.approvals:
-        return _("No member approved it.")
-    if round_.rule == FundingRule.MES:
-        return _(
-            "%(n)d approvals; its cost of %(cost)s could not be shared equally among its "
-            "supporters within the %(money)s of the round."
-        ) % {"n": rp.approvals, "cost": format_yuan(rp.cost), "money": format_yuan(round_.money)}
-    return _(
-        "%(n)d approvals; its cost of %(cost)s did not fit in what was left when its turn came "
-        "(of the round's %(money)s)."
-    ) % {"n": rp.approvals, "cost": format_yuan(rp.cost), "money": format_yuan(round_.money)}
+ROUNDS = Deadline(
+    model=Round,
+    open=Q(status=BallotStatus.OPEN),
+    lock=_lock,
+    close=_close,
+    may_close=lambda actor, round_: require(
+        actor, "voting.clerk", round_.community, _("Only the clerk can close a round.")
+    ),
+    already_closed=gettext_lazy("This round is already closed."),
+    reason_needed=gettext_lazy("Say why the round closes early; the reason is published."),
+)
 
 
-def _close_if_due(round_: Round) -> bool:
-    if round_.status == BallotStatus.OPEN and round_.closes_at <= clock.now():
-        _close(round_, None, "")
-        return True
-    return False
-
-
-@transaction.atomic
 def round_close(*, actor, round_: Round, reason: str) -> Round:
-    """Close a round early, as clerk, with a reason (evidence)."""
-    round_ = _lock(round_)
-    require(actor, "voting.clerk", round_.community, _("Only the clerk can close a round."))
-    if round_.status != BallotStatus.OPEN:
-        raise InvalidMove(_("This round is already closed."))
-    if _close_if_due(round_):
-        return round_
-    if not reason.strip():
-        raise InvalidMove(_("Say why the round closes early; the reason is published."))
-    refuse_line_breaks(reason)
-    return _close(round_, actor, reason.strip()[:300])
+    """Close a round early, as clerk, with a reason (evidence); one past its time is closed
+    at its time instead (``council.deadlines``)."""
+    return ROUNDS.close_early(round_, actor=actor, reason=reason)
 
 
 def round_close_if_due(round_: Round) -> Round:
-    if round_.status != BallotStatus.OPEN or round_.closes_at > clock.now():
-        return round_
-    with transaction.atomic():
-        round_ = _lock(round_)
-        _close_if_due(round_)
-    return round_
+    """``round_``, closed first if its time has passed (anyone reading it may trigger this)."""
+    return ROUNDS.close_if_due(round_)
 
 
 def rounds_close_due() -> int:
-    closed = 0
-    for round_ in Round.objects.filter(status=BallotStatus.OPEN, closes_at__lte=clock.now()):
-        with transaction.atomic():
-            if _close_if_due(_lock(round_)):
-                closed += 1
-    return closed
+    """Close every round past its closing time; returns how many closed (scheduler)."""
+    return ROUNDS.close_all_due()
 
 
 def rounds_remind() -> int:
