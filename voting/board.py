@@ -23,10 +23,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from council import clock
-from council.selectors import council_seats
 
 from .models import Ballot, BallotStatus, Meeting
-from .selectors import ballot_tally, board_ballot
+from .selectors import ballot_tally, board_ballot, board_counts, meeting_for_board
 from .services import ballot_close_if_due
 
 TEMPLATE = "voting/meeting_board.html"
@@ -45,18 +44,6 @@ def shows_running_count(ballot: Ballot | None) -> bool:
     )
 
 
-def meeting_exists(meeting_id: int) -> bool:
-    return Meeting.objects.filter(pk=meeting_id).exists()
-
-
-def _meeting(meeting_id: int) -> Meeting | None:
-    return (
-        Meeting.objects.filter(pk=meeting_id)
-        .select_related("community", "current_item__proposal")
-        .first()
-    )
-
-
 def board_context(meeting: Meeting) -> dict:
     """What the ``board`` partial needs. A fixed number of queries: the ballot on the item
     under discussion (its newest opened at this meeting, closed first if its time has
@@ -69,20 +56,18 @@ def board_context(meeting: Meeting) -> dict:
     return {
         "meeting": meeting,
         "item": meeting.current_item,
-        "items_count": meeting.items.count(),
         "ballot": ballot,
         "tally": tally,
         "running_count": shows_running_count(ballot),
         # A closing time of today shows as the time alone, readable across the room.
         "closes_today": ballot is not None
         and timezone.localdate(ballot.closes_at) == clock.today(),
-        "present": meeting.attendance.count(),
-        "seated": council_seats(meeting.community).count(),
+        **board_counts(meeting),
     }
 
 
 def _render(meeting_id: int, language: str) -> str:
-    meeting = _meeting(meeting_id)
+    meeting = meeting_for_board(meeting_id)
     if meeting is None:
         return ""
     with translation.override(language):

@@ -8,7 +8,7 @@ becomes one rendering per ``COALESCE`` seconds. On connecting, the board is sent
 client that reconnects after a break shows the present state.
 
 No database code here: everything goes through ``database_sync_to_async`` to
-``voting.board``.
+``voting.board`` and ``voting.selectors``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from council.realtime import Debounce, LayerAware
 from council.thread_render import viewer_for
 
-from . import board
+from . import board, selectors
 from .services import meeting_group
 
 COALESCE = 0.3
@@ -42,7 +42,7 @@ class MeetingBoardConsumer(LayerAware, AsyncWebsocketConsumer):
         # The first change of a burst schedules one rendering COALESCE seconds later, which
         # shows every change that arrived meanwhile.
         self.debounce = Debounce(COALESCE, self.send_changed)
-        exists = await _db(board.meeting_exists)(self.meeting_id)
+        exists = await _db(selectors.meeting_exists)(self.meeting_id)
         # Accepted, then closed with 4404: a browser sees the code (a refused handshake looks
         # like a network failure, which htmx would retry forever).
         await self.accept()

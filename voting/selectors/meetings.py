@@ -102,6 +102,28 @@ def meeting_agenda(
     return lines
 
 
+def meeting_exists(meeting_id: int) -> bool:
+    return Meeting.objects.filter(pk=meeting_id).exists()
+
+
+def meeting_for_board(meeting_id: int) -> Meeting | None:
+    """The meeting ``meeting_id`` with what its board shows of it, or None."""
+    return (
+        Meeting.objects.filter(pk=meeting_id)
+        .select_related("community", "current_item__proposal")
+        .first()
+    )
+
+
+def board_counts(meeting: Meeting) -> dict[str, int]:
+    """The board's numbers: agenda items, members present, seated members. Three queries."""
+    return {
+        "items_count": meeting.items.count(),
+        "present": meeting.attendance.count(),
+        "seated": council_seats(meeting.community).count(),
+    }
+
+
 def board_ballot(meeting: Meeting) -> Ballot | None:
     """The ballot the live board shows: the newest opened at ``meeting`` on the item under
     discussion, or None. One query, none without an item."""
