@@ -46,8 +46,14 @@ from .receipts import (
     round_list,
     round_lists,
 )
-from .results import ballot_tally, rejection_reason
-from .votes import on_open_vote, proposals_on_open_vote, slate_candidates
+from .results import ballot_tally, rejection_reason, round_allocate
+from .votes import (
+    on_open_vote,
+    proposals_on_open_vote,
+    recused_ids,
+    seated_members,
+    slate_candidates,
+)
 
 __all__ = [
     "AgendaLine",
@@ -86,8 +92,10 @@ __all__ = [
     "proposals_on_open_vote",
     "public_proposal",
     "public_proposals",
+    "recused_ids",
     "recusals_of",
     "rejection_reason",
+    "round_allocate",
     "round_for_page",
     "round_handed_in",
     "round_lines",
@@ -95,5 +103,6 @@ __all__ = [
     "round_lists",
     "round_member_line",
     "round_voters",
+    "seated_members",
     "slate_candidates",
 ]

@@ -1,5 +1,6 @@
-"""What a ballot or a round says: the tally of a ballot, why a round did not fund a project.
-Pure reads: no selector here writes, and a closed ballot's tally reads nothing."""
+"""What a ballot or a round says: the tally of a ballot, what a round's rule funds and why it
+did not fund a project. Pure reads: nothing here writes, and a closed ballot's tally reads
+nothing."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from council.money import format_yuan
 
+from ..allocation import Project, equal_shares, greedy
 from ..models import Ballot, BallotStatus, FundingRule, HandCount, Round, RoundProject
 from ..tally import Tally, count_choices, tally_compute
 
@@ -44,3 +46,19 @@ def rejection_reason(round_: Round, rp: RoundProject) -> str:
         "%(n)d approvals; its cost of %(cost)s did not fit in what was left when its turn came "
         "(of the round's %(money)s)."
     ) % {"n": rp.approvals, "cost": format_yuan(rp.cost), "money": format_yuan(round_.money)}
+
+
+def round_allocate(round_: Round, ballots: list[list[int]]) -> list[int]:
+    """The proposal ids the round's rule funds from these approval ballots."""
+    projects = [
+        Project(id=str(rp.proposal_id), cost=rp.cost, order=rp.position)
+        for rp in round_.projects.all()
+    ]
+    sets = [{str(pk) for pk in approved} for approved in ballots]
+    if round_.rule == FundingRule.MES:
+        funded = equal_shares(
+            projects, sets, round_.money, completion="add1" if round_.add1 else "none"
+        )
+    else:
+        funded = greedy(projects, sets, round_.money)
+    return [int(pk) for pk in funded]

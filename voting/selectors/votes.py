@@ -1,5 +1,6 @@
-"""Which proposals are on an open vote: an open ballot, or the slate of an open round. A
-proposal is on at most one open vote at a time (``voting.services`` refuse a second one)."""
+"""Who votes, and on what: the seated members, who is recused from a proposal, and which
+proposals are on an open vote — an open ballot, or the slate of an open round. A proposal is
+on at most one open vote at a time (``voting.services`` refuse a second one)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from council.models import Community
+from council.selectors import council_seats
 from proposals.models import Proposal, Stage
 
-from ..models import Ballot, BallotStatus, RoundProject
+from ..models import Ballot, BallotStatus, Recusal, RoundProject
 
 
 def _open_ballots() -> QuerySet[Ballot]:
@@ -45,4 +47,16 @@ def slate_candidates(community: Community) -> QuerySet[Proposal]:
         .exclude(pk__in=_open_ballots().values("proposal_id"))
         .exclude(pk__in=_open_slates().values("proposal_id"))
         .order_by("submitted_at", "pk")
+    )
+
+
+def seated_members(community: Community) -> list:
+    """(user, seat category) of every seated member now: active, term not ended."""
+    return [(seat.user, seat.seat_category) for seat in council_seats(community)]
+
+
+def recused_ids(proposal: Proposal) -> set[int]:
+    """Members who do not vote on ``proposal``: its proposer, and whoever declared a conflict."""
+    return {proposal.proposer_id} | set(
+        Recusal.objects.filter(proposal=proposal).values_list("member_id", flat=True)
     )

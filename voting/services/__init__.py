@@ -24,7 +24,6 @@ from .meetings import (
     minutes_save,
 )
 from .rounds import (
-    round_allocate,
     round_ballot_submit,
     round_close,
     round_close_if_due,
@@ -65,7 +64,6 @@ __all__ = [
     "meetings_remind",
     "minutes_save",
     "recusal_declare",
-    "round_allocate",
     "round_ballot_submit",
     "round_close",
     "round_close_if_due",

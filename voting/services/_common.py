@@ -1,4 +1,5 @@
-"""What ballots, rounds and meetings share: money of the year, the members' list, evidence."""
+"""What the services of ballots, rounds and meetings share: the envelope of the year, the rules
+they copy, permission checks, evidence and the live board's broadcast."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ from council.evidence import evidence_append
 from council.models import Community, Council, RoleKind
 from council.realtime import send_event_on_commit
 from council.rules import held_roles
-from council.selectors import council_seats
-from proposals.models import Proposal
 
-from ..models import Envelope, Recusal
+from ..models import Envelope
 
 
 def meeting_group(meeting_id: int) -> str:
@@ -100,18 +99,6 @@ def rules_copy(council: Council) -> dict:
         "secrecy": council.secrecy,
         "board_shows_running_count": council.board_shows_running_count,
     }
-
-
-def seated_members(community: Community) -> list:
-    """(user, seat category) of every seated member now: active, term not ended."""
-    return [(seat.user, seat.seat_category) for seat in council_seats(community)]
-
-
-def recused_ids(proposal: Proposal) -> set[int]:
-    """Members who do not vote on ``proposal``: its proposer, and whoever declared a conflict."""
-    return {proposal.proposer_id} | set(
-        Recusal.objects.filter(proposal=proposal).values_list("member_id", flat=True)
-    )
 
 
 def envelope_of_year(community: Community, *, lock: bool = False) -> Envelope:

@@ -41,17 +41,15 @@ from ..models import (
 from ..receipts import ballot_list_digest, receipt_new, vote_commitment
 from ..selectors.money import envelope_left
 from ..selectors.results import ballot_tally
-from ..selectors.votes import on_open_vote
+from ..selectors.votes import on_open_vote, recused_ids, seated_members
 from ._common import (
     board_changed,
     council_of,
     envelope_of_year,
     record,
     record_secret_act,
-    recused_ids,
     require,
     rules_copy,
-    seated_members,
 )
 
 MIN_DURATION = dt.timedelta(minutes=5)

@@ -26,7 +26,8 @@ from ..models import (
     Meeting,
     MeetingStatus,
 )
-from ._common import board_changed, record, require, seated_members
+from ..selectors.votes import seated_members
+from ._common import board_changed, record, require
 
 
 def _url(meeting: Meeting) -> str:

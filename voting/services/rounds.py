@@ -29,7 +29,6 @@ from council.validators import refuse_line_breaks
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import Proposal, Stage
 
-from ..allocation import Project, equal_shares, greedy
 from ..models import (
     BallotStatus,
     FundingRule,
@@ -42,18 +41,16 @@ from ..models import (
 )
 from ..receipts import approved_text, receipt_new, round_commitment, round_list_digest
 from ..selectors.money import envelope_left
-from ..selectors.results import rejection_reason
-from ..selectors.votes import on_open_vote
+from ..selectors.results import rejection_reason, round_allocate
+from ..selectors.votes import on_open_vote, recused_ids, seated_members
 from ..tally import quorum_met
 from ._common import (
     council_of,
     envelope_of_year,
     record,
     record_secret_act,
-    recused_ids,
     require,
     rules_copy,
-    seated_members,
 )
 from .ballots import MAX_DURATION, MIN_DURATION, reminder_due
 
@@ -270,22 +267,6 @@ def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=Non
         else:
             record(actor, action, round_, round_.community, payload, RoleKind.COUNCIL_MEMBER)
     return round_.ballots.get(member=voter)
-
-
-def round_allocate(round_: Round, ballots: list[list[int]]) -> list[int]:
-    """The proposal ids the round's rule funds from these approval ballots."""
-    projects = [
-        Project(id=str(rp.proposal_id), cost=rp.cost, order=rp.position)
-        for rp in round_.projects.all()
-    ]
-    sets = [{str(pk) for pk in approved} for approved in ballots]
-    if round_.rule == FundingRule.MES:
-        funded = equal_shares(
-            projects, sets, round_.money, completion="add1" if round_.add1 else "none"
-        )
-    else:
-        funded = greedy(projects, sets, round_.money)
-    return [int(pk) for pk in funded]
 
 
 def _close(round_: Round, actor, reason: str) -> Round:
