@@ -3,17 +3,19 @@ they copy, permission checks, evidence and the live board's broadcast."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from council import clock
+from council.deadlines import Deadline
 from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_append
 from council.models import Community, Council, RoleKind
 from council.realtime import send_event_on_commit
 from council.rules import held_roles
 
-from ..models import Envelope
+from ..models import BallotStatus, Envelope
 
 
 def meeting_group(meeting_id: int) -> str:
@@ -78,6 +80,21 @@ def record_secret_act(member, action: str, obj, community: Community, payload: d
 def require(actor, perm: str, obj, message: str) -> None:
     if actor is None or not actor.has_perm(perm, obj):
         raise NotAllowed(message)
+
+
+def clerk_deadline(model, *, lock, close, refusal, already_closed, reason_needed) -> Deadline:
+    """How ballots or rounds (``model``) close at their time (``council.deadlines``): open
+    while their status is open, closed early by the community's clerk alone (else
+    ``refusal``)."""
+    return Deadline(
+        model=model,
+        open=Q(status=BallotStatus.OPEN),
+        lock=lock,
+        close=close,
+        may_close=lambda actor, row: require(actor, "voting.clerk", row.community, str(refusal)),
+        already_closed=already_closed,
+        reason_needed=reason_needed,
+    )
 
 
 def council_of(community: Community) -> Council:

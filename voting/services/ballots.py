@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -18,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from council import clock
-from council.deadlines import Deadline
 from council.errors import InvalidMove, NotAllowed
 from council.models import RoleKind
 from council.notifications import notify_on_commit
@@ -44,6 +42,7 @@ from ..selectors.results import ballot_tally
 from ..selectors.votes import on_open_vote, recused_ids, seated_members
 from ._common import (
     board_changed,
+    clerk_deadline,
     council_of,
     envelope_of_year,
     record,
@@ -358,14 +357,11 @@ def _close(ballot: Ballot, actor, reason: str) -> Ballot:
     return ballot
 
 
-BALLOTS = Deadline(
-    model=Ballot,
-    open=Q(status=BallotStatus.OPEN),
+BALLOTS = clerk_deadline(
+    Ballot,
     lock=_lock,
     close=_close,
-    may_close=lambda actor, ballot: require(
-        actor, "voting.clerk", ballot.community, _("Only the clerk can close a ballot.")
-    ),
+    refusal=gettext_lazy("Only the clerk can close a ballot."),
     already_closed=gettext_lazy("This ballot is already closed."),
     reason_needed=gettext_lazy("Say why the ballot closes early; the reason is published."),
 )

@@ -13,7 +13,6 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -21,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from council import clock
-from council.deadlines import Deadline
 from council.errors import InvalidMove, NotAllowed
 from council.models import Community, RoleKind
 from council.notifications import notify_on_commit
@@ -45,6 +43,7 @@ from ..selectors.results import rejection_reason, round_allocate
 from ..selectors.votes import on_open_vote, recused_ids, seated_members
 from ..tally import quorum_met
 from ._common import (
+    clerk_deadline,
     council_of,
     envelope_of_year,
     record,
@@ -348,14 +347,11 @@ def _close(round_: Round, actor, reason: str) -> Round:
     return round_
 
 
-ROUNDS = Deadline(
-    model=Round,
-    open=Q(status=BallotStatus.OPEN),
+ROUNDS = clerk_deadline(
+    Round,
     lock=_lock,
     close=_close,
-    may_close=lambda actor, round_: require(
-        actor, "voting.clerk", round_.community, _("Only the clerk can close a round.")
-    ),
+    refusal=gettext_lazy("Only the clerk can close a round."),
     already_closed=gettext_lazy("This round is already closed."),
     reason_needed=gettext_lazy("Say why the round closes early; the reason is published."),
 )
