@@ -347,3 +347,33 @@ def test_members_who_have_not_voted_get_one_reminder(
         assert services.ballots_remind() == 0
     reminded = set(Notification.objects.values_list("recipient_id", flat=True))
     assert reminded == {m.pk for m in council.members[1:]}
+
+
+def test_closing_a_ballot_early_needs_a_reason_and_an_open_ballot(council, world):
+    ballot = council.ballot(hours=1)
+    with pytest.raises(NotAllowed, match="Only the clerk can close a ballot."):
+        services.ballot_close(actor=council.members[0], ballot=ballot, reason="够了")
+    with pytest.raises(InvalidMove, match="Say why the ballot closes early"):
+        services.ballot_close(actor=council.staff, ballot=ballot, reason="  ")
+    services.ballot_close(actor=council.staff, ballot=ballot, reason="会上已表决")
+    ballot.refresh_from_db()
+    assert ballot.closed_by == council.staff and ballot.close_reason == "会上已表决"
+    with pytest.raises(InvalidMove, match="This ballot is already closed."):
+        services.ballot_close(actor=council.staff, ballot=ballot, reason="再关一次")
+
+
+def test_a_ballot_closed_early_after_its_time_closes_at_its_time(council):
+    ballot = council.ballot(hours=1)
+    with clock.travel(dt.timedelta(hours=2)):
+        closed = services.ballot_close(actor=council.staff, ballot=ballot, reason="")
+        assert services.ballots_close_due() == 0
+    assert closed.status == "closed" and closed.closed_by is None and closed.close_reason == ""
+
+
+def test_the_scheduler_closes_each_ballot_past_its_time_once(council):
+    due, later = council.ballot(hours=1), council.ballot(hours=3)
+    with clock.travel(dt.timedelta(hours=2)):
+        assert services.ballots_close_due() == 1
+        assert services.ballots_close_due() == 0
+    due.refresh_from_db(), later.refresh_from_db()
+    assert due.status == "closed" and due.closed_by is None and later.status == "open"

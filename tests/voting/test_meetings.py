@@ -472,6 +472,17 @@ def test_the_meeting_pages_queries_do_not_grow_with_the_agenda_or_attendance(
         assert baseline <= 14
 
 
+def test_a_ballot_past_its_time_shows_closed_on_the_meeting_page(client, council):
+    proposal = council.proposal()
+    meeting = schedule(council, [proposal])
+    ballot = council.vote(council.ballot(proposal, hours=1, meeting=meeting), ["yes"] * 4)
+    with clock.travel(dt.timedelta(hours=2)):
+        page = client.get(url("meeting", meeting), **EN).text
+    ballot.refresh_from_db()
+    assert ballot.status == "closed" and ballot.closed_by is None
+    assert "approved" in page
+
+
 def test_agenda_items_are_numbered_in_order_on_the_page(client, council):
     a, b, c = (council.proposal(title=t) for t in ("甲项", "乙项", "丙项"))
     meeting = schedule(council, [c, a, b])

@@ -217,3 +217,17 @@ def test_a_round_title_too_long_or_blank_is_refused_and_nothing_opens(
             closes_at=clock.now() + dt.timedelta(days=1),
         )
     assert not Round.objects.exists()
+
+
+def test_closing_a_round_early_needs_the_clerk_a_reason_and_an_open_round(council):
+    round_ = council.round(_slate(council, "1000", "2000"), hours=1)
+    with pytest.raises(NotAllowed, match="Only the clerk can close a round."):
+        services.round_close(actor=council.members[0], round_=round_, reason="够了")
+    with pytest.raises(InvalidMove, match="Say why the round closes early"):
+        services.round_close(actor=council.staff, round_=round_, reason="")
+    with clock.travel(dt.timedelta(hours=2)):
+        closed = services.round_close(actor=council.staff, round_=round_, reason="提前")
+        assert services.rounds_close_due() == 0
+    assert closed.status == "closed" and closed.closed_by is None and closed.close_reason == ""
+    with pytest.raises(InvalidMove, match="This round is already closed."):
+        services.round_close(actor=council.staff, round_=round_, reason="再关一次")
