@@ -187,6 +187,7 @@ class Debounce:
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
+        self.pending = False
 
     async def _later(self):
         try:
