@@ -13,14 +13,12 @@ connection that has not sent that one sends what it missed first (or at its next
 
 from __future__ import annotations
 
-import asyncio
-
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import selectors, thread_actions, thread_render, threads
 from .params import whole_number
-from .realtime import BadFrame, LayerAware, read_frame, thread_group
+from .realtime import BadFrame, Debounce, LayerAware, read_frame, thread_group
 
 PRESENCE_DEBOUNCE = 1.0
 REFUSED = 4403  # the thread is missing or not readable: both look alike
@@ -41,8 +39,10 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         # The last message this connection has sent its client, once the client said where it
         # stands (``resume``): a gap after it is a lost broadcast, filled in order.
         self.last_sent = None
-        self.presence_pending = False
         self.presence_version = None
+        # A burst of joins and leaves (a meeting arriving) becomes one update per connection
+        # per PRESENCE_DEBOUNCE seconds, instead of one per join.
+        self.presence_debounce = Debounce(PRESENCE_DEBOUNCE, self.send_presence)
         thread = await _db(selectors.thread_for)(self.viewer.user, self.thread_id)
         # Accepted, then closed with 4403: a browser sees the code (a refused handshake looks
         # like a network failure, which htmx would retry forever).
@@ -58,9 +58,9 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code):
-        task = getattr(self, "presence_task", None)
-        if task is not None:
-            task.cancel()
+        debounce = getattr(self, "presence_debounce", None)
+        if debounce is not None:
+            debounce.cancel()
         if not getattr(self, "joined", False):
             return
         self.joined = False
@@ -166,19 +166,10 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         await self.send_html(html)
 
     async def thread_presence(self, event):
-        # A burst of joins and leaves (a meeting arriving) becomes one update per connection
-        # per PRESENCE_DEBOUNCE seconds, instead of one per join. The wait runs beside the
-        # consumer, which keeps handling messages meanwhile.
         self.presence_version = event.get("version")
-        if not self.presence_pending:
-            self.presence_pending = True
-            self.presence_task = asyncio.ensure_future(self._presence_later())
+        self.presence_debounce.poke()
 
-    async def _presence_later(self):
-        try:
-            await asyncio.sleep(PRESENCE_DEBOUNCE)
-        finally:
-            self.presence_pending = False
+    async def send_presence(self):
         if self.joined:
             html = await _db(thread_render.render_presence)(
                 self.viewer, self.thread_id, self.presence_version

@@ -1,6 +1,7 @@
 """Whole numbers from outside — a URL, a query string, a form field, a WebSocket frame — read
 one way, so that nonsense (``²``, ``-1``, ``1e400``, 5,000 nines) never reaches ``int()`` or the
-database: it gives the default, a 404 or a clear error, never a 500.
+database: it gives the default, a 404 or a clear error, never a 500. ``whole_number`` reads one;
+``IdChoiceField`` is a form's choice of a row by such an id; ``IdConverter`` is the URLs'.
 
 Ids and counts are stored as 64-bit integers (PostgreSQL ``bigint``, SQLite ``INTEGER``); a
 number with more than 18 digits is refused before anything is looked up.
@@ -9,6 +10,9 @@ number with more than 18 digits is refused before anything is looked up.
 from __future__ import annotations
 
 import re
+
+from django import forms
+from django.core.exceptions import ValidationError
 
 DB_INT_MAX = 2**63 - 1  # the largest id or count the database can hold
 MAX_DIGITS = 18  # every number of at most 18 digits fits under DB_INT_MAX
@@ -44,3 +48,21 @@ class IdConverter:
 
     def to_url(self, value) -> str:
         return str(int(value))
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A ``ModelChoiceField`` for an id posted by a page: the value counts only if
+    ``whole_number`` reads it as an id (1 to 18 ASCII digits, at least 1); anything else —
+    ``" 1"``, ``"１"``, ``"1e3"`` — is an invalid choice, like an id outside the queryset, and
+    never reaches the database."""
+
+    def to_python(self, value):
+        if value in self.empty_values or isinstance(value, self.queryset.model):
+            return super().to_python(value)
+        if whole_number(value, minimum=1) is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return super().to_python(value)

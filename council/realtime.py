@@ -11,6 +11,8 @@ the channel layer (Redis) going away.
   client (``realtime_unavailable``) and closes with 4013, "try again later", which browsers
   answer by reconnecting with a growing, jittered delay (``static/js/ws-backoff.js``) — instead
   of crashing with 1011 and being reconnected at once, in a loop.
+- ``Debounce``: a burst of group events (members voting together, a meeting arriving) becomes
+  one rendering per connection, not one per event.
 - ``read_frame``: every frame a client sends is checked before anything reads it — its size,
   its nesting, its numbers — so that a bad frame gets an error frame and the connection stays
   usable (docs/threads-protocol.md, "Limits").
@@ -161,6 +163,38 @@ class LayerAware:
 
     async def unavailable(self):
         """Tell the client, before the socket closes with 4013 (nothing by default)."""
+
+
+class Debounce:
+    """Turns a burst of calls into one run of ``action`` (a coroutine function), ``delay``
+    seconds after the first call of the burst: that run sees everything that arrived meanwhile.
+
+    ``poke`` returns at once; the wait runs beside the consumer, which keeps handling messages.
+    A call during the run starts the next burst. ``cancel`` (on disconnect) drops a pending run.
+    """
+
+    def __init__(self, delay: float, action):
+        self.delay = delay
+        self.action = action
+        self.pending = False
+        self.task = None
+
+    def poke(self) -> None:
+        if not self.pending:
+            self.pending = True
+            self.task = asyncio.ensure_future(self._later())
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.pending = False
+
+    async def _later(self):
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.pending = False
+        await self.action()
 
 
 # --- Frames from clients --------------------------------------------------------------------

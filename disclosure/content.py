@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from proposals.models import Proposal, Recommendation
 from voting.models import Ballot, Outcome, Round, RoundProject
-from voting.services import ballot_tally, rejection_reason
+from voting.selectors import ballot_tally, rejection_reason
 
 from .models import Completion, EvaluationWindow, Kind, Objection, Rating, Verdict
 from .services._common import day, money, official

@@ -33,7 +33,6 @@ from django.utils.translation import gettext_lazy as _
 from council.csvout import csv_bytes
 from council.models import Community
 from voting import selectors as voting_selectors
-from voting.services import ballot_tally
 
 from . import selectors
 
@@ -123,7 +122,7 @@ def _ballots(community, base_url) -> list[dict]:
     ballots = list(selectors.closed_ballots(community))
     hands = voting_selectors.hand_counts(b.pk for b in ballots)
     for b in ballots:
-        tally = ballot_tally(b)  # a closed ballot's frozen counts: no query
+        tally = voting_selectors.ballot_tally(b)  # a closed ballot's frozen counts: no query
         hands_yes, hands_no, hands_abstain = hands.get(b.pk, (0, 0, 0))
         rows.append(
             {

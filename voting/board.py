@@ -23,10 +23,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from council import clock
-from council.selectors import council_seats
 
 from .models import Ballot, BallotStatus, Meeting
-from .services import ballot_close_if_due, ballot_tally
+from .selectors import ballot_tally, board_ballot, board_counts, meeting_for_board
+from .services import ballot_close_if_due
 
 TEMPLATE = "voting/meeting_board.html"
 
@@ -44,50 +44,30 @@ def shows_running_count(ballot: Ballot | None) -> bool:
     )
 
 
-def meeting_exists(meeting_id: int) -> bool:
-    return Meeting.objects.filter(pk=meeting_id).exists()
-
-
-def _meeting(meeting_id: int) -> Meeting | None:
-    return (
-        Meeting.objects.filter(pk=meeting_id)
-        .select_related("community", "current_item__proposal")
-        .first()
-    )
-
-
 def board_context(meeting: Meeting) -> dict:
     """What the ``board`` partial needs. A fixed number of queries: the ballot on the item
     under discussion (its newest opened at this meeting, closed first if its time has
     passed), its tally, the attendance and the agenda's length."""
-    item = meeting.current_item
-    ballot = tally = None
-    if item is not None:
-        ballot = (
-            Ballot.objects.filter(meeting=meeting, proposal_id=item.proposal_id)
-            .order_by("-opened_at", "-pk")
-            .first()
-        )
-        if ballot is not None:
-            ballot = ballot_close_if_due(ballot)
-            tally = ballot_tally(ballot)
+    ballot = board_ballot(meeting)
+    tally = None
+    if ballot is not None:
+        ballot = ballot_close_if_due(ballot)
+        tally = ballot_tally(ballot)
     return {
         "meeting": meeting,
-        "item": item,
-        "items_count": meeting.items.count(),
+        "item": meeting.current_item,
         "ballot": ballot,
         "tally": tally,
         "running_count": shows_running_count(ballot),
         # A closing time of today shows as the time alone, readable across the room.
         "closes_today": ballot is not None
         and timezone.localdate(ballot.closes_at) == clock.today(),
-        "present": meeting.attendance.count(),
-        "seated": council_seats(meeting.community).count(),
+        **board_counts(meeting),
     }
 
 
 def _render(meeting_id: int, language: str) -> str:
-    meeting = _meeting(meeting_id)
+    meeting = meeting_for_board(meeting_id)
     if meeting is None:
         return ""
     with translation.override(language):

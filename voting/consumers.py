@@ -8,21 +8,20 @@ becomes one rendering per ``COALESCE`` seconds. On connecting, the board is sent
 client that reconnects after a break shows the present state.
 
 No database code here: everything goes through ``database_sync_to_async`` to
-``voting.board``.
+``voting.board`` and ``voting.selectors``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from council.realtime import LayerAware
+from council.realtime import Debounce, LayerAware
 from council.thread_render import viewer_for
 
-from . import board
+from . import board, selectors
 from .services import meeting_group
 
 COALESCE = 0.3
@@ -39,10 +38,11 @@ class MeetingBoardConsumer(LayerAware, AsyncWebsocketConsumer):
         self.group = meeting_group(self.meeting_id)
         self.language = viewer_for(self.scope).language
         self.joined = False
-        self.pending = False
         self.last_change = 0.0
-        self.task = None
-        exists = await _db(board.meeting_exists)(self.meeting_id)
+        # The first change of a burst schedules one rendering COALESCE seconds later, which
+        # shows every change that arrived meanwhile.
+        self.debounce = Debounce(COALESCE, self.send_changed)
+        exists = await _db(selectors.meeting_exists)(self.meeting_id)
         # Accepted, then closed with 4404: a browser sees the code (a refused handshake looks
         # like a network failure, which htmx would retry forever).
         await self.accept()
@@ -57,9 +57,9 @@ class MeetingBoardConsumer(LayerAware, AsyncWebsocketConsumer):
         await self.send_board(time.monotonic())
 
     async def disconnect(self, code):
-        task = getattr(self, "task", None)
-        if task is not None:
-            task.cancel()
+        debounce = getattr(self, "debounce", None)
+        if debounce is not None:
+            debounce.cancel()
         if not getattr(self, "joined", False):
             return
         self.joined = False
@@ -70,19 +70,10 @@ class MeetingBoardConsumer(LayerAware, AsyncWebsocketConsumer):
         (unread, so no frame can harm it; daphne closes one over its limit with 1009)."""
 
     async def board_changed(self, event):
-        # Coalesce: the first change of a burst schedules one rendering COALESCE seconds
-        # later, which shows every change that arrived meanwhile. The wait runs beside the
-        # consumer, which keeps handling messages.
         self.last_change = time.monotonic()
-        if not self.pending:
-            self.pending = True
-            self.task = asyncio.ensure_future(self._render_later())
+        self.debounce.poke()
 
-    async def _render_later(self):
-        try:
-            await asyncio.sleep(COALESCE)
-        finally:
-            self.pending = False
+    async def send_changed(self):
         if self.joined:
             await self.send_board(self.last_change)
 

@@ -7,6 +7,7 @@ opens and is judged by that copy (DESIGN.md, "Rules of procedure"). Every write 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 
@@ -94,6 +95,10 @@ class MeetingStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("scheduled")
     IN_SESSION = "in_session", _("in session")
     ENDED = "ended", _("ended")
+
+
+# A member may sign in from an hour before the meeting starts.
+SIGN_IN_EARLY = dt.timedelta(hours=1)
 
 
 class Meeting(models.Model):

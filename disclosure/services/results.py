@@ -13,16 +13,18 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from council import clock
+from council.deadlines import Deadline
 from council.errors import InvalidMove, NotAllowed
 from council.models import Role, RoleKind, RoleStatus
 from council.money import format_yuan
 from council.notifications import notify_on_commit
 from council.sanitiser import render_plain
-from council.validators import refuse_line_breaks
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import Proposal, Stage
 from voting.models import Reservation
@@ -238,32 +240,29 @@ def _close(window: EvaluationWindow, actor, reason: str) -> EvaluationWindow:
     return window
 
 
-@transaction.atomic
+WINDOWS = Deadline(
+    model=EvaluationWindow,
+    open=Q(closed_at__isnull=True),
+    lock=_lock_window,
+    close=_close,
+    may_close=lambda actor, window: require_staff(
+        actor, window.proposal.community, _("Only the community's staff do this.")
+    ),
+    already_closed=gettext_lazy("The evaluation window has closed."),
+    reason_needed=gettext_lazy("Say why the window closes early; the reason is published."),
+)
+
+
 def window_close(*, actor, window: EvaluationWindow, reason: str) -> EvaluationWindow:
-    """Close an evaluation window early, as staff, with a reason (evidence)."""
-    window = _lock_window(window)
-    require_staff(actor, window.proposal.community, _("Only the community's staff do this."))
-    if window.closed_at is not None:
-        raise InvalidMove(_("The evaluation window has closed."))
-    if window.closes_at <= clock.now():
-        return _close(window, None, "")
-    if not reason.strip():
-        raise InvalidMove(_("Say why the window closes early; the reason is published."))
-    refuse_line_breaks(reason)
-    return _close(window, actor, reason.strip()[:300])
+    """Close an evaluation window early, as staff, with a reason (evidence); one past its
+    time is closed at its time instead (``council.deadlines``)."""
+    return WINDOWS.close_early(window, actor=actor, reason=reason)
 
 
 def windows_close_due() -> int:
-    closed = 0
-    for window in EvaluationWindow.objects.filter(
-        closed_at__isnull=True, closes_at__lte=clock.now()
-    ):
-        with transaction.atomic():
-            window = _lock_window(window)
-            if window.closed_at is None:
-                _close(window, None, "")
-                closed += 1
-    return closed
+    """Close every evaluation window past its closing time; returns how many closed
+    (scheduler)."""
+    return WINDOWS.close_all_due()
 
 
 def windows_remind() -> int:

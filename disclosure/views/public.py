@@ -30,7 +30,7 @@ from council.models import ProjectType
 from council.money import format_yuan
 from proposals.media import upload_serve
 from proposals.models import Stage
-from voting.services import ballot_tally
+from voting.selectors import ballot_tally
 
 from .. import charts, opendata, selectors
 from ..forms import AnswerForm, NoteForm, ObjectionForm

@@ -5,10 +5,11 @@ the four apps, for a visitor and for staff."""
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
-from council.params import DB_INT_MAX, whole_number
+from council.params import DB_INT_MAX, IdChoiceField, whole_number
 from proposals.models import Stage
 from tests.proposals.conftest import ProposalMaker
 
@@ -113,3 +114,29 @@ def test_the_evidence_log_ignores_a_before_it_cannot_read(world, client):
 )
 def test_whole_number_reads_ascii_digits_in_range_only(value, expected):
     assert whole_number(value) == expected
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda pk: f" {pk}",
+        lambda pk: f"{pk}\n",
+        lambda pk: f"+{pk}",
+        lambda pk: f"{pk}.0",
+        lambda pk: f"0{pk}" + "0" * 18,
+        lambda pk: str(pk).translate(FULL_WIDTH),
+        lambda pk: f"{pk}\x00",
+    ],
+)
+def test_an_id_choice_takes_the_id_as_ascii_digits_only(django_user_model, spelling):
+    user = django_user_model.objects.create(username="someone")
+    field = IdChoiceField(queryset=django_user_model.objects.all(), required=False)
+    assert field.clean(str(user.pk)) == user
+    assert field.clean("") is None
+    with pytest.raises(ValidationError) as refused:
+        field.clean(spelling(user.pk))
+    assert refused.value.code == "invalid_choice"

@@ -333,6 +333,20 @@ def test_the_scheduler_closes_a_window_at_its_time(projects):
     assert proposal.evaluation_window.verdict == "none"
 
 
+def test_closing_a_window_early_needs_staff_a_reason_and_an_open_window(projects, world):
+    window = projects.completed().evaluation_window
+    with pytest.raises(NotAllowed, match="Only the community's staff do this."):
+        services.window_close(actor=world.a_resident.user, window=window, reason="够了")
+    with pytest.raises(InvalidMove, match="Say why the window closes early"):
+        services.window_close(actor=world.a_staff, window=window, reason=" ")
+    with clock.travel(dt.timedelta(days=15)):
+        closed = services.window_close(actor=world.a_staff, window=window, reason="提前")
+        assert services.windows_close_due() == 0
+    assert closed.closed_by is None and closed.close_reason == "" and closed.verdict == "none"
+    with pytest.raises(InvalidMove, match="The evaluation window has closed."):
+        services.window_close(actor=world.a_staff, window=window, reason="再关一次")
+
+
 def test_evaluate_needs_the_window_basis(projects, world):
     proposal = projects.completed()
     with pytest.raises(InvalidMove):

@@ -12,7 +12,7 @@ from council import services as council_services
 from council.errors import InvalidMove, NotAllowed
 from council.models import Council, EvidenceEvent, Notification, RoleKind, SeatCategory
 from proposals.models import Stage
-from voting import services
+from voting import selectors, services
 from voting.models import Ballot, Reservation, Vote
 
 pytestmark = pytest.mark.django_db
@@ -256,7 +256,7 @@ def test_a_secret_ballot_takes_totals_only_from_the_clerk(council, world):
     with pytest.raises(InvalidMove, match="more"):
         services.hand_count_record(actor=world.a_staff, ballot=ballot, yes=2, no=2, abstain=0)
     services.hand_count_record(actor=world.a_staff, ballot=ballot, yes=1, no=1, abstain=1)
-    tally = services.ballot_tally(ballot)
+    tally = selectors.ballot_tally(ballot)
     assert (tally.yes, tally.no, tally.abstain) == (3, 1, 1)
 
 
@@ -285,7 +285,7 @@ def test_an_approved_ballot_approves_the_proposal_and_reserves_its_cost(council,
     assert Reservation.objects.get(proposal=ballot.proposal).amount == Decimal("11800.00")
     move = EvidenceEvent.objects.get(action="proposal.approve")
     assert move.payload["basis"] == f"ballot {ballot.pk}"
-    assert services.ballot_tally(ballot).sentence() == (
+    assert selectors.ballot_tally(ballot).sentence() == (
         "5 of 5 members voted (1 abstained); 3 yes is more than half of 5: approved."
     )
 
@@ -347,3 +347,33 @@ def test_members_who_have_not_voted_get_one_reminder(
         assert services.ballots_remind() == 0
     reminded = set(Notification.objects.values_list("recipient_id", flat=True))
     assert reminded == {m.pk for m in council.members[1:]}
+
+
+def test_closing_a_ballot_early_needs_a_reason_and_an_open_ballot(council, world):
+    ballot = council.ballot(hours=1)
+    with pytest.raises(NotAllowed, match="Only the clerk can close a ballot."):
+        services.ballot_close(actor=council.members[0], ballot=ballot, reason="够了")
+    with pytest.raises(InvalidMove, match="Say why the ballot closes early"):
+        services.ballot_close(actor=council.staff, ballot=ballot, reason="  ")
+    services.ballot_close(actor=council.staff, ballot=ballot, reason="会上已表决")
+    ballot.refresh_from_db()
+    assert ballot.closed_by == council.staff and ballot.close_reason == "会上已表决"
+    with pytest.raises(InvalidMove, match="This ballot is already closed."):
+        services.ballot_close(actor=council.staff, ballot=ballot, reason="再关一次")
+
+
+def test_a_ballot_closed_early_after_its_time_closes_at_its_time(council):
+    ballot = council.ballot(hours=1)
+    with clock.travel(dt.timedelta(hours=2)):
+        closed = services.ballot_close(actor=council.staff, ballot=ballot, reason="")
+        assert services.ballots_close_due() == 0
+    assert closed.status == "closed" and closed.closed_by is None and closed.close_reason == ""
+
+
+def test_the_scheduler_closes_each_ballot_past_its_time_once(council):
+    due, later = council.ballot(hours=1), council.ballot(hours=3)
+    with clock.travel(dt.timedelta(hours=2)):
+        assert services.ballots_close_due() == 1
+        assert services.ballots_close_due() == 0
+    due.refresh_from_db(), later.refresh_from_db()
+    assert due.status == "closed" and due.closed_by is None and later.status == "open"

@@ -472,6 +472,17 @@ def test_the_meeting_pages_queries_do_not_grow_with_the_agenda_or_attendance(
         assert baseline <= 14
 
 
+def test_a_ballot_past_its_time_shows_closed_on_the_meeting_page(client, council):
+    proposal = council.proposal()
+    meeting = schedule(council, [proposal])
+    ballot = council.vote(council.ballot(proposal, hours=1, meeting=meeting), ["yes"] * 4)
+    with clock.travel(dt.timedelta(hours=2)):
+        page = client.get(url("meeting", meeting), **EN).text
+    ballot.refresh_from_db()
+    assert ballot.status == "closed" and ballot.closed_by is None
+    assert "approved" in page
+
+
 def test_agenda_items_are_numbered_in_order_on_the_page(client, council):
     a, b, c = (council.proposal(title=t) for t in ("甲项", "乙项", "丙项"))
     meeting = schedule(council, [c, a, b])
@@ -482,7 +493,9 @@ def test_agenda_items_are_numbered_in_order_on_the_page(client, council):
     assert re.search(r'<ol class="agenda-items">', page)
 
 
-@pytest.mark.parametrize("value", ["²", "9" * 4301, "99999999999999999999", "-3"])
+@pytest.mark.parametrize(
+    "value", ["²", "9" * 4301, "99999999999999999999", "-3", "１", " 1", "1e0"]
+)
 def test_the_clerks_controls_answer_nonsense_ids_with_a_message(client, council, value):
     meeting = schedule(council)
     as_user(client, council.staff)

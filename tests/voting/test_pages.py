@@ -93,6 +93,14 @@ def test_a_ballot_past_its_time_is_closed_when_someone_reads_it(client, council)
     assert "at its closing time" in page
 
 
+def test_a_round_past_its_time_is_closed_when_someone_reads_it(client, council):
+    round_ = council.round([council.proposal(), council.proposal()], hours=1)
+    with clock.travel(dt.timedelta(hours=2)):
+        assert client.get(_url(round_, "round"), **EN).status_code == 200
+    round_.refresh_from_db()
+    assert round_.status == "closed" and round_.closed_by is None and not round_.close_reason
+
+
 def test_a_ballot_of_another_community_is_not_found_under_this_one(client, council, world):
     ballot = council.ballot()
     assert client.get(reverse("ballot", args=[world.b.slug, ballot.pk])).status_code == 404

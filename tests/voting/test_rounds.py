@@ -10,7 +10,7 @@ from council import clock
 from council.errors import InvalidMove, NotAllowed
 from council.models import EvidenceEvent
 from proposals.models import Stage
-from voting import services
+from voting import selectors, services
 from voting.models import Reservation, Round, RoundBallot
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_a_project_nobody_approved_is_never_funded(council, world):
     services.round_close(actor=world.a_staff, round_=round_, reason="done")
     b_row = round_.projects.get(proposal=b)
     assert b_row.approvals == 0 and b_row.funded is False
-    assert services.rejection_reason(round_, b_row) == "No member approved it."
+    assert selectors.rejection_reason(round_, b_row) == "No member approved it."
 
 
 def test_a_round_without_quorum_leaves_every_project_in_voting(council, world):
@@ -158,9 +158,9 @@ def test_equal_shares_rule_funds_through_the_round(council, world):
     # all the money. With equal shares each member controls ¥6,000: a (¥20,000) is beyond its
     # three supporters' ¥18,000, and the two members backing c get c.
     assert funded == {b.pk, c.pk}
-    greedy_pick = services.round_allocate(round_, approvals)
+    greedy_pick = selectors.round_allocate(round_, approvals)
     round_.rule = "greedy"
-    assert set(services.round_allocate(round_, approvals)) == {a.pk, b.pk}
+    assert set(selectors.round_allocate(round_, approvals)) == {a.pk, b.pk}
     assert set(greedy_pick) == {b.pk, c.pk}
 
 
@@ -217,3 +217,17 @@ def test_a_round_title_too_long_or_blank_is_refused_and_nothing_opens(
             closes_at=clock.now() + dt.timedelta(days=1),
         )
     assert not Round.objects.exists()
+
+
+def test_closing_a_round_early_needs_the_clerk_a_reason_and_an_open_round(council):
+    round_ = council.round(_slate(council, "1000", "2000"), hours=1)
+    with pytest.raises(NotAllowed, match="Only the clerk can close a round."):
+        services.round_close(actor=council.members[0], round_=round_, reason="够了")
+    with pytest.raises(InvalidMove, match="Say why the round closes early"):
+        services.round_close(actor=council.staff, round_=round_, reason="")
+    with clock.travel(dt.timedelta(hours=2)):
+        closed = services.round_close(actor=council.staff, round_=round_, reason="提前")
+        assert services.rounds_close_due() == 0
+    assert closed.status == "closed" and closed.closed_by is None and closed.close_reason == ""
+    with pytest.raises(InvalidMove, match="This round is already closed."):
+        services.round_close(actor=council.staff, round_=round_, reason="再关一次")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from council.params import IdChoiceField
 from council.validators import validate_one_line
 
 from ..models import Meeting
@@ -102,3 +104,35 @@ class MinutesForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_("Markdown. Public: everyone can read the minutes."),
     )
+
+
+class CurrentItemForm(forms.Form):
+    """The agenda item the live board shows as under discussion; none (an empty value) clears
+    it."""
+
+    item = IdChoiceField(
+        queryset=None,
+        required=False,
+        error_messages={"invalid_choice": _("That item is not on this meeting's agenda.")},
+    )
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = meeting.items.select_related("proposal")
+
+
+class AttendanceForm(forms.Form):
+    """The clerk marks a person present (``present`` is ``"1"``) or not present (anything
+    else). Whether they hold a seat is the service's to say."""
+
+    member = IdChoiceField(
+        queryset=get_user_model().objects.all(),
+        error_messages={
+            "required": _("That person holds no seat on this council."),
+            "invalid_choice": _("That person holds no seat on this council."),
+        },
+    )
+    present = forms.CharField(required=False, strip=False)
+
+    def clean_present(self) -> bool:
+        return self.cleaned_data["present"] == "1"

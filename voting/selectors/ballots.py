@@ -1,12 +1,13 @@
-"""Reads of ballots and rounds for pages. Reading a ballot past its closing time closes it
-first (the scheduler does it too, every minute): what a page shows is never a stale "open"."""
+"""Reads of ballots and rounds for pages. They never write: a page that must not show a stale
+"open" closes what is due first (``voting.services.ballot_close_if_due``), then reads."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from council import clock
-from council.models import Community
+from council.models import Community, Council
 from proposals.models import Proposal, Stage
 
 from ..models import (
@@ -22,11 +23,26 @@ from ..models import (
     RoundProject,
     Vote,
 )
-from ..services import ballot_close_if_due, round_close_if_due
+from .results import rejection_reason
+
+
+def public_proposals(community: Community) -> QuerySet[Proposal]:
+    """The proposals of ``community`` that anyone may see (``Stage.PUBLIC``)."""
+    return Proposal.objects.public().filter(community=community)
+
+
+def public_proposal(community: Community, pk: int) -> Proposal | None:
+    return public_proposals(community).filter(pk=pk).first()
+
+
+def proposal_of(community: Community, pk: int) -> Proposal | None:
+    """The proposal ``pk`` of ``community`` in any stage (for the clerk), or None."""
+    return Proposal.objects.filter(community=community, pk=pk).first()
 
 
 def ballot_for_page(community: Community, pk: int) -> Ballot | None:
-    """The ballot ``pk`` of ``community`` (closed first if its time has passed), or None."""
+    """The ballot ``pk`` of ``community`` with its ``voter_ids`` (for the rules), or None.
+    Two queries."""
     ballot = (
         Ballot.objects.filter(community=community, pk=pk)
         .select_related("proposal", "meeting", "opened_by", "closed_by", "community")
@@ -34,9 +50,6 @@ def ballot_for_page(community: Community, pk: int) -> Ballot | None:
     )
     if ballot is None:
         return None
-    if ballot.is_open and ballot.closes_at <= clock.now():
-        ballot_close_if_due(ballot)
-        return ballot_for_page(community, pk)
     ballot.__dict__["voter_ids"] = frozenset(
         ballot.eligible.filter(recused=False).values_list("member_id", flat=True)
     )
@@ -72,6 +85,12 @@ def ballot_lines(ballot: Ballot) -> list[dict]:
     return lines
 
 
+def ballot_voters(ballot: Ballot) -> QuerySet:
+    """The members who may vote in ``ballot`` (on its list, not recused), by name."""
+    voters = ballot.eligible.filter(recused=False).values("member_id")
+    return get_user_model().objects.filter(pk__in=voters).order_by("display_name")
+
+
 def my_vote(ballot: Ballot, user) -> Vote | None:
     if not user.is_authenticated:
         return None
@@ -96,8 +115,10 @@ def meetings_open_for(community: Community) -> list[Meeting]:
 
 
 def council_overview(community: Community) -> dict:
-    """The council page's lists: meetings, ballots and rounds, newest first (bounded)."""
+    """The council page's council and lists: meetings, ballots and rounds, newest first
+    (bounded), and the proposals in voting."""
     return {
+        "council": Council.objects.filter(community=community).first(),
         "meetings": list(Meeting.objects.filter(community=community).order_by("-starts_at")[:20]),
         "ballots": list(
             Ballot.objects.filter(community=community)
@@ -138,7 +159,8 @@ def awaiting_for(user) -> dict:
 
 
 def round_for_page(community: Community, pk: int) -> Round | None:
-    round_ = (
+    """The round ``pk`` of ``community`` with its slate, or None. Two queries."""
+    return (
         Round.objects.filter(community=community, pk=pk)
         .select_related("envelope", "community", "opened_by")
         .prefetch_related(
@@ -146,19 +168,11 @@ def round_for_page(community: Community, pk: int) -> Round | None:
         )
         .first()
     )
-    if round_ is None:
-        return None
-    if round_.is_open and round_.closes_at <= clock.now():
-        round_close_if_due(round_)
-        return round_for_page(community, pk)
-    return round_
 
 
 def round_lines(round_: Round) -> list[dict]:
     """The slate with, once closed, approvals, funded or not and why not; funded first, in
     order of approvals."""
-    from ..services import rejection_reason
-
     projects = list(round_.projects.all())
     if round_.status == BallotStatus.CLOSED and round_.valid:
         projects.sort(key=lambda rp: (not rp.funded, -(rp.approvals or 0), rp.cost, rp.position))
@@ -169,6 +183,20 @@ def round_lines(round_: Round) -> list[dict]:
         }
         for rp in projects
     ]
+
+
+def round_voters(round_: Round) -> QuerySet:
+    """The members on the round's list, by name."""
+    return (
+        get_user_model()
+        .objects.filter(pk__in=round_.members.values("member_id"))
+        .order_by("display_name")
+    )
+
+
+def round_handed_in(round_: Round) -> int:
+    """How many approval ballots are handed in: counted while open, frozen once closed."""
+    return round_.ballots.count() if round_.is_open else round_.participation
 
 
 def round_member_line(round_: Round, user) -> tuple[RoundMember | None, RoundBallot | None]:

@@ -2,8 +2,9 @@
 meeting, attendance against the seated members, and what the clerk may do next.
 
 Each function runs a fixed number of queries, whatever the length of the agenda or the size
-of the council. A ballot read past its closing time is closed first (as the ballot pages do):
-a meeting page never shows a stale "open".
+of the council. They never write: the page closes the ballots whose time has passed
+(``voting.services.ballots_close_if_due``) before it builds the agenda from them, so it never
+shows a stale "open".
 """
 
 from __future__ import annotations
@@ -17,9 +18,17 @@ from council.models import Community
 from council.selectors import council_seats
 from proposals.models import Proposal, Stage
 
-from ..models import AgendaItem, Attendance, Ballot, BallotStatus, Meeting, MeetingStatus, Round
-from ..services import ballot_close_if_due, ballot_tally
-from ..services.meetings import AGENDA_STAGES, SIGN_IN_EARLY
+from ..models import (
+    SIGN_IN_EARLY,
+    AgendaItem,
+    Attendance,
+    Ballot,
+    BallotStatus,
+    Meeting,
+    MeetingStatus,
+)
+from .results import ballot_tally
+from .votes import proposals_on_open_vote
 
 
 def meeting_for_page(community: Community, pk: int) -> Meeting | None:
@@ -34,7 +43,7 @@ def meeting_for_page(community: Community, pk: int) -> Meeting | None:
 def agenda_choices(community: Community, meeting: Meeting | None = None):
     """Proposals that may be put on a meeting's agenda: the community's proposals in
     consultation or voting, and those already on ``meeting``'s agenda (so they can stay)."""
-    wanted = Q(stage__in=AGENDA_STAGES)
+    wanted = Q(stage__in=Stage.DELIBERATION)
     if meeting is not None:
         wanted |= Q(pk__in=AgendaItem.objects.filter(meeting=meeting).values("proposal_id"))
     return Proposal.objects.filter(wanted, community=community).order_by("submitted_at", "pk")
@@ -54,23 +63,19 @@ class AgendaLine:
     may_open_ballot: bool = False
 
 
-def _close_due(ballots: list[Ballot]) -> list[Ballot]:
-    """The ballots, each closed first if its time has passed (rare: the scheduler closes them
-    every minute)."""
-    now = clock.now()
-    return [
-        ballot_close_if_due(b) if b.status == BallotStatus.OPEN and b.closes_at <= now else b
-        for b in ballots
-    ]
+def meeting_ballots(meeting: Meeting) -> list[Ballot]:
+    """The ballots opened at ``meeting``, newest first. One query."""
+    return list(Ballot.objects.filter(meeting=meeting).order_by("-opened_at", "-pk"))
 
 
-def meeting_agenda(meeting: Meeting, *, clerk: bool = False) -> list[AgendaLine]:
-    """The agenda in order, each item with the ballots opened on it at this meeting (newest
-    first, each with its ``tally`` once closed). For the clerk, whether a ballot may be
-    opened on the item now. Three queries, four for the clerk."""
+def meeting_agenda(
+    meeting: Meeting, ballots: list[Ballot], *, clerk: bool = False
+) -> list[AgendaLine]:
+    """The agenda in order, each item with its ``ballots`` (those of ``meeting_ballots``, in
+    their order, each with its ``tally`` once closed). For the clerk, whether a ballot may be
+    opened on the item now. Two queries, four for the clerk."""
     items = list(meeting.items.select_related("proposal").order_by("position"))
     proposal_ids = [item.proposal_id for item in items]
-    ballots = _close_due(list(Ballot.objects.filter(meeting=meeting).order_by("-opened_at", "-pk")))
     by_proposal: dict[int, list[Ballot]] = {}
     for ballot in ballots:
         if ballot.status == BallotStatus.CLOSED:
@@ -78,15 +83,7 @@ def meeting_agenda(meeting: Meeting, *, clerk: bool = False) -> list[AgendaLine]
         by_proposal.setdefault(ballot.proposal_id, []).append(ballot)
     on_open_vote: set[int] = set()
     if clerk and meeting.status != MeetingStatus.ENDED:
-        on_open_vote = set(
-            Ballot.objects.filter(
-                proposal_id__in=proposal_ids, status=BallotStatus.OPEN
-            ).values_list("proposal_id", flat=True)
-        ) | set(
-            Round.objects.filter(
-                status=BallotStatus.OPEN, projects__proposal_id__in=proposal_ids
-            ).values_list("projects__proposal_id", flat=True)
-        )
+        on_open_vote = proposals_on_open_vote(proposal_ids)
     lines = []
     for item in items:
         lines.append(
@@ -102,6 +99,41 @@ def meeting_agenda(meeting: Meeting, *, clerk: bool = False) -> list[AgendaLine]
             )
         )
     return lines
+
+
+def meeting_exists(meeting_id: int) -> bool:
+    return Meeting.objects.filter(pk=meeting_id).exists()
+
+
+def meeting_for_board(meeting_id: int) -> Meeting | None:
+    """The meeting ``meeting_id`` with what its board shows of it, or None."""
+    return (
+        Meeting.objects.filter(pk=meeting_id)
+        .select_related("community", "current_item__proposal")
+        .first()
+    )
+
+
+def board_counts(meeting: Meeting) -> dict[str, int]:
+    """The board's numbers: agenda items, members present, seated members. Three queries."""
+    return {
+        "items_count": meeting.items.count(),
+        "present": meeting.attendance.count(),
+        "seated": council_seats(meeting.community).count(),
+    }
+
+
+def board_ballot(meeting: Meeting) -> Ballot | None:
+    """The ballot the live board shows: the newest opened at ``meeting`` on the item under
+    discussion, or None. One query, none without an item."""
+    item = meeting.current_item
+    if item is None:
+        return None
+    return (
+        Ballot.objects.filter(meeting=meeting, proposal_id=item.proposal_id)
+        .order_by("-opened_at", "-pk")
+        .first()
+    )
 
 
 @dataclass

@@ -1,18 +1,12 @@
 """Every write of the voting app. Split by subject; import from here."""
 
-from ._common import (
-    envelope_committed,
-    envelope_left,
-    envelope_of_year,
-    envelope_reserved,
-    meeting_group,
-)
+from ._common import envelope_of_year, meeting_group
 from .ballots import (
     ballot_close,
     ballot_close_if_due,
     ballot_open,
-    ballot_tally,
     ballots_close_due,
+    ballots_close_if_due,
     ballots_remind,
     hand_count_record,
     recusal_declare,
@@ -30,8 +24,6 @@ from .meetings import (
     minutes_save,
 )
 from .rounds import (
-    rejection_reason,
-    round_allocate,
     round_ballot_submit,
     round_close,
     round_close_if_due,
@@ -59,13 +51,10 @@ __all__ = [
     "ballot_close",
     "ballot_close_if_due",
     "ballot_open",
-    "ballot_tally",
     "ballots_close_due",
+    "ballots_close_if_due",
     "ballots_remind",
-    "envelope_committed",
-    "envelope_left",
     "envelope_of_year",
-    "envelope_reserved",
     "hand_count_record",
     "meeting_agenda_set",
     "meeting_group",
@@ -75,8 +64,6 @@ __all__ = [
     "meetings_remind",
     "minutes_save",
     "recusal_declare",
-    "rejection_reason",
-    "round_allocate",
     "round_ballot_submit",
     "round_close",
     "round_close_if_due",

@@ -1,24 +1,21 @@
-"""What ballots, rounds and meetings share: money of the year, the members' list, evidence."""
+"""What the services of ballots, rounds and meetings share: the envelope of the year, the rules
+they copy, permission checks, evidence and the live board's broadcast."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.db.models import F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from council import clock
+from council.deadlines import Deadline
 from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_append
 from council.models import Community, Council, RoleKind
 from council.realtime import send_event_on_commit
 from council.rules import held_roles
-from council.selectors import council_seats
-from proposals.models import FeasibilityReview, Proposal
 
-from ..models import Ballot, BallotStatus, Envelope, Recusal, Round
+from ..models import BallotStatus, Envelope
 
 
 def meeting_group(meeting_id: int) -> str:
@@ -85,6 +82,21 @@ def require(actor, perm: str, obj, message: str) -> None:
         raise NotAllowed(message)
 
 
+def clerk_deadline(model, *, lock, close, refusal, already_closed, reason_needed) -> Deadline:
+    """How ballots or rounds (``model``) close at their time (``council.deadlines``): open
+    while their status is open, closed early by the community's clerk alone (else
+    ``refusal``)."""
+    return Deadline(
+        model=model,
+        open=Q(status=BallotStatus.OPEN),
+        lock=lock,
+        close=close,
+        may_close=lambda actor, row: require(actor, "voting.clerk", row.community, str(refusal)),
+        already_closed=already_closed,
+        reason_needed=reason_needed,
+    )
+
+
 def council_of(community: Community) -> Council:
     council = Council.objects.filter(community=community).first()
     if council is None:
@@ -106,18 +118,6 @@ def rules_copy(council: Council) -> dict:
     }
 
 
-def seated_members(community: Community) -> list:
-    """(user, seat category) of every seated member now: active, term not ended."""
-    return [(seat.user, seat.seat_category) for seat in council_seats(community)]
-
-
-def recused_ids(proposal: Proposal) -> set[int]:
-    """Members who do not vote on ``proposal``: its proposer, and whoever declared a conflict."""
-    return {proposal.proposer_id} | set(
-        Recusal.objects.filter(proposal=proposal).values_list("member_id", flat=True)
-    )
-
-
 def envelope_of_year(community: Community, *, lock: bool = False) -> Envelope:
     year = clock.today().year
     envelopes = Envelope.objects.filter(community=community, year=year)
@@ -130,40 +130,3 @@ def envelope_of_year(community: Community, *, lock: bool = False) -> Envelope:
             % {"community": community, "year": year}
         )
     return envelope
-
-
-def envelope_reserved(envelope: Envelope) -> Decimal:
-    return envelope.reservations.aggregate(total=Sum("amount"))["total"] or Decimal("0")
-
-
-def envelope_committed(envelope: Envelope) -> Decimal:
-    """Money of the envelope already taken: reservations of approved projects, the counted
-    cost of proposals on open ballots (staff's latest feasibility estimate, else the
-    proposer's), and the money of open rounds. Three queries, however many ballots are open."""
-    latest_estimate = (
-        FeasibilityReview.objects.filter(proposal=OuterRef("proposal"))
-        .order_by("-created_at", "-pk")
-        .values("cost_estimate")[:1]
-    )
-    ballot_costs = Ballot.objects.filter(envelope=envelope, status=BallotStatus.OPEN).aggregate(
-        total=Sum(Coalesce(Subquery(latest_estimate), F("proposal__estimated_cost")))
-    )["total"] or Decimal("0")
-    rounds = Round.objects.filter(envelope=envelope, status=BallotStatus.OPEN).aggregate(
-        total=Sum("money")
-    )["total"] or Decimal("0")
-    return envelope_reserved(envelope) + ballot_costs + rounds
-
-
-def envelope_left(envelope: Envelope) -> Decimal:
-    """What is left of the envelope to put to a new ballot or round."""
-    return envelope.amount - envelope_committed(envelope)
-
-
-def on_open_vote(proposal: Proposal) -> bool:
-    """The proposal is on an open ballot or an open round's slate."""
-    return (
-        Ballot.objects.filter(proposal=proposal, status=BallotStatus.OPEN).exists()
-        or Round.objects.filter(
-            Q(status=BallotStatus.OPEN) & Q(projects__proposal=proposal)
-        ).exists()
-    )

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
@@ -36,19 +37,18 @@ from ..models import (
     VotesFormat,
 )
 from ..receipts import ballot_list_digest, receipt_new, vote_commitment
-from ..tally import Tally, tally_compute
+from ..selectors.money import envelope_left
+from ..selectors.results import ballot_tally
+from ..selectors.votes import on_open_vote, recused_ids, seated_members
 from ._common import (
     board_changed,
+    clerk_deadline,
     council_of,
-    envelope_left,
     envelope_of_year,
-    on_open_vote,
     record,
     record_secret_act,
-    recused_ids,
     require,
     rules_copy,
-    seated_members,
 )
 
 MIN_DURATION = dt.timedelta(minutes=5)
@@ -306,30 +306,6 @@ def hand_count_record(*, actor, ballot: Ballot, yes: int, no: int, abstain: int)
     return count
 
 
-def ballot_tally(ballot: Ballot) -> Tally:
-    """The tally of the ballot: frozen counts once closed, the current votes while open."""
-    if ballot.status == BallotStatus.CLOSED:
-        yes, no, abstain = ballot.yes, ballot.no, ballot.abstain
-    else:
-        counts = dict.fromkeys(Choice.values, 0)
-        for choice in ballot.votes.values_list("choice", flat=True):
-            counts[choice] += 1
-        hands = HandCount.objects.filter(ballot=ballot).first()
-        if hands is not None:
-            counts["yes"] += hands.yes
-            counts["no"] += hands.no
-            counts["abstain"] += hands.abstain
-        yes, no, abstain = counts["yes"], counts["no"], counts["abstain"]
-    return tally_compute(
-        quorum=ballot.quorum,
-        threshold=ballot.threshold,
-        base=ballot.base,
-        yes=yes,
-        no=no,
-        abstain=abstain,
-    )
-
-
 def _close(ballot: Ballot, actor, reason: str) -> Ballot:
     """Freeze the result and move the proposal; the ballot row is locked by the caller.
 
@@ -381,47 +357,35 @@ def _close(ballot: Ballot, actor, reason: str) -> Ballot:
     return ballot
 
 
-def _close_if_due(ballot: Ballot) -> bool:
-    if ballot.status == BallotStatus.OPEN and ballot.closes_at <= clock.now():
-        _close(ballot, None, "")
-        return True
-    return False
+BALLOTS = clerk_deadline(
+    Ballot,
+    lock=_lock,
+    close=_close,
+    refusal=gettext_lazy("Only the clerk can close a ballot."),
+    already_closed=gettext_lazy("This ballot is already closed."),
+    reason_needed=gettext_lazy("Say why the ballot closes early; the reason is published."),
+)
 
 
-@transaction.atomic
 def ballot_close(*, actor, ballot: Ballot, reason: str) -> Ballot:
-    """Close an open ballot early, as clerk, with a reason (evidence)."""
-    ballot = _lock(ballot)
-    require(actor, "voting.clerk", ballot.community, _("Only the clerk can close a ballot."))
-    if ballot.status != BallotStatus.OPEN:
-        raise InvalidMove(_("This ballot is already closed."))
-    if _close_if_due(ballot):
-        return ballot  # its time came first: closed at its time, not early
-    if not reason.strip():
-        raise InvalidMove(_("Say why the ballot closes early; the reason is published."))
-    refuse_line_breaks(reason)
-    return _close(ballot, actor, reason.strip()[:300])
+    """Close an open ballot early, as clerk, with a reason (evidence); one past its time is
+    closed at its time instead (``council.deadlines``)."""
+    return BALLOTS.close_early(ballot, actor=actor, reason=reason)
 
 
 def ballot_close_if_due(ballot: Ballot) -> Ballot:
-    """Close ``ballot`` if its time has passed (anyone reading it may trigger this)."""
-    if ballot.status != BallotStatus.OPEN or ballot.closes_at > clock.now():
-        return ballot
-    with transaction.atomic():
-        ballot = _lock(ballot)
-        _close_if_due(ballot)
-    return ballot
+    """``ballot``, closed first if its time has passed (anyone reading it may trigger this)."""
+    return BALLOTS.close_if_due(ballot)
+
+
+def ballots_close_if_due(ballots: list[Ballot]) -> list[Ballot]:
+    """``ballots`` in their order, each closed first if its time has passed."""
+    return BALLOTS.close_each_if_due(ballots)
 
 
 def ballots_close_due() -> int:
     """Close every ballot past its closing time; returns how many closed (scheduler)."""
-    closed = 0
-    due = Ballot.objects.filter(status=BallotStatus.OPEN, closes_at__lte=clock.now())
-    for ballot in due.only("pk"):
-        with transaction.atomic():
-            if _close_if_due(_lock(ballot)):
-                closed += 1
-    return closed
+    return BALLOTS.close_all_due()
 
 
 def reminder_due(opened_at: dt.datetime, closes_at: dt.datetime, now: dt.datetime) -> bool:

@@ -17,15 +17,17 @@ from council.models import Community, RoleKind
 from council.notifications import notify_on_commit
 from council.sanitiser import render_markdown
 from council.validators import refuse_line_breaks
-from proposals.models import Proposal, Stage
+from proposals.models import Proposal
 
-from ..models import AgendaItem, Attendance, Meeting, MeetingStatus
-from ._common import board_changed, record, require, seated_members
-
-# Proposals a meeting may discuss: those in consultation or voting (and, for the record,
-# ones decided at it).
-AGENDA_STAGES = (Stage.CONSULTATION, Stage.VOTING)
-SIGN_IN_EARLY = dt.timedelta(hours=1)
+from ..models import (
+    SIGN_IN_EARLY,
+    AgendaItem,
+    Attendance,
+    Meeting,
+    MeetingStatus,
+)
+from ..selectors.votes import seated_members
+from ._common import board_changed, record, require
 
 
 def _url(meeting: Meeting) -> str:

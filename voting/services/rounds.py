@@ -17,17 +17,16 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
 from council.models import Community, RoleKind
-from council.money import format_yuan
 from council.notifications import notify_on_commit
 from council.validators import refuse_line_breaks
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import Proposal, Stage
 
-from ..allocation import Project, equal_shares, greedy
 from ..models import (
     BallotStatus,
     FundingRule,
@@ -39,18 +38,18 @@ from ..models import (
     VotesFormat,
 )
 from ..receipts import approved_text, receipt_new, round_commitment, round_list_digest
+from ..selectors.money import envelope_left
+from ..selectors.results import rejection_reason, round_allocate
+from ..selectors.votes import on_open_vote, recused_ids, seated_members
 from ..tally import quorum_met
 from ._common import (
+    clerk_deadline,
     council_of,
-    envelope_left,
     envelope_of_year,
-    on_open_vote,
     record,
     record_secret_act,
-    recused_ids,
     require,
     rules_copy,
-    seated_members,
 )
 from .ballots import MAX_DURATION, MIN_DURATION, reminder_due
 
@@ -269,22 +268,6 @@ def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=Non
     return round_.ballots.get(member=voter)
 
 
-def round_allocate(round_: Round, ballots: list[list[int]]) -> list[int]:
-    """The proposal ids the round's rule funds from these approval ballots."""
-    projects = [
-        Project(id=str(rp.proposal_id), cost=rp.cost, order=rp.position)
-        for rp in round_.projects.all()
-    ]
-    sets = [{str(pk) for pk in approved} for approved in ballots]
-    if round_.rule == FundingRule.MES:
-        funded = equal_shares(
-            projects, sets, round_.money, completion="add1" if round_.add1 else "none"
-        )
-    else:
-        funded = greedy(projects, sets, round_.money)
-    return [int(pk) for pk in funded]
-
-
 def _close(round_: Round, actor, reason: str) -> Round:
     """Count, allocate and move the proposals; the round row is locked by the caller.
 
@@ -364,59 +347,30 @@ def _close(round_: Round, actor, reason: str) -> Round:
     return round_
 
 
-def rejection_reason(round_: Round, rp: RoundProject) -> str:
-    """Why a project of a closed, valid round was not funded, in the active language."""
-    if not rp.approvals:
-        return _("No member approved it.")
-    if round_.rule == FundingRule.MES:
-        return _(
-            "%(n)d approvals; its cost of %(cost)s could not be shared equally among its "
-            "supporters within the %(money)s of the round."
-        ) % {"n": rp.approvals, "cost": format_yuan(rp.cost), "money": format_yuan(round_.money)}
-    return _(
-        "%(n)d approvals; its cost of %(cost)s did not fit in what was left when its turn came "
-        "(of the round's %(money)s)."
-    ) % {"n": rp.approvals, "cost": format_yuan(rp.cost), "money": format_yuan(round_.money)}
+ROUNDS = clerk_deadline(
+    Round,
+    lock=_lock,
+    close=_close,
+    refusal=gettext_lazy("Only the clerk can close a round."),
+    already_closed=gettext_lazy("This round is already closed."),
+    reason_needed=gettext_lazy("Say why the round closes early; the reason is published."),
+)
 
 
-def _close_if_due(round_: Round) -> bool:
-    if round_.status == BallotStatus.OPEN and round_.closes_at <= clock.now():
-        _close(round_, None, "")
-        return True
-    return False
-
-
-@transaction.atomic
 def round_close(*, actor, round_: Round, reason: str) -> Round:
-    """Close a round early, as clerk, with a reason (evidence)."""
-    round_ = _lock(round_)
-    require(actor, "voting.clerk", round_.community, _("Only the clerk can close a round."))
-    if round_.status != BallotStatus.OPEN:
-        raise InvalidMove(_("This round is already closed."))
-    if _close_if_due(round_):
-        return round_
-    if not reason.strip():
-        raise InvalidMove(_("Say why the round closes early; the reason is published."))
-    refuse_line_breaks(reason)
-    return _close(round_, actor, reason.strip()[:300])
+    """Close a round early, as clerk, with a reason (evidence); one past its time is closed
+    at its time instead (``council.deadlines``)."""
+    return ROUNDS.close_early(round_, actor=actor, reason=reason)
 
 
 def round_close_if_due(round_: Round) -> Round:
-    if round_.status != BallotStatus.OPEN or round_.closes_at > clock.now():
-        return round_
-    with transaction.atomic():
-        round_ = _lock(round_)
-        _close_if_due(round_)
-    return round_
+    """``round_``, closed first if its time has passed (anyone reading it may trigger this)."""
+    return ROUNDS.close_if_due(round_)
 
 
 def rounds_close_due() -> int:
-    closed = 0
-    for round_ in Round.objects.filter(status=BallotStatus.OPEN, closes_at__lte=clock.now()):
-        with transaction.atomic():
-            if _close_if_due(_lock(round_)):
-                closed += 1
-    return closed
+    """Close every round past its closing time; returns how many closed (scheduler)."""
+    return ROUNDS.close_all_due()
 
 
 def rounds_remind() -> int:

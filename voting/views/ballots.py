@@ -8,7 +8,6 @@ redirect — never an error page.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,14 +16,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from council import clock
 from council.access import access_community
+from council.deadlines import is_due
 from council.errors import InvalidMove, NotAllowed
-from council.models import Council
 from council.params import whole_number
 from council.selectors import council_seats
 from council.validators import form_refusal
-from proposals.models import Proposal
 
 from .. import selectors, services
 from ..forms.ballots import (
@@ -35,12 +32,20 @@ from ..forms.ballots import (
     RecusalForm,
     VoteForm,
 )
-from ..models import Envelope
+
+
+def _fresh(community, pk):
+    """The ballot for its page, closed first if its time has passed (the scheduler does it
+    too, every minute): a page never shows a stale "open"."""
+    ballot = selectors.ballot_for_page(community, pk)
+    if ballot is not None and is_due(ballot):
+        services.ballot_close_if_due(ballot)
+        ballot = selectors.ballot_for_page(community, pk)
+    return ballot
 
 
 def _ballot(request, slug, pk):
-    community = access_community(request.user, slug)
-    ballot = selectors.ballot_for_page(community, pk)
+    ballot = _fresh(access_community(request.user, slug), pk)
     if ballot is None:
         raise Http404
     return ballot
@@ -53,19 +58,13 @@ def _back(ballot):
 def council_page(request, slug):
     """The council: seats, rules, money of the year, meetings, ballots and rounds."""
     community = access_community(request.user, slug)
-    envelope = Envelope.objects.filter(community=community, year=clock.today().year).first()
-    money = None
-    if envelope is not None:
-        committed = services.envelope_committed(envelope)
-        money = {"envelope": envelope, "committed": committed, "left": envelope.amount - committed}
     return render(
         request,
         "voting/council.html",
         {
             "community": community,
-            "council": Council.objects.filter(community=community).first(),
             "seats": council_seats(community),
-            "money": money,
+            "money": selectors.money_of_year(community),
             "is_clerk": request.user.has_perm("voting.clerk", community),
             **selectors.council_overview(community),
         },
@@ -81,7 +80,7 @@ def awaiting(request):
 def ballot_new(request, slug, pk):
     """The clerk opens a ballot on a proposal in voting."""
     community = access_community(request.user, slug, "voting.clerk")
-    proposal = Proposal.objects.filter(community=community, pk=pk).first()
+    proposal = selectors.proposal_of(community, pk)
     if proposal is None:
         raise Http404
     meetings = selectors.meetings_open_for(community)
@@ -115,7 +114,7 @@ def _vote_context(request, ballot, *, form=None, outcome=None) -> dict:
     return {
         "ballot": ballot,
         "community": ballot.community,
-        "tally": services.ballot_tally(ballot),
+        "tally": selectors.ballot_tally(ballot),
         "my_vote": selectors.my_vote(ballot, user),
         # The member's own receipt: read for the signed-in user only, never for anyone else.
         "my_receipt": selectors.my_receipt(ballot, user),
@@ -146,10 +145,7 @@ def ballot_detail(request, slug, pk):
         }
     )
     if is_clerk and ballot.is_open:
-        voters = ballot.eligible.filter(recused=False).values("member_id")
-        context["clerk_form"] = ClerkVoteForm(
-            members=get_user_model().objects.filter(pk__in=voters).order_by("display_name")
-        )
+        context["clerk_form"] = ClerkVoteForm(members=selectors.ballot_voters(ballot))
         context["hands_form"] = HandCountForm()
         context["close_form"] = CloseForm()
     return private_if_receipt(render(request, "voting/ballot_detail.html", context), context)
@@ -180,7 +176,7 @@ def ballot_vote(request, slug, pk):
     if not request.htmx:
         getattr(messages, outcome[0])(request, outcome[1])
         return _back(ballot)
-    ballot = selectors.ballot_for_page(ballot.community, ballot.pk)
+    ballot = _fresh(ballot.community, ballot.pk)
     context = _vote_context(request, ballot, form=form, outcome=outcome)
     return private_if_receipt(
         render(request, "voting/ballot_detail.html#vote_box", context), context
@@ -207,8 +203,7 @@ def ballot_record(request, slug, pk):
     """The clerk records a member's show-of-hands vote (roll-call ballots)."""
 
     def act(ballot):
-        voters = ballot.eligible.filter(recused=False).values("member_id")
-        form = ClerkVoteForm(request.POST, members=get_user_model().objects.filter(pk__in=voters))
+        form = ClerkVoteForm(request.POST, members=selectors.ballot_voters(ballot))
         if not form.is_valid():
             raise InvalidMove(_("Choose a member on the list and their vote."))
         services.vote_record_by_clerk(
@@ -258,7 +253,7 @@ def ballot_close_view(request, slug, pk):
 def recusal(request, slug, pk):
     """A member declares a conflict of interest on a proposal."""
     community = access_community(request.user, slug)
-    proposal = Proposal.objects.filter(community=community, pk=pk).exclude(stage="draft").first()
+    proposal = selectors.public_proposal(community, pk)
     if proposal is None:
         raise Http404
     form = RecusalForm(request.POST)

@@ -10,7 +10,6 @@ of the page with the message in it.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,15 +17,11 @@ from django.views.decorators.http import require_POST
 
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
-from council.params import whole_number
 
-from .. import services
+from .. import selectors, services
 from ..board import board_context
-from ..forms.meetings import AgendaForm, MeetingForm, MinutesForm
+from ..forms.meetings import AgendaForm, AttendanceForm, CurrentItemForm, MeetingForm, MinutesForm
 from ..models import MeetingStatus
-from ..selectors import meetings as selectors
-
-User = get_user_model()
 
 TEMPLATE = "voting/meeting_detail.html"
 STATUS_DONE = {
@@ -56,11 +51,14 @@ def _is_clerk(request, meeting) -> bool:
 
 def _agenda_context(request, meeting, outcome=None) -> dict:
     clerk = _is_clerk(request, meeting)
+    # Ballots past their time are closed first (the scheduler does it too, every minute): the
+    # agenda never shows a stale "open".
+    ballots = services.ballots_close_if_due(selectors.meeting_ballots(meeting))
     return {
         "meeting": meeting,
         "community": meeting.community,
         "is_clerk": clerk,
-        "agenda": selectors.meeting_agenda(meeting, clerk=clerk),
+        "agenda": selectors.meeting_agenda(meeting, ballots, clerk=clerk),
         "outcome": outcome,
     }
 
@@ -192,13 +190,11 @@ def meeting_status(request, slug, pk):
 def meeting_current(request, slug, pk):
     """Show an agenda item on the board as under discussion (or none, with no item)."""
     meeting = _meeting_of(request, slug, pk)
-    value = request.POST.get("item", "")
+    form = CurrentItemForm(request.POST, meeting=meeting)
     try:
-        item = None
-        if value:
-            item = meeting.items.filter(pk=whole_number(value, default=0)).first()
-            if item is None:
-                raise InvalidMove(_("That item is not on this meeting's agenda."))
+        if not form.is_valid():
+            raise InvalidMove(form.errors["item"][0])
+        item = form.cleaned_data["item"]
         meeting = services.meeting_set_current(actor=request.user, meeting=meeting, item=item)
     except (InvalidMove, NotAllowed) as error:
         outcome = ("error", str(error))
@@ -230,13 +226,11 @@ def meeting_sign_in(request, slug, pk):
 def meeting_attendance(request, slug, pk):
     """The clerk marks a member present or not present."""
     meeting = _meeting_of(request, slug, pk)
-    value = request.POST.get("member", "")
-    present = request.POST.get("present") == "1"
-    pk = whole_number(value, minimum=1)
-    member = User.objects.filter(pk=pk).first() if pk is not None else None
+    form = AttendanceForm(request.POST)
     try:
-        if member is None:
-            raise NotAllowed(_("That person holds no seat on this council."))
+        if not form.is_valid():
+            raise NotAllowed(form.errors["member"][0])
+        member, present = form.cleaned_data["member"], form.cleaned_data["present"]
         services.attendance_mark(
             actor=request.user, meeting=meeting, member=member, present=present
         )

@@ -5,28 +5,31 @@ money each used and what remains."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from council.access import access_community
+from council.deadlines import is_due
 from council.errors import InvalidMove, NotAllowed
 from council.validators import form_refusal
-from proposals.models import Proposal, Stage
 
 from .. import selectors, services
 from ..forms.ballots import ClerkRoundBallotForm, CloseForm, RoundBallotForm, RoundOpenForm
-from ..models import Ballot, BallotStatus, RoundProject
 from .ballots import private_if_receipt
 
 
 def _round(request, slug, pk):
+    """The round for its page, closed first if its time has passed (the scheduler does it
+    too, every minute): a page never shows a stale "open"."""
     community = access_community(request.user, slug)
     round_ = selectors.round_for_page(community, pk)
     if round_ is None:
         raise Http404
+    if is_due(round_):
+        services.round_close_if_due(round_)
+        round_ = selectors.round_for_page(community, pk)
     return round_
 
 
@@ -34,23 +37,9 @@ def _back(round_):
     return redirect("round", slug=round_.community.slug, pk=round_.pk)
 
 
-def _slate_candidates(community):
-    """Proposals in voting on no open ballot or round."""
-    return (
-        Proposal.objects.filter(community=community, stage=Stage.VOTING)
-        .exclude(pk__in=Ballot.objects.filter(status=BallotStatus.OPEN).values("proposal_id"))
-        .exclude(
-            pk__in=RoundProject.objects.filter(round__status=BallotStatus.OPEN).values(
-                "proposal_id"
-            )
-        )
-        .order_by("submitted_at", "pk")
-    )
-
-
 def round_new(request, slug):
     community = access_community(request.user, slug, "voting.clerk")
-    form = RoundOpenForm(request.POST or None, proposals=_slate_candidates(community))
+    form = RoundOpenForm(request.POST or None, proposals=selectors.slate_candidates(community))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -73,14 +62,6 @@ def round_new(request, slug):
         "voting/round_form.html",
         {"community": community, "form": form},
         status=400 if form.errors else 200,
-    )
-
-
-def _members(round_):
-    return (
-        get_user_model()
-        .objects.filter(pk__in=round_.members.values("member_id"))
-        .order_by("display_name")
     )
 
 
@@ -113,7 +94,7 @@ def round_detail(request, slug, pk, *, ballot_form=None):
         "line": line,
         "my_ballot": my_ballot,
         "is_clerk": is_clerk,
-        "handed_in": round_.ballots.count() if round_.is_open else round_.participation,
+        "handed_in": selectors.round_handed_in(round_),
         # The member's own receipt: read for the signed-in user only, never for anyone else.
         "my_receipt": selectors.my_round_receipt(round_, user),
         "published": _published(round_, slate),
@@ -129,7 +110,9 @@ def round_detail(request, slug, pk, *, ballot_form=None):
             rp.proposal.title for rp in slate if rp.proposal_id in set(line.recused_from)
         ]
     if round_.is_open and is_clerk:
-        context["clerk_form"] = ClerkRoundBallotForm(slate=slate, members=_members(round_))
+        context["clerk_form"] = ClerkRoundBallotForm(
+            slate=slate, members=selectors.round_voters(round_)
+        )
         context["close_form"] = CloseForm()
     return private_if_receipt(render(request, "voting/round_detail.html", context), context)
 
@@ -144,7 +127,9 @@ def round_ballot(request, slug, pk):
         if not request.user.is_authenticated:
             raise NotAllowed(_("Sign in to vote."))
         if clerk:
-            form = ClerkRoundBallotForm(request.POST, slate=slate, members=_members(round_))
+            form = ClerkRoundBallotForm(
+                request.POST, slate=slate, members=selectors.round_voters(round_)
+            )
         else:
             line, _ballot = selectors.round_member_line(round_, request.user)
             recused = set(line.recused_from) if line else set()
