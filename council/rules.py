@@ -223,8 +223,11 @@ rules.add_perm(
     (is_grid_worker_of_grid | is_staff_of) & is_residency_of_plain_resident,
 )
 
-# Staff pages of a community (work queue, moderation, offline input).
+# The community's staff at work: counting as its staff at all, and the lists only they see.
 rules.add_perm("council.staff_community", is_staff_of)
+rules.add_perm("council.list_all_residents", is_staff_of)
+rules.add_perm("council.register_in_any_grid", is_staff_of)
+rules.add_perm("council.view_reports", is_staff_of)
 
 # Setup, done in the admin: the district admin over their district; staff edit their own
 # council's rules of procedure.
@@ -293,7 +296,20 @@ rules.add_perm("proposals.cosign", is_resident_of & ~is_proposer)
 # from a merged proposal.
 rules.add_perm("proposals.reach_threshold", (is_resident_of & ~is_proposer) | is_staff_of)
 rules.add_perm("proposals.follow", proposal_is_public & rules.is_authenticated)
-rules.add_perm("proposals.review", is_staff_of)
+# Staff take a proposal through review, consultation and the council's vote: one name per step.
+rules.add_perm("proposals.take_up", is_staff_of)
+rules.add_perm("proposals.record_admissibility", is_staff_of)
+rules.add_perm("proposals.admit", is_staff_of)
+rules.add_perm("proposals.declare_inadmissible", is_staff_of)
+rules.add_perm("proposals.merge", is_staff_of)
+rules.add_perm("proposals.invite_expert", is_staff_of)
+rules.add_perm("proposals.record_feasibility", is_staff_of)
+rules.add_perm("proposals.open_voting", is_staff_of)
+# Staff carry the outcome of the council's vote and of implementation into the proposal's life.
+rules.add_perm("proposals.record_decision", is_staff_of)
+rules.add_perm("proposals.start_implementation", is_staff_of)
+rules.add_perm("proposals.complete", is_staff_of)
+rules.add_perm("proposals.close_evaluation", is_staff_of)
 rules.add_perm("proposals.withdraw", is_proposer)
 rules.add_perm("proposals.revise", is_proposer)
 rules.add_perm("proposals.post_opinion", is_expert_of & is_invited_expert)
@@ -343,10 +359,12 @@ rules.add_perm(
     & ~is_banned_from_posting,
 )
 rules.add_perm("council.post_official", thread_is_open & is_staff_of)
-rules.add_perm("council.moderate_thread", is_staff_of)
 rules.add_perm(
     "council.report_message", rules.is_authenticated & (thread_is_public | is_resident_of)
 )
+# Moderation: the community's staff hide messages and bar people from posting.
+rules.add_perm("council.hide_message", is_staff_of)
+rules.add_perm("council.ban_from_posting", is_staff_of)
 
 # --- Voting -----------------------------------------------------------------------------------
 # Ballots, rounds and meetings expose ``voter_ids`` (seated, non-recused members on the list
@@ -358,12 +376,37 @@ def is_on_voter_list(user, obj) -> bool:
     return user.is_authenticated and user.pk in getattr(obj, "voter_ids", ())
 
 
-rules.add_perm("voting.clerk", is_staff_of)
+# The clerk (the community's staff): ballots, yearly rounds, and meetings, one name per action.
+rules.add_perm("voting.see_clerk_tools", is_staff_of)
+rules.add_perm("voting.open_ballot", is_staff_of)
+rules.add_perm("voting.record_paper_vote", is_staff_of)
+rules.add_perm("voting.record_hand_count", is_staff_of)
+rules.add_perm("voting.close_early", is_staff_of)
+rules.add_perm("voting.open_round", is_staff_of)
+rules.add_perm("voting.import_round", is_staff_of)
+rules.add_perm("voting.record_round_ballot", is_staff_of)
+rules.add_perm("voting.schedule_meeting", is_staff_of)
+rules.add_perm("voting.set_agenda", is_staff_of)
+rules.add_perm("voting.run_meeting", is_staff_of)
+rules.add_perm("voting.record_attendance", is_staff_of)
+rules.add_perm("voting.keep_minutes", is_staff_of)
+# Members of the council: vote, declare a conflict of interest, sign in to meetings.
 rules.add_perm("voting.vote", is_council_member_of & is_on_voter_list)
 rules.add_perm("voting.declare_recusal", is_council_member_of & ~is_proposer)
 rules.add_perm("voting.sign_in", is_council_member_of)
 
 # --- Disclosure -------------------------------------------------------------------------------
+# The community's staff: disclosures, objections, progress, completion and evaluations.
+rules.add_perm("disclosure.view_staff_queue", is_staff_of)
+rules.add_perm("disclosure.view_drafts", is_staff_of)
 rules.add_perm("disclosure.publish", is_staff_of)
+rules.add_perm("disclosure.correct", is_staff_of)
+rules.add_perm("disclosure.answer_objection", is_staff_of)
+rules.add_perm("disclosure.post_progress", is_staff_of)
+rules.add_perm("disclosure.import_progress", is_staff_of)
+rules.add_perm("disclosure.record_completion", is_staff_of)
+rules.add_perm("disclosure.enter_paper_evaluation", is_staff_of)
+rules.add_perm("disclosure.close_evaluation_early", is_staff_of)
+# Residents: object to a disclosure, evaluate a finished project.
 rules.add_perm("disclosure.object", is_resident_of)
 rules.add_perm("disclosure.evaluate", is_resident_of)

@@ -68,7 +68,7 @@ def residents_for(user, community: Community) -> QuerySet[Role]:
     base = Role.objects.filter(community=community, kind=RoleKind.RESIDENT).exclude(
         status=RoleStatus.ENDED
     )
-    if user.has_perm("council.staff_community", community):
+    if user.has_perm("council.list_all_residents", community):
         visible = base
     else:
         grids = [

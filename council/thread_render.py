@@ -115,7 +115,7 @@ def _perms(user, thread: Thread) -> dict:
     return {
         "post": user.has_perm("council.post_in_thread", thread),
         "official": user.has_perm("council.post_official", thread),
-        "moderate": user.has_perm("council.moderate_thread", thread),
+        "moderate": user.has_perm("council.hide_message", thread),
         "report": user.has_perm("council.report_message", thread),
     }
 

@@ -258,7 +258,7 @@ def message_hide(*, actor, message_id: int, reason: str) -> Message:
         .filter(pk=message_id)
         .first()
     )
-    if message is None or not actor.has_perm("council.moderate_thread", message.thread):
+    if message is None or not actor.has_perm("council.hide_message", message.thread):
         raise NotAllowed(_("Only staff of this community can hide messages."))
     reason = (reason or "").strip()
     if not reason:
@@ -299,7 +299,7 @@ def message_report(*, actor, message_id: int, reason: str) -> MessageReport:
 @transaction.atomic
 def posting_ban(*, actor, community, user, reason: str) -> PostingBan:
     """Staff bar someone from posting in the community's threads (moderation)."""
-    if not actor.has_perm("council.moderate_thread", Thread(community=community)):
+    if not actor.has_perm("council.ban_from_posting", Thread(community=community)):
         raise NotAllowed(_("Only staff of this community can do this."))
     refuse_line_breaks(reason)
     ban, _created = PostingBan.objects.get_or_create(

@@ -228,7 +228,7 @@ class ResidentRegisterView(CommunityPermissionMixin, FormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["community"] = self.community
-        if not self.request.user.has_perm("council.staff_community", self.community):
+        if not self.request.user.has_perm("council.register_in_any_grid", self.community):
             own = {
                 r.grid_id for r in held_roles(self.request.user) if r.kind == RoleKind.GRID_WORKER
             }
@@ -536,7 +536,7 @@ thread_report = _thread_action("report")
 class ReportListView(CommunityPermissionMixin, TemplateView):
     """Staff: messages residents reported, oldest first, to hide (with a reason) or leave."""
 
-    permission_required = "council.staff_community"
+    permission_required = "council.view_reports"
     template_name = "council/reports.html"
 
     def get_context_data(self, **kwargs):

@@ -249,20 +249,20 @@ TRANSITIONS: dict[str, Transition] = {
         (RoleKind.RESIDENT, RoleKind.STAFF),
     ),
     Move.TAKE_UP: Transition(
-        frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.review",
+        frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.take_up",
         gettext_lazy("taken up for review by staff"),
     ),
     Move.ADMIT: Transition(
-        frozenset({Stage.UNDER_REVIEW}), Stage.CONSULTATION, "proposals.review",
+        frozenset({Stage.UNDER_REVIEW}), Stage.CONSULTATION, "proposals.admit",
         gettext_lazy("found admissible; consultation opened"), (_admissible,),
         effects=(_open_thread,),
     ),
     Move.DECLARE_INADMISSIBLE: Transition(
-        frozenset({Stage.UNDER_REVIEW}), Stage.INADMISSIBLE, "proposals.review",
+        frozenset({Stage.UNDER_REVIEW}), Stage.INADMISSIBLE, "proposals.declare_inadmissible",
         gettext_lazy("found inadmissible"), (_has_reason,), sets=(_keep_reason,),
     ),
     Move.MERGE: Transition(
-        frozenset({Stage.UNDER_REVIEW}), Stage.MERGED, "proposals.review",
+        frozenset({Stage.UNDER_REVIEW}), Stage.MERGED, "proposals.merge",
         gettext_lazy("merged into another proposal"), (_merge_target,),
         effects=(_carry_cosigns,), sets=(_link_target,), event_payload=_name_target,
     ),
@@ -271,28 +271,28 @@ TRANSITIONS: dict[str, Transition] = {
         gettext_lazy("withdrawn by the proposer"), (), (RoleKind.RESIDENT,), (_close_thread,),
     ),
     Move.OPEN_VOTING: Transition(
-        frozenset({Stage.CONSULTATION}), Stage.VOTING, "proposals.review",
+        frozenset({Stage.CONSULTATION}), Stage.VOTING, "proposals.open_voting",
         gettext_lazy("put to the council's vote"), (_feasible_within_cap,),
         effects=(_close_thread,),
     ),
     Move.APPROVE: Transition(
-        frozenset({Stage.VOTING}), Stage.APPROVED, "proposals.review",
+        frozenset({Stage.VOTING}), Stage.APPROVED, "proposals.record_decision",
         gettext_lazy("approved by the council"), (_has_basis,),
     ),
     Move.REJECT: Transition(
-        frozenset({Stage.VOTING}), Stage.REJECTED, "proposals.review",
+        frozenset({Stage.VOTING}), Stage.REJECTED, "proposals.record_decision",
         gettext_lazy("rejected by the council"), (_has_basis,),
     ),
     Move.START: Transition(
-        frozenset({Stage.APPROVED}), Stage.IN_PROGRESS, "proposals.review",
+        frozenset({Stage.APPROVED}), Stage.IN_PROGRESS, "proposals.start_implementation",
         gettext_lazy("implementation started"), (_has_basis,),
     ),
     Move.COMPLETE: Transition(
-        frozenset({Stage.IN_PROGRESS}), Stage.COMPLETED, "proposals.review",
+        frozenset({Stage.IN_PROGRESS}), Stage.COMPLETED, "proposals.complete",
         gettext_lazy("completed"), (_has_basis,),
     ),
     Move.EVALUATE: Transition(
-        frozenset({Stage.COMPLETED}), Stage.EVALUATED, "proposals.review",
+        frozenset({Stage.COMPLETED}), Stage.EVALUATED, "proposals.close_evaluation",
         gettext_lazy("evaluated by residents"), (_has_basis,),
     ),
 }  # fmt: skip

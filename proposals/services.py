@@ -206,9 +206,9 @@ def cosign_withdraw(*, actor, proposal: Proposal) -> Proposal:
     return proposal
 
 
-def _staff_only(actor, proposal: Proposal, *stages: str) -> Proposal:
+def _staff_only(actor, perm: str, proposal: Proposal, *stages: str) -> Proposal:
     proposal = _lock(proposal)
-    if not actor.has_perm("proposals.review", proposal):
+    if not actor.has_perm(perm, proposal):
         raise NotAllowed(_("Only staff of this community can do this."))
     if stages and proposal.stage not in stages:
         raise InvalidMove(
@@ -223,7 +223,7 @@ def admissibility_record(
     *, actor, proposal: Proposal, checks: dict, note: str = ""
 ) -> AdmissibilityReview:
     """Staff record the admissibility checklist of a proposal under review."""
-    proposal = _staff_only(actor, proposal, Stage.UNDER_REVIEW)
+    proposal = _staff_only(actor, "proposals.record_admissibility", proposal, Stage.UNDER_REVIEW)
     review = AdmissibilityReview(
         proposal=proposal,
         reviewer=actor,
@@ -267,7 +267,7 @@ def proposal_merge(*, actor, proposal: Proposal, target: Proposal, seen_stage=No
 @transaction.atomic
 def expert_invite(*, actor, proposal: Proposal, expert) -> ExpertInvitation:
     """Staff invite one of the community's experts into a proposal's consultation."""
-    proposal = _staff_only(actor, proposal, Stage.CONSULTATION)
+    proposal = _staff_only(actor, "proposals.invite_expert", proposal, Stage.CONSULTATION)
     if not is_expert_of(expert, proposal):
         raise InvalidMove(_("%(name)s is not an expert of this community.") % {"name": expert})
     invitation, created = ExpertInvitation.objects.get_or_create(
@@ -292,7 +292,7 @@ def feasibility_record(
     *, actor, proposal: Proposal, feasible: bool, cost_estimate: Decimal, plan: str
 ) -> FeasibilityReview:
     """Staff record a feasibility review; its estimate is the cost that counts from now on."""
-    proposal = _staff_only(actor, proposal, Stage.CONSULTATION)
+    proposal = _staff_only(actor, "proposals.record_feasibility", proposal, Stage.CONSULTATION)
     review = FeasibilityReview(
         proposal=proposal,
         reviewer=actor,

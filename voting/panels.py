@@ -32,7 +32,9 @@ def proposal_voting_panel(request, proposal):
         rp.round.status == BallotStatus.OPEN for rp in rounds
     )
     can_open = (
-        proposal.stage == Stage.VOTING and not has_open and user.has_perm("voting.clerk", community)
+        proposal.stage == Stage.VOTING
+        and not has_open
+        and user.has_perm("voting.open_ballot", community)
     )
     can_recuse = (
         proposal.stage in Stage.DELIBERATION

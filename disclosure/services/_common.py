@@ -66,8 +66,9 @@ def record(actor, action: str, obj, community, payload: dict | None = None) -> N
     )
 
 
-def require_staff(actor, community, message: str) -> None:
-    if actor is None or not actor.has_perm("disclosure.publish", community):
+def require_staff(actor, perm: str, community, message: str) -> None:
+    """Refuse (``message``) unless ``actor`` holds the staff permission ``perm`` here."""
+    if actor is None or not actor.has_perm(perm, community):
         raise NotAllowed(message)
 
 

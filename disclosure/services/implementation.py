@@ -138,7 +138,12 @@ def progress_post(
         .select_related("community__sub_district")
         .get(pk=proposal.pk)
     )
-    require_staff(actor, proposal.community, _("Only the community's staff post progress."))
+    require_staff(
+        actor,
+        "disclosure.post_progress",
+        proposal.community,
+        _("Only the community's staff post progress."),
+    )
     _check(proposal, date=date, percent=percent, spent=spent, provider=provider, text=text)
     if len(photos) > MAX_PHOTOS:
         raise InvalidMove(_("At most %(n)d photos per update.") % {"n": MAX_PHOTOS})
@@ -397,7 +402,12 @@ def progress_import_csv(*, actor, community, data: bytes) -> ImportReport:
     (by line and column, capped) and nothing is written. Otherwise every row is published in
     one transaction, under a lock on each project (checked again there), and disclosure 2 of
     each project is redrafted once."""
-    require_staff(actor, community, _("Only the community's staff post progress."))
+    require_staff(
+        actor,
+        "disclosure.import_progress",
+        community,
+        _("Only the community's staff post progress."),
+    )
     if len(data) > CSV_MAX_BYTES:
         raise InvalidMove(csv_too_large(len(data)))
     try:

@@ -126,7 +126,9 @@ def disclosure_publish(*, actor, disclosure: Disclosure) -> Disclosure:
         .get(pk=disclosure.pk)
     )
     community = disclosure.community
-    require_staff(actor, community, _("Only the community's staff publish disclosures."))
+    require_staff(
+        actor, "disclosure.publish", community, _("Only the community's staff publish disclosures.")
+    )
     if disclosure.status != DisclosureStatus.DRAFT:
         raise InvalidMove(_("This disclosure is published already; it never changes."))
     now = clock.now()
@@ -188,7 +190,12 @@ def disclosure_correct(*, actor, disclosure: Disclosure, note: str) -> Disclosur
     """Draft a correction of a published disclosure: a new version, drafted afresh from the
     records (corrected at their source), pointing to it, with a public note."""
     disclosure = Disclosure.objects.select_related("proposal", "community").get(pk=disclosure.pk)
-    require_staff(actor, disclosure.community, _("Only the community's staff correct disclosures."))
+    require_staff(
+        actor,
+        "disclosure.correct",
+        disclosure.community,
+        _("Only the community's staff correct disclosures."),
+    )
     latest = latest_published(disclosure.proposal, disclosure.kind)
     if disclosure.status != DisclosureStatus.PUBLISHED or latest.pk != disclosure.pk:
         raise InvalidMove(_("Only the latest published version can be corrected."))
@@ -291,7 +298,12 @@ def objection_answer(*, actor, objection: Objection, answer: str) -> Objection:
         .get(pk=objection.pk)
     )
     community = objection.disclosure.community
-    require_staff(actor, community, _("Only the community's staff answer objections."))
+    require_staff(
+        actor,
+        "disclosure.answer_objection",
+        community,
+        _("Only the community's staff answer objections."),
+    )
     if objection.answered_at is not None:
         raise InvalidMove(_("This objection has been answered; the answer is published."))
     answer = answer.strip()

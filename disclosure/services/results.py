@@ -79,7 +79,12 @@ def completion_record(
         .select_related("community__sub_district")
         .get(pk=proposal.pk)
     )
-    require_staff(actor, proposal.community, _("Only the community's staff record completion."))
+    require_staff(
+        actor,
+        "disclosure.record_completion",
+        proposal.community,
+        _("Only the community's staff record completion."),
+    )
     if proposal.stage != Stage.IN_PROGRESS:
         raise InvalidMove(
             _("Completion is recorded for a project in progress (this one is %(stage)s).")
@@ -199,7 +204,12 @@ def evaluation_enter_paper(
     """Staff enter a paper evaluation (marked as such; no account needed)."""
     window = _lock_window(window)
     community = window.proposal.community
-    require_staff(actor, community, _("Only the community's staff enter paper evaluations."))
+    require_staff(
+        actor,
+        "disclosure.enter_paper_evaluation",
+        community,
+        _("Only the community's staff enter paper evaluations."),
+    )
     _check_open(window)
     _check_rating(rating, comment)
     evaluation = window.evaluations.create(
@@ -246,7 +256,10 @@ WINDOWS = Deadline(
     lock=_lock_window,
     close=_close,
     may_close=lambda actor, window: require_staff(
-        actor, window.proposal.community, _("Only the community's staff do this.")
+        actor,
+        "disclosure.close_evaluation_early",
+        window.proposal.community,
+        _("Only the community's staff do this."),
     ),
     already_closed=gettext_lazy("The evaluation window has closed."),
     reason_needed=gettext_lazy("Say why the window closes early; the reason is published."),

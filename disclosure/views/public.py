@@ -128,7 +128,7 @@ def disclosure_detail(request, pk):
         raise Http404
     community = disclosure.community
     user = request.user
-    is_staff = user.has_perm("disclosure.publish", community)
+    is_staff = user.has_perm("disclosure.view_drafts", community)
     if not disclosure.is_published and not is_staff:
         raise Http404
     versions = selectors.disclosure_versions(disclosure, drafts=is_staff)
@@ -180,7 +180,7 @@ def project_detail(request, slug, pk):
     if proposal is None:
         raise Http404
     user = request.user
-    is_staff = user.has_perm("disclosure.publish", community)
+    is_staff = user.has_perm("disclosure.view_drafts", community)
     story = selectors.project_story(proposal, staff=is_staff)
     evaluation = story.evaluation
     context = {

@@ -60,7 +60,7 @@ def _to_disclosure(pk: int):
 
 def staff_queue(request, slug):
     """Everything waiting for the community's staff, on one page."""
-    community = access_community(request.user, slug, "disclosure.publish")
+    community = access_community(request.user, slug, "disclosure.view_staff_queue")
     return render(
         request,
         "disclosure/staff_queue.html",
@@ -140,7 +140,7 @@ def objection_reply(request, pk):
 
 
 def progress_new(request, slug, pk):
-    proposal = _project(request, slug, pk, "disclosure.publish")
+    proposal = _project(request, slug, pk, "disclosure.post_progress")
     district = proposal.community.sub_district.district_id
     form = ProgressForm(request.POST or None, request.FILES or None, district=district)
     if request.method == "POST" and form.is_valid():
@@ -172,7 +172,7 @@ def progress_new(request, slug, pk):
 
 
 def progress_import(request, slug):
-    community = access_community(request.user, slug, "disclosure.publish")
+    community = access_community(request.user, slug, "disclosure.import_progress")
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -191,7 +191,7 @@ def progress_import(request, slug):
 
 
 def completion_new(request, slug, pk):
-    proposal = _project(request, slug, pk, "disclosure.publish")
+    proposal = _project(request, slug, pk, "disclosure.record_completion")
     district = proposal.community.sub_district.district_id
     form = CompletionForm(request.POST or None, district=district)
     if request.method == "POST" and form.is_valid():
@@ -250,7 +250,9 @@ def evaluate(request, slug, pk):
             "mine": mine,
             "form": form,
             "may_evaluate": may,
-            "is_staff": request.user.has_perm("disclosure.publish", proposal.community),
+            "is_staff": request.user.has_perm(
+                "disclosure.enter_paper_evaluation", proposal.community
+            ),
             "paper_form": EvaluationForm(prefix="paper"),
             "close_form": ReasonForm(),
         },
@@ -260,7 +262,7 @@ def evaluate(request, slug, pk):
 
 @require_POST
 def evaluation_paper(request, slug, pk):
-    proposal = _project(request, slug, pk, "disclosure.publish")
+    proposal = _project(request, slug, pk, "disclosure.enter_paper_evaluation")
     window = _window(proposal)
     form = EvaluationForm(request.POST, prefix="paper")
     try:
@@ -276,7 +278,7 @@ def evaluation_paper(request, slug, pk):
 
 @require_POST
 def evaluation_close(request, slug, pk):
-    proposal = _project(request, slug, pk, "disclosure.publish")
+    proposal = _project(request, slug, pk, "disclosure.close_evaluation_early")
     window = _window(proposal)
     form = ReasonForm(request.POST)
     try:

@@ -91,7 +91,9 @@ def clerk_deadline(model, *, lock, close, refusal, already_closed, reason_needed
         open=Q(status=BallotStatus.OPEN),
         lock=lock,
         close=close,
-        may_close=lambda actor, row: require(actor, "voting.clerk", row.community, str(refusal)),
+        may_close=lambda actor, row: require(
+            actor, "voting.close_early", row.community, str(refusal)
+        ),
         already_closed=already_closed,
         reason_needed=reason_needed,
     )

@@ -84,7 +84,9 @@ def ballot_open(
     """
     proposal = Proposal.objects.select_for_update().select_related("community").get(pk=proposal.pk)
     community = proposal.community
-    require(actor, "voting.clerk", community, _("Only the community's staff can open a ballot."))
+    require(
+        actor, "voting.open_ballot", community, _("Only the community's staff can open a ballot.")
+    )
     if proposal.stage != Stage.VOTING:
         raise InvalidMove(
             _("Only a proposal in voting can be put to a ballot (this one is %(stage)s).")
@@ -247,7 +249,9 @@ def vote_record_by_clerk(*, actor, ballot: Ballot, member, choice: str) -> Ballo
     """Record a member's vote given by show of hands at a meeting (roll-call ballots only),
     marked as recorded by the clerk."""
     ballot = _lock(ballot)
-    require(actor, "voting.clerk", ballot.community, _("Only the clerk can record votes."))
+    require(
+        actor, "voting.record_paper_vote", ballot.community, _("Only the clerk can record votes.")
+    )
     if ballot.is_secret:
         raise InvalidMove(_("In a secret ballot the clerk records totals only."))
     if choice not in Choice.values:
@@ -274,7 +278,9 @@ def hand_count_record(*, actor, ballot: Ballot, yes: int, no: int, abstain: int)
     """Record the totals of a show of hands for a secret ballot: for members present who have
     not voted online. Replaces the previous totals until the ballot closes."""
     ballot = _lock(ballot)
-    require(actor, "voting.clerk", ballot.community, _("Only the clerk can record votes."))
+    require(
+        actor, "voting.record_hand_count", ballot.community, _("Only the clerk can record votes.")
+    )
     if not ballot.is_secret:
         raise InvalidMove(_("In a roll-call ballot the clerk records each member's vote."))
     _check_open(ballot)

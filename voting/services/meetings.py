@@ -91,7 +91,12 @@ def meeting_schedule(
     proposals: list[Proposal],
 ) -> Meeting:
     """Schedule a meeting with an agenda of proposals; every seated member gets the notice."""
-    require(actor, "voting.clerk", community, _("Only the community's staff schedule meetings."))
+    require(
+        actor,
+        "voting.schedule_meeting",
+        community,
+        _("Only the community's staff schedule meetings."),
+    )
     if starts_at < clock.now():
         raise InvalidMove(_("A meeting is scheduled in the future."))
     refuse_line_breaks(title, place)
@@ -117,7 +122,7 @@ def meeting_schedule(
 @transaction.atomic
 def meeting_agenda_set(*, actor, meeting: Meeting, proposals: list[Proposal]) -> Meeting:
     meeting = _lock(meeting)
-    require(actor, "voting.clerk", meeting.community, _("Only the clerk changes the agenda."))
+    require(actor, "voting.set_agenda", meeting.community, _("Only the clerk changes the agenda."))
     if meeting.status == MeetingStatus.ENDED:
         raise InvalidMove(_("The meeting has ended; its agenda is kept as it was."))
     _agenda(meeting, proposals)
@@ -132,7 +137,7 @@ def meeting_agenda_set(*, actor, meeting: Meeting, proposals: list[Proposal]) ->
 def meeting_set_status(*, actor, meeting: Meeting, status: str) -> Meeting:
     """Open the session or end the meeting (scheduled → in session → ended)."""
     meeting = _lock(meeting)
-    require(actor, "voting.clerk", meeting.community, _("Only the clerk runs the meeting."))
+    require(actor, "voting.run_meeting", meeting.community, _("Only the clerk runs the meeting."))
     allowed = {
         MeetingStatus.SCHEDULED: MeetingStatus.IN_SESSION,
         MeetingStatus.IN_SESSION: MeetingStatus.ENDED,
@@ -156,7 +161,7 @@ def meeting_set_status(*, actor, meeting: Meeting, status: str) -> Meeting:
 def meeting_set_current(*, actor, meeting: Meeting, item: AgendaItem | None) -> Meeting:
     """Show ``item`` on the live board as the item under discussion."""
     meeting = _lock(meeting)
-    require(actor, "voting.clerk", meeting.community, _("Only the clerk runs the meeting."))
+    require(actor, "voting.run_meeting", meeting.community, _("Only the clerk runs the meeting."))
     if item is not None and item.meeting_id != meeting.pk:
         raise InvalidMove(_("That item is not on this meeting's agenda."))
     if meeting.status != MeetingStatus.IN_SESSION:
@@ -198,7 +203,12 @@ def attendance_sign_in(*, actor, meeting: Meeting) -> Attendance:
 def attendance_mark(*, actor, meeting: Meeting, member, present: bool) -> None:
     """The clerk marks a member present (recorded by the clerk) or not present."""
     meeting = _lock(meeting)
-    require(actor, "voting.clerk", meeting.community, _("Only the clerk records attendance."))
+    require(
+        actor,
+        "voting.record_attendance",
+        meeting.community,
+        _("Only the clerk records attendance."),
+    )
     if meeting.status == MeetingStatus.ENDED:
         raise InvalidMove(_("The meeting has ended."))
     if member.pk not in {user.pk for user, _seat in seated_members(meeting.community)}:
@@ -224,7 +234,7 @@ def attendance_mark(*, actor, meeting: Meeting, member, present: bool) -> None:
 def minutes_save(*, actor, meeting: Meeting, text: str) -> Meeting:
     """Keep the minutes (Markdown, sanitised at write time). Each save is evidence."""
     meeting = _lock(meeting)
-    require(actor, "voting.clerk", meeting.community, _("Only the clerk keeps the minutes."))
+    require(actor, "voting.keep_minutes", meeting.community, _("Only the clerk keeps the minutes."))
     meeting.minutes = text.strip()
     meeting.minutes_html = render_markdown(meeting.minutes)
     meeting.save(update_fields=["minutes", "minutes_html"])

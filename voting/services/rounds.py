@@ -88,7 +88,7 @@ def round_open(
     left of this year's envelope now; rules and members (with their recusals per project)
     are copied; members are notified on commit.
     """
-    require(actor, "voting.clerk", community, _("Only the community's staff open a round."))
+    require(actor, "voting.open_round", community, _("Only the community's staff open a round."))
     if rule not in FundingRule.values:
         raise InvalidMove(_("Choose a funding rule."))
     title = title.strip()
@@ -241,7 +241,12 @@ def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=Non
     round_ = _lock(round_)
     clerk = member is not None
     if clerk:
-        require(actor, "voting.clerk", round_.community, _("Only the clerk records ballots."))
+        require(
+            actor,
+            "voting.record_round_ballot",
+            round_.community,
+            _("Only the clerk records ballots."),
+        )
     elif actor is None or not actor.is_authenticated:
         raise NotAllowed(_("Sign in to vote."))
     voter = member if clerk else actor
@@ -436,7 +441,7 @@ def round_import(
     any unknown one refuses the whole file, naming every one of them (the first 20, and a
     count); a ballot the round refuses (a recused member approving that project) refuses it
     too, naming the voter. Then one transaction opens the round and records every ballot."""
-    require(actor, "voting.clerk", community, _("Only the community's staff open a round."))
+    require(actor, "voting.import_round", community, _("Only the community's staff open a round."))
     ids = [row["project_id"] for row in instance.projects]
     found = {
         str(p.pk): p

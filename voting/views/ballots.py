@@ -65,7 +65,7 @@ def council_page(request, slug):
             "community": community,
             "seats": council_seats(community),
             "money": selectors.money_of_year(community),
-            "is_clerk": request.user.has_perm("voting.clerk", community),
+            "is_clerk": request.user.has_perm("voting.see_clerk_tools", community),
             **selectors.council_overview(community),
         },
     )
@@ -79,7 +79,7 @@ def awaiting(request):
 
 def ballot_new(request, slug, pk):
     """The clerk opens a ballot on a proposal in voting."""
-    community = access_community(request.user, slug, "voting.clerk")
+    community = access_community(request.user, slug, "voting.open_ballot")
     proposal = selectors.proposal_of(community, pk)
     if proposal is None:
         raise Http404
@@ -134,7 +134,7 @@ def private_if_receipt(response, context):
 def ballot_detail(request, slug, pk):
     ballot = _ballot(request, slug, pk)
     user = request.user
-    is_clerk = user.has_perm("voting.clerk", ballot.community)
+    is_clerk = user.has_perm("voting.see_clerk_tools", ballot.community)
     context = _vote_context(request, ballot)
     context.update(
         {
@@ -183,9 +183,9 @@ def ballot_vote(request, slug, pk):
     )
 
 
-def _clerk_post(request, slug, pk, act):
+def _clerk_post(request, slug, pk, perm, act):
     ballot = _ballot(request, slug, pk)
-    if not request.user.has_perm("voting.clerk", ballot.community):
+    if not request.user.has_perm(perm, ballot.community):
         messages.error(request, _("Only the clerk can do this."))
         return _back(ballot)
     try:
@@ -214,7 +214,7 @@ def ballot_record(request, slug, pk):
         )
         return _("Recorded, marked as entered by the clerk.")
 
-    return _clerk_post(request, slug, pk, act)
+    return _clerk_post(request, slug, pk, "voting.record_paper_vote", act)
 
 
 @require_POST
@@ -228,7 +228,7 @@ def ballot_hands(request, slug, pk):
         services.hand_count_record(actor=request.user, ballot=ballot, **form.cleaned_data)
         return _("The totals are recorded.")
 
-    return _clerk_post(request, slug, pk, act)
+    return _clerk_post(request, slug, pk, "voting.record_hand_count", act)
 
 
 @require_POST
@@ -246,7 +246,7 @@ def ballot_close_view(request, slug, pk):
         )
         return _("The ballot is closed: %(outcome)s.") % {"outcome": ballot.get_outcome_display()}
 
-    return _clerk_post(request, slug, pk, act)
+    return _clerk_post(request, slug, pk, "voting.close_early", act)
 
 
 @require_POST

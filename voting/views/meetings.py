@@ -45,12 +45,12 @@ def _back(meeting, anchor: str = ""):
     return response
 
 
-def _is_clerk(request, meeting) -> bool:
-    return request.user.has_perm("voting.clerk", meeting.community)
+def _may(request, meeting, perm: str) -> bool:
+    return request.user.has_perm(perm, meeting.community)
 
 
 def _agenda_context(request, meeting, outcome=None) -> dict:
-    clerk = _is_clerk(request, meeting)
+    clerk = _may(request, meeting, "voting.see_clerk_tools")
     # Ballots past their time are closed first (the scheduler does it too, every minute): the
     # agenda never shows a stale "open".
     ballots = services.ballots_close_if_due(selectors.meeting_ballots(meeting))
@@ -67,7 +67,7 @@ def _attendance_context(request, meeting, outcome=None) -> dict:
     return {
         "meeting": meeting,
         "community": meeting.community,
-        "is_clerk": _is_clerk(request, meeting),
+        "is_clerk": _may(request, meeting, "voting.see_clerk_tools"),
         "attendance": selectors.meeting_attendance(meeting, request.user),
         "outcome": outcome,
     }
@@ -86,7 +86,7 @@ def _reply(request, meeting, partial: str, context, outcome, anchor: str):
 
 def meeting_new(request, slug):
     """Staff schedule a meeting with its agenda; the members get the notice."""
-    community = access_community(request.user, slug, "voting.clerk")
+    community = access_community(request.user, slug, "voting.schedule_meeting")
     proposals = selectors.agenda_choices(community)
     form = MeetingForm(request.POST if request.method == "POST" else None, proposals=proposals)
     if request.method == "POST" and form.is_valid():
@@ -117,7 +117,7 @@ def meeting_new(request, slug):
 def meeting_agenda(request, slug, pk):
     """The clerk changes the agenda of a meeting that has not ended."""
     meeting = _meeting_of(request, slug, pk)
-    if not _is_clerk(request, meeting):
+    if not _may(request, meeting, "voting.set_agenda"):
         raise Http404
     if meeting.status == MeetingStatus.ENDED:
         messages.info(request, _("The meeting has ended; its agenda is kept as it was."))
@@ -158,7 +158,7 @@ def meeting_agenda(request, slug, pk):
 def _page(request, meeting, *, minutes_form=None):
     """The meeting's public page. Its query count does not grow with the agenda, the ballots
     or the council's size."""
-    if minutes_form is None and _is_clerk(request, meeting):
+    if minutes_form is None and _may(request, meeting, "voting.keep_minutes"):
         minutes_form = MinutesForm(initial={"text": meeting.minutes})
     context = {
         **_agenda_context(request, meeting),
@@ -253,7 +253,7 @@ def meeting_minutes(request, slug, pk):
     meeting = _meeting_of(request, slug, pk)
     form = MinutesForm(request.POST)
     if not form.is_valid():
-        if not _is_clerk(request, meeting):
+        if not _may(request, meeting, "voting.keep_minutes"):
             messages.error(request, _("Only the clerk keeps the minutes."))
             return _back(meeting, "minutes")
         return _page(request, meeting, minutes_form=form)

@@ -38,7 +38,7 @@ def _back(round_):
 
 
 def round_new(request, slug):
-    community = access_community(request.user, slug, "voting.clerk")
+    community = access_community(request.user, slug, "voting.open_round")
     form = RoundOpenForm(request.POST or None, proposals=selectors.slate_candidates(community))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -86,7 +86,7 @@ def round_detail(request, slug, pk, *, ballot_form=None):
     user = request.user
     line, my_ballot = selectors.round_member_line(round_, user)
     slate = list(round_.projects.all())
-    is_clerk = user.has_perm("voting.clerk", round_.community)
+    is_clerk = user.has_perm("voting.see_clerk_tools", round_.community)
     context = {
         "round": round_,
         "community": round_.community,
@@ -159,7 +159,7 @@ def round_close_view(request, slug, pk):
     round_ = _round(request, slug, pk)
     form = CloseForm(request.POST)
     try:
-        if not request.user.has_perm("voting.clerk", round_.community):
+        if not request.user.has_perm("voting.close_early", round_.community):
             raise NotAllowed(_("Only the clerk can close a round."))
         if not form.is_valid():
             raise InvalidMove(

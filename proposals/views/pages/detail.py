@@ -77,17 +77,17 @@ def render_proposal_page(
     # First: it prefetches what the permission checks and forms below read of the proposal.
     page = selectors.proposal_page(proposal)
 
-    can_review = user.has_perm("proposals.review", proposal)
     can_upload = stage in Stage.DRAFT_OR_OPEN and user.has_perm("proposals.add_file", proposal)
     moves = [m for m in available_moves(user, proposal) if m in PAGE_MOVES]
     forms = forms or {}
-    if stage == Stage.UNDER_REVIEW and can_review:
+    if stage == Stage.UNDER_REVIEW and user.has_perm("proposals.record_admissibility", proposal):
         forms.setdefault("admissibility", AdmissibilityForm())
-    if stage == Stage.CONSULTATION and can_review:
+    if stage == Stage.CONSULTATION and user.has_perm("proposals.invite_expert", proposal):
         forms.setdefault(
             "invite",
             InviteExpertForm(community=community, exclude=proposal.invited_expert_ids),
         )
+    if stage == Stage.CONSULTATION and user.has_perm("proposals.record_feasibility", proposal):
         forms.setdefault("feasibility", FeasibilityForm())
     if stage == Stage.CONSULTATION and user.has_perm("proposals.post_opinion", proposal):
         forms.setdefault("opinion", OpinionForm())
@@ -102,7 +102,6 @@ def render_proposal_page(
         "cap": community.cap_for(proposal.project_type),
         "moves": [{"name": m, "label": PAGE_MOVES[m]} for m in moves],
         "merge_targets": selectors.merge_targets(proposal) if Move.MERGE in moves else [],
-        "can_review": can_review,
         "can_edit": stage == Stage.DRAFT and user.has_perm("proposals.edit_draft", proposal),
         "can_revise": stage == Stage.CONSULTATION and user.has_perm("proposals.revise", proposal),
         "can_follow": user.has_perm("proposals.follow", proposal),

@@ -49,7 +49,7 @@ def proposal_admissibility(request, slug, pk):
 
     return _staff_form_action(
         request, slug, pk,
-        perm="proposals.review",
+        perm="proposals.record_admissibility",
         refusal=_("Only staff of this community can do this."),
         form_key="admissibility",
         build_form=lambda proposal: AdmissibilityForm(request.POST),
@@ -69,7 +69,7 @@ def proposal_invite_expert(request, slug, pk):
 
     return _staff_form_action(
         request, slug, pk,
-        perm="proposals.review",
+        perm="proposals.invite_expert",
         refusal=_("Only staff of this community can do this."),
         form_key="invite",
         build_form=lambda proposal: InviteExpertForm(request.POST, community=proposal.community),
@@ -91,7 +91,7 @@ def proposal_feasibility(request, slug, pk):
 
     return _staff_form_action(
         request, slug, pk,
-        perm="proposals.review",
+        perm="proposals.record_feasibility",
         refusal=_("Only staff of this community can do this."),
         form_key="feasibility",
         build_form=lambda proposal: FeasibilityForm(request.POST),
