@@ -7,13 +7,14 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from council import clock, services
 from council.models import RoleKind, RoleStatus, SeatCategory
+from tests.demo import DemoSnapshot
 from tests.factories import CommunityFactory, DistrictFactory, GridFactory, UserFactory
 
 # These two cores are shared and noisy: no per-example deadline.
@@ -57,19 +58,49 @@ def _clear_cache():
         client.delete(key)
 
 
+def _test_settings_overrides() -> dict:
+    """The settings every test runs with, the session's demo seeding included."""
+    return {
+        # Hashing passwords with Argon2 costs ~50 ms each; tests are not about password strength.
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Tests render templates without running collectstatic first.
+        "STORAGES": {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    }
+
+
+# Services speak the active language; tests that read their messages read English.
+# (Pages choose their language per request, Chinese by default, as in production.)
+TEST_LANGUAGE = "en"
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     _clear_cache()
-    # Services speak the active language; tests that read their messages read English.
-    # (Pages choose their language per request, Chinese by default, as in production.)
-    translation.activate("en")
-    # Hashing passwords with Argon2 costs ~50 ms each; tests are not about password strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Tests render templates without running collectstatic first.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    translation.activate(TEST_LANGUAGE)
+    for name, value in _test_settings_overrides().items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker) -> DemoSnapshot:
+    """``seed_demo`` run once per session, its rows kept and the database left empty."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(**_test_settings_overrides()),
+        translation.override(TEST_LANGUAGE),
+    ):
+        snapshot = DemoSnapshot.take()
+        _clear_cache()  # what the seeding cached went with its rows
+    return snapshot
+
+
+@pytest.fixture
+def demo_data(db, demo_snapshot):
+    """The database as ``seed_demo`` leaves it (seeded once per session, put back here)."""
+    demo_snapshot.restore()
 
 
 def signs_in(username: str, password: str, **headers) -> bool:
