@@ -2,12 +2,16 @@
 
 import datetime as dt
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.test import Client, override_settings
+from django.test.signals import setting_changed
 from django.urls import reverse
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
@@ -26,6 +30,43 @@ PASSWORD = "a-long-enough-password-42"
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 ON_REDIS = bool(os.environ.get("REDIS_URL"))
+
+
+def compile_messages(locale: Path) -> bool:
+    """Compile each ``.po`` under ``locale`` whose ``.mo`` is missing or older, as
+    ``make messages`` does, and say whether any was; ``pytest.UsageError`` (saying to run it)
+    if that cannot be done."""
+    compiled = False
+    for po in sorted(locale.rglob("*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        if shutil.which("msgfmt") is None:
+            raise pytest.UsageError(
+                f"{mo} is missing or older than its .po, and msgfmt (GNU gettext) is not "
+                "installed to compile it: run `make messages` (apt-get install gettext first)"
+            )
+        done = subprocess.run(
+            ["msgfmt", "--check-format", "-o", str(mo), str(po)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise pytest.UsageError(f"msgfmt could not compile {po}:\n{done.stderr}")
+        compiled = True
+    return compiled
+
+
+def pytest_configure(config):
+    # Pages are tested in Chinese: a fresh clone has no .mo files (they are not committed).
+    compiled = [compile_messages(Path(locale)) for locale in settings.LOCALE_PATHS]
+    if any(compiled):
+        # Django read the catalogues when it set up, before this hook: have it read them again,
+        # as after override_settings(LOCALE_PATHS=...).
+        setting_changed.send(
+            sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False
+        )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.conftest import compile_messages
+
 if TYPE_CHECKING:
     from .journey import Site
 
@@ -63,13 +65,7 @@ def _compile_messages(tmp: Path) -> Path:
     """Copy locale/ into tmp and compile every .po there (what `make messages` does)."""
     locale = tmp / "locale"
     shutil.copytree(ROOT / "locale", locale)
-    for po in locale.rglob("*.po"):
-        subprocess.run(
-            ["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+    compile_messages(locale)
     return locale
 
 
