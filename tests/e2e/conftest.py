@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,20 +22,12 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import compile_messages
-from tests.load.servers import (
-    HOST,
-    free_port,
-    manage,
-    process_start,
-    processes_stop,
-    wait_until_up,
-)
+from tests.load.servers import HOST, daphne_start, manage
 
 if TYPE_CHECKING:
     from .journey import Site
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -140,16 +131,10 @@ def _demo_server(
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     env = _environment(tmp, extra_settings)
     _copy_demo(template, tmp)
-    proc = None
     try:
-        port, log = free_port(), tmp / "daphne.log"
-        daphne = [str(VENV_BIN / "daphne"), "-b", HOST, "-p", str(port), "config.asgi:application"]
-        proc = process_start(daphne, env, log)
-        wait_until_up([port], [(proc, log)], seconds=60)
-        yield _Server(base_url=f"http://{HOST}:{port}", env=env, tmp=tmp)
+        with daphne_start(env, tmp / "daphne.log") as port:
+            yield _Server(base_url=f"http://{HOST}:{port}", env=env, tmp=tmp)
     finally:
-        if proc is not None:
-            processes_stop([proc], grace=10)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
