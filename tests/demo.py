@@ -76,9 +76,9 @@ class DemoSnapshot:
         """Insert the seeded rows into the current (empty, test) database.
 
         Rows go in as ``loaddata`` writes them (raw: no ``save()``, no signals, timestamps
-        kept), in batches. Foreign keys are checked at commit (Django makes them deferrable),
-        so tables go in any order; on PostgreSQL the id sequences then move past the rows, as
-        ``loaddata`` does too.
+        kept), in batches. Foreign keys are checked at commit, or at a test's end (Django makes
+        them deferrable), so tables go in any order; on PostgreSQL the id sequences then move
+        past the rows, as ``loaddata`` does too.
         """
         for model, rows in self.rows.items():
             fields = _fields(model)
@@ -86,6 +86,7 @@ class DemoSnapshot:
             objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
             size = max(connection.ops.bulk_batch_size(fields, objs), 1)
             for start in range(0, len(objs), size):
+                # The insert Model.save_base(raw=True) makes, which loaddata uses: a batch here.
                 model._base_manager._insert(objs[start : start + size], fields=fields, raw=True)
         reset = connection.ops.sequence_reset_sql(no_style(), list(self.rows))
         if reset:
