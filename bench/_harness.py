@@ -1,7 +1,8 @@
-"""What the benchmarks that run the production shape share (``realtime.py``, ``votes.py``,
-``faults.py``): the app's environment on a database of their own, how they report, and the
-servers themselves, which come from ``tests/load/servers.py`` (re-exported here): a benchmark
-starts ``bin/serve`` and nginx exactly as the load tests do.
+"""What the benchmarks share: the app's environment on a database of their own, how they
+report (quantiles, tables), and, for those that run the production shape (``realtime.py``,
+``votes.py``, ``faults.py``), the servers themselves, which come from ``tests/load/servers.py``
+(re-exported here): a benchmark starts ``bin/serve`` and nginx exactly as the load tests do.
+``pages.py`` and ``pdf.py`` run the app in their own process instead (``django_in_process``).
 
 A script imports it as ``_harness`` (a script's own folder comes first on ``sys.path``); it
 puts the repository's root on the path for ``tests.load.servers``.
@@ -54,6 +55,7 @@ __all__ = [
     "bench_env",
     "database_name",
     "database_recreate",
+    "django_in_process",
     "fail",
     "free_port",
     "http_request",
@@ -63,6 +65,7 @@ __all__ = [
     "processes_stop",
     "progress",
     "quantile",
+    "require_bench_database",
     "serve_start",
     "server_errors",
     "shell_json",
@@ -73,6 +76,7 @@ __all__ = [
 ]
 
 EXAMPLE_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/weishi_bench"
+BENCH_SECRET_KEY = "bench-only-secret-key-" + "x" * 40
 
 
 def fail(message: str) -> NoReturn:
@@ -93,6 +97,15 @@ def main_run(main) -> int:
         fail(str(error))
 
 
+def require_bench_database(database_url: str) -> None:
+    """Stop the run unless the database's name contains ``bench``: a run empties it."""
+    if "bench" not in database_name(database_url):
+        fail(
+            f"refusing database {database_name(database_url)!r}: its name must contain 'bench', "
+            f"e.g. {EXAMPLE_DATABASE_URL}"
+        )
+
+
 def bench_env(
     database_url: str, static_root: Path, settings_module: str = "config.settings", **extra: str
 ) -> dict[str, str]:
@@ -100,12 +113,27 @@ def bench_env(
     database with ``bench`` in its name: the run drops and re-creates it."""
     if not database_url.startswith(("postgres://", "postgresql://")):
         fail("set DATABASE_URL to a PostgreSQL database, e.g. " + EXAMPLE_DATABASE_URL)
-    if "bench" not in database_name(database_url):
-        fail(f"refusing database {database_name(database_url)!r}: its name must contain 'bench'")
-    secret_key = os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40
+    require_bench_database(database_url)
+    secret_key = os.environ.get("SECRET_KEY") or BENCH_SECRET_KEY
     return production_env(
         database_url, static_root, secret_key, DJANGO_SETTINGS_MODULE=settings_module, **extra
     )
+
+
+def django_in_process(*, debug: bool, **env: str) -> None:
+    """Set this process up to run the app through ``django.test.Client`` (call it before
+    ``django.setup()``): ``config.settings`` with ``DEBUG`` as given, a secret key unless one is
+    set, warnings only in the log unless ``LOG_LEVEL`` is set (WeasyPrint logs every step of a
+    render at INFO), ``testserver`` among the allowed hosts; then ``env``."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DEBUG"] = "1" if debug else "0"
+    os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    hosts = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+    if "testserver" not in hosts:
+        hosts.append("testserver")
+    os.environ["ALLOWED_HOSTS"] = ",".join(hosts)
+    os.environ.update(env)
 
 
 def quantile(values: list[float], q: int) -> float:

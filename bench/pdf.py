@@ -45,8 +45,8 @@ import warnings
 from decimal import Decimal
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
+from _harness import REPO_DIR, django_in_process
+
 MAX_PDF_BYTES = 300 * 1024
 SIZES = (50, 5000)  # published disclosures when the pages' queries are counted
 EXTRA_VERSIONS = 9  # implementation versions the measured project gains before the second count
@@ -67,16 +67,10 @@ def parse_args() -> argparse.Namespace:
 
 def configure_environment(work: Path) -> None:
     """A throwaway database and media folder; before django.setup()."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DEBUG"] = "1"
-    os.environ["SQLITE_PATH"] = str(work / "pdf.sqlite3")
-    os.environ["MEDIA_ROOT"] = str(work / "media")
-    os.environ["LOG_LEVEL"] = "WARNING"  # WeasyPrint logs every step of every render at INFO
+    django_in_process(
+        debug=True, SQLITE_PATH=str(work / "pdf.sqlite3"), MEDIA_ROOT=str(work / "media")
+    )
     os.environ.pop("DATABASE_URL", None)
-    hosts = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
-    os.environ["ALLOWED_HOSTS"] = ",".join([*hosts, "testserver"])
-    if str(REPO_DIR) not in sys.path:
-        sys.path.insert(0, str(REPO_DIR))
 
 
 def prepare_database() -> None:
@@ -414,8 +408,6 @@ def count_queries(client, path: str) -> tuple[int | None, str]:
 def cold_child(pk: int) -> int:
     """In a new process on the parent's database (its environment is inherited): time the
     first render of disclosure ``pk``, then a second one, and print both in seconds."""
-    if str(REPO_DIR) not in sys.path:
-        sys.path.insert(0, str(REPO_DIR))
     import django
 
     django.setup()

@@ -2,18 +2,23 @@
 
 import datetime as dt
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from django.test import Client
+from django.test import Client, override_settings
+from django.test.signals import setting_changed
 from django.urls import reverse
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from council import clock, services
 from council.models import RoleKind, RoleStatus, SeatCategory
+from tests.demo import DemoSnapshot
 from tests.factories import CommunityFactory, DistrictFactory, GridFactory, UserFactory
 
 # These two cores are shared and noisy: no per-example deadline.
@@ -25,6 +30,43 @@ PASSWORD = "a-long-enough-password-42"
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 ON_REDIS = bool(os.environ.get("REDIS_URL"))
+
+
+def compile_messages(locale: Path) -> bool:
+    """Compile each ``.po`` under ``locale`` whose ``.mo`` is missing or older, as
+    ``make messages`` does, and say whether any was; ``pytest.UsageError`` (saying to run it)
+    if that cannot be done."""
+    compiled = False
+    for po in sorted(locale.rglob("*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        if shutil.which("msgfmt") is None:
+            raise pytest.UsageError(
+                f"{mo} is missing or older than its .po, and msgfmt (GNU gettext) is not "
+                "installed to compile it: run `make messages` (apt-get install gettext first)"
+            )
+        done = subprocess.run(
+            ["msgfmt", "--check-format", "-o", str(mo), str(po)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise pytest.UsageError(f"msgfmt could not compile {po}:\n{done.stderr}")
+        compiled = True
+    return compiled
+
+
+def pytest_configure(config):
+    # Pages are tested in Chinese: a fresh clone has no .mo files (they are not committed).
+    compiled = [compile_messages(Path(locale)) for locale in settings.LOCALE_PATHS]
+    if any(compiled):
+        # Django read the catalogues when it set up, before this hook: have it read them again,
+        # as after override_settings(LOCALE_PATHS=...).
+        setting_changed.send(
+            sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False
+        )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -57,19 +99,49 @@ def _clear_cache():
         client.delete(key)
 
 
+def _test_settings_overrides() -> dict:
+    """The settings every test runs with, the session's demo seeding included."""
+    return {
+        # Hashing passwords with Argon2 costs ~50 ms each; tests are not about password strength.
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Tests render templates without running collectstatic first.
+        "STORAGES": {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    }
+
+
+# Services speak the active language; tests that read their messages read English.
+# (Pages choose their language per request, Chinese by default, as in production.)
+TEST_LANGUAGE = "en"
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     _clear_cache()
-    # Services speak the active language; tests that read their messages read English.
-    # (Pages choose their language per request, Chinese by default, as in production.)
-    translation.activate("en")
-    # Hashing passwords with Argon2 costs ~50 ms each; tests are not about password strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Tests render templates without running collectstatic first.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    translation.activate(TEST_LANGUAGE)
+    for name, value in _test_settings_overrides().items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker) -> DemoSnapshot:
+    """``seed_demo`` run once per session, its rows kept and the database left empty."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(**_test_settings_overrides()),
+        translation.override(TEST_LANGUAGE),
+    ):
+        snapshot = DemoSnapshot.take()
+        _clear_cache()  # what the seeding cached went with its rows
+    return snapshot
+
+
+@pytest.fixture
+def demo_data(db, demo_snapshot):
+    """The database as ``seed_demo`` leaves it (seeded once per session, put back here)."""
+    demo_snapshot.restore()
 
 
 def signs_in(username: str, password: str, **headers) -> bool:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -150,11 +151,23 @@ print("served")
     assert result.stdout.strip() == "served"
 
 
-@pytest.mark.parametrize("lang", ["zh-hans", "en"])
-def test_the_app_serves_its_home_page_in_each_language_from_a_fresh_process(tmp_path, lang):
-    env = {"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
-    migrated = run([sys.executable, "manage.py", "migrate", "-v0"], env)
+@pytest.fixture(scope="module")
+def migrated_database(tmp_path_factory) -> Path:
+    """A SQLite database migrated by a fresh process, once for the module (each test that
+    serves from it takes a copy)."""
+    path = tmp_path_factory.mktemp("migrated") / "db.sqlite3"
+    migrated = run(
+        [sys.executable, "manage.py", "migrate", "-v0"], {"DEBUG": "1", "SQLITE_PATH": str(path)}
+    )
     assert migrated.returncode == 0, migrated.stderr
+    return path
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_app_serves_its_home_page_in_each_language_from_a_fresh_process(
+    tmp_path, migrated_database, lang
+):
+    env = {"DEBUG": "1", "SQLITE_PATH": str(shutil.copy(migrated_database, tmp_path))}
     script = f"""
 import django
 django.setup()

@@ -17,13 +17,9 @@ from council.models import (
     User,
 )
 from tests.conftest import signs_in
+from tests.demo import rows_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo(settings):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def counts():
@@ -36,7 +32,7 @@ def counts():
     )
 
 
-def test_demo_has_two_communities_with_people_in_every_role(demo):
+def test_demo_has_two_communities_with_people_in_every_role(demo_data):
     assert Community.objects.count() == 2
     kinds = set(Role.objects.values_list("kind", flat=True))
     assert kinds == set(RoleKind.values)
@@ -57,15 +53,14 @@ def test_demo_has_two_communities_with_people_in_every_role(demo):
     assert evidence_verify().ok
 
 
-def test_demo_is_idempotent(demo):
+def test_demo_is_idempotent(demo_data):
     before = counts()
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert counts() == before
 
 
-def test_demo_prints_one_sign_in_per_role(capsys, settings):
-    call_command("seed_demo")
-    out = capsys.readouterr().out
+def test_demo_prints_one_sign_in_per_role(demo_snapshot):
+    out = demo_snapshot.output  # of the session's seed_demo, run on an empty database
     for role in (
         "district admin",
         "community staff",
@@ -78,7 +73,7 @@ def test_demo_prints_one_sign_in_per_role(capsys, settings):
     assert "weishi-demo" in out
 
 
-def test_demo_sign_ins_work(client, demo):
+def test_demo_sign_ins_work(client, demo_data):
     from council.demo import DEMO_PASSWORD
 
     assert signs_in("donghu-staff1", DEMO_PASSWORD)
@@ -86,7 +81,7 @@ def test_demo_sign_ins_work(client, demo):
     assert client.get(reverse("residents", args=["donghu"])).status_code == 200
 
 
-def test_no_phone_id_number_or_address_appears_on_any_public_page(client, demo):
+def test_no_phone_id_number_or_address_appears_on_any_public_page(client, demo_data):
     private = list(PrivateData.objects.values_list("phone", "id_number", "address"))
     assert private
     pages = ["/", "/evidence/", "/c/donghu/", "/c/xiling/", "/accounts/signup/"]
@@ -100,7 +95,7 @@ def test_no_phone_id_number_or_address_appears_on_any_public_page(client, demo):
                 assert address not in text, (path, "address")
 
 
-def test_the_evidence_log_holds_no_private_data(demo):
+def test_the_evidence_log_holds_no_private_data(demo_data):
     private = PrivateData.objects.values_list("phone", "id_number", "address")
     log = " ".join(str(p) for p in EvidenceEvent.objects.values_list("payload", flat=True))
     for phone, id_number, address in private:
@@ -108,7 +103,7 @@ def test_the_evidence_log_holds_no_private_data(demo):
         assert not id_number or id_number not in log
 
 
-def test_residents_appear_in_the_public_evidence_log_by_role_only(client, demo):
+def test_residents_appear_in_the_public_evidence_log_by_role_only(client, demo_data):
     text = client.get("/evidence/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     residents = User.objects.filter(roles__kind=RoleKind.RESIDENT).exclude(
         roles__kind__in=[RoleKind.COUNCIL_MEMBER, RoleKind.STAFF]
@@ -116,3 +111,10 @@ def test_residents_appear_in_the_public_evidence_log_by_role_only(client, demo):
     for user in residents:
         assert user.display_name not in text
     assert "resident" in text
+
+
+def test_the_seeded_database_of_each_test_is_the_one_seed_demo_left(demo_snapshot, demo_data):
+    """The fixture's restore (tests/demo.py) gives back every row as seeded, nothing else."""
+    for model, rows in demo_snapshot.rows.items():
+        assert rows_of(model) == rows, model._meta.db_table
+    assert demo_snapshot.rows[EvidenceEvent] and demo_snapshot.rows[Role]

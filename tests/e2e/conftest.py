@@ -11,13 +11,8 @@ import contextlib
 import datetime as dt
 import os
 import shutil
-import socket
-import subprocess
-import sys
+import sqlite3
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +21,13 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.conftest import compile_messages
+from tests.load.servers import HOST, daphne_start, manage
+
 if TYPE_CHECKING:
     from .journey import Site
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -45,67 +42,22 @@ CHROMIUM_ARGS = [
 DEMO_PASSWORD = "weishi-demo-2026"
 
 # The translations are compiled (msgfmt) into the temporary directory, never into the
-# checkout: this settings module is config.settings with LOCALE_PATHS pointing there.
+# checkout: this settings module is config.settings with LOCALE_PATHS pointing there, and the
+# uploads and published PDFs stay there too.
 E2E_SETTINGS = """\
 from config.settings import *  # noqa: F403
 
 LOCALE_PATHS = [{locale!r}]
+MEDIA_ROOT = {media!r}
 """
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _compile_messages(tmp: Path) -> Path:
     """Copy locale/ into tmp and compile every .po there (what `make messages` does)."""
     locale = tmp / "locale"
     shutil.copytree(ROOT / "locale", locale)
-    for po in locale.rglob("*.po"):
-        subprocess.run(
-            ["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+    compile_messages(locale)
     return locale
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    """Run `manage.py ARGS` with env; return its stdout, fail the test on a non-zero exit."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"manage.py {' '.join(args)} failed ({result.returncode}):\n"
-            f"{result.stdout}\n{result.stderr}",
-            pytrace=False,
-        )
-    return result.stdout
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"daphne exited ({proc.returncode}):\n{log.read_text()}", pytrace=False)
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"daphne did not answer {url} within {timeout}s:\n{log.read_text()}")
 
 
 @dataclass
@@ -115,17 +67,13 @@ class _Server:
     tmp: Path
 
 
-@contextlib.contextmanager
-def _demo_server(
-    prefix: str, extra_settings: Callable[[Path], str] | None = None
-) -> Iterator[_Server]:
-    """A daphne serving the demo data from a fresh SQLite database in a temporary directory.
+def _environment(tmp: Path, extra_settings: Callable[[Path], str] | None = None) -> dict:
+    """The app's environment with its settings module, SQLite file and media folder in tmp.
 
     ``extra_settings(tmp)`` returns lines appended to the settings module.
     """
-    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     locale = _compile_messages(tmp)
-    settings = E2E_SETTINGS.format(locale=str(locale))
+    settings = E2E_SETTINGS.format(locale=str(locale), media=str(tmp / "media"))
     if extra_settings is not None:
         settings += extra_settings(tmp)
     (tmp / "weishi_e2e_settings.py").write_text(settings)
@@ -144,47 +92,56 @@ def _demo_server(
         PYTHONPATH=os.pathsep.join(filter(None, [str(tmp), str(ROOT), env.get("PYTHONPATH")])),
         PYTHONUNBUFFERED="1",
     )
+    return env
 
-    proc = None
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """A folder holding a migrated SQLite database with the demo data and the media the
+    seeding wrote (the PDFs it published), made once per session: each demo server starts
+    from a copy instead of migrating and seeding again."""
+    tmp = tmp_path_factory.mktemp("weishi-e2e-demo")
+    env = _environment(tmp)
+    manage(env, "migrate", "--no-input", "-v0")
+    manage(env, "seed_demo")
+    return tmp
+
+
+def _copy_demo(template: Path, tmp: Path) -> None:
+    """The template's database (through SQLite's backup, whole whatever its journal) and media
+    into tmp."""
+    with (
+        contextlib.closing(sqlite3.connect(template / "e2e.sqlite3")) as source,
+        contextlib.closing(sqlite3.connect(tmp / "e2e.sqlite3")) as target,
+    ):
+        source.backup(target)
+    if (template / "media").exists():
+        shutil.copytree(template / "media", tmp / "media")
+
+
+@contextlib.contextmanager
+def _demo_server(
+    prefix: str, template: Path, extra_settings: Callable[[Path], str] | None = None
+) -> Iterator[_Server]:
+    """A daphne serving the demo data from a fresh SQLite database in a temporary directory, a
+    copy of ``template`` (see ``demo_template``).
+
+    ``extra_settings(tmp)`` returns lines appended to the settings module.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    env = _environment(tmp, extra_settings)
+    _copy_demo(template, tmp)
     try:
-        _manage(env, "migrate", "--no-input", "-v0")
-        _manage(env, "seed_demo")
-
-        port = _free_port()
-        log = tmp / "daphne.log"
-        with log.open("w") as log_file:
-            proc = subprocess.Popen(
-                [
-                    str(VENV_BIN / "daphne"),
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "config.asgi:application",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_until_up(base_url + "/", proc, log)
-        yield _Server(base_url=base_url, env=env, tmp=tmp)
+        with daphne_start(env, tmp / "daphne.log") as port:
+            yield _Server(base_url=f"http://{HOST}:{port}", env=env, tmp=tmp)
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def live_server_url() -> Iterator[str]:
+def live_server_url(demo_template: Path) -> Iterator[str]:
     """Base URL of a daphne serving the demo data from a fresh SQLite database."""
-    with _demo_server("weishi-e2e-") as server:
+    with _demo_server("weishi-e2e-", demo_template) as server:
         yield server.base_url
 
 
@@ -279,15 +236,13 @@ def demo_password() -> str:
 
 # The journey's server reads its clock's offset from a file in its directory (council.clock):
 # advance_clock() rewrites the file, and daphne and every later manage.py see the moved clock.
-# Its uploads and published PDFs stay in its directory too.
 JOURNEY_SETTINGS = """
 CLOCK_OFFSET_FILE = {offset_file!r}
-MEDIA_ROOT = {media!r}
 """
 
 
 @pytest.fixture(scope="module")
-def journey_site(browser: Browser) -> Iterator[Site]:
+def journey_site(browser: Browser, demo_template: Path) -> Iterator[Site]:
     """A server of the journey's own, whose clock moves forward (tests/e2e/journey).
 
     Module scope: the moved clock never leaks into another module's tests.
@@ -299,10 +254,10 @@ def journey_site(browser: Browser) -> Iterator[Site]:
     def settings(tmp: Path) -> str:
         offset_file = tmp / "clock-offset"
         offset_holder.append(offset_file)
-        return JOURNEY_SETTINGS.format(offset_file=str(offset_file), media=str(tmp / "media"))
+        return JOURNEY_SETTINGS.format(offset_file=str(offset_file))
 
     contexts = []
-    with _demo_server("weishi-journey-", settings) as server:
+    with _demo_server("weishi-journey-", demo_template, settings) as server:
         offset_file = offset_holder[0]
 
         def open_page(locale: str = "zh-CN", **options) -> tuple[Page, BrowserProblems]:
@@ -310,8 +265,8 @@ def journey_site(browser: Browser) -> Iterator[Site]:
             contexts.append(page.context)
             return page, problems
 
-        def manage(*args: str) -> str:
-            return _manage(server.env, *args)
+        def site_manage(*args: str) -> str:
+            return manage(server.env, *args)
 
         def advance_clock(delta: dt.timedelta) -> None:
             current = float(offset_file.read_text()) if offset_file.exists() else 0.0
@@ -324,7 +279,7 @@ def journey_site(browser: Browser) -> Iterator[Site]:
             yield Site(
                 base_url=server.base_url,
                 open_page=open_page,
-                manage=manage,
+                manage=site_manage,
                 advance_clock=advance_clock,
                 password=DEMO_PASSWORD,
             )

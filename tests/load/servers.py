@@ -285,6 +285,20 @@ def sign_in(port: int, username: str, password: str, tls: ssl.SSLContext | None 
 
 
 @contextlib.contextmanager
+def daphne_start(env: dict[str, str], log: Path, seconds: float = 60) -> Iterator[int]:
+    """One daphne serving ``config.asgi`` in ``env`` on a free port, alone (no ``bin/serve``,
+    no nginx), its output in ``log``; its port, once it answers. Stopped on exit."""
+    port = free_port()
+    daphne = str(Path(PYTHON).parent / "daphne")
+    proc = process_start([daphne, "-b", HOST, "-p", str(port), "config.asgi:application"], env, log)
+    try:
+        wait_until_up([port], [(proc, log)], seconds=seconds)
+        yield port
+    finally:
+        processes_stop([proc], grace=15)
+
+
+@contextlib.contextmanager
 def serve_start(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[tuple]:
     """``bin/serve`` with ``env`` (its output in ``log``), its workers on free consecutive
     ports: (the process, the ports), once every worker answers. Stopped afterwards."""

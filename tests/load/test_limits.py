@@ -30,16 +30,12 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.load.servers import (
     HOST,
-    PYTHON,
     ROOT,
+    daphne_start,
     database_admin,
     database_temporary,
-    free_port,
     manage,
-    process_start,
-    processes_stop,
     shell_json,
-    wait_until_up,
 )
 
 POOL_MAX = 2
@@ -85,14 +81,9 @@ def _get(port: int, path: str = "/", language: str = "zh-hans") -> tuple[int, di
 
 @contextlib.contextmanager
 def _daphne(env: dict[str, str], tmp: Path) -> Iterator[tuple[int, Path]]:
-    port, log = free_port(), tmp / "daphne.log"
-    daphne = str(Path(PYTHON).parent / "daphne")
-    proc = process_start([daphne, "-b", HOST, "-p", str(port), "config.asgi:application"], env, log)
-    try:
-        wait_until_up([port], [(proc, log)], seconds=60)
+    log = tmp / "daphne.log"
+    with daphne_start(env, log) as port:
         yield port, log
-    finally:
-        processes_stop([proc], grace=15)
 
 
 def _environment(tmp: Path, **extra: str) -> dict[str, str]:

@@ -39,11 +39,6 @@ def seed_demo(capture):
         call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
-@pytest.fixture
-def seeded(django_capture_on_commit_callbacks):
-    seed_demo(django_capture_on_commit_callbacks)
-
-
 def counts():
     return {
         model.__name__: model.objects.count()
@@ -61,9 +56,8 @@ def counts():
     }
 
 
-def test_running_seed_demo_twice_changes_nothing(django_capture_on_commit_callbacks):
-    seed_demo(django_capture_on_commit_callbacks)
-    before = counts()
+def test_running_seed_demo_twice_changes_nothing(demo_data, django_capture_on_commit_callbacks):
+    before = counts()  # after the first run (the session's, see tests/demo.py)
     assert 20 <= before["Proposal"] <= 32
     assert before["Notification"] > 0, "the walk notifies as the app does"
     seed_demo(django_capture_on_commit_callbacks)
@@ -72,7 +66,7 @@ def test_running_seed_demo_twice_changes_nothing(django_capture_on_commit_callba
 
 
 @pytest.mark.parametrize("slug", ["donghu", "xiling"])
-def test_each_community_has_a_proposal_in_every_stage_of_every_type_and_sub_kind(seeded, slug):
+def test_each_community_has_a_proposal_in_every_stage_of_every_type_and_sub_kind(demo_data, slug):
     community = Community.objects.get(slug=slug)
     proposals = Proposal.objects.filter(community=community)
     assert 10 <= proposals.count() <= 16
@@ -86,7 +80,7 @@ def test_each_community_has_a_proposal_in_every_stage_of_every_type_and_sub_kind
         assert proposal.beneficiaries
 
 
-def test_every_stage_was_reached_by_the_lifecycle_and_recorded_as_evidence(seeded):
+def test_every_stage_was_reached_by_the_lifecycle_and_recorded_as_evidence(demo_data):
     for proposal in Proposal.objects.exclude(stage=Stage.DRAFT):
         moves = EvidenceEvent.objects.filter(
             object_type="proposals.proposal",
@@ -99,7 +93,7 @@ def test_every_stage_was_reached_by_the_lifecycle_and_recorded_as_evidence(seede
     assert evidence_verify().ok
 
 
-def test_the_demo_stages_carry_what_their_stage_implies(seeded):
+def test_the_demo_stages_carry_what_their_stage_implies(demo_data):
     donghu = Community.objects.get(slug="donghu")
     threshold = donghu.cosign_threshold
     in_donghu = Proposal.objects.filter(community=donghu)
@@ -136,7 +130,7 @@ def test_the_demo_stages_carry_what_their_stage_implies(seeded):
     assert in_donghu.filter(entered_by__isnull=False).exists(), "a paper proposal, entered by staff"
 
 
-def test_co_signers_are_confirmed_residents_other_than_the_proposer(seeded):
+def test_co_signers_are_confirmed_residents_other_than_the_proposer(demo_data):
     for cosign in CoSign.objects.select_related("proposal"):
         assert cosign.user_id != cosign.proposal.proposer_id
         assert Role.objects.filter(
@@ -154,7 +148,7 @@ def test_co_signers_are_confirmed_residents_other_than_the_proposer(seeded):
         ).exists()
 
 
-def test_no_private_data_in_any_proposal_text(seeded):
+def test_no_private_data_in_any_proposal_text(demo_data):
     texts = []
     for proposal in Proposal.objects.all():
         texts += [
