@@ -9,6 +9,7 @@ puts the repository's root on the path for ``tests.load.servers``.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import itertools
 import os
@@ -105,6 +106,22 @@ def bench_env(
     secret_key = os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40
     return production_env(
         database_url, static_root, secret_key, DJANGO_SETTINGS_MODULE=settings_module, **extra
+    )
+
+
+def settings_and_out_arguments(parser: argparse.ArgumentParser, writes: str) -> None:
+    """Add ``--settings`` (the app's settings module, to compare a variant) and ``--out`` (the
+    folder the run ``writes`` into, bench/out unless given) to a bench's ``parser``."""
+    parser.add_argument(
+        "--settings",
+        default="config.settings",
+        help="the app's DJANGO_SETTINGS_MODULE, to compare a variant (default config.settings)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH_DIR / "out",
+        help=f"folder for {writes} (default bench/out)",
     )
 
 
