@@ -10,6 +10,7 @@ puts the repository's root on the path for ``tests.load.servers``.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import itertools
 import os
@@ -134,6 +135,22 @@ def django_in_process(*, debug: bool, **env: str) -> None:
         hosts.append("testserver")
     os.environ["ALLOWED_HOSTS"] = ",".join(hosts)
     os.environ.update(env)
+
+
+def settings_and_out_arguments(parser: argparse.ArgumentParser, writes: str) -> None:
+    """Add ``--settings`` (the app's settings module, to compare a variant) and ``--out`` (the
+    folder the run ``writes`` into, bench/out unless given) to a bench's ``parser``."""
+    parser.add_argument(
+        "--settings",
+        default="config.settings",
+        help="the app's DJANGO_SETTINGS_MODULE, to compare a variant (default config.settings)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH_DIR / "out",
+        help=f"folder for {writes} (default bench/out)",
+    )
 
 
 def quantile(values: list[float], q: int) -> float:

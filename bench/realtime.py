@@ -39,7 +39,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from _harness import (
-    BENCH_DIR,
     HOST,
     PYTHON,
     REPO_DIR,
@@ -55,6 +54,7 @@ from _harness import (
     processes_stop,
     progress,
     quantile,
+    settings_and_out_arguments,
     shell_json,
     sign_in,
     table,
@@ -111,17 +111,7 @@ def parse_args() -> argparse.Namespace:
         default=180.0,
         help="at most this many seconds for the connect-time traffic to calm down (default 180)",
     )
-    parser.add_argument(
-        "--settings",
-        default="config.settings",
-        help="the app's DJANGO_SETTINGS_MODULE, to compare a variant (default config.settings)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=BENCH_DIR / "out",
-        help="folder for logs, static files and realtime.json (default bench/out)",
-    )
+    settings_and_out_arguments(parser, "logs, static files and realtime.json")
     args = parser.parse_args()
     if args.clients < 2 or args.messages < 1 or args.interval < 0 or args.connect_concurrency < 1:
         parser.error("need --clients >= 2, --messages >= 1, --interval >= 0")

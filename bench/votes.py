@@ -58,6 +58,7 @@ from _harness import (
     quantile,
     serve_start,
     server_errors,
+    settings_and_out_arguments,
     shell_json,
     table,
 )
@@ -228,17 +229,7 @@ def parse_args() -> argparse.Namespace:
         "--concurrency", type=int, default=32, help="requests in flight at once (default 32)"
     )
     parser.add_argument("--seed", type=int, default=2026, help="seed of the choices (default 2026)")
-    parser.add_argument(
-        "--settings",
-        default="config.settings",
-        help="the app's DJANGO_SETTINGS_MODULE, to compare a variant (default config.settings)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=BENCH_DIR / "out",
-        help="folder for the server log, static files and votes.json (default bench/out)",
-    )
+    settings_and_out_arguments(parser, "the server log, static files and votes.json")
     args = parser.parse_args()
     if args.members < 1 or args.requests_per_member < 1 or args.concurrency < 1:
         parser.error("need --members, --requests-per-member and --concurrency >= 1")

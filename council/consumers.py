@@ -35,7 +35,6 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
         self.group = thread_group(self.thread_id)
         self.viewer = thread_render.viewer_for(self.scope)
-        self.joined = False
         # The last message this connection has sent its client, once the client said where it
         # stands (``resume``): a gap after it is a lost broadcast, filled in order.
         self.last_sent = None
@@ -44,15 +43,8 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         # per PRESENCE_DEBOUNCE seconds, instead of one per join.
         self.presence_debounce = Debounce(PRESENCE_DEBOUNCE, self.send_presence)
         thread = await _db(selectors.thread_for)(self.viewer.user, self.thread_id)
-        # Accepted, then closed with 4403: a browser sees the code (a refused handshake looks
-        # like a network failure, which htmx would retry forever).
-        await self.accept()
-        if thread is None:
-            await self.close(code=REFUSED)
+        if not await self.accept_and_join(self.group, found=thread is not None, refusal=REFUSED):
             return
-        if not await self.join_group(self.group):
-            return
-        self.joined = True
         await _db(threads.presence_join)(
             thread=thread, user=self.viewer.user, channel_name=self.channel_name
         )
@@ -61,11 +53,10 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         debounce = getattr(self, "presence_debounce", None)
         if debounce is not None:
             debounce.cancel()
-        if not getattr(self, "joined", False):
-            return
-        self.joined = False
-        await self.leave_group(self.group)
-        await _db(threads.presence_leave)(thread_id=self.thread_id, channel_name=self.channel_name)
+        if await self.leave_joined(self.group):
+            await _db(threads.presence_leave)(
+                thread_id=self.thread_id, channel_name=self.channel_name
+            )
 
     # --- Client → server --------------------------------------------------------------------
 

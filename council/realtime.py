@@ -117,6 +117,7 @@ class LayerAware:
     1011, and the page reconnects later and resumes."""
 
     accepted = False
+    joined = False
 
     async def accept(self, *args, **kwargs):
         await super().accept(*args, **kwargs)
@@ -147,6 +148,30 @@ class LayerAware:
                 return True
         await self.realtime_unavailable({"type": "realtime.unavailable"})
         return False
+
+    async def accept_and_join(self, group: str, *, found: bool, refusal: int) -> bool:
+        """Accept the handshake, then close with ``refusal`` unless ``found`` (what the socket
+        is for exists and may be read), else join ``group``. True once joined (``joined``); on
+        False the socket is closing.
+
+        Accepted, then closed with a code: a browser sees the code, while a refused handshake
+        looks like a network failure, which htmx would retry forever."""
+        await self.accept()
+        if not found:
+            await self.close(code=refusal)
+            return False
+        if not await self.join_group(group):
+            return False
+        self.joined = True
+        return True
+
+    async def leave_joined(self, group: str) -> bool:
+        """Leave ``group`` if ``accept_and_join`` joined it; True if it had."""
+        if not self.joined:
+            return False
+        self.joined = False
+        await self.leave_group(group)
+        return True
 
     async def leave_group(self, group: str) -> None:
         try:

@@ -236,17 +236,10 @@ class ResidentRegisterView(CommunityPermissionMixin, FormView):
         return kwargs
 
     def form_valid(self, form):
-        data = form.cleaned_data
         try:
+            # The form's fields are the service's: grid, display name and the private data.
             residency = services.resident_register_offline(
-                actor=self.request.user,
-                community=self.community,
-                grid=data["grid"],
-                display_name=data["display_name"],
-                phone=data["phone"],
-                id_number=data["id_number"],
-                address=data["address"],
-                household_status=data["household_status"],
+                actor=self.request.user, community=self.community, **form.cleaned_data
             )
         except (InvalidMove, NotAllowed) as error:
             form.add_error(None, str(error))

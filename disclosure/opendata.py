@@ -154,13 +154,19 @@ def _ballots(community, base_url) -> list[dict]:
     return rows
 
 
+def _receipt_rows(lists: dict, id_key: str, value_key: str) -> list[dict]:
+    """One row per published receipt, by ballot or round id (``lists`` maps each id to its
+    ``(commitment, value)`` pairs, in the order they are published)."""
+    return [
+        {id_key: pk, "commitment": commitment, value_key: value}
+        for pk in sorted(lists)
+        for commitment, value in lists[pk]
+    ]
+
+
 def _ballot_receipts(community, base_url) -> list[dict]:
     lists = voting_selectors.ballot_lists(selectors.closed_ballots(community))
-    return [
-        {"ballot_id": pk, "commitment": commitment, "choice": choice}
-        for pk in sorted(lists)
-        for commitment, choice in lists[pk].votes
-    ]
+    return _receipt_rows({pk: lists[pk].votes for pk in lists}, "ballot_id", "choice")
 
 
 def _rounds(community, base_url) -> list[dict]:
@@ -190,11 +196,7 @@ def _rounds(community, base_url) -> list[dict]:
 
 def _round_receipts(community, base_url) -> list[dict]:
     lists = voting_selectors.round_lists(selectors.closed_rounds(community))
-    return [
-        {"round_id": pk, "commitment": commitment, "approved": approved}
-        for pk in sorted(lists)
-        for commitment, approved in lists[pk].ballots
-    ]
+    return _receipt_rows({pk: lists[pk].ballots for pk in lists}, "round_id", "approved")
 
 
 def _votes(community, base_url) -> list[dict]:

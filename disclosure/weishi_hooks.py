@@ -7,19 +7,10 @@ from .selectors import personal_data_of
 from .services import disclosure_tick
 from .services.labels import ACTION_LABELS
 
-
-@hooks.register("evidence_action_labels")
-def action_labels() -> dict:
-    return ACTION_LABELS
-
-
+hooks.register("evidence_action_labels", lambda: ACTION_LABELS)
 hooks.register("minute_jobs", disclosure_tick)
 hooks.register("proposal_panels", proposal_disclosure_panel)
-
-
-@hooks.register("personal_data_sections")
-def personal_data(user) -> dict:
-    return {"disclosure": personal_data_of(user)}
+hooks.register("personal_data_sections", lambda user: {"disclosure": personal_data_of(user)})
 
 
 # Demo projects go through implementation, completion and evaluation for real.

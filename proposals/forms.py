@@ -211,6 +211,10 @@ class ReviseForm(forms.Form):
     )
     seen_revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
+    def clean_seen_revision(self):
+        """The revision the form started from, or None if the proposal had none then (0)."""
+        return self.cleaned_data["seen_revision"] or None
+
 
 class AdmissibilityForm(forms.ModelForm):
     class Meta:

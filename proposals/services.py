@@ -218,28 +218,23 @@ def _staff_only(actor, perm: str, proposal: Proposal, *stages: str) -> Proposal:
     return proposal
 
 
+def _staff_review_save(actor, review, action: str, payload: dict):
+    """Validate and save a staff review of its proposal, then record ``action`` as staff."""
+    review.full_clean()
+    review.save()
+    _record(actor, RoleKind.STAFF, action, review.proposal, payload)
+    return review
+
+
 @transaction.atomic
 def admissibility_record(
     *, actor, proposal: Proposal, checks: dict, note: str = ""
 ) -> AdmissibilityReview:
     """Staff record the admissibility checklist of a proposal under review."""
     proposal = _staff_only(actor, "proposals.record_admissibility", proposal, Stage.UNDER_REVIEW)
-    review = AdmissibilityReview(
-        proposal=proposal,
-        reviewer=actor,
-        note=note,
-        **{check: bool(checks.get(check)) for check in AdmissibilityReview.CHECKS},
-    )
-    review.full_clean()
-    review.save()
-    _record(
-        actor,
-        RoleKind.STAFF,
-        "proposal.admissibility_recorded",
-        proposal,
-        {c: getattr(review, c) for c in AdmissibilityReview.CHECKS},
-    )
-    return review
+    checks = {check: bool(checks.get(check)) for check in AdmissibilityReview.CHECKS}
+    review = AdmissibilityReview(proposal=proposal, reviewer=actor, note=note, **checks)
+    return _staff_review_save(actor, review, "proposal.admissibility_recorded", checks)
 
 
 @transaction.atomic
@@ -301,16 +296,12 @@ def feasibility_record(
         plan=plan,
         plan_html=render_markdown(plan),
     )
-    review.full_clean()
-    review.save()
-    _record(
+    return _staff_review_save(
         actor,
-        RoleKind.STAFF,
+        review,
         "proposal.feasibility_recorded",
-        proposal,
         {"feasible": feasible, "cost_estimate": str(cost_estimate)},
     )
-    return review
 
 
 @transaction.atomic

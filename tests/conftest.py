@@ -7,9 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.db import connections
 from django.test import Client, override_settings
 from django.test.signals import setting_changed
 from django.urls import reverse
@@ -246,3 +249,16 @@ class World:
 @pytest.fixture
 def world(db):
     return World()
+
+
+@pytest.fixture
+async def fresh_channel_layer():
+    """A channel layer of this test's own event loop (a Redis layer's locks and pools belong
+    to the loop that made them), emptied afterwards; and the database connection of the
+    consumers' thread closed, so the test database can be dropped."""
+    channel_layers.backends.clear()
+    yield
+    layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    if layer is not None and hasattr(layer, "flush"):
+        await layer.flush()
+    await database_sync_to_async(connections.close_all)()

@@ -37,33 +37,22 @@ class MeetingBoardConsumer(LayerAware, AsyncWebsocketConsumer):
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
         self.group = meeting_group(self.meeting_id)
         self.language = viewer_for(self.scope).language
-        self.joined = False
         self.last_change = 0.0
         # The first change of a burst schedules one rendering COALESCE seconds later, which
         # shows every change that arrived meanwhile.
         self.debounce = Debounce(COALESCE, self.send_changed)
         exists = await _db(selectors.meeting_exists)(self.meeting_id)
-        # Accepted, then closed with 4404: a browser sees the code (a refused handshake looks
-        # like a network failure, which htmx would retry forever).
-        await self.accept()
-        if not exists:
-            await self.close(code=MISSING)
-            return
         # While the channel layer is unreachable this closes with 4013: the board page shows it
         # is offline and reconnects later (static/js/board.js).
-        if not await self.join_group(self.group):
+        if not await self.accept_and_join(self.group, found=exists, refusal=MISSING):
             return
-        self.joined = True
         await self.send_board(time.monotonic())
 
     async def disconnect(self, code):
         debounce = getattr(self, "debounce", None)
         if debounce is not None:
             debounce.cancel()
-        if not getattr(self, "joined", False):
-            return
-        self.joined = False
-        await self.leave_group(self.group)
+        await self.leave_joined(self.group)
 
     async def receive(self, text_data=None, bytes_data=None):
         """The board is read only: frames from the client are ignored, whatever they hold

@@ -7,25 +7,12 @@ from .selectors.personal_data import personal_data_of
 from .services import voting_tick
 from .services.labels import ACTION_LABELS, ACTORS_BY_ROLE_ONLY
 
-
-@hooks.register("evidence_action_labels")
-def action_labels() -> dict:
-    return ACTION_LABELS
-
-
-@hooks.register("evidence_actors_by_role_only")
-def actors_by_role_only() -> dict:
-    """A secret ballot's "voted" is shown by role only."""
-    return ACTORS_BY_ROLE_ONLY
-
-
+hooks.register("evidence_action_labels", lambda: ACTION_LABELS)
+# A secret ballot's "voted" is shown by role only.
+hooks.register("evidence_actors_by_role_only", lambda: ACTORS_BY_ROLE_ONLY)
 hooks.register("minute_jobs", voting_tick)
 hooks.register("proposal_panels", proposal_voting_panel)
-
-
-@hooks.register("personal_data_sections")
-def personal_data(user) -> dict:
-    return {"voting": personal_data_of(user)}
+hooks.register("personal_data_sections", lambda user: {"voting": personal_data_of(user)})
 
 
 # Demo proposals are approved or rejected by a real ballot of the demo council.

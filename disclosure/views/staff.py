@@ -144,18 +144,9 @@ def progress_new(request, slug, pk):
     district = proposal.community.sub_district.district_id
     form = ProgressForm(request.POST or None, request.FILES or None, district=district)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            services.progress_post(
-                actor=request.user,
-                proposal=proposal,
-                date=data["date"],
-                text=data["text"],
-                percent=data["percent"],
-                spent=data["spent"],
-                provider=data["provider"],
-                photos=data["photos"],
-            )
+            # The form's fields are the service's: date, text, percent, spent, provider, photos.
+            services.progress_post(actor=request.user, proposal=proposal, **form.cleaned_data)
         except REFUSED as error:
             form.add_error(None, str(error))
         else:

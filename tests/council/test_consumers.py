@@ -9,42 +9,18 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
-from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from channels.testing import WebsocketCommunicator
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
 from council import clock, threads
 from council.models import Message, Role, RoleKind
+from tests.sockets import BASE_HEADERS, application, frames_until_quiet, socket_connect
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def application():
-    """The real ASGI application, imported once the test environment is set up: the origin
-    validator keeps the ALLOWED_HOSTS list of import time, and only the test one has
-    "testserver"."""
-    from config.asgi import application
-
-    return application
-
-
-BASE_HEADERS = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
-
-
-@pytest.fixture(autouse=True)
-async def _fresh_channel_layer():
-    """A channel layer of this test's own event loop (a Redis layer's locks and pools belong
-    to the loop that made them), emptied afterwards; and the database connection of the
-    consumers' thread closed, so the test database can be dropped."""
-    channel_layers.backends.clear()
-    yield
-    layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
-    if layer is not None and hasattr(layer, "flush"):
-        await layer.flush()
-    await database_sync_to_async(connections.close_all)()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_channel_layer"),
+]
 
 
 @pytest.fixture
@@ -62,24 +38,12 @@ def _session(user) -> str:
 
 
 async def connect(thread_id, user=None, *, language="en"):
-    headers = [*BASE_HEADERS, (b"accept-language", language.encode())]
-    if user is not None:
-        session = await sync_to_async(_session)(user)
-        headers.append((b"cookie", f"sessionid={session}".encode()))
-    communicator = WebsocketCommunicator(
-        application(), f"/ws/threads/{thread_id}/", headers=headers
-    )
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    return communicator
+    cookie = None if user is None else f"sessionid={await sync_to_async(_session)(user)}"
+    return await socket_connect(f"/ws/threads/{thread_id}/", language=language, cookie=cookie)
 
 
 async def drain(communicator, quiet=0.3) -> list[str]:
-    """Every frame that arrives until the connection is quiet."""
-    frames = []
-    while not await communicator.receive_nothing(timeout=quiet):
-        frames.append(await communicator.receive_from())
-    return frames
+    return await frames_until_quiet(communicator, quiet)
 
 
 async def expect(communicator, needle: str, timeout=5) -> str:
@@ -341,30 +305,28 @@ async def test_frames_too_large_too_deep_or_with_numbers_out_of_range_get_an_err
 # --- Permission is checked on every frame ---------------------------------------------------------
 
 
-async def test_a_resident_whose_role_ended_is_refused_on_the_next_message(world, thread):
+def _role_ended(world, resident):
+    Role.objects.filter(user=resident, kind=RoleKind.RESIDENT).update(status="ended")
+
+
+def _barred(world, resident):
+    threads.posting_ban(
+        actor=world.a_staff, community=world.a, user=resident, reason="多次人身攻击"
+    )
+
+
+@pytest.mark.parametrize("revoke", [_role_ended, _barred], ids=["role ended", "barred"])
+async def test_a_resident_who_may_no_longer_post_is_refused_on_the_next_message(
+    world, thread, revoke
+):
     resident = world.a_resident.user
     author = await connect(thread.pk, resident)
     await post(author, "第一条")
     await expect(author, "第一条")
-    await sync_to_async(
-        lambda: Role.objects.filter(user=resident, kind=RoleKind.RESIDENT).update(status="ended")
-    )()
+    await sync_to_async(revoke)(world, resident)
     await post(author, "第二条")
     assert 'data-code="not_allowed"' in await expect(author, "data-code")
     assert await sync_to_async(Message.objects.count)() == 1
-    await author.disconnect()
-
-
-async def test_a_barred_resident_is_refused_on_the_next_message(world, thread):
-    resident = world.a_resident.user
-    author = await connect(thread.pk, resident)
-    await post(author, "第一条")
-    await expect(author, "第一条")
-    await sync_to_async(threads.posting_ban)(
-        actor=world.a_staff, community=world.a, user=resident, reason="多次人身攻击"
-    )
-    await post(author, "第二条")
-    assert 'data-code="not_allowed"' in await expect(author, "data-code")
     await author.disconnect()
 
 

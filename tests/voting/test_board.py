@@ -11,20 +11,19 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
-from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from council import clock
 from council.models import Council, Secrecy
+from tests.sockets import BASE_HEADERS, application, frames_until_quiet, socket_connect
 from voting import board, services
 from voting.models import Meeting
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-BASE_HEADERS = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
 
 
 def rules(community, *, secrecy=Secrecy.ROLL_CALL, running=False):
@@ -217,41 +216,12 @@ def test_render_board_reuses_a_rendering_made_after_the_change(council):
 # --- The consumer ---------------------------------------------------------------------------------
 
 
-def application():
-    """The real ASGI application, imported once the test settings are in place (the origin
-    validator keeps the ALLOWED_HOSTS list of import time)."""
-    from config.asgi import application
-
-    return application
-
-
-@pytest.fixture
-async def fresh_channel_layer():
-    """A channel layer of this test's own event loop, emptied afterwards; and the database
-    connection of the consumers' thread closed, so the test database can be dropped."""
-    channel_layers.backends.clear()
-    yield
-    layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
-    if layer is not None and hasattr(layer, "flush"):
-        await layer.flush()
-    await database_sync_to_async(connections.close_all)()
-
-
 async def connect(meeting_id, *, language="en"):
-    headers = [*BASE_HEADERS, (b"accept-language", language.encode())]
-    communicator = WebsocketCommunicator(
-        application(), f"/ws/meetings/{meeting_id}/", headers=headers
-    )
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    return communicator
+    return await socket_connect(f"/ws/meetings/{meeting_id}/", language=language)
 
 
 async def frames(communicator, quiet=0.6) -> list[str]:
-    received = []
-    while not await communicator.receive_nothing(timeout=quiet):
-        received.append(await communicator.receive_from())
-    return received
+    return await frames_until_quiet(communicator, quiet)
 
 
 consumer = pytest.mark.django_db(transaction=True)

@@ -3,6 +3,8 @@ they copy, permission checks, evidence and the live board's broadcast."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -75,6 +77,26 @@ def record_secret_act(member, action: str, obj, community: Community, payload: d
         payload={**payload, "voter": voter_commitment(obj, member)},
         community=community,
     )
+
+
+# How long a ballot or round may stay open, from the moment the clerk opens it.
+MIN_DURATION = dt.timedelta(minutes=5)
+MAX_DURATION = dt.timedelta(days=30)
+
+
+def closing_time_check(closes_at: dt.datetime, now: dt.datetime) -> None:
+    """Refuse a closing time less than ``MIN_DURATION`` or more than ``MAX_DURATION`` after
+    ``now``."""
+    if closes_at < now + MIN_DURATION:
+        raise InvalidMove(_("The closing time must be at least five minutes from now."))
+    if closes_at > now + MAX_DURATION:
+        raise InvalidMove(_("A ballot can stay open for thirty days at most."))
+
+
+def locked(row, *related: str):
+    """``row`` read again with its own row locked until the transaction ends (the ``related``
+    rows come with it, unlocked)."""
+    return type(row).objects.select_for_update(of=("self",)).select_related(*related).get(pk=row.pk)
 
 
 def require(actor, perm: str, obj, message: str) -> None:

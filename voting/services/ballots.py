@@ -43,16 +43,15 @@ from ..selectors.votes import on_open_vote, recused_ids, seated_members
 from ._common import (
     board_changed,
     clerk_deadline,
+    closing_time_check,
     council_of,
     envelope_of_year,
+    locked,
     record,
     record_secret_act,
     require,
     rules_copy,
 )
-
-MIN_DURATION = dt.timedelta(minutes=5)
-MAX_DURATION = dt.timedelta(days=30)
 
 
 def _when(moment: dt.datetime) -> str:
@@ -64,11 +63,7 @@ def _ballot_url(ballot: Ballot) -> str:
 
 
 def _lock(ballot: Ballot) -> Ballot:
-    return (
-        Ballot.objects.select_for_update(of=("self",))
-        .select_related("community", "proposal")
-        .get(pk=ballot.pk)
-    )
+    return locked(ballot, "community", "proposal")
 
 
 @transaction.atomic
@@ -95,10 +90,7 @@ def ballot_open(
     if meeting is not None and meeting.community_id != community.pk:
         raise InvalidMove(_("That meeting is of another community."))
     now = clock.now()
-    if closes_at < now + MIN_DURATION:
-        raise InvalidMove(_("The closing time must be at least five minutes from now."))
-    if closes_at > now + MAX_DURATION:
-        raise InvalidMove(_("A ballot can stay open for thirty days at most."))
+    closing_time_check(closes_at, now)
     if on_open_vote(proposal):
         raise InvalidMove(_("This proposal is already on an open ballot or round."))
     council = council_of(community)

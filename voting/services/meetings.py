@@ -27,7 +27,7 @@ from ..models import (
     MeetingStatus,
 )
 from ..selectors.votes import seated_members
-from ._common import board_changed, record, require
+from ._common import board_changed, locked, record, require
 
 
 def _url(meeting: Meeting) -> str:
@@ -35,11 +35,7 @@ def _url(meeting: Meeting) -> str:
 
 
 def _lock(meeting: Meeting) -> Meeting:
-    return (
-        Meeting.objects.select_for_update(of=("self",))
-        .select_related("community")
-        .get(pk=meeting.pk)
-    )
+    return locked(meeting, "community")
 
 
 def _agenda(meeting: Meeting, proposals: list[Proposal]) -> None:

@@ -44,14 +44,16 @@ from ..selectors.votes import on_open_vote, recused_ids, seated_members
 from ..tally import quorum_met
 from ._common import (
     clerk_deadline,
+    closing_time_check,
     council_of,
     envelope_of_year,
+    locked,
     record,
     record_secret_act,
     require,
     rules_copy,
 )
-from .ballots import MAX_DURATION, MIN_DURATION, reminder_due
+from .ballots import reminder_due
 
 # What the title's column holds: a longer one (a Pabulib file's description, say) is refused
 # with a message, before PostgreSQL would refuse it with an error.
@@ -63,11 +65,7 @@ def _url(round_: Round) -> str:
 
 
 def _lock(round_: Round) -> Round:
-    return (
-        Round.objects.select_for_update(of=("self",))
-        .select_related("community", "envelope")
-        .get(pk=round_.pk)
-    )
+    return locked(round_, "community", "envelope")
 
 
 @transaction.atomic
@@ -101,10 +99,7 @@ def round_open(
         )
     refuse_line_breaks(title)
     now = clock.now()
-    if closes_at < now + MIN_DURATION:
-        raise InvalidMove(_("The closing time must be at least five minutes from now."))
-    if closes_at > now + MAX_DURATION:
-        raise InvalidMove(_("A ballot can stay open for thirty days at most."))
+    closing_time_check(closes_at, now)
     slate = list(
         Proposal.objects.select_for_update()
         .filter(pk__in=[p.pk for p in proposals])

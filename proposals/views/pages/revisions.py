@@ -35,16 +35,10 @@ def proposal_revise_view(request, slug, pk):
         },
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
+            # The form's fields are the service's: title, summary, body, note, seen_revision.
             revision = services.proposal_revise(
-                actor=request.user,
-                proposal=proposal,
-                title=data["title"],
-                summary=data["summary"],
-                body=data["body"],
-                note=data["note"],
-                seen_revision=data["seen_revision"] or None,
+                actor=request.user, proposal=proposal, **form.cleaned_data
             )
         except ValidationError as error:
             add_errors(form, error)

@@ -83,19 +83,16 @@ def proposal_invite_expert(request, slug, pk):
 def proposal_feasibility(request, slug, pk):
     """Staff record a feasibility review, whose cost estimate counts from now on."""
 
-    def act(proposal, data):
-        return services.feasibility_record(
-            actor=request.user, proposal=proposal, feasible=data["feasible"],
-            cost_estimate=data["cost_estimate"], plan=data["plan"],
-        )  # fmt: skip
-
     return _staff_form_action(
         request, slug, pk,
         perm="proposals.record_feasibility",
         refusal=_("Only staff of this community can do this."),
         form_key="feasibility",
         build_form=lambda proposal: FeasibilityForm(request.POST),
-        act=act,
+        # The form's fields are the service's arguments: feasible, cost_estimate, plan.
+        act=lambda proposal, data: services.feasibility_record(
+            actor=request.user, proposal=proposal, **data
+        ),
         done=lambda review: _("The feasibility review is recorded."),
     )  # fmt: skip
 
@@ -104,18 +101,15 @@ def proposal_feasibility(request, slug, pk):
 def proposal_opinion(request, slug, pk):
     """An invited expert gives a formal opinion."""
 
-    def act(proposal, data):
-        return services.opinion_post(
-            actor=request.user, proposal=proposal,
-            recommendation=data["recommendation"], remarks=data["remarks"],
-        )  # fmt: skip
-
     return _staff_form_action(
         request, slug, pk,
         perm="proposals.post_opinion",
         refusal=_("Only experts invited to this consultation can give an opinion."),
         form_key="opinion",
         build_form=lambda proposal: OpinionForm(request.POST),
-        act=act,
+        # The form's fields are the service's arguments: recommendation, remarks.
+        act=lambda proposal, data: services.opinion_post(
+            actor=request.user, proposal=proposal, **data
+        ),
         done=lambda opinion: _("Your expert opinion is published."),
     )  # fmt: skip
