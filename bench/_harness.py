@@ -89,6 +89,18 @@ def progress(message: str) -> None:
     print("  " + message, flush=True)
 
 
+def verdict(failures: list[str], ok: str) -> int:
+    """The run's exit status: 1 after printing each of ``failures`` to stderr as ``FAIL: …``
+    (in order, a failure's further lines as they are), or 0 after printing ``ok`` when there
+    are none."""
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    if failures:
+        return 1
+    print(ok)
+    return 0
+
+
 def main_run(main) -> int:
     """``main()``; a server that did not start or answer ends the run as ``fail`` does (the
     servers already stopped by then)."""

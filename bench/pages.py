@@ -30,7 +30,14 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _harness import BENCH_DIR, django_in_process, quantile, require_bench_database, table
+from _harness import (
+    BENCH_DIR,
+    django_in_process,
+    quantile,
+    require_bench_database,
+    table,
+    verdict,
+)
 from django.http import HttpResponse
 from django.urls import include, path
 
@@ -478,16 +485,14 @@ def main() -> int:
     results_file = out_dir / f"pages-{connection.vendor}.json"
     results_file.write_text(json.dumps(results, indent=2) + "\n")
     print(f"figures also written to {results_file}")
-    if grew:
-        for p in grew:
-            print(
-                f"FAIL: {p.name} ({p.path}): {p.queries} -> {p.queries_grown} queries per request "
-                "after adding data: the query count grows with the data.",
-                file=sys.stderr,
-            )
-        return 1
-    print("OK: no page's query count grows with the data.")
-    return 0
+    return verdict(
+        [
+            f"{p.name} ({p.path}): {p.queries} -> {p.queries_grown} queries per request "
+            "after adding data: the query count grows with the data."
+            for p in grew
+        ],
+        "OK: no page's query count grows with the data.",
+    )
 
 
 if __name__ == "__main__":

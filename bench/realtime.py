@@ -58,6 +58,7 @@ from _harness import (
     shell_json,
     sign_in,
     table,
+    verdict,
     wait_until_up,
 )
 
@@ -473,28 +474,21 @@ def main() -> int:
     results_file.write_text(json.dumps(results, indent=2) + "\n")
     print(f"figures also written to {results_file}")
 
-    failed = False
+    failures = []
     for name, phase in phases.items():
         if phase.delivered < phase.expected:
-            failed = True
-            print(
-                f"FAIL: {name}: {phase.delivered} of {phase.expected} deliveries within "
+            failures.append(
+                f"{name}: {phase.delivered} of {phase.expected} deliveries within "
                 f"{args.timeout:.0f} s after the last message"
                 + (f"; {phase.closed_early} readers closed early" if phase.closed_early else "")
                 + (
                     f"; {phase.failed_connects} readers never connected"
                     if phase.failed_connects
                     else ""
-                ),
-                file=sys.stderr,
+                )
             )
-        for error in phase.poster_errors[:3]:
-            failed = True
-            print(f"FAIL: {name}: poster: {error}", file=sys.stderr)
-    if failed:
-        return 1
-    print("OK: every reader received every message.")
-    return 0
+        failures += [f"{name}: poster: {error}" for error in phase.poster_errors[:3]]
+    return verdict(failures, "OK: every reader received every message.")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ from _harness import (
     settings_and_out_arguments,
     shell_json,
     table,
+    verdict,
 )
 
 CLOSE_REASON = "性能测试：换一轮新的表决（bench/votes.py）"
@@ -492,39 +493,36 @@ def main() -> int:
     )
     print(f"figures also written to {results_file}")
 
-    failed = False
+    failures = []
     if errors:
-        failed = True
-        print(f"FAIL: {len(errors)} of {len(results)} vote POSTs failed, e.g.:", file=sys.stderr)
-        for error in errors[:5]:
-            print(f"  member {error.member} on :{error.port}: {error.detail}", file=sys.stderr)
-        for line, count in server_errors(out_dir / "votes-serve.log"):
-            print(f"  server log, {count}×: {line}", file=sys.stderr)
+        failures.append(
+            "\n".join(
+                [f"{len(errors)} of {len(results)} vote POSTs failed, e.g.:"]
+                + [f"  member {e.member} on :{e.port}: {e.detail}" for e in errors[:5]]
+                + [
+                    f"  server log, {count}×: {line}"
+                    for line, count in server_errors(out_dir / "votes-serve.log")
+                ]
+            )
+        )
     if stored != expected:
-        failed = True
-        print(
-            f"FAIL: {len(stored)} votes stored for {len(expected)} members "
-            f"(missing {sorted(expected - stored)[:10]}, extra {sorted(stored - expected)[:10]})",
-            file=sys.stderr,
+        failures.append(
+            f"{len(stored)} votes stored for {len(expected)} members "
+            f"(missing {sorted(expected - stored)[:10]}, extra {sorted(stored - expected)[:10]})"
         )
     if matches != len(expected) or check["miscounted"] or check["strays"]:
-        failed = True
-        print(
-            f"FAIL: evidence does not match the votes: last event = vote for {matches} of "
+        failures.append(
+            f"evidence does not match the votes: last event = vote for {matches} of "
             f"{len(expected)}; miscounted {check['miscounted'][:10]}, "
-            f"strays {check['strays'][:10]}",
-            file=sys.stderr,
+            f"strays {check['strays'][:10]}"
         )
     if not check["chain_ok"]:
-        failed = True
-        print(f"FAIL: evidence chain broken at {check['chain_reason']}", file=sys.stderr)
+        failures.append(f"evidence chain broken at {check['chain_reason']}")
     if allocation_failed:
-        failed = True
-        print(f"FAIL: allocation: {why}", file=sys.stderr)
-    if failed:
-        return 1
-    print("OK: every vote was recorded once per member, and its evidence matches.")
-    return 0
+        failures.append(f"allocation: {why}")
+    return verdict(
+        failures, "OK: every vote was recorded once per member, and its evidence matches."
+    )
 
 
 if __name__ == "__main__":

@@ -68,21 +68,27 @@ def test_a_resident_objects_and_staff_answer_through_the_pages(client, projects,
     assert objection.answer == "施工限定在白天。"
 
 
+def _progress_post(client, world, proposal, **fields):
+    """The community's staff post a progress update on ``proposal``, dated today."""
+    client.force_login(world.a_staff)
+    return client.post(
+        reverse("progress_new", args=[world.a.slug, proposal.pk]),
+        {"date": clock.today().isoformat(), **fields},
+        **EN,
+    )
+
+
 def test_staff_post_progress_with_a_photo_stripped_of_exif(client, projects, world):
     proposal = projects.in_progress()
-    client.force_login(world.a_staff)
-    url = reverse("progress_new", args=[world.a.slug, proposal.pk])
-    response = client.post(
-        url,
-        {
-            "date": clock.today().isoformat(),
-            "text": "完成基础施工。",
-            "percent": 40,
-            "spent": "4000.00",
-            "provider": projects.provider.pk,
-            "photos": [_jpeg_with_exif()],
-        },
-        **EN,
+    response = _progress_post(
+        client,
+        world,
+        proposal,
+        text="完成基础施工。",
+        percent=40,
+        spent="4000.00",
+        provider=projects.provider.pk,
+        photos=[_jpeg_with_exif()],
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     update = ProgressUpdate.objects.get(proposal=proposal)
@@ -103,18 +109,14 @@ def test_the_progress_form_is_dated_today_in_every_language(client, projects, wo
 
 def test_a_bad_progress_form_keeps_the_input_and_says_why(client, projects, world):
     proposal = projects.published()  # approved, not yet in progress
-    client.force_login(world.a_staff)
-    url = reverse("progress_new", args=[world.a.slug, proposal.pk])
-    response = client.post(
-        url,
-        {
-            "date": clock.today().isoformat(),
-            "text": "提前开工",
-            "percent": 10,
-            "spent": "0",
-            "provider": projects.provider.pk,
-        },
-        **EN,
+    response = _progress_post(
+        client,
+        world,
+        proposal,
+        text="提前开工",
+        percent=10,
+        spent="0",
+        provider=projects.provider.pk,
     )
     page = response.content.decode()
     assert response.status_code == 400

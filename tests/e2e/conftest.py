@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import compile_messages
 from tests.load.servers import HOST, daphne_start, manage
@@ -40,6 +40,29 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEMO_PASSWORD = "weishi-demo-2026"
+
+# The sign-in form's words, as a person reads them in each language.
+SIGN_IN_WORDS = {
+    "en": {
+        "username": "Username",
+        "password": "Password",
+        "sign_in": "Sign in",
+        "sign_out": "Sign out",
+    },
+    "zh": {"username": "用户名", "password": "密码", "sign_in": "登录", "sign_out": "退出"},
+}
+
+
+def sign_in(page: Page, username: str, password: str, words: dict[str, str] | None = None) -> None:
+    """Sign in through the form as a person does (the labels and buttons of ``words``, English
+    unless given), and wait until the header offers to sign out."""
+    words = words or SIGN_IN_WORDS["en"]
+    page.goto("/accounts/login/")
+    page.get_by_label(words["username"]).fill(username)
+    page.get_by_label(words["password"]).fill(password)
+    page.get_by_role("main").get_by_role("button", name=words["sign_in"]).click()
+    expect(page.get_by_role("banner").get_by_role("button", name=words["sign_out"])).to_be_visible()
+
 
 # The translations are compiled (msgfmt) into the temporary directory, never into the
 # checkout: this settings module is config.settings with LOCALE_PATHS pointing there, and the

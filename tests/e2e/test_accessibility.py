@@ -19,6 +19,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.axe import IMPACTS, require_axe, run_axe
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
@@ -55,14 +57,6 @@ MEETING = r"/c/donghu/meetings/\d+/"
 
 
 # --- getting to each page, as a person does --------------------------------------------------
-
-
-def _sign_in(page: Page, words: dict[str, str], username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label(words["username"]).fill(username)
-    page.get_by_label(words["password"]).fill(password)
-    page.get_by_role("main").get_by_role("button", name=words["sign_in"]).click()
-    expect(page.get_by_role("banner").get_by_role("button", name=words["sign_out"])).to_be_visible()
 
 
 def _wait_for_socket(page: Page, path: str, go: Callable[[], object]) -> None:
@@ -112,7 +106,7 @@ def go_proposal_list(page: Page, words: dict[str, str], password: str) -> list[L
 
 def go_proposal_thread(page: Page, words: dict[str, str], password: str) -> list[Locator]:
     """A resident opens a proposal in consultation from the list; its live thread connects."""
-    _sign_in(page, words, "donghu-resident16", password)
+    sign_in(page, "donghu-resident16", password, words)
     page.goto("/c/donghu/proposals/?stage=consultation")
     link = page.locator(f'main a[href="{_first_href(page, "main", PROPOSAL)}"]').first
     _wait_for_socket(page, "/ws/threads/", link.click)
@@ -126,7 +120,7 @@ def go_proposal_thread(page: Page, words: dict[str, str], password: str) -> list
 def go_ballot(page: Page, words: dict[str, str], password: str) -> list[Locator]:
     """A council member opens the open ballot from "Awaiting my vote" (or, if another test
     of this session has closed it already, the meeting's ballot from the meeting's page)."""
-    _sign_in(page, words, "donghu-resident01", password)
+    sign_in(page, "donghu-resident01", password, words)
     page.get_by_role("banner").get_by_role("link", name=words["awaiting"]).click()
     links = page.get_by_role("main").locator('a[href*="/ballots/"]')
     if links.count() == 0:

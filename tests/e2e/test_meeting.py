@@ -6,17 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def _sign_in(page, username, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def _board_frames(page):
@@ -36,7 +30,7 @@ def test_a_member_votes_on_a_phone_and_the_board_updates_live(open_page, demo_pa
     board, board_problems = open_page(locale="en-US")
 
     # The clerk finds the demo meeting from the council page and opens the session.
-    _sign_in(clerk, "donghu-staff1", demo_password)
+    sign_in(clerk, "donghu-staff1", demo_password)
     clerk.goto("/c/donghu/council/")
     clerk.get_by_role("region", name="Meetings").get_by_role("link").first.click()
     expect(clerk).to_have_url(re.compile(r"/c/donghu/meetings/\d+/$"))
@@ -59,7 +53,7 @@ def test_a_member_votes_on_a_phone_and_the_board_updates_live(open_page, demo_pa
     assert 0 <= before < base
 
     # A member, on a phone, finds the ballot under "Awaiting my vote" and votes.
-    _sign_in(member, "donghu-resident01", demo_password)
+    sign_in(member, "donghu-resident01", demo_password)
     member.get_by_role("link", name="Awaiting my vote").click()
     member.get_by_role("main").get_by_role("link").first.click()
     expect(member).to_have_url(re.compile(r"/c/donghu/ballots/\d+/$"))

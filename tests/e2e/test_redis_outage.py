@@ -21,6 +21,8 @@ from tests.load.servers import manage, shell_json
 from tests.load.test_limits import _daphne, _environment
 from tests.redis_server import RedisServer
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-enough-password-42"  # the test world's residents' (tests/conftest.py)
@@ -52,14 +54,6 @@ def site() -> Iterator[tuple[str, str, RedisServer]]:
         redis.close()
 
 
-def _sign_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
-
-
 def test_a_thread_page_rides_out_a_redis_outage(browser, site):
     base_url, path, redis = site
     context = browser.new_context(base_url=base_url, locale="en-US")
@@ -78,7 +72,7 @@ def test_a_thread_page_rides_out_a_redis_outage(browser, site):
         "(window.wsCloses = window.wsCloses || []).push(e.detail.event.code))"
     )
     try:
-        _sign_in(page, "a_resident")
+        sign_in(page, "a_resident", PASSWORD)
         page.goto(path)
         thread = page.locator("[data-thread]")
         for _ in range(200):  # the server answers on the socket (presence) within 20 s

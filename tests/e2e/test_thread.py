@@ -6,15 +6,9 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.e2e
-
-
-def _sign_in(page, username, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def _open_consultation(page):
@@ -46,8 +40,8 @@ def _live(page):
 def test_a_message_appears_live_and_its_hiding_too(open_page, demo_password):
     resident, resident_problems = open_page(locale="en-US")
     staff, staff_problems = open_page(locale="en-US")
-    _sign_in(resident, "donghu-resident16", demo_password)
-    _sign_in(staff, "donghu-staff1", demo_password)
+    sign_in(resident, "donghu-resident16", demo_password)
+    sign_in(staff, "donghu-staff1", demo_password)
     _open_consultation(resident)
     staff.goto(resident.url)
     _live(resident)

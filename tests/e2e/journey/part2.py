@@ -29,6 +29,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from ..conftest import SIGN_IN_WORDS, sign_in
 from . import Journey, Site
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -45,14 +46,6 @@ RATINGS = ["满意", "满意", "基本满意"]
 
 
 # --- Helpers --------------------------------------------------------------------------------
-
-
-def _sign_in(page: Page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("main").get_by_role("button", name="登录").click()
-    expect(page.get_by_role("banner").get_by_role("button", name="退出")).to_be_visible()
 
 
 def _status(page: Page):
@@ -146,7 +139,7 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
         out = site.manage("minutely")
         assert re.search(r"decisions_drafted [1-9]", out), out
         staff = open_page()
-        _sign_in(staff, journey.staff_username, site.password)
+        sign_in(staff, journey.staff_username, site.password, SIGN_IN_WORDS["zh"])
         decision_v1 = _publish_from_queue(staff, community, title, "决议结果公开")
         expect(staff.get_by_role("region", name="公示期", exact=True)).to_contain_text("前提出异议")
 
@@ -154,7 +147,7 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
     # decision's next version, with the objection and the answer, is published.
     with journey.step("objection lodged and answered"):
         resident = open_page()
-        _sign_in(resident, residents[0], site.password)
+        sign_in(resident, residents[0], site.password, SIGN_IN_WORDS["zh"])
         resident.goto(journey.proposal_url)
         panel = resident.get_by_role("region", name="三公开", exact=True)
         panel.get_by_role("link", name="决议结果公开").click()
@@ -275,7 +268,7 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
         evaluators = residents[:3]
         for username, rating, comment in zip(evaluators, RATINGS, COMMENTS, strict=True):
             phone = open_page(**PHONE)
-            _sign_in(phone, username, site.password)
+            sign_in(phone, username, site.password, SIGN_IN_WORDS["zh"])
             phone.get_by_role("banner").get_by_role("link", name="待我评价").click()
             phone.get_by_role("main").get_by_role("link", name=title).click()
             phone.get_by_label(rating, exact=True).check()
