@@ -62,13 +62,31 @@ def _check_grid(community: Community, grid: Grid | None) -> None:
         raise InvalidMove(_("That grid is not in %(community)s.") % {"community": community})
 
 
-def _private_data_create(**fields) -> PrivateData:
-    """Validate with the model's own validators (phone, ID checksum) before storing."""
-    fields["id_number"] = (fields.get("id_number") or "").upper()
-    data = PrivateData(**fields)
+def _private_fields(phone: str, id_number: str, address: str, household_status: str) -> dict:
+    """A resident's private data as entered (sign-up or registration on their behalf)."""
+    return {
+        "phone": phone,
+        "id_number": id_number,
+        "address": address,
+        "household_status": household_status,
+    }
+
+
+def _residency_create(
+    *, user, community: Community, grid: Grid | None, private: dict, **role_fields
+) -> Role:
+    """A resident's residency in ``community`` and its private data (phone, ID number,
+    address, household status, consent time), validated by the model's own validators (phone,
+    ID checksum) before anything is stored."""
+    residency = Role.objects.create(
+        user=user, kind=RoleKind.RESIDENT, community=community, grid=grid, **role_fields
+    )
+    data = PrivateData(
+        residency=residency, **{**private, "id_number": (private["id_number"] or "").upper()}
+    )
     data.full_clean()
     data.save()
-    return data
+    return residency
 
 
 SIGN_IN_NAME_FIRST = "23456789"  # eight digits, none leading with 0 or 1 (not a phone number)
@@ -132,20 +150,13 @@ def resident_sign_up(
         display_name=display_name,
         language=language,
     )
-    residency = Role.objects.create(
+    private = _private_fields(phone, id_number, address, household_status)
+    residency = _residency_create(
         user=user,
-        kind=RoleKind.RESIDENT,
-        status=RoleStatus.PENDING,
         community=community,
         grid=grid,
-    )
-    _private_data_create(
-        residency=residency,
-        phone=phone,
-        id_number=id_number,
-        address=address,
-        household_status=household_status,
-        consented_at=clock.now(),
+        private={**private, "consented_at": clock.now()},
+        status=RoleStatus.PENDING,
     )
     evidence_append(
         actor=user,
@@ -236,23 +247,16 @@ def resident_register_offline(
         username=f"r-{secrets.token_hex(5)}", password=None, display_name=display_name
     )
     now = clock.now()
-    residency = Role.objects.create(
+    residency = _residency_create(
         user=user,
-        kind=RoleKind.RESIDENT,
-        status=RoleStatus.ACTIVE,
         community=community,
         grid=grid,
+        private=_private_fields(phone, id_number, address, household_status),
+        status=RoleStatus.ACTIVE,
         entered_by=actor,
         granted_by=actor,
         confirmed_by=actor,
         confirmed_at=now,
-    )
-    _private_data_create(
-        residency=residency,
-        phone=phone,
-        id_number=id_number,
-        address=address,
-        household_status=household_status,
     )
     evidence_append(
         actor=actor,
