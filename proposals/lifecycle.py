@@ -297,8 +297,6 @@ TRANSITIONS: dict[str, Transition] = {
     ),
 }  # fmt: skip
 
-ALLOWED_STAGES = frozenset({t.target for t in TRANSITIONS.values()} | {Stage.DRAFT})
-
 
 def moves_from(stage: str) -> list[str]:
     return [name for name, t in TRANSITIONS.items() if stage in t.sources]

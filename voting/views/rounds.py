@@ -41,17 +41,10 @@ def round_new(request, slug):
     community = access_community(request.user, slug, "voting.open_round")
     form = RoundOpenForm(request.POST or None, proposals=selectors.slate_candidates(community))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        # The form's fields are round_open's arguments; its slate comes as a queryset.
+        data = {**form.cleaned_data, "proposals": list(form.cleaned_data["proposals"])}
         try:
-            round_ = services.round_open(
-                actor=request.user,
-                community=community,
-                title=data["title"],
-                proposals=list(data["proposals"]),
-                closes_at=data["closes_at"],
-                rule=data["rule"],
-                add1=data["add1"],
-            )
+            round_ = services.round_open(actor=request.user, community=community, **data)
         except (InvalidMove, NotAllowed) as error:
             form.add_error(None, str(error))
         else:
