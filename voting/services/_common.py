@@ -7,6 +7,8 @@ import datetime as dt
 
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from council import clock
@@ -14,10 +16,11 @@ from council.deadlines import Deadline
 from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_append
 from council.models import Community, Council, RoleKind
+from council.notifications import notify_on_commit
 from council.realtime import send_event_on_commit
 from council.rules import held_roles
 
-from ..models import BallotStatus, Envelope
+from ..models import BallotStatus, Envelope, RulesCopy
 
 
 def meeting_group(meeting_id: int) -> str:
@@ -131,14 +134,15 @@ def council_of(community: Community) -> Council:
     return council
 
 
-def rules_copy(council: Council) -> dict:
-    """The rules of procedure in force now, as the fields a ballot or round copies."""
+def rules_copy(source: Council | RulesCopy) -> dict:
+    """The rules of procedure of a council (those in force now), or those a ballot or round
+    copied when it opened, as the fields a ballot or round copies."""
     return {
-        "quorum_numerator": council.quorum_numerator,
-        "quorum_denominator": council.quorum_denominator,
-        "threshold": council.threshold,
-        "secrecy": council.secrecy,
-        "board_shows_running_count": council.board_shows_running_count,
+        "quorum_numerator": source.quorum_numerator,
+        "quorum_denominator": source.quorum_denominator,
+        "threshold": source.threshold,
+        "secrecy": source.secrecy,
+        "board_shows_running_count": source.board_shows_running_count,
     }
 
 
@@ -154,3 +158,31 @@ def envelope_of_year(community: Community, *, lock: bool = False) -> Envelope:
             % {"community": community, "year": year}
         )
     return envelope
+
+
+def opening_fields(actor, community: Community, closes_at: dt.datetime, now: dt.datetime) -> dict:
+    """The fields a ballot or round is created with whatever it puts to the vote: the
+    community, this year's envelope (locked until the transaction ends), who opened it, when,
+    when it closes, and the council's rules of procedure as they are now (``rules_copy``).
+
+    Raises ``InvalidMove`` if the community has no council or no envelope this year."""
+    council = council_of(community)
+    return {
+        "community": community,
+        "envelope": envelope_of_year(community, lock=True),
+        "opened_by": actor,
+        "opened_at": now,
+        "closes_at": closes_at,
+        **rules_copy(council),
+    }
+
+
+def when_text(moment: dt.datetime) -> str:
+    """``moment`` in local time, in the active language's date and time format."""
+    return date_format(localtime(moment), "DATETIME_FORMAT")
+
+
+def opened_notify(members, message, title: str, closes_at: dt.datetime, url: str) -> None:
+    """Tell ``members``, once the transaction commits, that a ballot or round is open:
+    ``message`` (lazy, with ``%(title)s`` and ``%(when)s``) in each member's language."""
+    notify_on_commit(members, lambda: message % {"title": title, "when": when_text(closes_at)}, url)

@@ -11,8 +11,6 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -44,18 +42,15 @@ from ._common import (
     board_changed,
     clerk_deadline,
     closing_time_check,
-    council_of,
-    envelope_of_year,
     locked,
+    opened_notify,
+    opening_fields,
     record,
     record_secret_act,
     require,
     rules_copy,
+    when_text,
 )
-
-
-def _when(moment: dt.datetime) -> str:
-    return date_format(localtime(moment), "DATETIME_FORMAT")
 
 
 def _ballot_url(ballot: Ballot) -> str:
@@ -93,8 +88,8 @@ def ballot_open(
     closing_time_check(closes_at, now)
     if on_open_vote(proposal):
         raise InvalidMove(_("This proposal is already on an open ballot or round."))
-    council = council_of(community)
-    envelope = envelope_of_year(community, lock=True)
+    fields = opening_fields(actor, community, closes_at, now)
+    envelope = fields["envelope"]
     cost, left = proposal.counted_cost, envelope_left(envelope)
     if cost > left:
         from council.money import format_yuan
@@ -108,17 +103,7 @@ def ballot_open(
     voters = [user for user, _seat in members if user.pk not in recused]
     if not voters:
         raise InvalidMove(_("The council has no member who may vote on this proposal."))
-    ballot = Ballot.objects.create(
-        community=community,
-        proposal=proposal,
-        envelope=envelope,
-        meeting=meeting,
-        opened_by=actor,
-        opened_at=now,
-        closes_at=closes_at,
-        base=len(voters),
-        **rules_copy(council),
-    )
+    ballot = Ballot.objects.create(proposal=proposal, meeting=meeting, base=len(voters), **fields)
     Eligibility.objects.bulk_create(
         [
             Eligibility(ballot=ballot, member=user, seat_category=seat, recused=user.pk in recused)
@@ -134,17 +119,15 @@ def ballot_open(
             "proposal": proposal.pk,
             "closes_at": closes_at.isoformat(),
             "base": ballot.base,
-            "rules": rules_copy(council),
+            "rules": rules_copy(ballot),
             "meeting": meeting.pk if meeting else None,
         },
     )
-    title, closes = proposal.title, closes_at
-    notify_on_commit(
+    opened_notify(
         voters,
-        lambda: (
-            _("Ballot open on “%(title)s” until %(when)s: your vote is awaited.")
-            % {"title": title, "when": _when(closes)}
-        ),
+        gettext_lazy("Ballot open on “%(title)s” until %(when)s: your vote is awaited."),
+        proposal.title,
+        closes_at,
         _ballot_url(ballot),
     )
     board_changed(ballot.meeting_id)
@@ -168,7 +151,7 @@ def _check_open(ballot: Ballot) -> None:
     if ballot.status != BallotStatus.OPEN or ballot.closes_at <= clock.now():
         raise InvalidMove(
             _("This ballot closed at %(when)s; votes are no longer accepted.")
-            % {"when": _when(ballot.closed_at or ballot.closes_at)}
+            % {"when": when_text(ballot.closed_at or ballot.closes_at)}
         )
 
 
@@ -418,7 +401,7 @@ def ballots_remind() -> int:
                 waiting,
                 lambda title=title, closes=closes: (
                     _("Reminder: the ballot on “%(title)s” closes at %(when)s.")
-                    % {"title": title, "when": _when(closes)}
+                    % {"title": title, "when": when_text(closes)}
                 ),
                 _ballot_url(ballot),
             )

@@ -14,8 +14,6 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,13 +43,12 @@ from ..tally import quorum_met
 from ._common import (
     clerk_deadline,
     closing_time_check,
-    council_of,
-    envelope_of_year,
     locked,
+    opened_notify,
+    opening_fields,
     record,
     record_secret_act,
     require,
-    rules_copy,
 )
 from .ballots import reminder_due
 
@@ -117,8 +114,8 @@ def round_open(
             raise InvalidMove(
                 _("“%(title)s” is already on an open ballot or round.") % {"title": proposal.title}
             )
-    council = council_of(community)
-    envelope = envelope_of_year(community, lock=True)
+    fields = opening_fields(actor, community, closes_at, now)
+    envelope = fields["envelope"]
     money = envelope_left(envelope)
     if money <= 0:
         raise InvalidMove(_("Nothing is left of the %(year)s envelope.") % {"year": envelope.year})
@@ -126,17 +123,7 @@ def round_open(
     if not members:
         raise InvalidMove(_("The council has no seated member."))
     round_ = Round.objects.create(
-        community=community,
-        envelope=envelope,
-        title=title,
-        rule=rule,
-        add1=add1,
-        opened_by=actor,
-        opened_at=now,
-        closes_at=closes_at,
-        money=money,
-        base=len(members),
-        **rules_copy(council),
+        title=title, rule=rule, add1=add1, money=money, base=len(members), **fields
     )
     RoundProject.objects.bulk_create(
         [
@@ -170,13 +157,11 @@ def round_open(
             "closes_at": closes_at.isoformat(),
         },
     )
-    title_, closes = round_.title, closes_at
-    notify_on_commit(
+    opened_notify(
         [user for user, _seat in members],
-        lambda: (
-            _("Round “%(title)s” is open until %(when)s: your approval ballot is awaited.")
-            % {"title": title_, "when": date_format(localtime(closes), "DATETIME_FORMAT")}
-        ),
+        gettext_lazy("Round “%(title)s” is open until %(when)s: your approval ballot is awaited."),
+        round_.title,
+        closes_at,
         _url(round_),
     )
     return round_
