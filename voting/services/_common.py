@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
@@ -21,6 +22,7 @@ from council.realtime import send_event_on_commit
 from council.rules import held_roles
 
 from ..models import BallotStatus, Envelope, RulesCopy
+from ..receipts import receipt_new
 
 
 def meeting_group(meeting_id: int) -> str:
@@ -186,3 +188,22 @@ def opened_notify(members, message, title: str, closes_at: dt.datetime, url: str
     """Tell ``members``, once the transaction commits, that a ballot or round is open:
     ``message`` (lazy, with ``%(title)s`` and ``%(when)s``) in each member's language."""
     notify_on_commit(members, lambda: message % {"title": title, "when": when_text(closes_at)}, url)
+
+
+def member_entry(entries, *, member, recorded_by, now: dt.datetime, **content) -> tuple:
+    """The member's one entry in ``entries`` (a ballot's votes, a round's approval ballots)
+    and whether it was created now: created with ``content`` and a fresh receipt when the member
+    has none yet. The database keeps one entry per member even if two requests race past the
+    row lock (SQLite has no row locks): the later one finds the first one's entry, to change."""
+    entry = entries.filter(member=member).first()
+    if entry is not None:
+        return entry, False
+    try:
+        with transaction.atomic():
+            created = entries.create(
+                member=member, receipt=receipt_new(), recorded_by=recorded_by, updated_at=now,
+                **content,
+            )  # fmt: skip
+    except IntegrityError:
+        return entries.get(member=member), False
+    return created, True

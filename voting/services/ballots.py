@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,6 +43,7 @@ from ._common import (
     clerk_deadline,
     closing_time_check,
     locked,
+    member_entry,
     opened_notify,
     opening_fields,
     record,
@@ -159,23 +160,11 @@ def _store_vote(ballot: Ballot, member, choice: str, recorded_by=None) -> tuple[
     """Insert or overwrite the member's one vote, each time with a fresh receipt; returns
     (created, changed)."""
     now = clock.now()
-    vote = ballot.votes.filter(member=member).first()
-    if vote is None:
-        try:
-            with transaction.atomic():
-                ballot.votes.create(
-                    member=member,
-                    choice=choice,
-                    receipt=receipt_new(),
-                    recorded_by=recorded_by,
-                    updated_at=now,
-                )
-        except IntegrityError:
-            # The database keeps one vote per member even if two requests race past the
-            # ballot lock (SQLite has no row locks): the later one becomes a change.
-            vote = ballot.votes.get(member=member)
-        else:
-            return True, True
+    vote, created = member_entry(
+        ballot.votes, member=member, recorded_by=recorded_by, now=now, choice=choice
+    )
+    if created:
+        return True, True
     if vote.choice == choice:
         return False, False
     vote.choice, vote.recorded_by, vote.updated_at = choice, recorded_by, now

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -44,6 +44,7 @@ from ._common import (
     clerk_deadline,
     closing_time_check,
     locked,
+    member_entry,
     opened_notify,
     opening_fields,
     record,
@@ -190,20 +191,11 @@ def _store(round_: Round, member, approved: list[int], recorded_by=None) -> bool
     """Insert or overwrite the member's one approval ballot, each time with a fresh receipt;
     returns whether it is their first."""
     now = clock.now()
-    existing = round_.ballots.filter(member=member).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                round_.ballots.create(
-                    member=member,
-                    approved=approved,
-                    receipt=receipt_new(),
-                    recorded_by=recorded_by,
-                    updated_at=now,
-                )
-            return True
-        except IntegrityError:
-            existing = round_.ballots.get(member=member)
+    existing, created = member_entry(
+        round_.ballots, member=member, recorded_by=recorded_by, now=now, approved=approved
+    )
+    if created:
+        return True
     existing.approved, existing.recorded_by, existing.updated_at = approved, recorded_by, now
     existing.receipt = receipt_new()  # the old one's commitment is never published
     existing.save(update_fields=["approved", "receipt", "recorded_by", "updated_at"])
