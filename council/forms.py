@@ -262,8 +262,17 @@ class MessageForm(forms.Form):
         return self.cleaned_data["kind"] or "comment"
 
 
-class EditForm(forms.Form):
+class _OneMessageForm(forms.Form):
+    """An act on one message of the thread: which one."""
+
     message = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class DeleteForm(_OneMessageForm):
+    pass
+
+
+class EditForm(_OneMessageForm):
     body = forms.CharField(
         label=_("Text"),
         max_length=MAX_LENGTH,
@@ -272,25 +281,20 @@ class EditForm(forms.Form):
     )
 
 
-class DeleteForm(forms.Form):
-    message = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+def _reason_field(label, required) -> forms.CharField:
+    """A short published reason: one line, at most 300 characters."""
+    return forms.CharField(
+        label=label, max_length=300, validators=[validate_one_line],
+        error_messages={"required": required},
+    )  # fmt: skip
 
 
-class HideForm(forms.Form):
-    message = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label=_("Reason (shown in its place)"),
-        max_length=300,
-        validators=[validate_one_line],
-        error_messages={"required": _("Give the reason for hiding it; it is shown in its place.")},
+class HideForm(_OneMessageForm):
+    reason = _reason_field(
+        _("Reason (shown in its place)"),
+        _("Give the reason for hiding it; it is shown in its place."),
     )
 
 
-class ReportForm(forms.Form):
-    message = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label=_("What is wrong with it?"),
-        max_length=300,
-        validators=[validate_one_line],
-        error_messages={"required": _("Say what is wrong with it.")},
-    )
+class ReportForm(_OneMessageForm):
+    reason = _reason_field(_("What is wrong with it?"), _("Say what is wrong with it."))
