@@ -17,7 +17,7 @@ from .common import add_errors, back_to_proposal, proposal_of
 from .detail import render_proposal_page
 
 
-def _staff_form_view(*, doc, perm, refusal, form_key, build_form, act, done):
+def _staff_form_view(name, *, doc, perm, refusal, form_key, build_form, act, done):
     """A POST-only view of one of the page's staff and expert forms: refuse with ``refusal``
     (and change nothing) unless the user holds ``perm`` on the proposal; else validate
     ``build_form(data, proposal)``, call ``act(actor, proposal, cleaned_data)`` and say
@@ -44,6 +44,8 @@ def _staff_form_view(*, doc, perm, refusal, form_key, build_form, act, done):
                 return back_to_proposal(proposal)
         return render_proposal_page(request, proposal, forms={form_key: form})
 
+    # Named as the module names it: tracebacks, logs and the URL resolver show the real view.
+    view.__name__ = view.__qualname__ = name
     view.__doc__ = doc
     return view
 
@@ -51,6 +53,7 @@ def _staff_form_view(*, doc, perm, refusal, form_key, build_form, act, done):
 STAFF_ONLY = gettext_lazy("Only staff of this community can do this.")
 
 proposal_admissibility = _staff_form_view(
+    "proposal_admissibility",
     doc="Staff record the admissibility checklist of a proposal under review.",
     perm="proposals.record_admissibility",
     refusal=STAFF_ONLY,
@@ -67,6 +70,7 @@ proposal_admissibility = _staff_form_view(
 )
 
 proposal_invite_expert = _staff_form_view(
+    "proposal_invite_expert",
     doc="Staff invite one of the community's experts into the consultation.",
     perm="proposals.invite_expert",
     refusal=STAFF_ONLY,
@@ -81,6 +85,7 @@ proposal_invite_expert = _staff_form_view(
 )
 
 proposal_feasibility = _staff_form_view(
+    "proposal_feasibility",
     doc="Staff record a feasibility review, whose cost estimate counts from now on.",
     perm="proposals.record_feasibility",
     refusal=STAFF_ONLY,
@@ -94,6 +99,7 @@ proposal_feasibility = _staff_form_view(
 )
 
 proposal_opinion = _staff_form_view(
+    "proposal_opinion",
     doc="An invited expert gives a formal opinion.",
     perm="proposals.post_opinion",
     refusal=gettext_lazy("Only experts invited to this consultation can give an opinion."),
