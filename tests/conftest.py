@@ -1,5 +1,6 @@
 """Shared fixtures: communities and people in every role, built through the services."""
 
+import copy
 import datetime as dt
 import os
 import shutil
@@ -21,7 +22,7 @@ from hypothesis import settings as hypothesis_settings
 
 from council import clock, services
 from council.models import RoleKind, RoleStatus, SeatCategory
-from tests.demo import DemoSnapshot
+from tests.demo import Snapshot, seed_demo
 from tests.factories import CommunityFactory, DistrictFactory, GridFactory, UserFactory
 
 # These two cores are shared and noisy: no per-example deadline.
@@ -128,17 +129,22 @@ def _test_settings(settings):
         setattr(settings, name, value)
 
 
-@pytest.fixture(scope="session")
-def demo_snapshot(django_db_setup, django_db_blocker) -> DemoSnapshot:
-    """``seed_demo`` run once per session, its rows kept and the database left empty."""
+def _snapshot(django_db_blocker, build) -> Snapshot:
+    """``build()`` run once, with the tests' settings; its rows kept, the database left empty."""
     with (
         django_db_blocker.unblock(),
         override_settings(**_test_settings_overrides()),
         translation.override(TEST_LANGUAGE),
     ):
-        snapshot = DemoSnapshot.take()
-        _clear_cache()  # what the seeding cached went with its rows
+        snapshot = Snapshot.take(build)
+        _clear_cache()  # what the build cached went with its rows
     return snapshot
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker) -> Snapshot:
+    """``seed_demo`` run once per session (``value``: what it printed)."""
+    return _snapshot(django_db_blocker, seed_demo)
 
 
 @pytest.fixture
@@ -246,9 +252,18 @@ class World:
         return residency
 
 
+@pytest.fixture(scope="session")
+def world_snapshot(django_db_setup, django_db_blocker) -> Snapshot:
+    """The :class:`World`, built once per session."""
+    return _snapshot(django_db_blocker, World)
+
+
 @pytest.fixture
-def world(db):
-    return World()
+def world(db, world_snapshot) -> World:
+    """A :class:`World` of this test's own: the session's rows put back, and a copy of its
+    objects (a test may change them)."""
+    world_snapshot.restore()
+    return copy.deepcopy(world_snapshot.value)
 
 
 @pytest.fixture

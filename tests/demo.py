@@ -1,13 +1,17 @@
-"""The demo data, seeded once per test session and put back into each test that asks for it.
+"""Data built once per test session and put back into each test that asks for it.
 
 ``seed_demo`` walks every proposal through the real services and renders its PDFs: about ten
-seconds. :class:`DemoSnapshot` runs it once, in a transaction it rolls back, keeping the rows it
-added; a test then gets them back with :meth:`DemoSnapshot.restore` inside its own transaction
-(rolled back as usual), in a fraction of a second, on SQLite and PostgreSQL alike.
+seconds. The ``world`` of tests/conftest.py (people in every role, built through the services)
+costs a tenth of a second, but a thousand tests ask for it. :class:`Snapshot` builds either once,
+in a transaction it rolls back, keeping the rows the build added; a test then gets them back
+with :meth:`Snapshot.restore` inside its own transaction (rolled back as usual), on SQLite and
+PostgreSQL alike.
 """
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.core.management import call_command
@@ -38,34 +42,32 @@ def rows_of(model: type[models.Model]) -> list[tuple]:
 
 
 @dataclass
-class DemoSnapshot:
-    """What ``seed_demo`` printed and the rows it added, table by table (models in the order
-    of ``INSTALLED_APPS``)."""
+class Snapshot:
+    """What a build returned (``value``) and the rows it added, table by table (models in the
+    order of ``INSTALLED_APPS``)."""
 
-    output: str
+    value: Any
     rows: dict[type[models.Model], list[tuple]] = field(default_factory=dict)
 
     @classmethod
-    def take(cls) -> "DemoSnapshot":
-        """Run ``seed_demo`` once (its on-commit work run, as after a real commit) and keep
-        what it added; the database is left as it was.
+    def take(cls, build: Callable[[], Any]) -> "Snapshot":
+        """Run ``build()`` once (its on-commit work run, as after a real commit) and keep what
+        it returned and the rows it added; the database is left as it was.
 
-        Raises ``RuntimeError`` if the seed changed a row that was there before: only added
-        rows are kept, so such a snapshot would not give back the seeded database.
+        Raises ``RuntimeError`` if the build changed a row that was there before: only added
+        rows are kept, so such a snapshot would not give back the built database.
         """
         with transaction.atomic():
             before = {model: rows_of(model) for model in _tables()}
-            out = io.StringIO()
             with TestCase.captureOnCommitCallbacks(execute=True):
-                call_command("seed_demo", stdout=out)
-            snapshot = cls(output=out.getvalue())
+                snapshot = cls(value=build())
             for model, old in before.items():
                 new = rows_of(model)
                 if new == old:
                     continue
                 if old:
                     raise RuntimeError(
-                        f"seed_demo changed rows of {model._meta.db_table} that were there "
+                        f"the build changed rows of {model._meta.db_table} that were there "
                         "before it; tests/demo.py keeps only the rows it adds"
                     )
                 snapshot.rows[model] = new
@@ -73,13 +75,17 @@ class DemoSnapshot:
         return snapshot
 
     def restore(self) -> None:
-        """Insert the seeded rows into the current (empty, test) database.
+        """Insert the built rows into the current (empty, test) database.
 
         Rows go in as ``loaddata`` writes them (raw: no ``save()``, no signals, timestamps
-        kept), in batches. Foreign keys are checked at commit, or at a test's end (Django makes
-        them deferrable), so tables go in any order; on PostgreSQL the id sequences then move
-        past the rows, as ``loaddata`` does too.
+        kept), in batches, in one transaction. Foreign keys are checked at its commit, or at a
+        test's end (Django makes them deferrable), so tables go in any order; on PostgreSQL the
+        id sequences then move past the rows, as ``loaddata`` does too.
         """
+        with transaction.atomic():
+            self._insert()
+
+    def _insert(self) -> None:
         for model, rows in self.rows.items():
             fields = _fields(model)
             columns = [f.attname for f in fields]
@@ -93,3 +99,10 @@ class DemoSnapshot:
             with connection.cursor() as cursor:
                 for sql in reset:
                     cursor.execute(sql)
+
+
+def seed_demo() -> str:
+    """Run ``seed_demo``; what it printed."""
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()

@@ -60,7 +60,7 @@ def test_demo_is_idempotent(demo_data):
 
 
 def test_demo_prints_one_sign_in_per_role(demo_snapshot):
-    out = demo_snapshot.output  # of the session's seed_demo, run on an empty database
+    out = demo_snapshot.value  # of the session's seed_demo, run on an empty database
     for role in (
         "district admin",
         "community staff",
