@@ -32,12 +32,20 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
 
 
+# Seconds between the breakers' tries while Redis is away (5 in production): these tests wait
+# for the next try after each outage, and a second is as good a test of it.
+RETRY_AFTER = 1.0
+
+
 @pytest.fixture
-def own_redis(settings):
+def own_redis(settings, monkeypatch):
     server = RedisServer()
     server.start()
-    for name, value in production_settings(server.url).items():
+    values = production_settings(server.url)
+    values["CACHES"]["default"]["OPTIONS"]["FALLBACK_RETRY_AFTER"] = RETRY_AFTER
+    for name, value in values.items():
         setattr(settings, name, value)
+    monkeypatch.setattr(realtime.LAYER, "retry_after", RETRY_AFTER)
     channel_layers.backends.clear()
     try:
         yield server
