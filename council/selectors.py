@@ -124,7 +124,7 @@ def evidence_names_of_roles(ids) -> dict[str, ObjectName]:
     return objects_named(
         ids,
         rows,
-        lambda role: ObjectName(_("the role of %(role)s") % {"role": role.get_kind_display()}),
+        lambda role: ObjectName(_("the %(role)s role") % {"role": role.get_kind_display()}),
         _("a role"),
     )
 
