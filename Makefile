@@ -14,10 +14,11 @@ AXE := node_modules/axe-core/axe.min.js
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Weishi needs Python >= 3.12 (see .python-version); found " + sys.version)'
-	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	@echo "Installing Python packages into $(VENV) (log: $(VENV)/install.log)"
-	@$(PY) -m pip install --disable-pip-version-check --upgrade pip > $(VENV)/install.log 2>&1 \
-	  && $(PY) -m pip install --disable-pip-version-check -e '.[dev]' >> $(VENV)/install.log 2>&1 \
+	@[ -x $(PY) ] || { echo "Creating the virtual environment $(VENV)…"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing Python packages (about 3 minutes on a first run; pip's output: $(VENV)/install.log)…"
+	@set -o pipefail; export PYTHONUNBUFFERED=1; \
+	  $(PY) -m pip install --disable-pip-version-check --upgrade pip > $(VENV)/install.log 2>&1 \
+	  && $(PY) -m pip install --disable-pip-version-check -e '.[dev]' 2>&1 | $(PY) bin/pip-progress $(VENV)/install.log \
 	  || { tail -n 40 $(VENV)/install.log; exit 1; }
 	@$(PY) -c 'import django, channels; assert django.VERSION[:2] == (6, 1), django.VERSION'
 	@rm -f $(VENV)/.installed-* && touch $@
@@ -27,10 +28,15 @@ install: $(STAMP)
 messages: $(STAMP)
 	@DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
 
+# What the PDFs and notices print as the site's address: where this serves, unless set.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP)
 	@bin/ensure-debs $(RUN_DEBS)
+	@echo "Compiling the translations…"
 	@$(MAKE) --no-print-directory messages
+	@echo "Preparing the database (db.sqlite3)…"
 	@DEBUG=1 $(PY) manage.py migrate --no-input -v0
+	@echo "Loading the demo data…"
 	@DEBUG=1 $(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops; the minute scheduler runs alongside)"
 	@DEBUG=1 $(PY) manage.py minutely --loop > $(VENV)/minutely.log 2>&1 & scheduler=$$!; \

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -24,6 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from . import clock
 from .cache import cache_degraded
+from .hooks import get_hooks
 from .models import EvidenceEvent, EvidenceHead
 
 GENESIS = "0" * 64
@@ -50,6 +53,55 @@ ACTION_LABELS = {
     "password.reset_by_staff": gettext_lazy("reset a resident's password"),
     "account.unlocked": gettext_lazy("unlocked a resident's sign-in"),
 }
+
+
+@dataclass(frozen=True)
+class ObjectName:
+    """What an evidence entry is about, in the reader's words: 「提议《更换小区路灯》」, and the
+    page that shows it (``""`` when there is none to show, or none the public may see).
+    Rendering only: an entry's hash covers its ``object_type`` and ``object_id``, never these."""
+
+    words: str
+    url: str = ""
+
+
+def object_pks(ids: Iterable[str]) -> list[int]:
+    """The ids that can be primary keys (an entry's ``object_id`` is text), for ``pk__in``."""
+    return [int(i) for i in ids if i.isdecimal() and len(i) < 19]
+
+
+def objects_named(ids, rows, name, gone: str) -> dict[str, ObjectName]:
+    """``{id: name(row)}`` for each id asked: ``rows`` are the objects found (one query),
+    ``gone`` the words for an id no longer found (deleted since)."""
+    found = {str(row.pk): row for row in rows}
+    return {i: name(found[i]) if i in found else ObjectName(gone) for i in ids}
+
+
+def object_namers() -> dict:
+    """How each model's objects are named on the public log: every app's
+    ``evidence_object_names`` hook (``council.hooks``), merged."""
+    namers = {}
+    for hook in get_hooks("evidence_object_names"):
+        namers.update(hook())
+    return namers
+
+
+def evidence_name_objects(events: list[EvidenceEvent]) -> list[EvidenceEvent]:
+    """Set ``named_object`` (an ``ObjectName``) on each event: one query per kind of object
+    on the page, however many entries. An object of a kind no app names is "a record"."""
+    ids_by_type: dict[str, set[str]] = defaultdict(set)
+    for event in events:
+        ids_by_type[event.object_type].add(event.object_id)
+    namers = object_namers()
+    names = {}
+    for object_type, ids in ids_by_type.items():
+        namer = namers.get(object_type)
+        named = namer(sorted(ids)) if namer else {}
+        for object_id in ids:
+            names[object_type, object_id] = named.get(object_id) or ObjectName(_("a record"))
+    for event in events:
+        event.named_object = names[event.object_type, event.object_id]
+    return events
 
 
 def _canonical(

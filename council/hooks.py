@@ -9,6 +9,12 @@ The hooks, and what a registered function is:
 
 - ``evidence_action_labels``: ``() -> {action: label}``, what each evidence action means
   on the public evidence log.
+- ``evidence_object_names``: ``() -> {model label: name(ids) -> {id: ObjectName}}``, how the
+  public evidence log names the objects of one model (``"proposals.proposal"``): ``name`` gets
+  the ids (strings) of one page's entries and reads them all in one query, so the page's query
+  count does not grow with its entries. It returns a ``council.evidence.ObjectName`` (words,
+  and a link or ``""``) for every id asked: an object nobody outside may see (a draft) gets
+  words that neither link to it nor give its title, and a deleted one still gets words.
 - ``evidence_actors_by_role_only``: ``() -> {action: hidden(payload) -> bool}``, actions whose
   actor the public log shows by role only when ``hidden`` holds (a secret ballot's "voted").
 - ``minute_jobs``: ``() -> {figure: count}``, run every minute by ``manage.py minutely``.

@@ -6,11 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from . import clock
+from .evidence import ObjectName, evidence_name_objects, object_pks, objects_named
 from .models import (
     Community,
+    Council,
     EvidenceEvent,
+    Grid,
     Message,
     MessageReport,
     PrivateData,
@@ -100,11 +105,79 @@ def private_data_for(user, residency_id: int) -> PrivateData | None:
 
 
 def evidence_public_page(*, before: int | None = None, limit: int = 50) -> list[EvidenceEvent]:
-    """The newest events for the public view (who is shown by role, never by private data)."""
+    """The newest events for the public view (who is shown by role, never by private data),
+    each with what it is about in words (``named_object``): one query per kind of object."""
     events = EvidenceEvent.objects.select_related("actor", "community").order_by("-seq")
     if before is not None:
         events = events.filter(seq__lt=before)
-    return list(events[:limit])
+    return evidence_name_objects(list(events[:limit]))
+
+
+# --- How the evidence log names the council's own objects (``evidence_object_names``) --------
+# People are never named here: the log names an official as the actor of their own acts, and a
+# resident by role only (``EvidenceEvent.public_actor``).
+
+
+def evidence_names_of_roles(ids) -> dict[str, ObjectName]:
+    """A role by its kind (「议事会成员身份」), never by whose it is."""
+    rows = Role.objects.filter(pk__in=object_pks(ids)).only("kind")
+    return objects_named(
+        ids,
+        rows,
+        lambda role: ObjectName(_("the %(role)s role") % {"role": role.get_kind_display()}),
+        _("a role"),
+    )
+
+
+def evidence_names_of_accounts(ids) -> dict[str, ObjectName]:
+    """An account, never whose: nothing to read."""
+    return {i: ObjectName(_("an account")) for i in ids}
+
+
+def evidence_names_of_messages(ids) -> dict[str, ObjectName]:
+    """A message by its thread (「《…》中的一条发言」), linked when the thread is public; never
+    the message's words (they may since have been hidden or deleted)."""
+    rows = Message.objects.filter(pk__in=object_pks(ids)).select_related("thread")
+
+    def name(message):
+        thread = message.thread
+        if not thread.is_public:
+            return ObjectName(_("a message in a discussion not made public"))
+        words = _("a message in “%(thread)s”") % {"thread": thread.title}
+        url = f"{thread.page_url}#message-{message.pk}" if thread.page_url else ""
+        return ObjectName(words, url)
+
+    return objects_named(ids, rows, name, _("a message since deleted"))
+
+
+def evidence_names_of_communities(ids) -> dict[str, ObjectName]:
+    """A community by its name, linked to its page."""
+    rows = Community.objects.filter(pk__in=object_pks(ids)).only("name", "slug")
+    return objects_named(
+        ids,
+        rows,
+        lambda c: ObjectName(c.name, reverse("community", args=[c.slug])),
+        _("a community since removed"),
+    )
+
+
+def evidence_names_of_grids(ids) -> dict[str, ObjectName]:
+    """A grid by its name."""
+    rows = Grid.objects.filter(pk__in=object_pks(ids)).only("name")
+    return objects_named(
+        ids,
+        rows,
+        lambda grid: ObjectName(_("the grid %(name)s") % {"name": grid.name}),
+        _("a grid since removed"),
+    )
+
+
+def evidence_names_of_councils(ids) -> dict[str, ObjectName]:
+    """A council by its name (「东湖社区居民议事会」)."""
+    rows = Council.objects.filter(pk__in=object_pks(ids)).only("name")
+    return objects_named(
+        ids, rows, lambda council: ObjectName(council.name), _("a council since removed")
+    )
 
 
 def collection_status(community: Community) -> str:

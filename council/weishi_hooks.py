@@ -27,3 +27,15 @@ def personal_data(user) -> dict:
         "notifications": selectors.personal_notifications(user),
         "evidence_log": selectors.personal_evidence(user),
     }
+
+
+@hooks.register("evidence_object_names")
+def object_names() -> dict:
+    return {
+        "council.role": selectors.evidence_names_of_roles,
+        "council.user": selectors.evidence_names_of_accounts,
+        "council.message": selectors.evidence_names_of_messages,
+        "council.community": selectors.evidence_names_of_communities,
+        "council.grid": selectors.evidence_names_of_grids,
+        "council.council": selectors.evidence_names_of_councils,
+    }

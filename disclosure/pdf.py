@@ -35,7 +35,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 OFFICIAL_LANGUAGE = "zh-hans"  # the official record is the Chinese text (DESIGN.md)
-# Where the PDF says to verify it when settings.SITE_URL is not set (``make run``).
+# Where the PDF says to verify it when settings.SITE_URL is not set (``make run`` sets it to
+# where it serves; this is its default address).
 FALLBACK_SITE_URL = "http://127.0.0.1:8000"
 STYLESHEET = "css/print.css"
 _local = threading.local()

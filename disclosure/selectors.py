@@ -12,8 +12,12 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from council import clock
+from council.evidence import ObjectName, object_pks, objects_named
 from council.models import Community, Role, RoleKind, RoleStatus
 from council.personal_data import entered_by_other, iso
 from council.rules import held_roles
@@ -626,3 +630,109 @@ def personal_data_of(user) -> dict:
             for e in evaluations
         ],
     }
+
+
+# --- How the evidence log names the disclosure app's objects (``evidence_object_names``) -----
+
+
+def _project_url(proposal: Proposal) -> str:
+    return reverse("project", args=[proposal.community.slug, proposal.pk])
+
+
+def _disclosure_name(disclosure: Disclosure) -> ObjectName:
+    if not disclosure.is_published:
+        return ObjectName(_("a disclosure not yet published"))
+    words = DISCLOSURE_WORDS[disclosure.kind] % {"title": disclosure.proposal.title}
+    if disclosure.version > 1:
+        words = _("%(name)s, version %(version)s") % {
+            "name": words,
+            "version": disclosure.version,
+        }
+    return ObjectName(words, reverse("disclosure", args=[disclosure.pk]))
+
+
+# One disclosure by its kind and its project's title: 「《更换小区路灯》决议结果公开」.
+DISCLOSURE_WORDS = {
+    Kind.DECISION: gettext_lazy("decision disclosure of “%(title)s”"),
+    Kind.IMPLEMENTATION: gettext_lazy("implementation disclosure of “%(title)s”"),
+    Kind.RESULT: gettext_lazy("result and evaluation disclosure of “%(title)s”"),
+}
+
+
+def evidence_names_of_disclosures(ids) -> dict[str, ObjectName]:
+    rows = (
+        Disclosure.objects.filter(pk__in=object_pks(ids))
+        .select_related("proposal")
+        .only("kind", "version", "status", "proposal__title")
+    )
+    return objects_named(ids, rows, _disclosure_name, _("a disclosure since deleted"))
+
+
+def evidence_names_of_objections(ids) -> dict[str, ObjectName]:
+    """An objection by the project it is about, never by its words nor its author."""
+    rows = (
+        Objection.objects.filter(pk__in=object_pks(ids))
+        .select_related("disclosure__proposal")
+        .only("disclosure__status", "disclosure__proposal__title")
+    )
+
+    def name(objection):
+        disclosure = objection.disclosure
+        if not disclosure.is_published:
+            return ObjectName(_("an objection to a disclosure not yet published"))
+        return ObjectName(
+            _("an objection to “%(title)s”") % {"title": disclosure.proposal.title},
+            reverse("disclosure", args=[disclosure.pk]) + f"#objection-{objection.pk}",
+        )
+
+    return objects_named(ids, rows, name, _("an objection since deleted"))
+
+
+def _of_project(model, words, gone):
+    """A namer for rows that belong to one project (``proposal``), linked to its page."""
+
+    def evidence_names(ids) -> dict[str, ObjectName]:
+        rows = (
+            model.objects.filter(pk__in=object_pks(ids))
+            .select_related("proposal__community")
+            .only("proposal__title", "proposal__stage", "proposal__community__slug")
+        )
+
+        def name(row):
+            if not row.proposal.is_public:
+                return ObjectName(str(gone))
+            return ObjectName(
+                str(words) % {"title": row.proposal.title}, _project_url(row.proposal)
+            )
+
+        return objects_named(ids, rows, name, str(gone))
+
+    return evidence_names
+
+
+evidence_names_of_progress_updates = _of_project(
+    ProgressUpdate,
+    gettext_lazy("progress of “%(title)s”"),
+    gettext_lazy("a progress update"),
+)
+evidence_names_of_completions = _of_project(
+    Completion,
+    gettext_lazy("completion and final accounts of “%(title)s”"),
+    gettext_lazy("a completion record"),
+)
+evidence_names_of_evaluation_windows = _of_project(
+    EvaluationWindow,
+    gettext_lazy("residents' evaluation of “%(title)s”"),
+    gettext_lazy("a residents' evaluation"),
+)
+
+
+def evidence_names_of_providers(ids) -> dict[str, ObjectName]:
+    """A provider on the district's list by its name, linked to its page."""
+    rows = Provider.objects.filter(pk__in=object_pks(ids)).only("name")
+    return objects_named(
+        ids,
+        rows,
+        lambda provider: ObjectName(provider.name, reverse("provider", args=[provider.pk])),
+        _("a provider since removed"),
+    )

@@ -2,12 +2,24 @@
 
 from council import hooks
 
+from . import selectors
 from .panels import proposal_disclosure_panel
 from .selectors import personal_data_of
 from .services import disclosure_tick
 from .services.labels import ACTION_LABELS
 
 hooks.register("evidence_action_labels", lambda: ACTION_LABELS)
+hooks.register(
+    "evidence_object_names",
+    lambda: {
+        "disclosure.disclosure": selectors.evidence_names_of_disclosures,
+        "disclosure.objection": selectors.evidence_names_of_objections,
+        "disclosure.progressupdate": selectors.evidence_names_of_progress_updates,
+        "disclosure.completion": selectors.evidence_names_of_completions,
+        "disclosure.evaluationwindow": selectors.evidence_names_of_evaluation_windows,
+        "disclosure.provider": selectors.evidence_names_of_providers,
+    },
+)
 hooks.register("minute_jobs", disclosure_tick)
 hooks.register("proposal_panels", proposal_disclosure_panel)
 hooks.register("personal_data_sections", lambda user: {"disclosure": personal_data_of(user)})

@@ -3,7 +3,7 @@
 from council import hooks
 
 from .lifecycle import TRANSITIONS
-from .selectors import personal_data_of
+from .selectors import evidence_names_of_proposals, personal_data_of
 from .services import ACTION_LABELS, follows_erase
 
 
@@ -11,6 +11,11 @@ from .services import ACTION_LABELS, follows_erase
 def action_labels() -> dict:
     """Each proposal action, and each move of the lifecycle as the move's own label."""
     return {**ACTION_LABELS, **{f"proposal.{move}": t.label for move, t in TRANSITIONS.items()}}
+
+
+@hooks.register("evidence_object_names")
+def object_names() -> dict:
+    return {"proposals.proposal": evidence_names_of_proposals}
 
 
 @hooks.register("personal_data_sections")

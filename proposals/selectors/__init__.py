@@ -1,5 +1,6 @@
 """Reads of the proposals app, each with a query count that does not grow with the data."""
 
+from .evidence import evidence_names_of_proposals
 from .listing import SORTS, ProposalFilter, follows_community, proposal_list, stage_counts
 from .pages import (
     ProposalPage,
@@ -21,6 +22,7 @@ __all__ = [
     "ProposalFilter",
     "ProposalPage",
     "attachment_for_serving",
+    "evidence_names_of_proposals",
     "follows_community",
     "follows_proposal",
     "has_cosigned",

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HOOK_NAMES = [
     "evidence_action_labels",
     "evidence_actors_by_role_only",
+    "evidence_object_names",
     "minute_jobs",
     "proposal_panels",
     "personal_data_sections",

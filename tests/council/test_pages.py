@@ -39,6 +39,35 @@ def test_the_language_switcher_changes_the_language_and_stays_on_the_page(client
     assert '<html lang="zh-CN">' in client.get("/").content.decode()
 
 
+@pytest.mark.parametrize(
+    ("accept_language", "lang"),
+    [
+        (None, "zh-CN"),  # the browser says nothing: Chinese
+        ("en", "en"),
+        ("en-GB,en;q=0.9", "en"),
+        ("fr", "zh-CN"),  # a language the site does not have: Chinese, not English
+        ("fr-FR,de;q=0.8", "zh-CN"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        ("fr,en;q=0.5", "en"),  # the browser's next choice the site has
+    ],
+)
+def test_pages_follow_the_browsers_language_and_chinese_when_it_gives_none_the_site_has(
+    client, world, accept_language, lang
+):
+    headers = {} if accept_language is None else {"HTTP_ACCEPT_LANGUAGE": accept_language}
+    assert f'<html lang="{lang}">' in client.get("/", **headers).content.decode()
+
+
+def test_the_language_chosen_on_the_switcher_wins_over_the_browsers(client, world):
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="zh-CN">' in page.content.decode()
+    assert page["Content-Language"] == "zh-hans"
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert '<html lang="en">' in client.get("/").content.decode()
+
+
 @pytest.mark.parametrize("path", ["/", "/evidence/", "/accounts/login/", "/accounts/signup/"])
 def test_every_page_has_the_language_and_community_switchers(client, world, path):
     text = client.get(path).content.decode()

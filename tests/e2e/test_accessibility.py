@@ -180,6 +180,14 @@ def go_community_statistics(page: Page, words: dict[str, str], password: str) ->
     return [page.get_by_role("main").locator('a[href="/open-data/"]')]
 
 
+def go_evidence(page: Page, words: dict[str, str], password: str) -> list[Locator]:
+    """The evidence log: each entry's object in words, a link to its page."""
+    page.goto("/")
+    page.get_by_role("contentinfo").locator('a[href="/evidence/"]').click()
+    expect(page).to_have_url(re.compile(r"/evidence/$"))
+    return [page.get_by_role("main").locator("td.object a").first]
+
+
 @dataclass(frozen=True)
 class KeyPage:
     name: str
@@ -198,6 +206,7 @@ KEY_PAGES = [
     KeyPage("result disclosure", go_disclosure("result")),
     KeyPage("statistics", go_statistics),
     KeyPage("community statistics", go_community_statistics),
+    KeyPage("evidence log", go_evidence),
 ]
 LOCALES = ["zh-CN", "en-US"]
 

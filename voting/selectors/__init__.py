@@ -21,6 +21,12 @@ from .ballots import (
     round_member_line,
     round_voters,
 )
+from .evidence import (
+    evidence_names_of_ballots,
+    evidence_names_of_envelopes,
+    evidence_names_of_meetings,
+    evidence_names_of_rounds,
+)
 from .meetings import (
     AgendaLine,
     AttendanceLine,
@@ -73,6 +79,10 @@ __all__ = [
     "ballots_of_proposal",
     "council_overview",
     "envelope_committed",
+    "evidence_names_of_ballots",
+    "evidence_names_of_envelopes",
+    "evidence_names_of_meetings",
+    "evidence_names_of_rounds",
     "envelope_left",
     "envelope_reserved",
     "hand_counts",
