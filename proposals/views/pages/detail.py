@@ -24,6 +24,7 @@ from ...lifecycle import Move, available_moves, proposal_move
 from ...models import BODY_MAX, Proposal, Stage
 from ...panels import panels_render
 from .common import back_to_proposal, error_text, proposal_of
+from .share import share_context
 
 # Moves offered on the proposal page, with their button. The others belong to the council's
 # ballot (approve, reject), the decision disclosure (start), progress (complete) and the
@@ -97,6 +98,7 @@ def render_proposal_page(
     context = {
         **_cosign_context(request, proposal),
         **_follow_context(request, proposal),
+        **share_context(request, proposal),
         **vars(page),
         "collection": collection_status(community),
         "cap": community.cap_for(proposal.project_type),
