@@ -256,7 +256,8 @@ class MessageForm(forms.Form):
         ],
         required=False,
     )
-    quote = forms.IntegerField(label=_("Quote message no."), required=False, min_value=1)
+    # Set by the 「回复」 button of a message: the message this one answers.
+    reply_to = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean_kind(self):
         return self.cleaned_data["kind"] or "comment"

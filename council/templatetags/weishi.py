@@ -2,6 +2,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from council.money import format_yuan
+from council.sanitiser import plain_text as markdown_plain_text
 from council.sanitiser import render_plain, sanitised_again
 
 register = template.Library()
@@ -28,3 +29,10 @@ def plain_text(value) -> SafeString:
     """Plain user text (a reason, a note) exactly as typed, escaped, with its line breaks and
     links: the one way plain text is shown, on pages and in PDFs alike."""
     return render_plain("" if value is None else str(value))
+
+
+@register.filter
+def markdown_text(value) -> str:
+    """User Markdown as the text a reader sees, without its syntax (``council.sanitiser``'s
+    ``plain_text``), for a quote, an excerpt or a diff. Escaped when shown, like any text."""
+    return markdown_plain_text("" if value is None else str(value))

@@ -113,7 +113,11 @@ def render_proposal_page(
     # The consultation thread (商议 online), readable after consultation too.
     thread = thread_for(user, proposal.thread_id) if proposal.thread_id else None
     if thread is not None:
-        context.update(thread_context(user, thread, next_url=request.get_full_path()))
+        context.update(
+            thread_context(
+                user, thread, next_url=request.get_full_path(), reply_to=request.GET.get("reply")
+            )
+        )
     return render(request, "proposals/proposal_detail.html", context, status=status)
 
 
