@@ -4,8 +4,8 @@ it is shown as text (quotes, diffs, feeds, notifications, e-mails, excerpts)."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from council.sanitiser import plain_text
-from council.templatetags.weishi import markdown_text
+from council.sanitiser import plain_text, render_markdown
+from council.templatetags.weishi import markdown_text, stored_text
 
 SYNTAX = ("**", "###", "- ")
 
@@ -32,9 +32,10 @@ def test_code_keeps_its_lines_and_tables_their_cells():
     assert plain_text("| 项目 | 费用 |\n|---|---|\n| 灯具 | 300 |") == "项目\t费用\n灯具\t300"
 
 
-def test_the_template_filter_is_the_same_text_and_empty_is_empty():
-    assert markdown_text("**粗体**") == "粗体"
-    assert markdown_text(None) == "" and plain_text("") == ""
+def test_the_template_filters_give_the_same_text_and_empty_is_empty():
+    source = "**粗体**\n### 标题\n- 列表"
+    assert markdown_text(source) == stored_text(render_markdown(source)) == plain_text(source)
+    assert markdown_text(None) == "" == stored_text(None) and plain_text("") == ""
 
 
 @given(
