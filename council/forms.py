@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validator
 from .personal_data import CONSENT_PURPOSES
@@ -235,6 +235,32 @@ class ResidentRegisterForm(PrivateDataFields):
         ).select_related("community")
 
 
+# --- Long text: written without syntax -------------------------------------------------------
+
+# Under every long text box: how to write without knowing any mark-up.
+WRITING_HELP = _(
+    "Leave a blank line between paragraphs. The buttons above the box make words bold, "
+    "a list or a heading."
+)
+
+
+def writing_attrs() -> dict:
+    """The attributes of a long text box that ``static/js/writing.js`` gives a toolbar
+    (「加粗」, 「列表」, 「小标题」), with its labels in the reader's language."""
+    return {
+        "data-writing": "",
+        "data-writing-label": pgettext_lazy("writing toolbar", "Formatting"),
+        "data-writing-bold": pgettext_lazy("writing toolbar", "Bold"),
+        "data-writing-list": pgettext_lazy("writing toolbar", "List"),
+        "data-writing-heading": pgettext_lazy("writing toolbar", "Heading"),
+    }
+
+
+def writing_area(rows: int) -> forms.Textarea:
+    """A long text box (a proposal's description, a plan, remarks, minutes) with the toolbar."""
+    return forms.Textarea(attrs={"rows": rows, **writing_attrs()})
+
+
 # --- Threads: the same forms validate a WebSocket frame and a plain POST ------------------------
 
 
@@ -244,7 +270,7 @@ class MessageForm(forms.Form):
     body = forms.CharField(
         label=_("Your message"),
         max_length=MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=writing_area(3),
         error_messages={"required": _("Write something first.")},
     )
     kind = forms.ChoiceField(
@@ -256,7 +282,8 @@ class MessageForm(forms.Form):
         ],
         required=False,
     )
-    quote = forms.IntegerField(label=_("Quote message no."), required=False, min_value=1)
+    # Set by the 「回复」 button of a message: the message this one answers.
+    reply_to = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean_kind(self):
         return self.cleaned_data["kind"] or "comment"
@@ -276,7 +303,7 @@ class EditForm(_OneMessageForm):
     body = forms.CharField(
         label=_("Text"),
         max_length=MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=writing_area(3),
         error_messages={"required": _("Write something first.")},
     )
 

@@ -69,7 +69,7 @@ def perform(user, thread_id: int, action: str, data) -> Outcome:
                 thread=thread,
                 body=cleaned["body"],
                 kind=cleaned["kind"],
-                quote_id=cleaned["quote"],
+                reply_to_id=cleaned["reply_to"],
             )
             return Outcome(True, text=_("Your message is posted."), message_id=message.pk)
         target = selectors.message_for(cleaned["message"])

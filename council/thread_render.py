@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -21,6 +22,7 @@ from django.utils.functional import empty
 
 from . import clock, selectors, threads
 from .models import Thread
+from .params import whole_number
 from .realtime import MAX_FRAME_BYTES
 
 TEMPLATE = "council/thread.html"
@@ -134,19 +136,48 @@ def _decorate(user, thread: Thread, perms: dict, messages) -> list:
         )
         message.can_hide = perms["moderate"] and not message.hidden_at and not message.deleted_at
         message.can_report = perms["report"] and not own and not gone
-        message.can_quote = perms["post"] and not gone
+        message.can_reply = perms["post"] and not gone
     return messages
 
 
-def thread_context(user, thread: Thread, *, next_url: str = "") -> dict:
-    """What the ``thread`` partial needs, for a page. ``thread`` must be readable by ``user``."""
+def _nested(messages: list) -> list:
+    """The top-level messages, in order, each with its ``thread_replies`` in order: a reply is
+    shown under the message it answers, or under that one's own top-level message."""
+    top = {m.pk: m for m in messages if m.reply_to_id is None}
+    for message in messages:
+        message.thread_replies = []
+    shown = []
+    for message in messages:
+        parent = top.get(message.reply_to_id)
+        if parent is None:
+            shown.append(message)
+        else:
+            parent.thread_replies.append(message)
+    return shown
+
+
+def _without_reply(url: str) -> str:
+    """``url`` without its ``reply`` parameter: back on the page, the composer starts afresh."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "reply"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def thread_context(user, thread: Thread, *, next_url: str = "", reply_to=None) -> dict:
+    """What the ``thread`` partial needs, for a page. ``thread`` must be readable by ``user``.
+    ``reply_to`` (a message id from the page's address, the 「回复」 link without JavaScript)
+    opens the composer as a reply to that message, if this user may answer it."""
     perms = _perms(user, thread)
+    messages = _decorate(user, thread, perms, selectors.thread_messages(thread))
+    wanted = whole_number(reply_to, minimum=1) if reply_to else None
+    target = next((m for m in messages if m.pk == wanted and m.can_reply), None)
     return {
         "thread": thread,
-        "thread_messages": _decorate(user, thread, perms, selectors.thread_messages(thread)),
+        "thread_messages": _nested(messages),
         "thread_perms": perms,
         "presence": selectors.presence_of(thread.pk),
-        "thread_next": next_url,
+        "thread_next": _without_reply(next_url),
+        "reply_target": target,
     }
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from . import clock
 from .errors import InvalidMove, NotAllowed, RateLimited
 from .evidence import evidence_append
+from .mail import one_line
 from .models import (
     Message,
     MessageEdit,
@@ -30,9 +31,10 @@ from .models import (
     Thread,
     ThreadPresence,
 )
+from .notifications import notify_on_commit
 from .realtime import send_event_on_commit, thread_group
 from .rules import forget_roles, held_roles
-from .sanitiser import render_markdown
+from .sanitiser import plain_text, render_markdown
 from .validators import refuse_line_breaks
 
 MAX_LENGTH = 4000
@@ -143,13 +145,27 @@ def thread_guest_add(*, thread: Thread, user) -> None:
     thread.guests.add(user)
 
 
+def _answered(thread: Thread, message_id) -> Message:
+    """The message a reply answers: of this thread, neither hidden nor deleted."""
+    message = Message.objects.select_related("author").filter(pk=message_id).first()
+    if message is None or message.thread_id != thread.pk:
+        raise InvalidMove(_("The message you are replying to is not in this discussion."))
+    if message.hidden_at or message.deleted_at:
+        raise InvalidMove(_("That message was hidden or deleted: it can no longer be answered."))
+    return message
+
+
 @transaction.atomic
 def message_post(
-    *, actor, thread: Thread, body: str, kind: str = MessageKind.COMMENT, quote_id=None
+    *, actor, thread: Thread, body: str, kind: str = MessageKind.COMMENT, reply_to_id=None
 ) -> Message:
-    """Post a message. Refused with a clear message: no right to post (not of the community,
-    barred, thread closed), an official kind by a non-staff, empty or overlong text, quoting
-    a message of another thread, or posting too fast."""
+    """Post a message, or a reply to message ``reply_to_id``. Refused with a clear message: no
+    right to post (not of the community, barred, thread closed), an official kind by a
+    non-staff, empty or overlong text, a reply to a message of another thread or to a hidden
+    or deleted one, or posting too fast.
+
+    A reply records the message it answers (``quote``) and is shown under that message's
+    top-level one (``reply_to``): a reply to a reply joins the same group, one level deep."""
     actor = _fresh(actor)
     thread = Thread.objects.select_related("community").get(pk=thread.pk)
     if not actor.has_perm("council.post_in_thread", thread):
@@ -164,11 +180,7 @@ def message_post(
     if kind != MessageKind.COMMENT and not actor.has_perm("council.post_official", thread):
         raise NotAllowed(_("Only staff post official answers and meeting notes."))
     body = _clean_body(body)
-    quote = None
-    if quote_id:
-        quote = Message.objects.filter(pk=quote_id, thread=thread).first()
-        if quote is None:
-            raise InvalidMove(_("The quoted message is not in this thread."))
+    quote = _answered(thread, reply_to_id) if reply_to_id else None
     _rate_limit(actor, thread)
     message = Message.objects.create(
         thread=thread,
@@ -178,10 +190,30 @@ def message_post(
         body=body,
         body_html=render_markdown(body),
         quote=quote,
+        reply_to_id=(quote.reply_to_id or quote.pk) if quote else None,
     )
     _record(actor, thread, "thread.message_posted", message, sha256=_digest(body))
     _announce(message, "new")
+    if quote is not None and quote.author_id != actor.pk:
+        _reply_notify(quote.author, actor, thread, message)
     return message
+
+
+REPLY_EXCERPT = 60  # characters of a reply shown in its notification
+
+
+def _reply_notify(recipient, actor, thread: Thread, reply: Message) -> None:
+    """Tell the author of the message answered who replied, and the reply's first words, as
+    text (never its Markdown)."""
+    words = one_line(plain_text(reply.body))
+    if len(words) > REPLY_EXCERPT:
+        words = words[: REPLY_EXCERPT - 1] + "…"
+    name = actor.public_name
+    notify_on_commit(
+        [recipient],
+        lambda: _("%(name)s replied to you: %(text)s") % {"name": name, "text": words},
+        f"{thread.page_url}#message-{reply.pk}" if thread.page_url else "",
+    )
 
 
 def post_expert_opinion(*, actor, thread: Thread, text: str) -> Message:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from council.forms import WRITING_HELP, writing_area
 from council.models import ProjectType, RoleKind, RoleStatus
 from council.money import format_yuan
 from council.validators import validate_one_line
@@ -96,8 +98,8 @@ class ProposalForm(forms.ModelForm):
     body = forms.CharField(
         label=_("Description"),
         max_length=BODY_MAX,
-        widget=forms.Textarea(attrs={"rows": 12}),
-        help_text=_("The problem and what should be done. Markdown works: **bold**, lists with -."),
+        widget=writing_area(12),
+        help_text=format_lazy("{} {}", _("The problem and what should be done."), WRITING_HELP),
     )
     files = PhotosAndDocumentsField()
 
@@ -200,7 +202,7 @@ class ReviseForm(forms.Form):
         label=_("Summary"), max_length=SUMMARY_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
     body = forms.CharField(
-        label=_("Description"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 14})
+        label=_("Description"), max_length=BODY_MAX, widget=writing_area(14), help_text=WRITING_HELP
     )
     note = forms.CharField(
         label=_("What changed"),
@@ -232,7 +234,8 @@ class FeasibilityForm(forms.ModelForm):
     plan = forms.CharField(
         label=_("Implementation plan"),
         max_length=BODY_MAX,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=writing_area(6),
+        help_text=WRITING_HELP,
     )
 
     class Meta:
@@ -249,7 +252,7 @@ class FeasibilityForm(forms.ModelForm):
 
 class OpinionForm(forms.ModelForm):
     remarks = forms.CharField(
-        label=_("Remarks"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 6})
+        label=_("Remarks"), max_length=BODY_MAX, widget=writing_area(6), help_text=WRITING_HELP
     )
 
     class Meta:

@@ -11,6 +11,7 @@ urlpatterns = [
     path(P + "edit/", views.proposal_edit, name="proposal_edit"),
     path(P + "move/", views.proposal_move_view, name="proposal_move"),
     path(P + "cosign/", views.proposal_cosign, name="proposal_cosign"),
+    path(P + "cosign/sheet.pdf", views.proposal_cosign_sheet, name="proposal_cosign_sheet"),
     path(P + "follow/", views.proposal_follow, name="proposal_follow"),
     path(P + "admissibility/", views.proposal_admissibility, name="proposal_admissibility"),
     path(P + "experts/", views.proposal_invite_expert, name="proposal_invite_expert"),

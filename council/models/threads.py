@@ -60,8 +60,19 @@ class Message(models.Model):
     )
     body = models.TextField(_("text"))
     body_html = models.TextField(editable=False)
+    # The message this one answers (shown as 「回复 某某：…」) …
     quote = models.ForeignKey(
         "self", models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("quotes")
+    )
+    # … and the top-level message it is shown under: the one answered, or the one that one
+    # answers (replies nest one level only).
+    reply_to = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("in reply to"),
     )
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
@@ -83,7 +94,10 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=Q(hidden_at__isnull=True) | ~Q(hidden_reason=""),
                 name="message_hidden_has_reason",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~Q(reply_to=models.F("id")), name="message_not_a_reply_to_itself"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,8 @@ from django import template
 from django.utils.safestring import SafeString
 
 from council.money import format_yuan
-from council.sanitiser import render_plain, sanitised_again
+from council.sanitiser import plain_text as markdown_plain_text
+from council.sanitiser import render_plain, sanitised_again, text_of_html
 
 register = template.Library()
 
@@ -28,3 +29,17 @@ def plain_text(value) -> SafeString:
     """Plain user text (a reason, a note) exactly as typed, escaped, with its line breaks and
     links: the one way plain text is shown, on pages and in PDFs alike."""
     return render_plain("" if value is None else str(value))
+
+
+@register.filter
+def markdown_text(value) -> str:
+    """User Markdown as the text a reader sees, without its syntax (``council.sanitiser``'s
+    ``plain_text``), for a quote, an excerpt or a diff. Escaped when shown, like any text."""
+    return markdown_plain_text("" if value is None else str(value))
+
+
+@register.filter
+def stored_text(value) -> str:
+    """The text of HTML the sanitiser stored (``body_html``), without any mark-up: the same
+    words as ``markdown_text`` of its source, without rendering the Markdown again."""
+    return text_of_html("" if value is None else str(value))

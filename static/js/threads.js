@@ -1,7 +1,8 @@
 // Deliberation threads (docs/threads-protocol.md): on every (re)open of a thread's socket,
 // ask for the messages missed while away; keep presence fresh with a ping every 30 s; while
 // the socket is closed (reconnecting: see ws-backoff.js), the composer posts the plain form
-// instead of waiting; the "Quote" links fill the composer's quote field.
+// instead of waiting; a message's 「回复」 button makes the composer a reply to it (without
+// JavaScript, the button is a link that reloads the page with the composer set so).
 (function () {
   "use strict";
 
@@ -59,16 +60,44 @@
     }
   });
 
-  document.addEventListener("click", function (event) {
-    var link = event.target.closest ? event.target.closest("[data-quote]") : null;
-    var thread = section(link);
-    if (!link || !thread) { return; }
+  function composerParts(thread) {
     var id = thread.getAttribute("data-thread");
-    var field = document.getElementById("thread-" + id + "-quote");
-    var body = document.getElementById("thread-" + id + "-body");
-    if (!field) { return; }
-    event.preventDefault();
-    field.value = link.getAttribute("data-quote");
-    if (body) { body.focus(); }
+    return {
+      field: document.getElementById("thread-" + id + "-reply-to"),
+      banner: document.getElementById("thread-" + id + "-replying"),
+      body: document.getElementById("thread-" + id + "-body")
+    };
+  }
+
+  function replyTo(thread, button) {
+    var parts = composerParts(thread);
+    if (!parts.field || !parts.banner) { return false; }
+    parts.field.value = button.getAttribute("data-reply");
+    parts.banner.querySelector("[data-reply-name]").textContent = button.getAttribute("data-reply-name");
+    parts.banner.querySelector("[data-reply-excerpt]").textContent = button.getAttribute("data-reply-excerpt");
+    parts.banner.hidden = false;
+    if (parts.body) {
+      parts.body.focus();
+      parts.body.scrollIntoView({ block: "center" });
+    }
+    return true;
+  }
+
+  function cancelReply(thread) {
+    var parts = composerParts(thread);
+    if (!parts.field || !parts.banner) { return false; }
+    parts.field.value = "";
+    parts.banner.hidden = true;
+    if (parts.body) { parts.body.focus(); }
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target : null;
+    var reply = target && target.closest("[data-reply]");
+    var cancel = target && target.closest("[data-reply-cancel]");
+    var thread = section(reply || cancel);
+    if (!thread) { return; }
+    if (reply ? replyTo(thread, reply) : cancelReply(thread)) { event.preventDefault(); }
   });
 })();

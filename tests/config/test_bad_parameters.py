@@ -72,6 +72,7 @@ QUERIES = [
     "/c/{slug}/proposals/?page={}",
     "/disclosures/?page={}&year={}",
     "/c/{slug}/proposals/{pk}/revisions/?a={}&b={}",
+    "/c/{slug}/proposals/{pk}/?reply={}",
     "/c/{slug}/proposals/{pk}/ballot/new/?meeting={}",
 ]
 

@@ -55,6 +55,7 @@ def _seed(projects, world):
     projects.progress(in_progress, 40, "4000.00")
     published = Disclosure.objects.get(proposal=in_progress, kind="decision", status="published")
     assert decision is not None
+    projects.council.maker.make(Stage.SUBMITTED)  # gathering co-signs: its A5 sheet
     thread = projects.council.maker.make(Stage.CONSULTATION).thread  # open to messages
     message = message_post(
         actor=world.a_resident.user, thread=thread, body="路灯修好了吗？", kind=MessageKind.COMMENT
@@ -108,5 +109,6 @@ def test_no_private_data_in_any_public_page_pdf_feed_or_export(projects, world, 
     for page in ("/disclosures/", "/projects/", "/ballots/", "/proposals/", "/providers/"):
         assert any(page in path for path in seen), f"no {page} page reached"
     assert kinds.get("pdf", 0) >= 4, kinds
+    assert any(path.endswith("/cosign/sheet.pdf") for path in seen), "no co-sign sheet reached"
     assert kinds.get("text/csv", 0) >= 4 and kinds.get("application/json", 0) >= 4, kinds
     assert kinds.get("application/atom+xml", 0) >= 1, kinds

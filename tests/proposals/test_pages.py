@@ -674,7 +674,7 @@ def test_the_proposer_revises_and_anyone_compares_revisions(client, world, propo
     diff = client.get(url("proposal_diff", proposal, a=1, b=2)).content.decode()
     assert "<del>三</del><ins>四</ins>" in diff
     assert "更换<del>小区</del><ins>幸福路</ins>路灯" in diff
-    assert "<ins>- 加装&lt;script&gt;x&lt;/script&gt;</ins>" in diff
+    assert "<ins>· 加装x</ins>" in diff  # the words, not the Markdown nor the stripped tag
     assert "<script>x" not in diff
     assert "多了一盏" in diff
     # Any two, either order, and nonsense falls back to the latest two.

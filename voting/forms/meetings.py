@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from council.forms import WRITING_HELP, writing_area
 from council.params import IdChoiceField
 from council.validators import validate_one_line
 
@@ -101,8 +103,8 @@ class MinutesForm(forms.Form):
         label=_("Minutes"),
         required=False,
         max_length=MINUTES_MAX,
-        widget=forms.Textarea(attrs={"rows": 10}),
-        help_text=_("Markdown. Public: everyone can read the minutes."),
+        widget=writing_area(10),
+        help_text=format_lazy("{} {}", _("Public: everyone can read the minutes."), WRITING_HELP),
     )
 
 

@@ -9,7 +9,7 @@ POST ends in a redirect to the proposal (PRG), or in a fragment for htmx.
 ``detail``: the page, the moves of its buttons, co-signs and follows; ``drafting``: writing,
 editing and submitting a proposal; ``staff``: the forms of staff and invited experts;
 ``revisions``: revising the text and comparing revisions; ``files``: adding and serving photos
-and documents; ``common``: what they share.
+and documents; ``share``: the share box and the A5 sheet for co-signs; ``common``: what they share.
 """
 
 from .detail import (
@@ -22,6 +22,7 @@ from .detail import (
 from .drafting import proposal_create, proposal_edit
 from .files import attachment_file, attachment_thumbnail, proposal_upload
 from .revisions import proposal_diff, proposal_revise_view
+from .share import proposal_cosign_sheet
 from .staff import (
     proposal_admissibility,
     proposal_feasibility,
@@ -35,6 +36,7 @@ __all__ = [
     "community_follow",
     "proposal_admissibility",
     "proposal_cosign",
+    "proposal_cosign_sheet",
     "proposal_create",
     "proposal_detail",
     "proposal_diff",

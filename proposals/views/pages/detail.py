@@ -24,6 +24,7 @@ from ...lifecycle import Move, available_moves, proposal_move
 from ...models import BODY_MAX, Proposal, Stage
 from ...panels import panels_render
 from .common import back_to_proposal, error_text, proposal_of
+from .share import share_context
 
 # Moves offered on the proposal page, with their button. The others belong to the council's
 # ballot (approve, reject), the decision disclosure (start), progress (complete) and the
@@ -97,6 +98,7 @@ def render_proposal_page(
     context = {
         **_cosign_context(request, proposal),
         **_follow_context(request, proposal),
+        **share_context(request, proposal),
         **vars(page),
         "collection": collection_status(community),
         "cap": community.cap_for(proposal.project_type),
@@ -111,7 +113,11 @@ def render_proposal_page(
     # The consultation thread (商议 online), readable after consultation too.
     thread = thread_for(user, proposal.thread_id) if proposal.thread_id else None
     if thread is not None:
-        context.update(thread_context(user, thread, next_url=request.get_full_path()))
+        context.update(
+            thread_context(
+                user, thread, next_url=request.get_full_path(), reply_to=request.GET.get("reply")
+            )
+        )
     return render(request, "proposals/proposal_detail.html", context, status=status)
 
 
