@@ -244,6 +244,9 @@ class ResidentRegisterView(CommunityPermissionMixin, FormView):
         except (InvalidMove, NotAllowed) as error:
             form.add_error(None, str(error))
             return self.form_invalid(form)
+        except ValidationError as error:  # the phone is another resident's: on its field
+            form.add_error(None, error)
+            return self.form_invalid(form)
         messages.success(
             self.request,
             _("%(name)s is registered, entered on their behalf.") % {"name": residency.user},

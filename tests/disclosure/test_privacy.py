@@ -23,8 +23,9 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs pdftotext (poppler-utils)"),
 ]
 
+# A phone number is one resident's in a district: each gets their own, 1371234 and a count.
+PHONE_MARKER = "1371234"
 MARKERS = {
-    "phone": "13712345678",
     "id_number": "44030119900307671X",
     "address": "隐私标记路9号",
 }
@@ -35,14 +36,16 @@ LIMIT = 1500
 
 
 def _seed(projects, world):
-    """Every resident carries the markers; the project walks every step to evaluated;
-    a message is reported with a private reason; an objection is answered."""
-    for data in PrivateData.objects.all():
+    """Every resident carries the markers (a phone number of their own); the project walks
+    every step to evaluated; a message is reported with a private reason; an objection is
+    answered."""
+    for n, data in enumerate(PrivateData.objects.order_by("pk")):
         council_services.private_data_update(
             actor=world.a_worker1 if data.residency.grid_id == world.a_grid1.pk else (
                 world.a_worker2 if data.residency.grid_id == world.a_grid2.pk else world.b_worker
             ),
             private_data=data,
+            phone=f"{PHONE_MARKER}{n:04d}",
             **MARKERS,
         )  # fmt: skip
     evaluated = projects.evaluated()
@@ -91,7 +94,7 @@ def test_no_private_data_in_any_public_page_pdf_feed_or_export(projects, world, 
             continue
         kind, text = _texts_of(response)
         kinds[kind] = kinds.get(kind, 0) + 1
-        for name, marker in {**MARKERS, "report": REPORT_MARKER}.items():
+        for name, marker in {**MARKERS, "phone": PHONE_MARKER, "report": REPORT_MARKER}.items():
             assert marker not in text, f"{name} marker found in {path}"
         if kind == "text/html":
             for link in HREF.findall(text):

@@ -1,0 +1,274 @@
+"""A resident signs in with their mobile number as well as their username; a number belongs to
+one resident of a district, and guessing by phone is stopped by the same lock as by username."""
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.urls import reverse
+
+from council import services
+from council.models import EvidenceEvent, PrivateData, RoleKind, User
+from council.signin import account_key
+from tests.conftest import PASSWORD, signs_in
+from tests.hashers import CountingHasher
+
+pytestmark = pytest.mark.django_db
+
+A_RESIDENT_PHONE = "13911112222"  # world.a_resident's, on file
+
+
+def sign_in(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def signed_in_as(response) -> str | None:
+    user = response.wsgi_request.user
+    return user.username if response.status_code == 302 and user.is_authenticated else None
+
+
+# --- Signing in by phone -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "a_resident",
+        "13911112222",
+        "+86 139 1111 2222",
+        "139-1111-2222",
+        "8613911112222",
+        "+8613911112222",
+        "0086 139 1111 2222",
+        "１３９１１１１２２２２",  # full-width digits, as a Chinese keyboard types them
+        "+８６ １３９ １１１１ ２２２２",
+        "  139 1111 2222  ",
+    ],
+)
+def test_a_resident_signs_in_with_their_username_or_their_phone_written_any_usual_way(world, typed):
+    assert signed_in_as(sign_in(Client(), typed, PASSWORD)) == "a_resident"
+
+
+def test_a_wrong_password_by_phone_does_not_sign_in(world):
+    response = sign_in(Client(), "+86 139 1111 2222", "not-the-password")
+    assert response.status_code == 200
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_a_number_nobody_has_signs_nobody_in(world):
+    assert not signs_in("13800000000", PASSWORD)
+
+
+def test_the_sign_in_form_asks_for_username_or_mobile_phone(client, world):
+    page = client.get(reverse("login")).content.decode()
+    assert "用户名或手机号" in page
+    english = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Username or mobile phone" in english
+
+
+def test_a_closed_account_or_an_ended_residency_no_longer_signs_in_by_phone(world):
+    member_residency = world.a_member
+    services.role_end(actor=world.a_staff, role=member_residency)
+    assert not signs_in("13933334444", PASSWORD)
+    assert signs_in("a_member", PASSWORD)  # the account itself is still there
+
+
+def test_a_number_on_file_in_two_districts_signs_in_neither_and_the_usernames_still_work(world):
+    world.resident(world.c, None, "c_resident", confirm=False, phone=A_RESIDENT_PHONE)
+    assert not signs_in(A_RESIDENT_PHONE, PASSWORD)
+    assert signs_in("a_resident", PASSWORD) and signs_in("c_resident", PASSWORD)
+
+
+# --- The lock counts guesses by phone under the account -----------------------------------------
+
+
+def test_wrong_passwords_by_phone_and_by_username_lock_the_same_account(world):
+    client = Client()
+    for typed in ("a_resident", "13911112222", "+86 139 1111 2222", "139-1111-2222"):
+        sign_in(client, typed, "not-the-password")
+    assert cache.get(account_key("a_resident")) == 4
+    fifth = sign_in(client, "１３９１１１１２２２２", "not-the-password")
+    assert fifth.status_code == 429
+    for typed in ("a_resident", "8613911112222"):  # the right password, either way: refused
+        response = sign_in(Client(), typed, PASSWORD)
+        assert response.status_code == 429, typed
+        assert "15 分钟" in response.content.decode()
+
+
+def test_five_wrong_passwords_by_phone_lock_the_username_too(world):
+    client = Client()
+    for _ in range(5):
+        sign_in(client, "+86 139 1111 2222", "not-the-password")
+    assert sign_in(Client(), "a_resident", PASSWORD).status_code == 429
+
+
+def test_unlocking_the_resident_lets_them_sign_in_by_phone_again(world):
+    client = Client()
+    for _ in range(5):
+        sign_in(client, A_RESIDENT_PHONE, "not-the-password")
+    services.sign_in_unlock(actor=world.a_worker1, user=world.a_resident.user)
+    assert signs_in("+86 139 1111 2222", PASSWORD)
+
+
+def test_a_right_password_by_phone_clears_the_accounts_count(world):
+    client = Client()
+    for _ in range(4):
+        sign_in(client, "a_resident", "not-the-password")
+    assert signed_in_as(sign_in(client, "139 1111 2222", PASSWORD)) == "a_resident"
+    assert not cache.get(account_key("a_resident"))
+
+
+def test_each_attempt_checks_one_password_whether_by_username_phone_or_nothing(world, settings):
+    """A wrong password is checked once, by phone or not, existing account or not, so the time
+    an answer takes says nothing (the ModelBackend after ours never checks it again)."""
+    settings.PASSWORD_HASHERS = ["tests.hashers.CountingHasher"]
+    user = world.a_resident.user
+    user.set_password(PASSWORD)
+    user.save()
+    for typed in ("a_resident", "+86 139 1111 2222", "13800000000", "nobody"):
+        CountingHasher.start_counting()
+        sign_in(Client(), typed, "not-the-password")
+        assert CountingHasher.checks == 1, typed
+
+
+# --- One number, one resident per district ------------------------------------------------------
+
+
+def signup_data(world, **changes):
+    return {
+        "display_name": "李小红",
+        "email": "",
+        "password1": "Zhe-shi-mima-2026",
+        "password2": "Zhe-shi-mima-2026",
+        "community": world.b.pk,  # another community of a_resident's district
+        "grid": "",
+        "phone": "+86 139 1111 2222",  # a_resident's
+        "address": "西岭社区翠竹巷8号",
+        "household_status": "non_registered",
+        "consent": "on",
+        **changes,
+    }
+
+
+def test_signing_up_with_a_number_taken_in_the_district_is_refused_on_the_field(client, world):
+    users = User.objects.count()
+    response = client.post(reverse("signup"), signup_data(world))
+    assert response.status_code == 200
+    errors = response.context["form"].errors["phone"]
+    assert errors == [
+        "该手机号已在本区登记。如果是您的号码，请用它和您的密码直接登录；"
+        "如果不是，请联系您的网格员或社区工作人员。"
+    ]
+    assert User.objects.count() == users, "nothing half-saved: no account without its residency"
+    signed_up = EvidenceEvent.objects.filter(action="resident.signed_up")
+    assert not signed_up.filter(actor__display_name="李小红").exists()
+
+
+def test_signing_up_with_a_new_number_stores_it_as_eleven_digits(client, world):
+    response = client.post(reverse("signup"), signup_data(world, phone="+86 136-1234-5678"))
+    assert response.status_code == 302
+    assert PrivateData.objects.get(residency__user__display_name="李小红").phone == "13612345678"
+
+
+def test_the_same_number_in_another_district_is_accepted(client, world):
+    response = client.post(reverse("signup"), signup_data(world, community=world.c.pk))
+    assert response.status_code == 302
+
+
+def test_a_string_that_is_no_mainland_mobile_number_is_refused_in_chinese(client, world):
+    for typed in ("12345", "010-6552 8888", "+1 415 555 0100", "13911112222x"):
+        response = client.post(reverse("signup"), signup_data(world, phone=typed))
+        assert response.context["form"].errors["phone"] == [
+            "请输入 11 位中国大陆手机号码，例如 13800138000。"
+        ], typed
+
+
+def edit(client, residency, **changes):
+    data = {
+        "phone": residency.private_data.phone,
+        "id_number": "",
+        "address": residency.private_data.address,
+        "household_status": "registered",
+        **changes,
+    }
+    return client.post(reverse("resident", args=[residency.community.slug, residency.pk]), data)
+
+
+def test_a_grid_worker_cannot_give_a_resident_another_residents_number(client, world):
+    client.force_login(world.a_worker2)  # a_member's grid worker
+    response = edit(client, world.a_member, phone="139 1111 2222", address="东湖社区新地址1号")
+    assert response.status_code == 200
+    assert response.context["form"].errors["phone"] == [
+        "该手机号已在本区登记在另一位居民名下。请与居民核对号码，本次没有保存任何修改。"
+    ]
+    data = PrivateData.objects.get(residency=world.a_member)
+    assert (data.phone, data.address) == ("13933334444", world.a_member.private_data.address)
+    assert not EvidenceEvent.objects.filter(action="private_data.changed").exists()
+
+
+def test_a_grid_worker_changes_a_number_written_any_way_and_it_signs_in(client, world):
+    client.force_login(world.a_worker1)
+    assert edit(client, world.a_resident, phone="+86 137-0000-1111").status_code == 302
+    assert PrivateData.objects.get(residency=world.a_resident).phone == "13700001111"
+    assert signs_in("13700001111", PASSWORD) and not signs_in(A_RESIDENT_PHONE, PASSWORD)
+
+
+def test_registering_an_offline_resident_with_a_taken_number_saves_nothing(client, world):
+    client.force_login(world.a_worker1)
+    users = User.objects.count()
+    response = client.post(
+        reverse("resident_register", args=[world.a.slug]),
+        {
+            "display_name": "王阿姨",
+            "grid": world.a_grid1.pk,
+            "phone": "13955556666",  # b_resident's, in community b of the same district
+            "id_number": "",
+            "address": "东湖社区桂园街3号",
+            "household_status": "registered",
+        },
+    )
+    assert response.status_code == 200
+    assert "该手机号已在本区登记" in response.context["form"].errors["phone"][0]
+    assert User.objects.count() == users
+
+
+def test_the_database_refuses_a_second_resident_with_the_number_in_the_district(world):
+    taken = PrivateData.objects.get(residency=world.a_resident)
+    other = PrivateData.objects.get(residency=world.b_resident)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PrivateData.objects.filter(pk=other.pk).update(phone=taken.phone)
+
+
+def test_numbers_shared_before_the_rule_keep_the_first_and_the_other_signs_in_once_corrected(
+    client, world
+):
+    """The data migration: where residents of one district shared a number, the first on file
+    signs in with it; the other keeps it on file until their grid worker corrects it."""
+    from importlib import import_module
+
+    migration = import_module("council.migrations.0015_private_data_phone_unique_in_district")
+    PrivateData.objects.update(phone_district=None)
+    PrivateData.objects.filter(residency=world.a_member).update(phone=A_RESIDENT_PHONE)
+    migration.phone_districts_fill(apps, None)
+    first, second = (
+        PrivateData.objects.get(residency=world.a_resident),
+        PrivateData.objects.get(residency=world.a_member),
+    )
+    assert first.phone_district_id == world.district.pk and second.phone_district_id is None
+    assert PrivateData.objects.get(residency=world.b_resident).phone_district_id is not None
+    assert signs_in(A_RESIDENT_PHONE, PASSWORD)  # a_resident's
+
+    client.force_login(world.a_worker2)
+    assert edit(client, world.a_member, phone="13933334444").status_code == 302
+    second.refresh_from_db()
+    assert second.phone_district_id == world.district.pk
+    member = Client()
+    assert signed_in_as(sign_in(member, "13933334444", PASSWORD)) == "a_member"
+
+
+def test_a_resident_who_moved_out_frees_their_number(world):
+    services.role_end(actor=world.a_staff, role=world.a_member)
+    residency = world.resident(world.b, world.b_grid1, "newcomer", phone="13933334444")
+    assert residency.private_data.phone_district_id == world.district.pk
+    assert world.a_member.user.roles.filter(kind=RoleKind.RESIDENT).exists()
