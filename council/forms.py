@@ -260,6 +260,16 @@ class ResidentRegisterForm(PrivateDataFields):
         ).select_related("community")
 
 
+class ResidentFindForm(forms.Form):
+    """A grid worker or staff look a resident up by mobile number (to reset their password)."""
+
+    phone = PhoneField(
+        label=_("The resident's mobile phone"),
+        help_text=_("Written any way: 139 1111 2222, +86 139-1111-2222…"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+
+
 # --- Threads: the same forms validate a WebSocket frame and a plain POST ------------------------
 
 

@@ -1,6 +1,8 @@
 """A resident signs in with their mobile number as well as their username; a number belongs to
 one resident of a district, and guessing by phone is stopped by the same lock as by username."""
 
+import re
+
 import pytest
 from django.apps import apps
 from django.core.cache import cache
@@ -272,3 +274,116 @@ def test_a_resident_who_moved_out_frees_their_number(world):
     residency = world.resident(world.b, world.b_grid1, "newcomer", phone="13933334444")
     assert residency.private_data.phone_district_id == world.district.pk
     assert world.a_member.user.roles.filter(kind=RoleKind.RESIDENT).exists()
+
+
+# --- The grid worker finds a resident by phone and gives them a new password --------------------
+
+
+def find(client, community, phone):
+    return client.post(reverse("resident_find", args=[community.slug]), {"phone": phone})
+
+
+def main_part(html: str) -> str:
+    """The page's own part, without the tokens that differ on every request."""
+    main = re.search(r"<main.*</main>", html, re.DOTALL).group(0)
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", main)
+
+
+def test_the_grid_worker_finds_a_resident_of_their_grid_by_phone_written_any_way(client, world):
+    client.force_login(world.a_worker1)
+    listing = client.get(reverse("residents", args=[world.a.slug])).content.decode()
+    assert reverse("resident_find", args=[world.a.slug]) in listing
+    response = find(client, world.a, "+86 139-1111-2222")
+    assert response.status_code == 200
+    assert response.context["found"].residency == world.a_resident
+    page = response.content.decode()
+    assert "居民a_resident" in page and "a_resident" in page
+    assert reverse("resident_password_reset", args=[world.a.slug, world.a_resident.pk]) in page
+    assert response["Cache-Control"].startswith("max-age=0")  # never_cache
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "13933334444",  # a_member: the same community, another grid worker's grid
+        "13955556666",  # b_resident: another community
+        "13800000000",  # nobody's
+    ],
+)
+def test_any_number_outside_their_grid_answers_not_found_like_a_missing_one(world, phone):
+    answers = []
+    for typed in (phone, "13800000000"):
+        client = Client()
+        client.force_login(world.a_worker1)
+        response = find(client, world.a, typed)
+        assert response.status_code == 200
+        assert "found" not in response.context and response.context["not_found"]
+        page = main_part(response.content.decode())
+        assert phone not in page and "居民a_member" not in page, "the number is not shown back"
+        answers.append(page)
+    assert answers[0] == answers[1]
+
+
+def test_staff_find_any_resident_of_their_community_but_not_of_another(client, world):
+    client.force_login(world.a_staff)
+    assert find(client, world.a, "13933334444").context["found"].residency == world.a_member
+    assert find(client, world.a, "13955556666").context["not_found"]
+
+
+@pytest.mark.parametrize("who", ["b_worker", "b_staff", "a_expert", "a_resident", "admin"])
+def test_the_lookup_page_is_404_to_anyone_else(client, world, who):
+    client.force_login(world.user(who))
+    assert client.get(reverse("resident_find", args=[world.a.slug])).status_code == 404
+    assert find(client, world.a, A_RESIDENT_PHONE).status_code == 404
+
+
+def test_the_lookup_page_is_404_to_anonymous(client, world):
+    assert find(client, world.a, A_RESIDENT_PHONE).status_code == 404
+
+
+def test_a_lookup_that_is_not_a_mobile_number_says_so_in_chinese(client, world):
+    client.force_login(world.a_worker1)
+    response = find(client, world.a, "139111")
+    assert response.context["form"].errors["phone"] == [
+        "请输入 11 位中国大陆手机号码，例如 13800138000。"
+    ]
+
+
+def test_found_by_phone_the_grid_worker_resets_the_password_and_the_resident_signs_in_by_phone(
+    client, world
+):
+    client.force_login(world.a_worker1)
+    found = find(client, world.a, "139 1111 2222").context["found"]
+    url = reverse("resident_password_reset", args=[world.a.slug, found.residency_id])
+    response = client.post(url, {"confirm": "1"})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    password = response.context["password"]
+    page = response.content.decode()
+    assert password in page and A_RESIDENT_PHONE not in page
+    event = EvidenceEvent.objects.get(action="password.reset_by_staff")
+    assert event.actor == world.a_worker1 and event.payload == {"user_id": world.a_resident.user_id}
+    assert password not in str(event.payload) and A_RESIDENT_PHONE not in str(event.payload)
+    assert signs_in("+86 139 1111 2222", password) and not signs_in(A_RESIDENT_PHONE, PASSWORD)
+
+
+def test_a_locked_resident_found_by_phone_is_unlocked_there(client, world):
+    for _ in range(5):
+        sign_in(Client(), A_RESIDENT_PHONE, "not-the-password")
+    client.force_login(world.a_worker1)
+    page = find(client, world.a, A_RESIDENT_PHONE).content.decode()
+    unlock = reverse("resident_unlock", args=[world.a.slug, world.a_resident.pk])
+    assert unlock in page
+    client.post(unlock)
+    assert EvidenceEvent.objects.filter(action="account.unlocked").count() == 1
+    assert signs_in(A_RESIDENT_PHONE, PASSWORD)
+
+
+def test_an_officials_account_found_by_phone_offers_no_reset(client, world):
+    services.role_assign(
+        actor=None, user=world.a_resident.user, kind=RoleKind.STAFF, community=world.b
+    )
+    client.force_login(world.a_worker1)
+    response = find(client, world.a, A_RESIDENT_PHONE)
+    assert not response.context["can_reset_password"]
+    url = reverse("resident_password_reset", args=[world.a.slug, world.a_resident.pk])
+    assert url not in response.content.decode()
