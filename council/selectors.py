@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from . import clock
 from .models import (
@@ -123,7 +123,7 @@ def resident_by_phone(user, community: Community, phone: str) -> PrivateData | N
         PrivateData.objects.filter(phone=phone, residency__community=community)
         .exclude(residency__status=RoleStatus.ENDED)
         .select_related("residency__user", "residency__grid", "residency__community")
-        .order_by("-phone_district", "pk")
+        .order_by(F("phone_district").desc(nulls_last=True), "pk")  # the one it signs in
         .first()
     )
     if data is None or not user.has_perm("council.view_privatedata", data):

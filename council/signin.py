@@ -2,7 +2,8 @@
 
 Attempts are counted twice, in the cache every worker shares (Redis in production):
 
-- per account (the username typed, whether or not such an account exists):
+- per account (the username typed, whether or not such an account exists, or the account a
+  resident's mobile number stands for, ``sign_in_name``, typed in any format):
   ``SIGNIN_ACCOUNT_FAILURES`` wrong passwords lock that username for everyone for
   ``SIGNIN_LOCKOUT_MINUTES``;
 - per address (the client's IP address; for IPv6 its /64): ``SIGNIN_ADDRESS_FAILURES`` wrong
