@@ -14,6 +14,7 @@ from council import services
 from council.models import EvidenceEvent, PrivateData, RoleKind, User
 from council.signin import account_key
 from tests.conftest import PASSWORD, signs_in
+from tests.factories import UserFactory
 from tests.hashers import CountingHasher
 
 pytestmark = pytest.mark.django_db
@@ -387,3 +388,16 @@ def test_an_officials_account_found_by_phone_offers_no_reset(client, world):
     assert not response.context["can_reset_password"]
     url = reverse("resident_password_reset", args=[world.a.slug, world.a_resident.pk])
     assert url not in response.content.decode()
+
+
+def test_a_username_that_looks_like_a_phone_number_is_still_that_persons_username(world):
+    UserFactory(username="13911112222")  # an account made by hand, before phone sign-in
+    assert signed_in_as(sign_in(Client(), "13911112222", PASSWORD)) == "13911112222"
+    assert signed_in_as(sign_in(Client(), "+86 139 1111 2222", PASSWORD)) == "a_resident"
+
+
+def test_closing_ones_account_frees_ones_number(world):
+    services.account_close(actor=world.a_member.user, user=world.a_member.user)
+    residency = world.resident(world.a, world.a_grid2, "newcomer", phone="139-3333-4444")
+    assert residency.private_data.phone == "13933334444"
+    assert signs_in("13933334444", PASSWORD)

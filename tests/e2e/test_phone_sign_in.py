@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from .axe import require_axe, run_axe
 from .conftest import _demo_server, _open_page, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +45,7 @@ def no_sideways_scroll(page: Page) -> None:
 def test_a_resident_registered_offline_signs_in_with_her_phone_number_at_390_px(
     browser: Browser, site: str, demo_password: str, shots: Path
 ):
-    worker, worker_problems = _open_page(browser, site, "en-US", **WIDE)
+    worker, worker_problems = _open_page(browser, site, "en-US", bypass_csp=True, **WIDE)
     sign_in(worker, "donghu-grid1", demo_password)
 
     # Registered on paper by her grid worker, with her number as she says it.
@@ -78,6 +79,7 @@ def test_a_resident_registered_offline_signs_in_with_her_phone_number_at_390_px(
     worker.get_by_role("main").get_by_role("button", name="Find").click()
     expect(worker.get_by_role("heading", level=2)).to_have_text("王阿姨")
     worker.screenshot(path=shots / "find-1366.png", full_page=True)
+    no_serious_axe_violation(worker)
     worker.set_viewport_size(PHONE["viewport"])
     no_sideways_scroll(worker)
     worker.screenshot(path=shots / "find-390.png", full_page=True)
@@ -125,8 +127,17 @@ def test_a_resident_registered_offline_signs_in_with_her_phone_number_at_390_px(
     assert problems.all() == [], problems
 
 
+def no_serious_axe_violation(page: Page) -> None:
+    result = run_axe(page)
+    assert not result.blocking(), f"{page.url}:\n{result.describe(result.blocking())}"
+
+
 def test_the_new_pages_fit_a_390_px_phone(browser: Browser, site: str, demo_password, shots):
-    page, problems = _open_page(browser, site, "zh-CN", **PHONE)
+    require_axe()
+    # axe is injected as a script, which the pages' Content-Security-Policy would refuse.
+    page, problems = _open_page(browser, site, "zh-CN", bypass_csp=True, **PHONE)
+    page.goto("/accounts/login/")
+    no_serious_axe_violation(page)
     page.goto("/accounts/signup/")
     expect(page.get_by_text("登录时也可以用手机号代替用户名。")).to_be_visible()
     no_sideways_scroll(page)
@@ -142,6 +153,7 @@ def test_the_new_pages_fit_a_390_px_phone(browser: Browser, site: str, demo_pass
     page.get_by_role("main").get_by_role("button", name="查找").click()
     expect(page.get_by_role("main").get_by_role("status")).to_contain_text("在您负责的居民中")
     no_sideways_scroll(page)
+    no_serious_axe_violation(page)
     page.screenshot(path=shots / "not-found-390.png", full_page=True)
     page.goto("/c/donghu/residents/")
     no_sideways_scroll(page)
