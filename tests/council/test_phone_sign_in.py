@@ -2,11 +2,14 @@
 one resident of a district, and guessing by phone is stopped by the same lock as by username."""
 
 import re
+import threading
+import time
 
 import pytest
 from django.apps import apps
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -401,3 +404,51 @@ def test_closing_ones_account_frees_ones_number(world):
     residency = world.resident(world.a, world.a_grid2, "newcomer", phone="139-3333-4444")
     assert residency.private_data.phone == "13933334444"
     assert signs_in("13933334444", PASSWORD)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ups_with_one_number_at_once_leave_one_and_tell_the_other(world):
+    """The second sign-up checks before the first commits, so only the database's constraint
+    can stop it: it is refused with the same message, and its account is not left behind."""
+    first_saved, first_may_commit = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def sign_up(name, *, hold):
+        close_old_connections()
+        try:
+            with transaction.atomic():
+                services.resident_sign_up(
+                    username=name,
+                    password=PASSWORD,
+                    display_name=name,
+                    email="",
+                    community=world.b,
+                    grid=None,
+                    phone="13612345678",
+                    id_number="",
+                    address="西岭社区翠竹巷8号",
+                    household_status="registered",
+                    consent=True,
+                )
+                if hold:
+                    first_saved.set()
+                    first_may_commit.wait(timeout=10)
+            outcomes[name] = "saved"
+        except ValidationError as error:
+            outcomes[name] = error.message_dict["phone"][0]
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=sign_up, args=("first",), kwargs={"hold": True})
+    first.start()
+    assert first_saved.wait(timeout=10)
+    second = threading.Thread(target=sign_up, args=("second",), kwargs={"hold": False})
+    second.start()
+    time.sleep(0.5)  # the second has checked, found nothing committed, and waits on the index
+    first_may_commit.set()
+    first.join()
+    second.join()
+    assert outcomes["first"] == "saved"
+    assert outcomes["second"].startswith("该手机号已在本区登记")  # the thread speaks Chinese
+    assert not User.objects.filter(username="second").exists()
