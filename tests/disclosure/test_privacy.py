@@ -113,3 +113,32 @@ def test_no_private_data_in_any_public_page_pdf_feed_or_export(projects, world, 
     assert kinds.get("pdf", 0) >= 4, kinds
     assert kinds.get("text/csv", 0) >= 4 and kinds.get("application/json", 0) >= 4, kinds
     assert kinds.get("application/atom+xml", 0) >= 1, kinds
+
+
+def test_the_phone_pages_show_no_one_elses_number_name_or_address(world):
+    """Signing in by phone and the grid worker's lookup by phone: whoever may not read a
+    resident's private data learns nothing of it there — not the number typed back, not the
+    name or address it belongs to."""
+    resident = world.a_resident
+    data = PrivateData.objects.get(residency=resident)
+    secrets = [data.phone, data.address, resident.user.display_name, resident.user.username]
+    find = f"/c/{world.a.slug}/residents/find/"
+    pages = []
+
+    stranger = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    pages.append(
+        stranger.post(
+            "/accounts/login/", {"username": "+86 139 1111 2222", "password": "not-the-password"}
+        )
+    )
+    pages.append(stranger.post(find, {"phone": data.phone}))  # 404
+    for who in (world.a_worker2, world.b_worker, world.b_staff, world.a_member.user):
+        client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+        client.force_login(who)
+        pages.append(client.post(find, {"phone": data.phone}))
+        pages.append(client.get(find))
+    assert [p.status_code for p in pages[:2]] == [200, 404]
+    for page in pages:
+        text = page.content.decode()
+        for secret in secrets:
+            assert secret not in text, (page.wsgi_request.path, secret)
