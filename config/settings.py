@@ -203,6 +203,9 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out attempt before any password is checked (council.signin).
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
+    # A username, or a resident's mobile number standing for it (council.signin).
+    "council.signin.SignInBackend",
+    # Never reached by a sign-in (SignInBackend ends every attempt); kept for login(backend=…).
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [

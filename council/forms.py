@@ -12,7 +12,7 @@ from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validat
 from .personal_data import CONSENT_PURPOSES
 from .signin import lockout_message, password_checked
 from .threads import MAX_LENGTH
-from .validators import validate_id_number, validate_one_line
+from .validators import phone_normalize, validate_id_number, validate_one_line
 
 User = get_user_model()
 
@@ -22,14 +22,40 @@ User = get_user_model()
 gettext_noop("- Select an option -")
 
 
+class PhoneField(forms.CharField):
+    """A mainland mobile number, typed any usual way (``+86 139 1111 2222``, ``139-1111-2222``,
+    ``8613911112222``, full-width digits), cleaned to the 11 digits stored; anything else is
+    refused on the field in the reader's language."""
+
+    default_error_messages = {"invalid": phone_validator.message}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Mobile phone"))
+        kwargs.setdefault("max_length", 24)
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        phone = phone_normalize(value)
+        if phone is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return phone
+
+
 class PrivateDataFields(forms.ModelForm):
     """The private-data fields, validated by the model's own validators."""
+
+    phone = PhoneField()
 
     class Meta:
         model = PrivateData
         fields = ["phone", "id_number", "address", "household_status"]
         widgets = {
-            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
             "id_number": forms.TextInput(attrs={"autocomplete": "off"}),
             "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
         }
@@ -66,7 +92,11 @@ class LockoutMessageMixin:
 
 
 class SignInForm(LockoutMessageMixin, AuthenticationForm):
-    pass
+    """Sign in with one's username or, for a resident, mobile number (``council.signin``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Username or mobile phone")
 
 
 class AdminSignInForm(LockoutMessageMixin, AdminAuthenticationForm):
@@ -127,12 +157,7 @@ class SignUpForm(BaseUserCreationForm):
         queryset=Grid.objects.select_related("community"),
         required=False,
     )
-    phone = forms.CharField(
-        label=_("Mobile phone"),
-        max_length=11,
-        validators=[phone_validator],
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-    )
+    phone = PhoneField(help_text=_("You can also sign in with it instead of your username."))
     id_number = forms.CharField(
         label=_("ID number (optional)"),
         max_length=18,
@@ -259,6 +284,16 @@ def writing_attrs() -> dict:
 def writing_area(rows: int) -> forms.Textarea:
     """A long text box (a proposal's description, a plan, remarks, minutes) with the toolbar."""
     return forms.Textarea(attrs={"rows": rows, **writing_attrs()})
+
+
+class ResidentFindForm(forms.Form):
+    """A grid worker or staff look a resident up by mobile number (to reset their password)."""
+
+    phone = PhoneField(
+        label=_("The resident's mobile phone"),
+        help_text=_("Written any way: 139 1111 2222, +86 139-1111-2222…"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
 
 
 # --- Threads: the same forms validate a WebSocket frame and a plain POST ------------------------

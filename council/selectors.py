@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -97,6 +97,38 @@ def private_data_for(user, residency_id: int) -> PrivateData | None:
             "residency__user", "residency__grid", "residency__community"
         )
         .filter(residency_id=residency_id)
+        .first()
+    )
+    if data is None or not user.has_perm("council.view_privatedata", data):
+        return None
+    return data
+
+
+def phone_sign_in_username(phone: str) -> str | None:
+    """The username of the resident whose mobile number ``phone`` (as stored: 11 digits) signs
+    in: a current residency of an open account, whose number is theirs in its district. None
+    when there is none — or more than one, in different districts: then nobody signs in with
+    that number (each signs in with their username)."""
+    names = list(
+        PrivateData.objects.filter(
+            phone=phone, phone_district__isnull=False, residency__user__is_active=True
+        )
+        .exclude(residency__status=RoleStatus.ENDED)
+        .values_list("residency__user__username", flat=True)
+        .distinct()[:2]
+    )
+    return names[0] if len(names) == 1 else None
+
+
+def resident_by_phone(user, community: Community, phone: str) -> PrivateData | None:
+    """The current resident of ``community`` with mobile number ``phone`` (as stored) whose
+    private data ``user`` may read (the grid worker of their grid, the community's staff);
+    None when there is none *or* the user may not read it: both look the same."""
+    data = (
+        PrivateData.objects.filter(phone=phone, residency__community=community)
+        .exclude(residency__status=RoleStatus.ENDED)
+        .select_related("residency__user", "residency__grid", "residency__community")
+        .order_by(F("phone_district").desc(nulls_last=True), "pk")  # the one it signs in
         .first()
     )
     if data is None or not user.has_perm("council.view_privatedata", data):

@@ -24,6 +24,7 @@ from .models import (
     Role,
     RoleKind,
     RoleStatus,
+    SubDistrict,
     ThreadPresence,
 )
 from .personal_data import personal_data_erase
@@ -39,7 +40,7 @@ from .rules import (
     is_grid_worker_of_grid,
 )
 from .signin import sign_in_unlock_account
-from .validators import require_one_line
+from .validators import phone_normalize, require_one_line
 
 User = get_user_model()
 
@@ -63,29 +64,81 @@ def _check_grid(community: Community, grid: Grid | None) -> None:
 
 
 def _private_fields(phone: str, id_number: str, address: str, household_status: str) -> dict:
-    """A resident's private data as entered (sign-up or registration on their behalf)."""
+    """A resident's private data as entered (sign-up or registration on their behalf), the
+    phone as stored (``13911112222`` from ``+86 139 1111 2222``; anything else as typed, for
+    the model's validator to refuse)."""
     return {
-        "phone": phone,
+        "phone": phone_normalize(phone) or phone,
         "id_number": id_number,
         "address": address,
         "household_status": household_status,
     }
 
 
+def phone_taken_message(*, own: bool) -> str:
+    """Why a phone number is refused: another resident of the district has it on file. ``own``:
+    said to the person signing up, about their own number; else to staff or a grid worker."""
+    if own:
+        return _(
+            "This mobile number is already registered in this district. If it is yours, sign "
+            "in with it and your password; if not, please ask your grid worker or community "
+            "staff."
+        )
+    return _(
+        "This mobile number is already on file for another resident of this district. Please "
+        "check the number with the resident; nothing was saved."
+    )
+
+
+def _phone_district(data: PrivateData) -> int:
+    return SubDistrict.objects.values_list("district_id", flat=True).get(
+        pk=data.residency.community.sub_district_id
+    )
+
+
+def _phone_taken(data: PrivateData, district_id: int) -> bool:
+    """Whether another resident of the district signs in with ``data``'s phone number."""
+    others = PrivateData.objects.filter(phone_district_id=district_id, phone=data.phone)
+    return others.exclude(pk=data.pk).exists()
+
+
+def _phone_save(data: PrivateData, *, claim: bool, own: bool = False) -> None:
+    """Validate ``data`` (the model's validators: phone, ID checksum) and save it. With
+    ``claim``, its phone signs its resident in within the residency's district from now on:
+    a number another resident of the district has is refused with ``ValidationError`` on
+    ``phone`` (``phone_taken_message``), before anything is written — and, should another
+    save take it at the same instant, by the database's unique constraint, with the same
+    message. The caller's transaction then writes nothing."""
+    taken = ValidationError({"phone": phone_taken_message(own=own)}, code="phone_taken")
+    if claim:
+        district_id = _phone_district(data)
+        if _phone_taken(data, district_id):
+            raise taken
+        data.phone_district_id = district_id
+    data.full_clean()
+    try:
+        with transaction.atomic():
+            data.save()
+    except IntegrityError as error:
+        if claim and _phone_taken(data, data.phone_district_id):
+            raise taken from error
+        raise
+
+
 def _residency_create(
-    *, user, community: Community, grid: Grid | None, private: dict, **role_fields
+    *, user, community: Community, grid: Grid | None, private: dict, own: bool, **role_fields
 ) -> Role:
     """A resident's residency in ``community`` and its private data (phone, ID number,
     address, household status, consent time), validated by the model's own validators (phone,
-    ID checksum) before anything is stored."""
+    ID checksum) before anything is stored. The phone is refused if another resident of the
+    district has it (``_phone_save``; ``own``: the person signs up themselves)."""
     residency = Role.objects.create(
         user=user, kind=RoleKind.RESIDENT, community=community, grid=grid, **role_fields
     )
     data = PrivateData(
         residency=residency, **{**private, "id_number": (private["id_number"] or "").upper()}
     )
-    data.full_clean()
-    data.save()
+    _phone_save(data, claim=True, own=own)
     return residency
 
 
@@ -156,6 +209,7 @@ def resident_sign_up(
         community=community,
         grid=grid,
         private={**private, "consented_at": clock.now()},
+        own=True,
         status=RoleStatus.PENDING,
     )
     evidence_append(
@@ -252,6 +306,7 @@ def resident_register_offline(
         community=community,
         grid=grid,
         private=_private_fields(phone, id_number, address, household_status),
+        own=False,
         status=RoleStatus.ACTIVE,
         entered_by=actor,
         granted_by=actor,
@@ -272,7 +327,10 @@ def resident_register_offline(
 def private_data_update(*, actor, private_data: PrivateData, **changes) -> PrivateData:
     """Change a resident's private data. Only the grid worker of the resident's grid may.
 
-    The evidence event lists which fields changed, never their old or new values.
+    A new phone number another resident of the district has is refused (``ValidationError``
+    on ``phone``) and nothing changes; a number that could not sign in (it was shared when
+    numbers became unique) does once it is free. The evidence event lists which fields
+    changed, never their old or new values.
     """
     private_data = (
         PrivateData.objects.select_for_update(of=("self",))
@@ -284,13 +342,21 @@ def private_data_update(*, actor, private_data: PrivateData, **changes) -> Priva
     unknown = set(changes) - set(PRIVATE_FIELDS)
     if unknown:
         raise ValueError(f"not private-data fields: {sorted(unknown)}")
+    if "phone" in changes:
+        changes["phone"] = phone_normalize(changes["phone"]) or changes["phone"]
     changed = sorted(f for f, v in changes.items() if getattr(private_data, f) != v)
     if not changed:
         return private_data
     for field in changed:
         setattr(private_data, field, changes[field])
-    private_data.full_clean()
-    private_data.save()
+    current = private_data.residency.status != RoleStatus.ENDED
+    # A number shared when numbers became unique signs in once the other resident's changed.
+    unclaimed = (
+        current
+        and private_data.phone_district_id is None
+        and not _phone_taken(private_data, _phone_district(private_data))
+    )
+    _phone_save(private_data, claim=current and ("phone" in changed or unclaimed))
     community = private_data.residency.community
     evidence_append(
         actor=actor,
@@ -519,6 +585,8 @@ def role_end(*, actor, role: Role) -> Role:
         raise InvalidMove(_("This role has already ended."))
     role.status = RoleStatus.ENDED
     role.save(update_fields=["status"])
+    # An ended residency's phone number no longer signs in, and may be someone else's now.
+    PrivateData.objects.filter(residency=role).update(phone_district=None)
     forget_roles(role.user)
     evidence_append(
         actor=actor,

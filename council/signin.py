@@ -2,7 +2,8 @@
 
 Attempts are counted twice, in the cache every worker shares (Redis in production):
 
-- per account (the username typed, whether or not such an account exists):
+- per account (the username typed, whether or not such an account exists, or the account a
+  resident's mobile number stands for, ``sign_in_name``, typed in any format):
   ``SIGNIN_ACCOUNT_FAILURES`` wrong passwords lock that username for everyone for
   ``SIGNIN_LOCKOUT_MINUTES``;
 - per address (the client's IP address; for IPv6 its /64): ``SIGNIN_ADDRESS_FAILURES`` wrong
@@ -32,9 +33,14 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, make_cache_key_list
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import ngettext
+
+from .selectors import phone_sign_in_username
+from .validators import phone_normalize
 
 # Usernames and addresses are counted in one cache: a prefix keeps a username that looks like
 # an address ("203.0.113.5") from counting against — and locking — that address.
@@ -59,13 +65,60 @@ def client_ip(request) -> str:
     return peer
 
 
+def sign_in_name(request, typed: str) -> str:
+    """The username a sign-in typed as ``typed`` is checked and counted under: ``typed``
+    itself, or, for a mobile number in any of the ways people write it (``+86 139 1111 2222``,
+    ``139-1111-2222``, ``8613911112222``, full-width digits) that is nobody's username, the
+    username of the resident it signs in (``selectors.phone_sign_in_username``). So guesses by
+    phone count toward, and are stopped by, the same account's lock as guesses by username.
+    Remembered on ``request``: one attempt asks several times."""
+    phone = phone_normalize(typed) if typed else None
+    if phone is None:
+        return typed
+    known = getattr(request, "sign_in_names", None)
+    if known is None:
+        known = {}
+        if request is not None:
+            request.sign_in_names = known
+    if typed not in known:
+        if get_user_model().objects.filter(username=typed).exists():
+            known[typed] = typed
+        else:
+            known[typed] = phone_sign_in_username(phone) or typed
+    return known[typed]
+
+
+class SignInBackend(ModelBackend):
+    """Django's own check of a username and password, where a resident's mobile number also
+    stands for their username (``sign_in_name``).
+
+    A wrong password ends the attempt here (``PermissionDenied``): the ``ModelBackend`` after
+    this one (kept for ``login(backend=…)``) would only check it again. So every attempt —
+    by username or by phone, for an account that exists or not — costs one password hash,
+    and its time tells nothing.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        user = super().authenticate(
+            request, username=sign_in_name(request, username), password=password
+        )
+        if user is None:
+            raise PermissionDenied
+        return user
+
+
 def axes_username(request, credentials) -> str | None:
-    """What axes counts an attempt under: the username typed, marked as an account."""
+    """What axes counts an attempt under: the account it signs in to (``sign_in_name``: the
+    username typed, or the resident a mobile number stands for), marked as an account."""
     if credentials:
         username = credentials.get("username")
     else:
         username = getattr(request, "POST", {}).get("username")
-    return f"{ACCOUNT}{username}" if username else None
+    return f"{ACCOUNT}{sign_in_name(request, username)}" if username else None
 
 
 def account_key(username: str) -> str:

@@ -23,6 +23,7 @@ urlpatterns = [
         views.ResidentRegisterView.as_view(),
         name="resident_register",
     ),
+    path("c/<slug:slug>/residents/find/", views.ResidentFindView.as_view(), name="resident_find"),
     path("c/<slug:slug>/residents/<id:pk>/", views.PrivateDataView.as_view(), name="resident"),
     path(
         "c/<slug:slug>/residents/<id:pk>/confirm/",

@@ -1,5 +1,8 @@
 """Validators of user input: one-line fields, and residents' private data."""
 
+import re
+import unicodedata
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -70,3 +73,21 @@ def validate_id_number(value: str) -> None:
             _("This ID number's check character is wrong; please check it again."),
             code="checksum",
         )
+
+
+# What people put between the digits of a phone number: spaces (any width), hyphens and dashes,
+# dots, brackets. Removed before the number is read.
+_PHONE_SEPARATORS = str.maketrans("", "", " \t\u00a0\u3000-\u2010\u2011\u2012\u2013\u2014.()")
+MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def phone_normalize(value) -> str | None:
+    """A mainland mobile number as stored (``13911112222``), from the ways people write it:
+    ``+86 139 1111 2222``, ``139-1111-2222``, ``8613911112222``, ``0086…``, full-width digits
+    (``１３９…``), spaces anywhere. None when what remains is not a mainland mobile number."""
+    text = unicodedata.normalize("NFKC", str(value or "")).translate(_PHONE_SEPARATORS)
+    for prefix in ("+86", "0086", "86"):
+        if text.startswith(prefix) and len(text) == len(prefix) + 11:
+            text = text[len(prefix) :]
+            break
+    return text if MAINLAND_MOBILE.fullmatch(text) else None

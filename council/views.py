@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from .forms import (
     ConfirmForm,
     PasswordChangeForm,
     PrivateDataFields,
+    ResidentFindForm,
     ResidentRegisterForm,
     SignInForm,
     SignUpForm,
@@ -244,11 +246,46 @@ class ResidentRegisterView(CommunityPermissionMixin, FormView):
         except (InvalidMove, NotAllowed) as error:
             form.add_error(None, str(error))
             return self.form_invalid(form)
+        except ValidationError as error:  # the phone is another resident's: on its field
+            form.add_error(None, error)
+            return self.form_invalid(form)
         messages.success(
             self.request,
             _("%(name)s is registered, entered on their behalf.") % {"name": residency.user},
         )
         return redirect("resident", slug=self.community.slug, pk=residency.pk)
+
+
+@method_decorator(never_cache, name="dispatch")
+class ResidentFindView(CommunityPermissionMixin, FormView):
+    """A grid worker (or the community's staff) finds a resident by mobile number, to reset
+    their password or unlock their sign-in. Only residents whose private data they may read
+    are found (a grid worker's own grid); any other number — someone else's resident or
+    nobody's — gets the same "not found", and the number typed is not shown back. Posted, so
+    the number stays out of addresses and server logs."""
+
+    permission_required = "council.list_residents"
+    template_name = "council/resident_find.html"
+    form_class = ResidentFindForm
+
+    def form_valid(self, form):
+        found = selectors.resident_by_phone(
+            self.request.user, self.community, form.cleaned_data["phone"]
+        )
+        if found is None:
+            return self.render_to_response(
+                self.get_context_data(form=ResidentFindForm(), not_found=True)
+            )
+        residency = found.residency
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                found=found,
+                can_reset_password=self.request.user.has_perm("council.reset_password", residency),
+                can_unlock=self.request.user.has_perm("council.unlock_sign_in", residency),
+                sign_in_locked=sign_in_locked(residency.user.username),
+            )
+        )
 
 
 class PrivateDataView(CommunityPermissionMixin, FormView):

@@ -228,8 +228,10 @@ class World:
         return user
 
     def resident(self, community, grid, username, *, confirm=True, **private):
+        # A phone number is one resident's in a district: each gets their own unless told.
+        self.phones_given = getattr(self, "phones_given", 0) + 1
         data = {
-            "phone": "13900000000",
+            "phone": f"137{self.phones_given:08d}",
             "id_number": "11010519491231002X",
             "address": f"{community.name}幸福路{len(username)}号",
             "household_status": "registered",

@@ -261,6 +261,9 @@ class PrivateData(models.Model):
 
     Readable by the community's staff and by the grid worker of the resident's grid; editable by
     that grid worker only (``council.rules``). ID numbers are shown masked even to them.
+
+    The phone number also signs its resident in (``council.signin.SignInBackend``): it belongs
+    to one resident of a district at most (``phone_district``).
     """
 
     residency = models.OneToOneField(
@@ -271,6 +274,19 @@ class PrivateData(models.Model):
         limit_choices_to={"kind": RoleKind.RESIDENT},
     )
     phone = models.CharField(_("mobile phone"), max_length=11, validators=[phone_validator])
+    # The district where ``phone`` signs its resident in: one resident per number and district
+    # (the constraint below). Set by the services from the residency's community; empty for a
+    # residency that ended, and for a number another resident of the district had on file first
+    # when numbers became unique, until one of the two is corrected.
+    phone_district = models.ForeignKey(
+        District,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("district where the phone signs in"),
+        editable=False,
+    )
     id_number = models.CharField(
         _("ID number"), max_length=18, blank=True, validators=[validate_id_number]
     )
@@ -284,6 +300,11 @@ class PrivateData(models.Model):
     class Meta:
         verbose_name = _("private data")
         verbose_name_plural = _("private data")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone", "phone_district"], name="privatedata_phone_unique_in_district"
+            )
+        ]
 
     def __str__(self) -> str:
         return str(_("private data of %(name)s") % {"name": self.residency.user})

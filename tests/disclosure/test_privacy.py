@@ -23,8 +23,9 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs pdftotext (poppler-utils)"),
 ]
 
+# A phone number is one resident's in a district: each gets their own, 1371234 and a count.
+PHONE_MARKER = "1371234"
 MARKERS = {
-    "phone": "13712345678",
     "id_number": "44030119900307671X",
     "address": "隐私标记路9号",
 }
@@ -35,14 +36,16 @@ LIMIT = 1500
 
 
 def _seed(projects, world):
-    """Every resident carries the markers; the project walks every step to evaluated;
-    a message is reported with a private reason; an objection is answered."""
-    for data in PrivateData.objects.all():
+    """Every resident carries the markers (a phone number of their own); the project walks
+    every step to evaluated; a message is reported with a private reason; an objection is
+    answered."""
+    for n, data in enumerate(PrivateData.objects.order_by("pk")):
         council_services.private_data_update(
             actor=world.a_worker1 if data.residency.grid_id == world.a_grid1.pk else (
                 world.a_worker2 if data.residency.grid_id == world.a_grid2.pk else world.b_worker
             ),
             private_data=data,
+            phone=f"{PHONE_MARKER}{n:04d}",
             **MARKERS,
         )  # fmt: skip
     evaluated = projects.evaluated()
@@ -92,7 +95,7 @@ def test_no_private_data_in_any_public_page_pdf_feed_or_export(projects, world, 
             continue
         kind, text = _texts_of(response)
         kinds[kind] = kinds.get(kind, 0) + 1
-        for name, marker in {**MARKERS, "report": REPORT_MARKER}.items():
+        for name, marker in {**MARKERS, "phone": PHONE_MARKER, "report": REPORT_MARKER}.items():
             assert marker not in text, f"{name} marker found in {path}"
         if kind == "text/html":
             for link in HREF.findall(text):
@@ -112,3 +115,32 @@ def test_no_private_data_in_any_public_page_pdf_feed_or_export(projects, world, 
     assert any(path.endswith("/cosign/sheet.pdf") for path in seen), "no co-sign sheet reached"
     assert kinds.get("text/csv", 0) >= 4 and kinds.get("application/json", 0) >= 4, kinds
     assert kinds.get("application/atom+xml", 0) >= 1, kinds
+
+
+def test_the_phone_pages_show_no_one_elses_number_name_or_address(world):
+    """Signing in by phone and the grid worker's lookup by phone: whoever may not read a
+    resident's private data learns nothing of it there — not the number typed back, not the
+    name or address it belongs to."""
+    resident = world.a_resident
+    data = PrivateData.objects.get(residency=resident)
+    secrets = [data.phone, data.address, resident.user.display_name, resident.user.username]
+    find = f"/c/{world.a.slug}/residents/find/"
+    pages = []
+
+    stranger = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    pages.append(
+        stranger.post(
+            "/accounts/login/", {"username": "+86 139 1111 2222", "password": "not-the-password"}
+        )
+    )
+    pages.append(stranger.post(find, {"phone": data.phone}))  # 404
+    for who in (world.a_worker2, world.b_worker, world.b_staff, world.a_member.user):
+        client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+        client.force_login(who)
+        pages.append(client.post(find, {"phone": data.phone}))
+        pages.append(client.get(find))
+    assert [p.status_code for p in pages[:2]] == [200, 404]
+    for page in pages:
+        text = page.content.decode()
+        for secret in secrets:
+            assert secret not in text, (page.wsgi_request.path, secret)

@@ -68,7 +68,7 @@ def _path(page: Page) -> str:
 
 def _sign_in(page: Page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
-    _field(page, "用户名").fill(username)
+    _field(page, "用户名或手机号").fill(username)
     _field(page, "密码").fill(password)
     _follow(page, _main(page).get_by_role("button", name="登录"))
     expect(page.get_by_role("banner").get_by_role("button", name="退出")).to_be_visible()
