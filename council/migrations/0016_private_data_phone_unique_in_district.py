@@ -26,7 +26,7 @@ def phone_districts_fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('council', '0014_password_reset_outbox'),
+        ('council', '0015_message_reply_to'),
     ]
 
     operations = [
