@@ -253,7 +253,7 @@ def test_numbers_shared_before_the_rule_keep_the_first_and_the_other_signs_in_on
     signs in with it; the other keeps it on file until their grid worker corrects it."""
     from importlib import import_module
 
-    migration = import_module("council.migrations.0015_private_data_phone_unique_in_district")
+    migration = import_module("council.migrations.0016_private_data_phone_unique_in_district")
     PrivateData.objects.update(phone_district=None)
     PrivateData.objects.filter(residency=world.a_member).update(phone=A_RESIDENT_PHONE)
     migration.phone_districts_fill(apps, None)
