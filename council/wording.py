@@ -34,6 +34,11 @@ def bracketed(value) -> str:
     return format_html(pgettext("an aside in brackets", " ({})"), value)
 
 
+def aside(value) -> str:
+    """An aside in brackets as plain text (for a choice's label, which the widget escapes)."""
+    return pgettext("an aside in brackets", " ({})").format(value)
+
+
 def money_difference(amount, percent=None) -> str:
     """A difference of money with its sign before ¥ and, if given, its percentage of the
     budget: -¥660.00（-3.0%） in Chinese, -¥660.00 (-3.0%) in English. ``percent`` is the
