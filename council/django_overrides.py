@@ -128,4 +128,17 @@ OVERRIDDEN = (
     gettext_noop("The {name} “{obj}” was changed successfully. You may edit it again below."),
     gettext_noop("The {name} “{obj}” was changed successfully. You may add another {name} below."),
     gettext_noop("After you’ve created a user, you’ll be able to edit more user options."),
+    gettext_noop(
+        "Deleting the %(object_name)s “%(escaped_object)s” would result in deleting related "
+        "objects, but your account doesn't have permission to delete the following types of "
+        "objects:"
+    ),
+    gettext_noop(
+        "Are you sure you want to delete the %(object_name)s “%(escaped_object)s”? All of the "
+        "following related items will be deleted:"
+    ),
+    gettext_noop(
+        "Deleting the selected %(objects_name)s would result in deleting related objects, but "
+        "your account doesn't have permission to delete the following types of objects:"
+    ),
 )

@@ -9,6 +9,7 @@ column is the list of forbidden variants, so that the glossary stays the one sou
 import re
 from pathlib import Path
 
+import django
 import polib
 import pytest
 from django import forms
@@ -189,3 +190,21 @@ def test_a_label_ending_in_a_question_mark_gets_no_colon():
     with translation.override("zh-hans"):
         label = Form()["how"].label_tag()
     assert "如何？</label>" in label
+
+
+def test_every_django_message_we_override_is_still_one_django_says():
+    """An override whose msgid Django changed would match nothing, and Django's own words (你,
+    half-width punctuation) would come back unnoticed."""
+    django_root = Path(django.__file__).parent
+    said = {
+        (entry.msgctxt, entry.msgid)
+        for po in django_root.glob("**/locale/zh_Hans/LC_MESSAGES/django.po")
+        for entry in polib.pofile(str(po))
+    }
+    ours = [
+        (entry.msgctxt, entry.msgid)
+        for entry in polib.pofile(str(CATALOGUE))
+        if any(path == "council/django_overrides.py" for path, _ in entry.occurrences)
+    ]
+    assert len(ours) > 40
+    assert [key for key in ours if key not in said] == []
