@@ -377,7 +377,7 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
 
         # The public evidence log shows the steps, by role, never a resident's name.
         visitor.get_by_role("contentinfo").get_by_role("link", name="存证记录").click()
-        expect(visitor.get_by_role("status")).to_contain_text("存证链校验通过")
+        expect(visitor.get_by_role("status")).to_contain_text("存证链核验通过")
         log = visitor.get_by_role("table")
         for action in ("发布了公开信息", "提出了异议", "答复了异议", "发布了实施进度",
                        "登记了验收和决算", "评价了项目", "结束了评价期"):  # fmt: skip
