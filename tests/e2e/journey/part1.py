@@ -154,7 +154,7 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
         _field(form, "住址").fill("东湖社区东湖路18号3栋502")
         _field(form, "户籍状况").select_option(label="户籍居民")
         _field(form, "密码").fill(password)
-        _field(form, "密码确认").fill(password)
+        _field(form, "再次填写密码").fill(password)
         form.get_by_role("checkbox", name=re.compile("^我同意")).check()
         _follow(resident, form.get_by_role("button", name="注册"))
         # The username is given by the system (signing up never tells whether a name is
