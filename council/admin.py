@@ -24,6 +24,7 @@ from .models import (
     User,
 )
 from .rules import held_roles
+from .wording import label_colon
 
 
 def scoped_communities(user):
@@ -268,7 +269,7 @@ class RoleAdmin(ScopedAdmin):
             try:
                 service(actor=request.user, role=role)
             except (NotAllowed, InvalidMove) as error:
-                self.message_user(request, f"{role}: {error}", messages.ERROR)
+                self.message_user(request, f"{role}{label_colon()}{error}", messages.ERROR)
             else:
                 self.message_user(request, done % {"role": role}, messages.SUCCESS)
 

@@ -66,10 +66,6 @@ class PrivateDataFields(forms.ModelForm):
 
 CHOOSE = _("Choose…")
 
-# Django asks gettext(":") for every form's label suffix; marking it here puts it in our own
-# catalogue, where Chinese gets the full-width colon "：".
-gettext_noop(":")
-
 
 class GridChoiceField(forms.ModelChoiceField):
     def __init__(self, *args, **kwargs):

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from council.wording import label_colon
+
 WIDTH = 640
 LABEL_WIDTH = 190  # the category labels, right-aligned against the plot
 VALUE_ROOM = 110  # room right of the longest bar for its value
@@ -162,7 +164,7 @@ def bar_chart(
                     width=width,
                     height=BAR,
                     value=fmt(value),
-                    label=f"{label} · {s.name}: {fmt(value)}",
+                    label=f"{label} · {s.name}{label_colon()}{fmt(value)}",
                     text_x=plot_x + width + 4,
                     text_y=bar_y + BAR - 4,
                 )

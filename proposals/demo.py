@@ -272,7 +272,7 @@ DONGHU = [
                 "### 建议（修订）\n\n"
                 "- 加装钢结构遮阳棚，按专家意见加强抗风\n"
                 "- 长椅下方做防滑地面\n"
-                "- 增设带靠背的座椅4张（合并了“菜市场休息区增设座椅”的提议）\n"
+                "- 增设带靠背的座椅4张（合并了「菜市场休息区增设座椅」的提议）\n"
             ),
             note="采纳专家意见，加强抗风设计；纳入合并提议的座椅。",
         ),
@@ -488,7 +488,7 @@ XILING = [
         failed_check="not_government_duplicate",
         reason=(
             "西岭路整体改造已列入区交通部门本年度市政道路改造计划，"
-            "与政府项目重复，不予立项。社区已将居民意见转交区交通部门。"
+            "与政府项目重复，不予受理。社区已将居民意见转交区交通部门。"
         ),
     ),
     Spec(
@@ -735,7 +735,7 @@ def _walk(spec: Spec, index: int, people: _People) -> Proposal:
         actor=staff,
         proposal=proposal,
         checks=checks,
-        note="见不予立项理由。" if spec.failed_check else "五项审查均符合。",
+        note="见不予受理理由。" if spec.failed_check else "五项审查均符合。",
     )
     if spec.stage == Stage.INADMISSIBLE:
         return proposal_move(
@@ -807,7 +807,7 @@ DEMO_BASIS = {
     Move.APPROVE: "议事会会议举手表决记录（演示）",
     Move.REJECT: "议事会会议举手表决记录（演示）",
     Move.START: "决议公示期届满无异议（演示）",
-    Move.COMPLETE: "竣工验收记录（演示）",
+    Move.COMPLETE: "验收记录（演示）",
     Move.EVALUATE: "居民评价期结束（演示）",
 }
 

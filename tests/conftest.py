@@ -2,6 +2,7 @@
 
 import copy
 import datetime as dt
+import gettext as gettext_module
 import os
 import shutil
 import subprocess
@@ -67,7 +68,9 @@ def pytest_configure(config):
     compiled = [compile_messages(Path(locale)) for locale in settings.LOCALE_PATHS]
     if any(compiled):
         # Django read the catalogues when it set up, before this hook: have it read them again,
-        # as after override_settings(LOCALE_PATHS=...).
+        # as after override_settings(LOCALE_PATHS=...). Python's gettext keeps each .mo it read
+        # by path, so a recompiled one would still be read from that cache: empty it first.
+        gettext_module._translations.clear()
         setting_changed.send(
             sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False
         )

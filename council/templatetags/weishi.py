@@ -1,6 +1,7 @@
 from django import template
 from django.utils.safestring import SafeString
 
+from council import wording
 from council.money import format_yuan
 from council.sanitiser import plain_text as markdown_plain_text
 from council.sanitiser import render_plain, sanitised_again, text_of_html
@@ -43,3 +44,35 @@ def stored_text(value) -> str:
     """The text of HTML the sanitiser stored (``body_html``), without any mark-up: the same
     words as ``markdown_text`` of its source, without rendering the Markdown again."""
     return text_of_html("" if value is None else str(value))
+
+
+@register.filter
+def listing(items) -> str:
+    """A list of names or titles joined the reader's way: 赵洋、马文华 (``council.wording``)."""
+    return wording.listing(items)
+
+
+@register.simple_tag
+def list_separator() -> str:
+    """Between two items a template writes one by one: 、 in Chinese, ", " in English."""
+    return wording.list_separator()
+
+
+@register.simple_tag
+def label_colon() -> str:
+    """Between a label and its value: ： in Chinese, ": " in English."""
+    return wording.label_colon()
+
+
+@register.filter
+def bracketed(value) -> str:
+    """An aside in the reader's brackets: （x） in Chinese, (x) in English."""
+    return wording.bracketed(value)
+
+
+@register.filter
+def money_difference(amount, percent=None) -> str:
+    """A difference of money and its percentage: -¥660.00（-3.0%）."""
+    if amount is None or amount == "":
+        return "—"
+    return wording.money_difference(amount, percent)

@@ -19,6 +19,7 @@ from council.errors import InvalidMove
 from council.money import format_yuan
 from council.sanitiser import render_plain
 from council.textfiles import NotUtf8Text, decode_utf8
+from council.wording import listing
 from proposals.media import clean_upload
 from proposals.models import Proposal, Stage
 
@@ -251,7 +252,7 @@ def _read_rows(text: str):
     if missing and not (stopped and header is None):
         raise InvalidMove(
             _("The first line must name the columns %(columns)s; missing: %(missing)s.")
-            % {"columns": ",".join(CSV_COLUMNS), "missing": ", ".join(missing)}
+            % {"columns": ",".join(CSV_COLUMNS), "missing": listing(missing)}
         )
     return header, rows, stopped
 

@@ -37,7 +37,7 @@ def check_page(response, status: int, language: str, heading: str) -> str:
 
 
 HEADINGS = {
-    400: {"zh-hans": "无法识别的请求", "en": "Request not understood"},
+    400: {"zh-hans": "无法识别您发送的内容", "en": "Request not understood"},
     403: {"zh-hans": "无权操作", "en": "Not allowed"},
     404: {"zh-hans": "页面不存在", "en": "Not found"},
     413: {"zh-hans": "提交的内容过多", "en": "Too much sent at once"},

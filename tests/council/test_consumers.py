@@ -292,7 +292,7 @@ async def test_frames_too_large_too_deep_or_with_numbers_out_of_range_get_an_err
     chinese = await connect(thread.pk, world.a_member.user, language="zh-hans")
     await drain(chinese)
     await chinese.send_to(text_data='{"action": "resume", "after": 1e400}')
-    assert "该请求中的数字超出范围。" in await expect(chinese, "data-code")
+    assert "您发送的内容中有数字超出范围。" in await expect(chinese, "data-code")
     await chinese.disconnect()
     # The connection still works.
     await post(author, "still here")

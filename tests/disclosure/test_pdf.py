@@ -422,5 +422,8 @@ def test_content_renders_a_variance_with_its_sign():
         },
     )
     html = render_to_string("disclosure/_content.html", {"content": content})
-    assert "−¥1,200.00 (-12.0%)" in html
+    assert "-¥1,200.00 (-12.0%)" in html
+    with translation.override("zh-hans"):
+        chinese = render_to_string("disclosure/_content.html", {"content": content})
+    assert "-¥1,200.00（-12.0%）" in chinese
     assert "招标价低于预算" in html and "未形成评价" in html

@@ -49,7 +49,7 @@ SIGN_IN_WORDS = {
         "sign_in": "Sign in",
         "sign_out": "Sign out",
     },
-    "zh": {"username": "用户名", "password": "密码", "sign_in": "登录", "sign_out": "退出"},
+    "zh": {"username": "用户名", "password": "密码", "sign_in": "登录", "sign_out": "退出登录"},
 }
 
 

@@ -27,14 +27,14 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touc
 LABELS = {
     "zh-CN": {
         "sign_in": "登录",
-        "sign_out": "退出",
+        "sign_out": "退出登录",
         "username": "用户名",
         "password": "密码",
         "awaiting": "待我表决",
         "message": "您的留言",
         "post": "发表",
         "propose": "提出项目",
-        "show": "显示",
+        "show": "筛选",
         "vote": "投票",
         "pdf": "正式 PDF 文件",
     },

@@ -161,7 +161,7 @@ def test_a_frame_over_daphnes_limit_is_closed_with_1009_not_dropped(sqlite_serve
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         code, frame = pool.submit(asyncio.run, _oversized_frame(sqlite_server)).result(90)
     assert code == 1009, "the connection was dropped without a close frame"
-    assert "该请求内容过大" in frame  # the error frame, in the reader's language
+    assert "您发送的内容过大" in frame  # the error frame, in the reader's language
 
 
 # --- The connection pool (PostgreSQL) -------------------------------------------------------

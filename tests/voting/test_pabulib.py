@@ -425,7 +425,7 @@ def test_allocate_pabulib_exits_1_without_a_traceback_on_a_malformed_file(tmp_pa
     assert done.stdout == ""
     assert "Traceback" not in done.stderr
     # Commands speak the site's language (Chinese by default): the line and field either way.
-    assert "第 23 行（vote）：文件中没有项目“7”" in done.stderr
+    assert "第 23 行（vote）：文件中没有项目「7」" in done.stderr
 
 
 # --- Files that are too big, in another encoding, or not text ---------------------------------

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from council.forms import WRITING_HELP, writing_area
 from council.params import IdChoiceField
 from council.validators import validate_one_line
+from council.wording import aside
 
 from ..models import Meeting
 
@@ -42,7 +43,7 @@ class AgendaField(forms.ModelMultipleChoiceField):
         super().__init__(queryset=None, **kwargs)
 
     def label_from_instance(self, obj):
-        return f"{obj.title} ({obj.get_stage_display()})"
+        return obj.title + aside(obj.get_stage_display())
 
     def clean(self, value):
         chosen = super().clean(value)

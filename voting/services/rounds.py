@@ -22,6 +22,7 @@ from council.errors import InvalidMove, NotAllowed
 from council.models import Community, RoleKind
 from council.notifications import notify_on_commit
 from council.validators import refuse_line_breaks
+from council.wording import listing
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import Proposal, Stage
 
@@ -180,7 +181,7 @@ def _approved_ids(round_: Round, line: RoundMember, approved: list[int]) -> list
         raise InvalidMove(_("Approve only projects on this round's slate."))
     clash = set(chosen) & set(line.recused_from)
     if clash:
-        titles = ", ".join(Proposal.objects.filter(pk__in=clash).values_list("title", flat=True))
+        titles = listing(Proposal.objects.filter(pk__in=clash).values_list("title", flat=True))
         raise InvalidMove(
             _("You are recused from %(titles)s and cannot approve it.") % {"titles": titles}
         )
@@ -389,7 +390,7 @@ def _listed(values: list[str]) -> str:
     """Ids for a message: the first ``IMPORT_ERRORS_SHOWN``, each cut if very long, and how
     many more."""
     shown = [v if len(v) <= 40 else f"{v[:16]}…" for v in values[:IMPORT_ERRORS_SHOWN]]
-    text = ", ".join(shown)
+    text = listing(shown)
     if len(values) > IMPORT_ERRORS_SHOWN:
         text += _(" and %(count)s more") % {"count": f"{len(values) - IMPORT_ERRORS_SHOWN:,}"}
     return text

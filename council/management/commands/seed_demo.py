@@ -25,7 +25,7 @@ class Command(BaseCommand):
         sign_ins = demo.seed()
         for seed in later_seeds():
             seed()
-        self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo sign-ins (演示账号):"))
+        self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo sign-ins (演示账户):"))
         self.stdout.write(f"  {'role':34} {'username':22} where")
         for role, username, where in sign_ins:
             self.stdout.write(f"  {role:34} {username:22} {where}")

@@ -71,7 +71,7 @@ def _sign_in(page: Page, username: str, password: str) -> None:
     _field(page, "用户名或手机号").fill(username)
     _field(page, "密码").fill(password)
     _follow(page, _main(page).get_by_role("button", name="登录"))
-    expect(page.get_by_role("banner").get_by_role("button", name="退出")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("button", name="退出登录")).to_be_visible()
 
 
 def _follow(page: Page, target) -> None:
@@ -154,7 +154,7 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
         _field(form, "住址").fill("东湖社区东湖路18号3栋502")
         _field(form, "户籍状况").select_option(label="户籍居民")
         _field(form, "密码").fill(password)
-        _field(form, "密码确认").fill(password)
+        _field(form, "再次填写密码").fill(password)
         form.get_by_role("checkbox", name=re.compile("^我同意")).check()
         _follow(resident, form.get_by_role("button", name="注册"))
         # The username is given by the system (signing up never tells whether a name is
@@ -414,6 +414,6 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
         expect(board.locator(".board-outcome")).to_have_text("通过")
         expect(board.locator(".board-result .yes dd")).to_have_text(str(voters))
         staff.goto(journey.proposal_url)
-        expect(_stage(staff)).to_have_text("已通过")
+        expect(_stage(staff)).to_have_text("已立项")
 
     people.assert_no_problems()

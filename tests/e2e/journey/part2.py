@@ -238,7 +238,7 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
         staff.get_by_label("完成进度（%）").fill("60")
         spent = (cost * Decimal("0.4")).quantize(Decimal("0.01"))
         staff.get_by_label("累计支出（元）").fill(str(spent))
-        select = staff.get_by_label("服务供应商")
+        select = staff.get_by_label("实施单位")
         option = select.locator("option", has_text=provider).first.get_attribute("value")
         select.select_option(option)
         staff.get_by_label("照片（选填）").set_input_files(str(photo))
@@ -254,16 +254,16 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
     # 6. Staff record completion; residents evaluate on their phones.
     with journey.step("completion; residents evaluate on phones"):
         staff.goto(project_url)
-        staff.get_by_role("link", name="登记竣工验收和决算").click()
+        staff.get_by_role("link", name="登记验收和决算").click()
         actual = (cost * Decimal("0.96")).quantize(Decimal("0.01"))
         staff.get_by_label("验收说明（将予以公开）").fill(ACCEPTANCE)
         staff.get_by_label("实际费用（决算，元）").fill(str(actual))
-        select = staff.get_by_label("服务供应商")
+        select = staff.get_by_label("实施单位")
         select.select_option(
             select.locator("option", has_text=provider).first.get_attribute("value")
         )
-        staff.get_by_role("button", name="登记竣工验收").click()
-        expect(_status(staff)).to_contain_text("竣工验收已登记")
+        staff.get_by_role("button", name="登记验收").click()
+        expect(_status(staff)).to_contain_text("验收已登记")
 
         evaluators = residents[:3]
         for username, rating, comment in zip(evaluators, RATINGS, COMMENTS, strict=True):
@@ -376,11 +376,11 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
                 assert row["verdict"] == "satisfied"
 
         # The public evidence log shows the steps, by role, never a resident's name.
-        visitor.get_by_role("contentinfo").get_by_role("link", name="存证日志").click()
-        expect(visitor.get_by_role("status")).to_contain_text("存证链校验通过")
+        visitor.get_by_role("contentinfo").get_by_role("link", name="存证记录").click()
+        expect(visitor.get_by_role("status")).to_contain_text("存证链核验通过")
         log = visitor.get_by_role("table")
         for action in ("发布了公开信息", "提出了异议", "答复了异议", "发布了实施进度",
-                       "登记了竣工验收和决算", "评价了项目", "结束了评价期"):  # fmt: skip
+                       "登记了验收和决算", "评价了项目", "结束了评价期"):  # fmt: skip
             expect(log.get_by_role("cell", name=action, exact=True).first).to_be_visible()
 
         out = site.manage("verify_evidence")
