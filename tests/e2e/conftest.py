@@ -57,6 +57,7 @@ SIGN_IN_WORDS = {
 def banner(page: Page) -> Locator:
     """The page's header, its menu opened first where it is folded (on a phone), as a person
     taps the menu button before reaching a link in it."""
+    page.wait_for_load_state()  # the stylesheet says whether the menu is folded
     header = page.get_by_role("banner")
     toggle = header.locator("details.site-menu > summary")
     if toggle.is_visible() and not header.locator("details.site-menu").evaluate("d => d.open"):
