@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint pytest messages install clean
+.PHONY: run test lint pytest messages install clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Weishi needs Python >= 3.12 (see .python-version); found " + sys.version)'
@@ -62,6 +62,12 @@ test: $(STAMP)
 	@bin/ensure-debs $(TEST_DEBS)
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory pytest
+
+# A reviewer's extra: the home page per role, 390 px and 1366 px, normal and 长辈版, into
+# screenshots/ (tests/e2e/screenshots.py).
+screenshots: $(STAMP) messages
+	@bin/ensure-debs $(RUN_DEBS) chromium
+	@$(VENV)/bin/pytest -q -s -p no:cacheprovider tests/e2e/screenshots.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-*

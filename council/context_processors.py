@@ -1,5 +1,6 @@
 import functools
 
+from .display import large_text_on
 from .models import RoleKind
 from .notifications import unread_count
 from .rules import held_roles
@@ -34,4 +35,6 @@ def weishi(request):
         ),
         "is_resident": lambda: any(r.kind == RoleKind.RESIDENT for r in held_roles(request.user)),
         "staff_community_slug": lambda: _staff_slug(request.user),
+        # 长辈版 (council.display): the <html> element's class and the header's switch.
+        "large_text": large_text_on(request),
     }

@@ -4,7 +4,9 @@ from django.shortcuts import redirect
 from django.utils.deprecation import MiddlewareMixin
 
 # What someone who must first choose a new password may still do.
-OPEN_WHILE_PASSWORD_MUST_CHANGE = frozenset({"password_change", "logout", "set_language"})
+OPEN_WHILE_PASSWORD_MUST_CHANGE = frozenset(
+    {"password_change", "logout", "set_language", "large_text"}
+)
 
 
 class PasswordMustChangeMiddleware(MiddlewareMixin):

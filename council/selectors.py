@@ -244,6 +244,7 @@ def personal_account(user) -> dict:
         "last_name": user.last_name,
         "language": user.language,
         "email_notifications": user.email_notifications,
+        "large_text": user.large_text,
         "date_joined": iso(user.date_joined),
         "last_login": iso(user.last_login),
         "is_active": user.is_active,

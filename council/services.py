@@ -647,6 +647,22 @@ def notification_preference_set(*, user, choice: str):
     return user
 
 
+@transaction.atomic
+def large_text_set(*, user, on: bool):
+    """Turn 长辈版 (large text: bigger type and buttons, stronger contrast, one column) on or
+    off for ``user``, on every browser they sign in on.
+
+    A personal setting, not a step of any process: no evidence event. Raises ``NotAllowed``
+    without a signed-in user (a visitor's choice lives in their browser's cookie only).
+    """
+    if user is None or not user.is_authenticated:
+        raise NotAllowed(_("Sign in to keep this choice on every device."))
+    if user.large_text != on:
+        user.large_text = on
+        user.save(update_fields=["large_text"])
+    return user
+
+
 # --- A person's own account (PIPL) -------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/welcome/", views.welcome, name="welcome"),
     path("evidence/", views.evidence_log, name="evidence"),
     path("notifications/", views.notifications, name="notifications"),
+    path("display/large-text/", views.large_text, name="large_text"),
     path("accounts/personal-data/", views.personal_data, name="personal_data"),
     path(
         "accounts/personal-data/download/",

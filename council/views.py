@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from . import clock, selectors, services, thread_actions
+from . import clock, display, selectors, services, thread_actions
 from .access import CommunityPermissionMixin, access_community
 from .errors import InvalidMove, NotAllowed
 from .evidence import evidence_verify_recent
@@ -98,7 +98,9 @@ def signup(request):
                 )
                 % {"name": residency.user.display_name, "community": residency.community},
             )
-            return redirect("welcome")
+            response = redirect("welcome")
+            display.carry_over(request, residency.user, response)
+            return response
     return render(request, "registration/signup.html", {"form": form})
 
 
@@ -121,6 +123,11 @@ class SignInView(auth_views.LoginView):
     signing in is paused and who can unlock it, answered with 429 Too Many Requests."""
 
     authentication_form = SignInForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        display.carry_over(self.request, form.get_user(), response)
+        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -523,6 +530,26 @@ def notifications(request):
         {"page": page, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+@require_http_methods(["POST"])
+def large_text(request):
+    """The header's 长辈版 switch: ``large_text`` "on" or "off", then back to ``next``.
+
+    Works without JavaScript. A visitor's choice is kept by their browser (a cookie); a
+    signed-in person's by their account too, so every browser they sign in on follows it.
+    """
+    on = request.POST.get("large_text") == "on"
+    if request.user.is_authenticated:
+        services.large_text_set(user=request.user, on=on)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("home")
+    response = HttpResponseRedirect(back)
+    display.remember(response, on)
+    return response
 
 
 # --- Threads: the plain POST views (the same forms and services as the WebSocket consumer) ----

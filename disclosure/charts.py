@@ -7,26 +7,30 @@ carries its figures as a table (``Chart.table``), which the page prints beneath 
 screen readers and for anyone who wants the numbers.
 
 The charts are horizontal bar charts, one row per category and one bar per series in a row
-(grouped), so that long Chinese or English labels have room on a phone.
+(grouped). Each category's label is on a line above its bars, so that long Chinese or English
+labels have room on a phone, and each bar's value is printed on it (at its end, or just after
+a bar too short to hold it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from council.wording import label_colon
 
-WIDTH = 640
-LABEL_WIDTH = 190  # the category labels, right-aligned against the plot
-VALUE_ROOM = 110  # room right of the longest bar for its value
-BAR = 18
-BAR_GAP = 2
-ROW_GAP = 14
-TOP = 10
+# A phone's width in user units, so the drawing is shown at about its own size on a phone
+# (the texts stay at least 12 px there) and the page caps it on a wide screen.
+WIDTH = 360
+LABEL = 20  # each category's label sits on a line of its own, above its bars
+BAR = 24
+BAR_GAP = 4
+ROW_GAP = 12
+TOP = 4
 LEGEND = 26
-AXIS = 26
+AXIS = 28
+FONT = 14  # the texts' size in user units (weishi.css says the same)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Bar:
     label: str  # "category · series: value", the bar's tooltip
     text_x: int
     text_y: int
+    inside: bool = False  # the value is printed on the bar (its end), not after it
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Row:
 class Tick:
     x: int
     text: str
+    anchor: str = "middle"  # the first and the last stay inside the drawing
 
 
 @dataclass(frozen=True)
@@ -137,25 +143,34 @@ def bar_chart(
     tick_fmt = tick_fmt or fmt
     n_series = len(series)
     legend_room = LEGEND if n_series > 1 else 0
-    plot_x = LABEL_WIDTH + 10
-    plot_width = WIDTH - plot_x - VALUE_ROOM
+    plot_x = 1
+    plot_width = WIDTH - plot_x - 1
     top = TOP + legend_room
     group = n_series * BAR + (n_series - 1) * BAR_GAP
     peak = max((v for row in values for v in row), default=0)
     step = nice_step(peak, whole=whole)
-    steps = max(1, -(-Decimal(peak) // step))  # ceiling
+    # A ceiling (a Decimal's // truncates toward zero, so -(-a // b) is no ceiling for it).
+    steps = max(1, int((Decimal(peak) / step).to_integral_value(rounding=ROUND_CEILING)))
     scale_max = step * steps
 
     def scaled(value) -> int:
         return round(Decimal(value) / scale_max * plot_width)
 
+    def text_width(text: str) -> int:
+        # Digits and Latin take about 0.6 of the font size, Han characters a whole one.
+        return round(sum(FONT if ord(ch) > 0x2E7F else FONT * 0.6 for ch in text))
+
     rows = []
     y = top
     for label, row_values in zip(categories, values, strict=True):
         bars = []
+        bars_top = y + LABEL + 4
         for j, (s, value) in enumerate(zip(series, row_values, strict=True)):
-            bar_y = y + j * (BAR + BAR_GAP)
+            bar_y = bars_top + j * (BAR + BAR_GAP)
             width = scaled(value)
+            shown = fmt(value)
+            room = text_width(shown) + 12
+            inside = width >= room or plot_x + width + room > WIDTH
             bars.append(
                 Bar(
                     series=s.key,
@@ -163,27 +178,32 @@ def bar_chart(
                     y=bar_y,
                     width=width,
                     height=BAR,
-                    value=fmt(value),
-                    label=f"{label} · {s.name}{label_colon()}{fmt(value)}",
-                    text_x=plot_x + width + 4,
-                    text_y=bar_y + BAR - 4,
+                    value=shown,
+                    label=f"{label} · {s.name}{label_colon()}{shown}",
+                    text_x=plot_x + width - 6 if inside else plot_x + width + 6,
+                    text_y=bar_y + BAR // 2 + 5,
+                    inside=inside,
                 )
             )
-        rows.append(
-            Row(label=label, label_x=LABEL_WIDTH, label_y=y + group // 2 + 5, bars=tuple(bars))
-        )
-        y += group + ROW_GAP
+        rows.append(Row(label=label, label_x=plot_x, label_y=y + LABEL - 5, bars=tuple(bars)))
+        y = bars_top + group + ROW_GAP
     plot_bottom = max(y - ROW_GAP + 4, top + BAR)
+    last = steps
     ticks = tuple(
-        Tick(x=plot_x + scaled(step * i), text=tick_fmt(step * i)) for i in range(int(steps) + 1)
+        Tick(
+            x=plot_x + scaled(step * i),
+            text=tick_fmt(step * i),
+            anchor="start" if i == 0 else "end" if i == last else "middle",
+        )
+        for i in range(last + 1)
     )
     legend = []
     x = plot_x
     for s in series if n_series > 1 else ():
         legend.append(
-            LegendItem(series=s.key, name=s.name, x=x, y=TOP, text_x=x + 18, text_y=TOP + 12)
+            LegendItem(series=s.key, name=s.name, x=x, y=TOP, text_x=x + 20, text_y=TOP + 13)
         )
-        x += 18 + 12 * max(len(s.name), 4) + 16
+        x += 20 + max(text_width(s.name), 4 * FONT) + 16
     table = Table(
         caption=table_caption or title,
         head=(category_head, *(s.name for s in series)),

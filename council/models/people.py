@@ -44,6 +44,9 @@ class User(AbstractUser):
         ],
         default="daily",
     )
+    # 长辈版: larger type, bigger buttons, stronger contrast, one column, fewer words. Kept
+    # here so it follows the person to every browser they sign in on.
+    large_text = models.BooleanField(_("large text"), default=False)
     closed_at = models.DateTimeField(
         _("account closed"),
         null=True,

@@ -119,6 +119,8 @@ def test_decision_pdf_embeds_a_subset_of_the_cjk_font_and_stays_small(decision, 
         assert re.match(r"^[A-Z]{6}\+Noto-Sans-CJK-SC", name), line  # a subset's tag
         assert (emb, sub, uni) == ("yes", "yes", "yes"), line
     assert all(line.split()[-5:-3] == ["yes", "yes"] for line in fonts), fonts
+    # Every character in a Noto face: no DejaVu (or other fallback) beside the Han characters.
+    assert all("Noto-Sans" in line for line in fonts), fonts
 
 
 def test_stored_pdf_is_what_publishing_hashed(decision):

@@ -3,6 +3,7 @@ progress (and its CSV import), completion, evaluating."""
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -37,6 +38,14 @@ def test_the_work_queue_lists_drafts_objections_and_sign_ups(client, projects, w
     for outsider in (world.b_staff, world.a_resident.user):
         client.force_login(outsider)
         assert client.get(reverse("staff_queue", args=[world.a.slug])).status_code == 404
+
+
+def test_the_work_queue_counts_what_waits_and_shows_no_badge_reading_zero(client, world):
+    world.resident(world.a, world.a_grid1, "newcomer", confirm=False)
+    client.force_login(world.a_staff)
+    page = client.get(reverse("staff_queue", args=[world.a.slug]), **EN).content.decode()
+    badges = re.findall(r'<span class="badge">([^<]*)</span>', page)
+    assert badges == ["1"], badges  # the one sign-up; the empty lists say "None." instead
 
 
 def test_staff_publish_from_the_page_and_others_cannot(client, projects, world):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from tests.conftest import compile_messages
 from tests.load.servers import HOST, daphne_start, manage
@@ -53,6 +54,17 @@ SIGN_IN_WORDS = {
 }
 
 
+def banner(page: Page) -> Locator:
+    """The page's header, its menu opened first where it is folded (on a phone), as a person
+    taps the menu button before reaching a link in it."""
+    page.wait_for_load_state()  # the stylesheet says whether the menu is folded
+    header = page.get_by_role("banner")
+    toggle = header.locator("details.site-menu > summary")
+    if toggle.is_visible() and not header.locator("details.site-menu").evaluate("d => d.open"):
+        toggle.click()
+    return header
+
+
 def sign_in(page: Page, username: str, password: str, words: dict[str, str] | None = None) -> None:
     """Sign in through the form as a person does (the labels and buttons of ``words``, English
     unless given), and wait until the header offers to sign out."""
@@ -61,7 +73,8 @@ def sign_in(page: Page, username: str, password: str, words: dict[str, str] | No
     page.get_by_label(words["username"]).fill(username)
     page.get_by_label(words["password"]).fill(password)
     page.get_by_role("main").get_by_role("button", name=words["sign_in"]).click()
-    expect(page.get_by_role("banner").get_by_role("button", name=words["sign_out"])).to_be_visible()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    expect(banner(page).get_by_role("button", name=words["sign_out"])).to_be_visible()
 
 
 # The translations are compiled (msgfmt) into the temporary directory, never into the

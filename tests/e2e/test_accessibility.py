@@ -19,7 +19,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.axe import IMPACTS, require_axe, run_axe
 
-from .conftest import sign_in
+from .conftest import banner, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -121,7 +121,7 @@ def go_ballot(page: Page, words: dict[str, str], password: str) -> list[Locator]
     """A council member opens the open ballot from "Awaiting my vote" (or, if another test
     of this session has closed it already, the meeting's ballot from the meeting's page)."""
     sign_in(page, "donghu-resident01", password, words)
-    page.get_by_role("banner").get_by_role("link", name=words["awaiting"]).click()
+    banner(page).get_by_role("link", name=words["awaiting"]).click()
     links = page.get_by_role("main").locator('a[href*="/ballots/"]')
     if links.count() == 0:
         page.goto("/c/donghu/council/")
@@ -304,7 +304,7 @@ def _within_width(locator: Locator) -> None:
 def test_the_communities_menu_opens_on_screen_on_a_phone(open_page, locale):
     page, problems = open_page(locale=locale, **PHONE)
     page.goto("/")
-    menu = page.get_by_role("banner").locator("details.menu")
+    menu = banner(page).locator("details.menu")
     menu.locator("summary").tap()
     links = menu.get_by_role("link")
     expect(links.first).to_be_visible()
@@ -390,7 +390,7 @@ def test_a_resident_takes_part_by_keyboard_alone(open_page, demo_password, local
     page.keyboard.type(demo_password)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page.get_by_role("banner").get_by_role("button", name=words["sign_out"])).to_be_visible()
+    expect(banner(page).get_by_role("button", name=words["sign_out"])).to_be_visible()
 
     # From the home page to the community's proposals, to those in consultation, to one.
     _tab_to(page, lambda f: f["href"] == "/c/donghu/proposals/", "See its proposals")

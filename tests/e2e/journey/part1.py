@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from ..conftest import BrowserProblems
+from ..conftest import BrowserProblems, banner
 from . import Journey, Site
 
 ZH = "zh-CN"
@@ -71,7 +71,7 @@ def _sign_in(page: Page, username: str, password: str) -> None:
     _field(page, "用户名或手机号").fill(username)
     _field(page, "密码").fill(password)
     _follow(page, _main(page).get_by_role("button", name="登录"))
-    expect(page.get_by_role("banner").get_by_role("button", name="退出登录")).to_be_visible()
+    expect(banner(page).get_by_role("button", name="退出登录")).to_be_visible()
 
 
 def _follow(page: Page, target) -> None:
@@ -83,7 +83,7 @@ def _follow(page: Page, target) -> None:
 
 def _display_name(page: Page) -> str:
     """The signed-in person's display name, as the header shows it (已登录：NAME)."""
-    text = page.get_by_role("banner").get_by_text(re.compile("^已登录：")).inner_text()
+    text = banner(page).get_by_text(re.compile("^已登录：")).inner_text()
     return text.split("：", 1)[1].strip()
 
 
@@ -144,7 +144,7 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
         password = f"Wei-{secrets.token_urlsafe(12)}"
         display_name = f"新居民{run_id}"
         resident.goto("/")
-        _follow(resident, resident.get_by_role("banner").get_by_role("link", name="注册"))
+        _follow(resident, banner(resident).get_by_role("link", name="注册"))
         expect(resident.get_by_role("heading", level=1)).to_have_text("注册成为居民")
         form = _main(resident)
         _field(form, "显示名称").fill(display_name)
@@ -168,7 +168,7 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
         expect(resident).to_have_url(re.compile(r"/c/donghu/$"))
 
         # Staff see the sign-up in their work queue and confirm it on the residents' page.
-        _follow(staff, staff.get_by_role("banner").get_by_role("link", name="待办事项"))
+        _follow(staff, banner(staff).get_by_role("link", name="待办事项"))
         signups = _main(staff).get_by_role("region", name=re.compile("待确认的注册申请"))
         expect(signups.get_by_role("link", name=display_name)).to_be_visible()
         _follow(staff, _crumbs(staff).get_by_role("link", name="东湖社区"))
@@ -240,7 +240,7 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
 
     # --- 4. Staff find it admissible: consultation opens with a live thread -----------------
     with journey.step("found admissible, consultation opens"):
-        _follow(staff, staff.get_by_role("banner").get_by_role("link", name="待办事项"))
+        _follow(staff, banner(staff).get_by_role("link", name="待办事项"))
         to_review = _main(staff).get_by_role("region", name=re.compile("待审核的提议"))
         _follow(staff, to_review.get_by_role("link", name=journey.title))
         expect(_stage(staff)).to_have_text("审核中")
@@ -394,7 +394,7 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
         for n, username in enumerate(MEMBERS[:voters], start=1):
             member = people.open(username, **PHONE)
             _sign_in(member, username, site.password)
-            _follow(member, member.get_by_role("banner").get_by_role("link", name="待我表决"))
+            _follow(member, banner(member).get_by_role("link", name="待我表决"))
             _follow(member, _main(member).get_by_role("link", name=journey.title))
             expect(member).to_have_url(re.compile(re.escape(journey.ballot_url) + "$"))
             member.get_by_role("radio", name="赞成", exact=True).check()

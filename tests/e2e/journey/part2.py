@@ -29,7 +29,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from ..conftest import SIGN_IN_WORDS, sign_in
+from ..conftest import SIGN_IN_WORDS, banner, sign_in
 from . import Journey, Site
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -70,7 +70,7 @@ def _fmt_yuan(amount: Decimal) -> str:
 def _publish_from_queue(staff: Page, community: str, title: str, kind: str) -> str:
     """Staff open their work queue, pick the draft of ``title``'s ``kind`` disclosure and
     publish it; returns the disclosure's path."""
-    staff.get_by_role("banner").get_by_role("link", name="待办事项").click()
+    banner(staff).get_by_role("link", name="待办事项").click()
     expect(staff).to_have_url(re.compile(rf"/c/{community}/queue/$"))
     drafts = staff.get_by_role("region", name=re.compile("待发布的公开信息"))
     drafts.get_by_role("link", name=f"{title} · {kind}").click()
@@ -157,7 +157,7 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
         expect(_status(resident)).to_contain_text("您的异议已提交")
         expect(resident.locator(".objection")).to_contain_text(OBJECTION)
 
-        staff.get_by_role("banner").get_by_role("link", name="待办事项").click()
+        banner(staff).get_by_role("link", name="待办事项").click()
         objections = staff.get_by_role("region", name=re.compile("待答复的异议"))
         objections.get_by_role("link", name=title).click()
         objection = staff.locator(".objection", has_text=OBJECTION)
@@ -269,14 +269,14 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
         for username, rating, comment in zip(evaluators, RATINGS, COMMENTS, strict=True):
             phone = open_page(**PHONE)
             sign_in(phone, username, site.password, SIGN_IN_WORDS["zh"])
-            phone.get_by_role("banner").get_by_role("link", name="待我评价").click()
+            banner(phone).get_by_role("link", name="待我评价").click()
             phone.get_by_role("main").get_by_role("link", name=title).click()
             phone.get_by_label(rating, exact=True).check()
             if comment:
                 phone.get_by_label("留言（选填，公开时不显示您的姓名）").fill(comment)
             phone.get_by_role("button", name="提交我的评价").click()
             expect(_status(phone)).to_contain_text("感谢您的评价")
-            phone.get_by_role("banner").get_by_role("link", name="待我评价").click()
+            banner(phone).get_by_role("link", name="待我评价").click()
             expect(phone.get_by_role("main").get_by_role("link", name=title)).to_have_count(0)
             phone.context.close()
 
