@@ -10,16 +10,18 @@ of the page with the message in it.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
 
 from .. import selectors, services
-from ..board import board_context
+from ..board import board_context, check_in_qr
 from ..forms.meetings import AgendaForm, AttendanceForm, CurrentItemForm, MeetingForm, MinutesForm
 from ..models import MeetingStatus
 
@@ -248,6 +250,64 @@ def meeting_attendance(request, slug, pk):
 
 
 @require_POST
+def meeting_attendance_all(request, slug, pk):
+    """「全部出席」: the clerk marks every seated member not yet present as present, one
+    ``attendance_mark`` each (each its own evidence event); exceptions are then marked absent
+    one by one."""
+    meeting = _meeting_of(request, slug, pk)
+    marked = 0
+    try:
+        if not _may(request, meeting, "voting.record_attendance"):
+            raise NotAllowed(_("Only the clerk records attendance."))
+        for line in selectors.meeting_attendance(meeting).lines:
+            if line.seated and not line.present:
+                services.attendance_mark(
+                    actor=request.user, meeting=meeting, member=line.member, present=True
+                )
+                marked += 1
+    except (InvalidMove, NotAllowed) as error:
+        outcome = ("error", str(error))
+    else:
+        outcome = (
+            "success",
+            ngettext(
+                "Every seated member is marked present (%(n)d just now). Mark those who are "
+                "not here absent.",
+                "Every seated member is marked present (%(n)d just now). Mark those who are "
+                "not here absent.",
+                marked,
+            )
+            % {"n": marked},
+        )
+    return _reply(request, meeting, "attendance", _attendance_context, outcome, "attendance")
+
+
+@login_required
+def meeting_check_in(request, slug, pk):
+    """Self check-in, reached from the QR code on the live board: a seated member signs
+    themselves in on their phone. Only for seated members and only while signing in is open
+    (from an hour before the start until the meeting ends); for anyone else, or at another
+    time, the page answers 404 as if it did not exist. Checking in twice changes nothing."""
+    meeting = _meeting_of(request, slug, pk)
+    attendance = selectors.meeting_attendance(meeting, request.user)
+    if not (attendance.viewer_seated and attendance.sign_in_open):
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.attendance_sign_in(actor=request.user, meeting=meeting)
+        except (InvalidMove, NotAllowed) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("You are signed in: welcome to the meeting."))
+        return redirect("meeting_check_in", slug=meeting.community.slug, pk=meeting.pk)
+    return render(
+        request,
+        "voting/meeting_check_in.html",
+        {"meeting": meeting, "community": meeting.community, "attendance": attendance},
+    )
+
+
+@require_POST
 def meeting_minutes(request, slug, pk):
     """The clerk keeps the minutes (Markdown, cleaned when saved)."""
     meeting = _meeting_of(request, slug, pk)
@@ -272,4 +332,8 @@ def meeting_minutes(request, slug, pk):
 def meeting_board(request, slug, pk):
     """The board for the projector: public, live over the meeting's WebSocket."""
     meeting = _meeting_of(request, slug, pk)
-    return render(request, "voting/meeting_board.html", board_context(meeting))
+    return render(
+        request,
+        "voting/meeting_board.html",
+        {**board_context(meeting), "check_in_qr": check_in_qr(meeting, request)},
+    )
