@@ -60,11 +60,15 @@ def _to_disclosure(pk: int):
 
 def staff_queue(request, slug):
     """Everything waiting for the community's staff, on one page."""
-    community = access_community(request.user, slug, "disclosure.view_staff_queue")
+    community = access_community(request.user, slug, "disclosure.read_staff_queue")
     return render(
         request,
         "disclosure/staff_queue.html",
-        {"community": community, **queue.staff_queue(community, request.user)},
+        {
+            "community": community,
+            "is_staff": request.user.has_perm("disclosure.view_staff_queue", community),
+            **queue.staff_queue(community, request.user),
+        },
     )
 
 
