@@ -13,6 +13,12 @@ def _staff_slug(user) -> str:
     return slugs[0] if slugs else ""
 
 
+def _district_admin_of(user) -> int | None:
+    """The id of the (first) district the user administers, or None (no query)."""
+    ids = sorted(r.district_id for r in held_roles(user) if r.kind == RoleKind.DISTRICT_ADMIN)
+    return ids[0] if ids else None
+
+
 def weishi(request):
     """The header's community switcher, unread-notification count and member link.
 
@@ -34,4 +40,5 @@ def weishi(request):
         ),
         "is_resident": lambda: any(r.kind == RoleKind.RESIDENT for r in held_roles(request.user)),
         "staff_community_slug": lambda: _staff_slug(request.user),
+        "district_admin_of": lambda: _district_admin_of(request.user),
     }

@@ -70,10 +70,16 @@ def progress_owed(community: Community, now=None) -> list[Proposal]:
     days, longest first, each with ``last_progress``: when the count starts, the later of the
     start of the work and the day of its newest update (the date the update reports, read
     through ``council.clock`` like every deadline). One query."""
+    return progress_owed_among(Proposal.objects.filter(community=community), now)
+
+
+def progress_owed_among(proposals, now=None) -> list[Proposal]:
+    """``progress_owed`` of any set of proposals (a district's, for its dashboard). One
+    query."""
     now = now or clock.now()
     due_before = now - dt.timedelta(days=PROGRESS_DUE_DAYS)
     owed = []
-    for proposal in Proposal.objects.filter(community=community, stage=Stage.IN_PROGRESS).annotate(
+    for proposal in proposals.filter(stage=Stage.IN_PROGRESS).annotate(
         newest=Max("progress_updates__date")
     ):
         starts = [proposal.stage_changed_at or now]
@@ -95,6 +101,9 @@ def staff_queue(community: Community, user) -> dict:
     of queries."""
     now = clock.now()
     slug = community.slug
+    # The district admin reads the queue but does not act on it: links lead to what they may
+    # read (the project's public page), never to a staff form or residents' private data.
+    staff = user.has_perm("disclosure.view_staff_queue", community)
     open_ballot = Ballot.objects.filter(proposal=OuterRef("pk"), status=BallotStatus.OPEN)
 
     def proposal_url(p):
@@ -142,7 +151,7 @@ def staff_queue(community: Community, user) -> dict:
             ],
             now,
             title=lambda r: r.user.public_name,
-            url=lambda r: reverse("resident", args=[slug, r.pk]),
+            url=lambda r: reverse("resident", args=[slug, r.pk]) if staff else "",
             since=lambda r: r.created_at,
         ),
         "to_review": _items(
@@ -160,7 +169,9 @@ def staff_queue(community: Community, user) -> dict:
             open_reports(community)[:50],
             now,
             title=lambda r: r.message.thread.title,
-            url=lambda r: reverse("message_reports", args=[slug]) + f"#report-{r.pk}",
+            url=lambda r: (
+                reverse("message_reports", args=[slug]) + f"#report-{r.pk}" if staff else ""
+            ),
             since=lambda r: r.created_at,
         ),
         "to_vote": _items(
@@ -178,7 +189,7 @@ def staff_queue(community: Community, user) -> dict:
             progress_owed(community, now),
             now,
             title=title,
-            url=lambda p: reverse("progress_new", args=[slug, p.pk]),
+            url=lambda p: reverse("progress_new" if staff else "project", args=[slug, p.pk]),
             since=lambda p: p.last_progress,
             deadline=lambda p: p.last_progress + dt.timedelta(days=PROGRESS_DUE_DAYS),
         ),
