@@ -38,6 +38,30 @@ def test_all_present_then_one_absent_records_attendance_as_it_was(client, counci
     assert "4 of 5 members present" in page
 
 
+def test_all_present_then_one_excused_and_one_absent(client, council):
+    meeting = schedule(council)
+    as_user(client, council.staff)
+    client.post(url("meeting_attendance_all", meeting), **HTMX)
+    excused, away = council.members[1], council.members[4]
+    response = client.post(
+        url("meeting_attendance", meeting), {"member": excused.pk, "present": "excused"}, **HTMX
+    )
+    assert f"{excused.public_name} is marked excused." in response.text
+    client.post(url("meeting_attendance", meeting), {"member": away.pk, "present": "0"}, **HTMX)
+    rows = {a.member_id: a.excused for a in Attendance.objects.all()}
+    assert rows == {m.pk: m == excused for m in council.members if m != away}
+    page = client.get(url("meeting", meeting), **EN).text
+    assert "3 of 5 members present" in page and ">excused<" in page
+    # 「全部出席」 again marks the absent member, and leaves the excused one excused.
+    client.post(url("meeting_attendance_all", meeting), **HTMX)
+    assert Attendance.objects.get(member=excused).excused
+    assert not Attendance.objects.get(member=away).excused
+    # An excused member who comes after all signs in and counts as present.
+    with clock.travel(dt.timedelta(hours=47, minutes=30)):
+        services.attendance_sign_in(actor=excused, meeting=meeting)
+    assert not Attendance.objects.get(member=excused).excused
+
+
 def test_all_present_keeps_who_signed_in_themselves(client, council):
     meeting = schedule(council, hours=0.5)
     member = council.members[1]

@@ -226,41 +226,43 @@ def meeting_sign_in(request, slug, pk):
 
 @require_POST
 def meeting_attendance(request, slug, pk):
-    """The clerk marks a member present or not present."""
+    """The clerk marks a member present, excused or absent."""
     meeting = _meeting_of(request, slug, pk)
     form = AttendanceForm(request.POST)
     try:
         if not form.is_valid():
             raise NotAllowed(form.errors["member"][0])
         member, present = form.cleaned_data["member"], form.cleaned_data["present"]
+        excused = form.cleaned_data["excused"]
         services.attendance_mark(
-            actor=request.user, meeting=meeting, member=member, present=present
+            actor=request.user, meeting=meeting, member=member, present=present, excused=excused
         )
     except (InvalidMove, NotAllowed) as error:
         outcome = ("error", str(error))
     else:
         name = member.public_name
-        outcome = (
-            "success",
-            _("%(name)s is marked present.") % {"name": name}
-            if present
-            else _("%(name)s is marked absent.") % {"name": name},
-        )
+        if present:
+            text = _("%(name)s is marked present.")
+        elif excused:
+            text = _("%(name)s is marked excused.")
+        else:
+            text = _("%(name)s is marked absent.")
+        outcome = ("success", text % {"name": name})
     return _reply(request, meeting, "attendance", _attendance_context, outcome, "attendance")
 
 
 @require_POST
 def meeting_attendance_all(request, slug, pk):
-    """「全部出席」: the clerk marks every seated member not yet present as present, one
-    ``attendance_mark`` each (each its own evidence event); exceptions are then marked absent
-    one by one."""
+    """「全部出席」: the clerk marks every seated member not yet present (nor excused) as
+    present, one ``attendance_mark`` each (each its own evidence event); exceptions are then
+    marked absent or excused one by one."""
     meeting = _meeting_of(request, slug, pk)
     marked = 0
     try:
         if not _may(request, meeting, "voting.record_attendance"):
             raise NotAllowed(_("Only the clerk records attendance."))
         for line in selectors.meeting_attendance(meeting).lines:
-            if line.seated and not line.present:
+            if line.seated and not line.present and not line.excused:
                 services.attendance_mark(
                     actor=request.user, meeting=meeting, member=line.member, present=True
                 )
