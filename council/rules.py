@@ -406,7 +406,6 @@ rules.add_perm("disclosure.view_staff_queue", is_staff_of)
 # The district admin reads everything but residents' private data: the queue too, without acting.
 rules.add_perm("disclosure.read_staff_queue", is_staff_of | is_district_admin_of)
 rules.add_perm("disclosure.view_drafts", is_staff_of)
-rules.add_perm("disclosure.read_drafts", is_staff_of | is_district_admin_of)
 rules.add_perm("disclosure.view_district_dashboard", is_district_admin_of)
 rules.add_perm("disclosure.publish", is_staff_of)
 rules.add_perm("disclosure.correct", is_staff_of)

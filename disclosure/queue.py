@@ -123,7 +123,8 @@ def staff_queue(community: Community, user) -> dict:
             .order_by("drafted_at"),
             now,
             title=lambda d: d.title,
-            url=lambda d: reverse("disclosure", args=[d.pk]),
+            # A draft is the staff's until published (the district admin reads it then).
+            url=lambda d: reverse("disclosure", args=[d.pk]) if staff else "",
             since=lambda d: d.drafted_at,
         ),
         "objections": _items(

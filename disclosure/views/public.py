@@ -129,16 +129,14 @@ def disclosure_detail(request, pk):
     community = disclosure.community
     user = request.user
     is_staff = user.has_perm("disclosure.view_drafts", community)
-    # The district admin reads drafts too, without the staff's forms.
-    reads_drafts = user.has_perm("disclosure.read_drafts", community)
-    if not disclosure.is_published and not reads_drafts:
+    if not disclosure.is_published and not is_staff:
         raise Http404
-    versions = selectors.disclosure_versions(disclosure, drafts=reads_drafts)
+    versions = selectors.disclosure_versions(disclosure, drafts=is_staff)
     published = [v for v in versions if v.is_published]
     latest = published[-1] if published else None
     is_latest = latest is not None and latest.pk == disclosure.pk
     next_version = getattr(disclosure, "next_version", None)
-    if next_version is not None and not (next_version.is_published or reads_drafts):
+    if next_version is not None and not (next_version.is_published or is_staff):
         next_version = None
     draft = next((v for v in versions if not v.is_published), None)
     in_publicity = selectors.in_publicity(disclosure)

@@ -105,15 +105,15 @@ def test_a_district_admin_reaches_the_community_pages_it_may_read(client, projec
         reverse("proposal", args=[slug, proposal.pk]),
         reverse("project", args=[slug, proposal.pk]),
         reverse("statistics", args=[slug]),
-        reverse("disclosure", args=[draft.pk]),
     ]
     client.force_login(world.admin)
     home = client.get("/", **EN).content.decode()
     assert _url(world) in home
     for path in pages:
         assert client.get(path).status_code == 200, path
-    page = client.get(reverse("disclosure", args=[draft.pk]), **EN).content.decode()
-    assert "Publish" not in page  # reads the draft, does not publish it
+    # A draft disclosure stays the staff's until published: listed, not linked.
+    queue = client.get(reverse("staff_queue", args=[slug]), **EN).content.decode()
+    assert draft.title in queue and reverse("disclosure", args=[draft.pk]) not in queue
+    assert client.get(reverse("disclosure", args=[draft.pk])).status_code == 404
     client.force_login(world.other_admin)
     assert client.get(reverse("staff_queue", args=[slug])).status_code == 404
-    assert client.get(reverse("disclosure", args=[draft.pk])).status_code == 404
