@@ -14,6 +14,12 @@ def _staff_slug(user) -> str:
     return slugs[0] if slugs else ""
 
 
+def _district_admin_of(user) -> int | None:
+    """The id of the (first) district the user administers, or None (no query)."""
+    ids = sorted(r.district_id for r in held_roles(user) if r.kind == RoleKind.DISTRICT_ADMIN)
+    return ids[0] if ids else None
+
+
 def weishi(request):
     """The header's community switcher, unread-notification count and member link.
 
@@ -37,4 +43,5 @@ def weishi(request):
         "staff_community_slug": lambda: _staff_slug(request.user),
         # 长辈版 (council.display): the <html> element's class and the header's switch.
         "large_text": large_text_on(request),
+        "district_admin_of": lambda: _district_admin_of(request.user),
     }

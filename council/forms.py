@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 
 from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validator
+from .params import IdChoiceField
 from .personal_data import CONSENT_PURPOSES
 from .signin import lockout_message, password_checked
 from .threads import MAX_LENGTH
@@ -356,3 +357,42 @@ class HideForm(_OneMessageForm):
 
 class ReportForm(_OneMessageForm):
     reason = _reason_field(_("What is wrong with it?"), _("Say what is wrong with it."))
+
+
+class DismissReportForm(forms.Form):
+    """Staff dismiss a report, with the reason (kept with the report and in the log)."""
+
+    reason = _reason_field(_("Why the message may stay"), _("Say why the report is dismissed."))
+
+
+BAN_PERIODS = [
+    ("7", _("7 days")),
+    ("30", _("30 days")),
+    ("90", _("90 days")),
+    ("0", _("until staff lift it")),
+]
+
+
+class PostingBanForm(forms.Form):
+    """Bar one person from posting in the community's threads for a period, with a reason
+    they are shown. ``people``: whom this page may bar (people of the community)."""
+
+    user = IdChoiceField(
+        queryset=None,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choose the person from a reported message."),
+            "invalid_choice": _("Choose the person from a reported message."),
+        },
+    )
+    days = forms.ChoiceField(
+        label=_("For how long"), choices=BAN_PERIODS, initial="7", widget=forms.RadioSelect
+    )
+    reason = _reason_field(
+        _("Reason (the person is shown it)"),
+        _("Say why they may not post; they are shown the reason."),
+    )
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people

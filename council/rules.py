@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import rules
+from django.db.models import Q
 
+from . import clock
 from .models import Community, District, Grid, PrivateData, Role, RoleKind, RoleStatus
 
 
@@ -335,7 +337,9 @@ def is_banned_from_posting(user, thread) -> bool:
 
     return (
         user.is_authenticated
-        and PostingBan.objects.filter(community_id=thread.community_id, user=user).exists()
+        and PostingBan.objects.filter(community_id=thread.community_id, user=user)
+        .filter(Q(until__isnull=True) | Q(until__gt=clock.now()))
+        .exists()
     )
 
 
@@ -365,6 +369,7 @@ rules.add_perm(
 # Moderation: the community's staff hide messages and bar people from posting.
 rules.add_perm("council.hide_message", is_staff_of)
 rules.add_perm("council.ban_from_posting", is_staff_of)
+rules.add_perm("council.dismiss_report", is_staff_of)
 
 # --- Voting -----------------------------------------------------------------------------------
 # Ballots, rounds and meetings expose ``voter_ids`` (seated, non-recused members on the list
@@ -398,7 +403,10 @@ rules.add_perm("voting.sign_in", is_council_member_of)
 # --- Disclosure -------------------------------------------------------------------------------
 # The community's staff: disclosures, objections, progress, completion and evaluations.
 rules.add_perm("disclosure.view_staff_queue", is_staff_of)
+# The district admin reads everything but residents' private data: the queue too, without acting.
+rules.add_perm("disclosure.read_staff_queue", is_staff_of | is_district_admin_of)
 rules.add_perm("disclosure.view_drafts", is_staff_of)
+rules.add_perm("disclosure.view_district_dashboard", is_district_admin_of)
 rules.add_perm("disclosure.publish", is_staff_of)
 rules.add_perm("disclosure.correct", is_staff_of)
 rules.add_perm("disclosure.answer_objection", is_staff_of)

@@ -18,6 +18,7 @@ from .models import (
     Grid,
     Message,
     MessageReport,
+    PostingBan,
     PrivateData,
     Role,
     RoleKind,
@@ -436,4 +437,27 @@ def open_reports(community):
         MessageReport.objects.filter(message__thread__community=community, handled_at__isnull=True)
         .select_related("message__thread", "message__author", "reporter")
         .order_by("created_at")
+    )
+
+
+def bannable_people(community):
+    """Whom the community's staff may bar from posting in its threads: people with an active
+    resident, council member or expert role there."""
+    from django.contrib.auth import get_user_model
+
+    holders = Role.objects.filter(
+        community=community,
+        status=RoleStatus.ACTIVE,
+        kind__in=[RoleKind.RESIDENT, RoleKind.COUNCIL_MEMBER, RoleKind.EXPERT],
+    ).values("user_id")
+    return get_user_model().objects.filter(pk__in=holders)
+
+
+def posting_bans_in_force(community) -> list[PostingBan]:
+    """The community's posting bans in force, newest first."""
+    return list(
+        PostingBan.objects.filter(community=community)
+        .filter(Q(until__isnull=True) | Q(until__gt=clock.now()))
+        .select_related("user", "banned_by")
+        .order_by("-created_at")
     )

@@ -114,8 +114,14 @@ def viewer_for(scope) -> Viewer:
 
 
 def _perms(user, thread: Thread) -> dict:
+    post = user.has_perm("council.post_in_thread", thread)
+    ban = None
+    if not post and thread.is_open and user.is_authenticated:
+        ban = threads.posting_ban_of(thread.community_id, user)
     return {
-        "post": user.has_perm("council.post_in_thread", thread),
+        "post": post,
+        # Why a barred person may not post (the reason and the end), shown for the composer.
+        "banned": threads.banned_text(ban) if ban is not None else "",
         "official": user.has_perm("council.post_official", thread),
         "moderate": user.has_perm("council.hide_message", thread),
         "report": user.has_perm("council.report_message", thread),

@@ -14,6 +14,9 @@ import hashlib
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -49,6 +52,8 @@ ACTION_LABELS = {
     "thread.message_hidden": gettext_lazy("hid a message"),
     "thread.message_reported": gettext_lazy("reported a message"),
     "thread.posting_banned": gettext_lazy("barred someone from posting"),
+    "thread.posting_ban_lifted": gettext_lazy("let someone post again"),
+    "thread.report_dismissed": gettext_lazy("dismissed a report"),
 }
 
 
@@ -155,6 +160,22 @@ def _answered(thread: Thread, message_id) -> Message:
     return message
 
 
+def banned_text(ban: PostingBan) -> str:
+    """What a barred person is told when they try to post."""
+    if ban.until is None:
+        return _("Staff have barred you from posting in %(community)s's threads: %(reason)s") % {
+            "community": ban.community,
+            "reason": ban.reason,
+        }
+    return _(
+        "Staff have barred you from posting in %(community)s's threads until %(until)s: %(reason)s"
+    ) % {
+        "community": ban.community,
+        "until": date_format(localtime(ban.until), "DATETIME_FORMAT"),
+        "reason": ban.reason,
+    }
+
+
 @transaction.atomic
 def message_post(
     *, actor, thread: Thread, body: str, kind: str = MessageKind.COMMENT, reply_to_id=None
@@ -171,6 +192,9 @@ def message_post(
     if not actor.has_perm("council.post_in_thread", thread):
         if not thread.is_open:
             raise NotAllowed(_("This thread is closed to new messages."))
+        ban = posting_ban_of(thread.community_id, actor) if actor.is_authenticated else None
+        if ban is not None:
+            raise NotAllowed(banned_text(ban))
         raise NotAllowed(
             _("Only residents of %(community)s, invited experts and staff can post here.")
             % {"community": thread.community}
@@ -329,22 +353,107 @@ def message_report(*, actor, message_id: int, reason: str) -> MessageReport:
 
 
 @transaction.atomic
-def posting_ban(*, actor, community, user, reason: str) -> PostingBan:
-    """Staff bar someone from posting in the community's threads (moderation)."""
+def report_dismiss(*, actor, report_id: int, reason: str) -> MessageReport:
+    """Staff dismiss a report: the message stays as it is, the report leaves the work queue,
+    and the reason is kept on the report and in the evidence log. Refused, changing nothing:
+    not staff of the message's community (missing reports look the same), no reason, or a
+    report already handled."""
+    actor = _fresh(actor)
+    report = (
+        MessageReport.objects.select_for_update(of=("self",))
+        .select_related("message__thread__community")
+        .filter(pk=report_id)
+        .first()
+    )
+    if report is None or not actor.has_perm("council.dismiss_report", report.message.thread):
+        raise NotAllowed(_("Only staff of this community can dismiss reports."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidMove(_("Say why the report is dismissed."))
+    refuse_line_breaks(reason)
+    if report.handled_at is not None:
+        raise InvalidMove(_("This report is already handled."))
+    report.handled_at, report.dismissed_by, report.dismissed_reason = (
+        clock.now(),
+        actor,
+        reason[:300],
+    )
+    report.save(update_fields=["handled_at", "dismissed_by", "dismissed_reason"])
+    _record(
+        actor,
+        report.message.thread,
+        "thread.report_dismissed",
+        report.message,
+        report=report.pk,
+        reason=reason[:300],
+    )
+    return report
+
+
+def posting_ban_of(community_id: int, user) -> PostingBan | None:
+    """The ban in force on ``user`` in the threads of community ``community_id``, or None
+    (none, or ended). One query."""
+    return (
+        PostingBan.objects.filter(community_id=community_id, user=user)
+        .select_related("community")
+        .filter(Q(until__isnull=True) | Q(until__gt=clock.now()))
+        .first()
+    )
+
+
+def _ban_check(actor, community) -> None:
     if not actor.has_perm("council.ban_from_posting", Thread(community=community)):
         raise NotAllowed(_("Only staff of this community can do this."))
+
+
+@transaction.atomic
+def posting_ban(*, actor, community, user, reason: str, until=None) -> PostingBan:
+    """Staff bar someone from posting in the community's threads until ``until`` (no end if
+    None), with a reason the barred person is shown. A ban already in force is replaced by
+    this one. Refused, changing nothing: not staff of the community, barring oneself, no
+    reason, or an end in the past."""
+    actor = _fresh(actor)
+    _ban_check(actor, community)
+    if user.pk == actor.pk:
+        raise InvalidMove(_("You cannot bar yourself from posting."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidMove(_("Say why they may not post; they are shown the reason."))
     refuse_line_breaks(reason)
-    ban, _created = PostingBan.objects.get_or_create(
-        community=community, user=user, defaults={"reason": reason[:300], "banned_by": actor}
+    if until is not None and until <= clock.now():
+        raise InvalidMove(_("The end of the ban must be in the future."))
+    ban, _created = PostingBan.objects.update_or_create(
+        community=community,
+        user=user,
+        defaults={"reason": reason[:300], "banned_by": actor, "until": until},
     )
     evidence_append(
         actor=actor,
         actor_role=RoleKind.STAFF,
         action="thread.posting_banned",
         obj=("council.user", user.pk),
+        payload={"until": until.isoformat() if until else None, "reason": reason[:300]},
         community=community,
     )
     return ban
+
+
+@transaction.atomic
+def posting_ban_lift(*, actor, ban_id: int) -> None:
+    """Staff lift a ban before its end: the person may post again at once (evidence)."""
+    actor = _fresh(actor)
+    ban = PostingBan.objects.select_for_update().filter(pk=ban_id).first()
+    if ban is None:
+        raise NotAllowed(_("Only staff of this community can do this."))
+    _ban_check(actor, ban.community)
+    evidence_append(
+        actor=actor,
+        actor_role=RoleKind.STAFF,
+        action="thread.posting_ban_lifted",
+        obj=("council.user", ban.user_id),
+        community=ban.community,
+    )
+    ban.delete()
 
 
 def _presence_changed(thread_id: int) -> None:

@@ -20,6 +20,17 @@ urlpatterns = [
     path("c/<slug:slug>/residents/", views.ResidentListView.as_view(), name="residents"),
     path("c/<slug:slug>/reports/", views.ReportListView.as_view(), name="message_reports"),
     path(
+        "c/<slug:slug>/reports/<id:pk>/dismiss/",
+        views.report_dismiss_view,
+        name="report_dismiss",
+    ),
+    path("c/<slug:slug>/posting-bans/", views.posting_bans, name="posting_bans"),
+    path(
+        "c/<slug:slug>/posting-bans/<id:pk>/lift/",
+        views.posting_ban_lift_view,
+        name="posting_ban_lift",
+    ),
+    path(
         "c/<slug:slug>/residents/new/",
         views.ResidentRegisterView.as_view(),
         name="resident_register",

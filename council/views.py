@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -24,14 +26,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from . import clock, display, selectors, services, thread_actions
+from . import clock, display, selectors, services, thread_actions, threads
 from .access import CommunityPermissionMixin, access_community
 from .errors import InvalidMove, NotAllowed
 from .evidence import evidence_verify_recent
 from .forms import (
     AccountCloseForm,
     ConfirmForm,
+    DismissReportForm,
     PasswordChangeForm,
+    PostingBanForm,
     PrivateDataFields,
     ResidentFindForm,
     ResidentRegisterForm,
@@ -591,15 +595,97 @@ thread_report = _thread_action("report")
 
 
 class ReportListView(CommunityPermissionMixin, TemplateView):
-    """Staff: messages residents reported, oldest first, to hide (with a reason) or leave."""
+    """Staff: messages residents reported, oldest first, to hide (with a reason), dismiss
+    (with a reason) or answer by barring the author from posting."""
 
     permission_required = "council.view_reports"
     template_name = "council/reports.html"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            reports=list(selectors.open_reports(self.community)), **kwargs
+            reports=list(selectors.open_reports(self.community)),
+            dismiss_form=DismissReportForm(),
+            **kwargs,
         )
+
+
+@require_http_methods(["POST"])
+def report_dismiss_view(request, slug, pk):
+    """Staff dismiss a report with a reason; it leaves the queue (PRG back to the reports)."""
+    community = access_community(request.user, slug, "council.dismiss_report")
+    form = DismissReportForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidMove(form.errors["reason"][0])
+        if not selectors.open_reports(community).filter(pk=pk).exists():
+            raise InvalidMove(_("This report is already handled."))
+        threads.report_dismiss(actor=request.user, report_id=pk, reason=form.cleaned_data["reason"])
+    except (InvalidMove, NotAllowed) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The report is dismissed; the message stays."))
+    return redirect("message_reports", slug=community.slug)
+
+
+BAN_TEMPLATE = "council/posting_bans.html"
+
+
+def posting_bans(request, slug):
+    """Staff: who may not post in the community's threads, until when and why; bar someone
+    named by a reported message (``?user=``) for a period, with a reason; lift a ban."""
+    community = access_community(request.user, slug, "council.ban_from_posting")
+    people = selectors.bannable_people(community)
+    form = PostingBanForm(request.POST or None, people=people)
+    target = None
+    if request.method == "GET":
+        target = people.filter(pk=whole_number(request.GET.get("user"), minimum=1)).first()
+        form = PostingBanForm(people=people, initial={"user": target.pk} if target else None)
+    elif form.is_valid():
+        data = form.cleaned_data
+        target = data["user"]
+        days = int(data["days"])
+        try:
+            threads.posting_ban(
+                actor=request.user,
+                community=community,
+                user=target,
+                reason=data["reason"],
+                until=clock.now() + dt.timedelta(days=days) if days else None,
+            )
+        except (InvalidMove, NotAllowed) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("%(name)s may not post in this community's threads now.")
+                % {"name": target.public_name},
+            )
+            return redirect("posting_bans", slug=community.slug)
+    else:
+        target = form.cleaned_data.get("user")
+    return render(
+        request,
+        BAN_TEMPLATE,
+        {
+            "community": community,
+            "form": form,
+            "target": target,
+            "bans": selectors.posting_bans_in_force(community),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["POST"])
+def posting_ban_lift_view(request, slug, pk):
+    """Staff lift a ban: the person may post again at once."""
+    community = access_community(request.user, slug, "council.ban_from_posting")
+    ban = next((b for b in selectors.posting_bans_in_force(community) if b.pk == pk), None)
+    if ban is None:
+        raise Http404
+    threads.posting_ban_lift(actor=request.user, ban_id=ban.pk)
+    messages.success(request, _("%(name)s may post again.") % {"name": ban.user.public_name})
+    return redirect("posting_bans", slug=community.slug)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

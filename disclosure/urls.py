@@ -22,6 +22,7 @@ urlpatterns = [
     path(C + "statistics/", public.statistics_community, name="statistics"),
     # Staff and residents
     path(C + "queue/", staff.staff_queue, name="staff_queue"),
+    path("districts/<id:pk>/", staff.district_dashboard, name="district_dashboard"),
     path("disclosures/<id:pk>/publish/", staff.publish, name="disclosure_publish"),
     path("disclosures/<id:pk>/correct/", staff.correct, name="disclosure_correct"),
     path("disclosures/<id:pk>/objections/", staff.objection_new, name="objection_lodge"),

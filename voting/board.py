@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import time
 
+import segno
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from council import clock
 
-from .models import Ballot, BallotStatus, Meeting
+from .models import Ballot, BallotStatus, Meeting, MeetingStatus
 from .selectors import ballot_tally, board_ballot, board_counts, meeting_for_board
 from .services import ballot_close_if_due
 
@@ -42,6 +45,18 @@ def shows_running_count(ballot: Ballot | None) -> bool:
         and ballot.board_shows_running_count
         and not ballot.is_secret
     )
+
+
+def check_in_qr(meeting: Meeting, request) -> str:
+    """A QR code of the meeting's self check-in page, as an SVG ``data:`` URI, for the board:
+    ``SITE_URL``'s origin if set, else the request's. Empty once the meeting has ended."""
+    if meeting.status == MeetingStatus.ENDED:
+        return ""
+    path = reverse("meeting_check_in", args=[meeting.community.slug, meeting.pk])
+    site = getattr(settings, "SITE_URL", "")
+    url = site.rstrip("/") + path if site else request.build_absolute_uri(path)
+    qr = segno.make(url, error="m", micro=False)
+    return qr.svg_data_uri(border=2, light="#fff", omitsize=True)
 
 
 def board_context(meeting: Meeting) -> dict:

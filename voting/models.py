@@ -153,13 +153,16 @@ class AgendaItem(models.Model):
 
 
 class Attendance(models.Model):
-    """A member present at a meeting: signed in on their phone, or marked by the clerk."""
+    """A member present at a meeting — signed in on their phone, or marked by the clerk — or,
+    with ``excused``, a member the clerk marked excused (请假): not present, absent with leave.
+    No row: absent."""
 
     meeting = models.ForeignKey(Meeting, models.CASCADE, related_name="attendance")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
+    excused = models.BooleanField(_("excused"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -26,7 +26,7 @@ import math
 import numbers
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from django.utils.translation import gettext, ngettext, pgettext
@@ -132,6 +132,11 @@ class Tally:
         return math.ceil(self.quorum * self.base)
 
     @property
+    def quorum_still_needed(self) -> int:
+        """How many more members must take part for the quorum to be met (0 once it is)."""
+        return max(0, self.quorum_needed - self.participation)
+
+    @property
     def valid(self) -> bool:
         """Whether quorum is met (participation ≥ quorum × base)."""
         return quorum_met(self.quorum, self.base, self.participation)
@@ -148,6 +153,21 @@ class Tally:
         if self.threshold == ThresholdRule.MAJORITY_OF_CAST:
             return self.cast // 2 + 1
         return max(1, math.ceil(Fraction(2 * self.cast, 3)))
+
+    @property
+    def yes_still_needed(self) -> int | None:
+        """How many more yes votes, from members who have not taken part yet, would meet the
+        threshold: 0 if the yes votes meet it as they stand, None if no number of them would
+        (the members still to vote are too few). The quorum is counted apart
+        (``quorum_still_needed``): any vote, yes, no or abstain, counts toward it.
+
+        What the ballot page shows an open roll-call ballot's readers as 「还需 N 票」.
+        """
+        for more in range(self.base - self.participation + 1):
+            then = replace(self, yes=self.yes + more)
+            if then.cast > 0 and then.yes >= then.yes_needed:
+                return more
+        return None
 
     @property
     def passed(self) -> bool:

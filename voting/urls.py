@@ -23,6 +23,12 @@ urlpatterns = [
     path(C + "meetings/<id:pk>/current/", views.meeting_current, name="meeting_current"),
     path(C + "meetings/<id:pk>/sign-in/", views.meeting_sign_in, name="meeting_sign_in"),
     path(C + "meetings/<id:pk>/attendance/", views.meeting_attendance, name="meeting_attendance"),
+    path(
+        C + "meetings/<id:pk>/attendance/all/",
+        views.meeting_attendance_all,
+        name="meeting_attendance_all",
+    ),
+    path(C + "meetings/<id:pk>/check-in/", views.meeting_check_in, name="meeting_check_in"),
     path(C + "meetings/<id:pk>/minutes/", views.meeting_minutes, name="meeting_minutes"),
     path(C + "meetings/<id:pk>/board/", views.meeting_board, name="meeting_board"),
     # Yearly rounds

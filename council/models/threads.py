@@ -126,6 +126,13 @@ class MessageReport(models.Model):
     reason = models.CharField(_("reason"), max_length=300, validators=[validate_one_line])
     created_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)
+    # Set when staff dismiss the report (the message stays as it is), with their reason.
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dismissed_reason = models.CharField(
+        _("reason for dismissing"), max_length=300, blank=True, validators=[validate_one_line]
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["message", "reporter"], name="report_once")]
@@ -135,13 +142,15 @@ class MessageReport(models.Model):
 
 
 class PostingBan(models.Model):
-    """Moderation: a person may not post in a community's threads (until lifted)."""
+    """Moderation: a person may not post in a community's threads until ``until`` (no end
+    when empty), or until staff lift it (the row is deleted; the evidence log keeps both)."""
 
     community = models.ForeignKey(Community, models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
     reason = models.CharField(_("reason"), max_length=300, validators=[validate_one_line])
     banned_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    until = models.DateTimeField(_("until"), null=True, blank=True)
 
     class Meta:
         constraints = [

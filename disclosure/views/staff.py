@@ -18,10 +18,11 @@ from django.views.decorators.http import require_POST
 
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
+from council.models import District
 from council.validators import form_refusal
 from proposals.models import Proposal
 
-from .. import queue, services
+from .. import dashboard, queue, services
 from ..forms import (
     AnswerForm,
     CompletionForm,
@@ -58,13 +59,29 @@ def _to_disclosure(pk: int):
     return redirect("disclosure", pk=pk)
 
 
+def district_dashboard(request, pk):
+    """A district admin's view over every community of their district (404 for anyone else,
+    and for a district that does not exist)."""
+    district = District.objects.filter(pk=pk).first()
+    if district is None or not request.user.has_perm(
+        "disclosure.view_district_dashboard", district
+    ):
+        raise Http404
+    board = dashboard.district_dashboard(district)
+    return render(request, "disclosure/district_dashboard.html", {"dashboard": board})
+
+
 def staff_queue(request, slug):
     """Everything waiting for the community's staff, on one page."""
-    community = access_community(request.user, slug, "disclosure.view_staff_queue")
+    community = access_community(request.user, slug, "disclosure.read_staff_queue")
     return render(
         request,
         "disclosure/staff_queue.html",
-        {"community": community, **queue.staff_queue(community, request.user)},
+        {
+            "community": community,
+            "is_staff": request.user.has_perm("disclosure.view_staff_queue", community),
+            **queue.staff_queue(community, request.user),
+        },
     )
 
 

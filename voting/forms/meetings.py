@@ -125,8 +125,9 @@ class CurrentItemForm(forms.Form):
 
 
 class AttendanceForm(forms.Form):
-    """The clerk marks a person present (``present`` is ``"1"``) or not present (anything
-    else). Whether they hold a seat is the service's to say."""
+    """The clerk marks a person present (``present`` is ``"1"``), excused (``"excused"``:
+    absent with leave) or absent (anything else). Whether they hold a seat is the service's
+    to say."""
 
     member = IdChoiceField(
         queryset=get_user_model().objects.all(),
@@ -137,5 +138,8 @@ class AttendanceForm(forms.Form):
     )
     present = forms.CharField(required=False, strip=False)
 
-    def clean_present(self) -> bool:
-        return self.cleaned_data["present"] == "1"
+    def clean(self):
+        data = super().clean()
+        value = self.data.get("present", "")
+        data["present"], data["excused"] = value == "1", value == "excused"
+        return data

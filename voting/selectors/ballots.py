@@ -85,6 +85,12 @@ def ballot_lines(ballot: Ballot) -> list[dict]:
     return lines
 
 
+def expert_opinions(proposal: Proposal) -> list:
+    """The formal expert opinions recorded on ``proposal``, oldest first, with their experts.
+    One query."""
+    return list(proposal.expert_opinions.select_related("expert").order_by("created_at", "pk"))
+
+
 def ballot_voters(ballot: Ballot) -> QuerySet:
     """The members who may vote in ``ballot`` (on its list, not recused), by name."""
     voters = ballot.eligible.filter(recused=False).values("member_id")

@@ -118,7 +118,7 @@ def board_counts(meeting: Meeting) -> dict[str, int]:
     """The board's numbers: agenda items, members present, seated members. Three queries."""
     return {
         "items_count": meeting.items.count(),
-        "present": meeting.attendance.count(),
+        "present": meeting.attendance.filter(excused=False).count(),
         "seated": council_seats(meeting.community).count(),
     }
 
@@ -143,6 +143,7 @@ class AttendanceLine:
     present: bool
     by_clerk: bool
     seated: bool = True
+    excused: bool = False  # absent with leave, marked by the clerk
 
 
 @dataclass
@@ -155,6 +156,11 @@ class MeetingAttendance:
     viewer_present: bool
     sign_in_open: bool
     sign_in_opens_at: object
+
+    @property
+    def unmarked(self) -> int:
+        """Seated members neither present nor excused (whom 「全部出席」 would mark)."""
+        return sum(1 for x in self.lines if x.seated and not x.present and not x.excused)
 
 
 def meeting_attendance(meeting: Meeting, viewer=None) -> MeetingAttendance:
@@ -173,10 +179,13 @@ def meeting_attendance(meeting: Meeting, viewer=None) -> MeetingAttendance:
             AttendanceLine(
                 member=seat.user,
                 seat=seat.get_seat_category_display(),
-                present=row is not None,
+                present=row is not None and not row.excused,
                 by_clerk=row is not None and row.recorded_by_id is not None,
+                excused=row is not None and row.excused,
             )
         )
+    # Anyone recorded present who no longer holds a seat (an excused one is left out).
+    rows = {pk: row for pk, row in rows.items() if not row.excused}
     for row in sorted(rows.values(), key=lambda r: (r.member.display_name, r.member_id)):
         lines.append(
             AttendanceLine(

@@ -64,6 +64,7 @@ def personal_data_of(user) -> dict:
                 "meeting": a.meeting.title,
                 "starts_at": iso(a.meeting.starts_at),
                 "marked_by_clerk": entered_by_other(a.recorded_by_id, user),
+                "excused": a.excused,
                 "created_at": iso(a.created_at),
             }
             for a in attendance

@@ -189,6 +189,10 @@ def attendance_sign_in(*, actor, meeting: Meeting) -> Attendance:
     )
     _check_can_attend(meeting)
     attendance, created = Attendance.objects.get_or_create(meeting=meeting, member=actor)
+    if attendance.excused:  # excused beforehand, and came after all
+        attendance.excused, attendance.recorded_by = False, None
+        attendance.save(update_fields=["excused", "recorded_by"])
+        created = True
     if created:
         record(actor, "meeting.signed_in", meeting, meeting.community, {}, RoleKind.COUNCIL_MEMBER)
         board_changed(meeting.pk)
@@ -196,8 +200,12 @@ def attendance_sign_in(*, actor, meeting: Meeting) -> Attendance:
 
 
 @transaction.atomic
-def attendance_mark(*, actor, meeting: Meeting, member, present: bool) -> None:
-    """The clerk marks a member present (recorded by the clerk) or not present."""
+def attendance_mark(
+    *, actor, meeting: Meeting, member, present: bool, excused: bool = False
+) -> None:
+    """The clerk marks a member present (recorded by the clerk), excused (not ``present``
+    and ``excused``: absent with leave) or absent (neither). A change is one evidence event;
+    marking what is already so changes nothing."""
     meeting = _lock(meeting)
     require(
         actor,
@@ -209,19 +217,28 @@ def attendance_mark(*, actor, meeting: Meeting, member, present: bool) -> None:
         raise InvalidMove(_("The meeting has ended."))
     if member.pk not in {user.pk for user, _seat in seated_members(meeting.community)}:
         raise NotAllowed(_("That person holds no seat on this council."))
-    if present:
-        _row, changed = Attendance.objects.get_or_create(
-            meeting=meeting, member=member, defaults={"recorded_by": actor}
-        )
+    excused = excused and not present
+    row = Attendance.objects.filter(meeting=meeting, member=member).first()
+    changed = True
+    if present or excused:
+        if row is None:
+            Attendance.objects.create(
+                meeting=meeting, member=member, recorded_by=actor, excused=excused
+            )
+        elif row.excused != excused:
+            row.excused, row.recorded_by = excused, actor
+            row.save(update_fields=["excused", "recorded_by"])
+        else:
+            changed = False
     else:
-        changed = bool(Attendance.objects.filter(meeting=meeting, member=member).delete()[0])
+        changed = row is not None and bool(row.delete()[0])
     if changed:
         record(
             actor,
             "meeting.attendance_marked",
             meeting,
             meeting.community,
-            {"member": member.display_name, "present": present},
+            {"member": member.display_name, "present": present, "excused": excused},
         )
         board_changed(meeting.pk)
 

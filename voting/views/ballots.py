@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -111,10 +112,17 @@ def ballot_new(request, slug, pk):
 
 def _vote_context(request, ballot, *, form=None, outcome=None) -> dict:
     user = request.user
+    tally = selectors.ballot_tally(ballot)
     return {
         "ballot": ballot,
         "community": ballot.community,
-        "tally": selectors.ballot_tally(ballot),
+        "tally": tally,
+        # While open, a secret ballot shows how many took part and nothing of how: no running
+        # count, so no 「还需 N 票」 either (that would tell the yes votes so far).
+        "yes_still_needed": None
+        if ballot.is_secret or not ballot.is_open
+        else tally.yes_still_needed,
+        "lines": selectors.ballot_lines(ballot),
         "my_vote": selectors.my_vote(ballot, user),
         # The member's own receipt: read for the signed-in user only, never for anyone else.
         "my_receipt": selectors.my_receipt(ballot, user),
@@ -138,7 +146,7 @@ def ballot_detail(request, slug, pk):
     context = _vote_context(request, ballot)
     context.update(
         {
-            "lines": selectors.ballot_lines(ballot),
+            "opinions": selectors.expert_opinions(ballot.proposal),
             "published": selectors.ballot_list(ballot),
             "is_clerk": is_clerk,
             "is_member_here": user.has_perm("voting.sign_in", ballot.community),
@@ -178,9 +186,13 @@ def ballot_vote(request, slug, pk):
         return _back(ballot)
     ballot = _fresh(ballot.community, ballot.pk)
     context = _vote_context(request, ballot, form=form, outcome=outcome)
-    return private_if_receipt(
-        render(request, "voting/ballot_detail.html#vote_box", context), context
+    # The vote box, and the list of members swapped out of band: the voter's row shows their
+    # vote without a reload.
+    html = render_to_string("voting/ballot_detail.html#vote_box", context, request=request)
+    html += render_to_string(
+        "voting/ballot_detail.html#members", {**context, "oob": True}, request=request
     )
+    return private_if_receipt(HttpResponse(html), context)
 
 
 def _clerk_post(request, slug, pk, perm, act):

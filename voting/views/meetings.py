@@ -10,16 +10,18 @@ of the page with the message in it.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from council.access import access_community
 from council.errors import InvalidMove, NotAllowed
 
 from .. import selectors, services
-from ..board import board_context
+from ..board import board_context, check_in_qr
 from ..forms.meetings import AgendaForm, AttendanceForm, CurrentItemForm, MeetingForm, MinutesForm
 from ..models import MeetingStatus
 
@@ -224,27 +226,87 @@ def meeting_sign_in(request, slug, pk):
 
 @require_POST
 def meeting_attendance(request, slug, pk):
-    """The clerk marks a member present or not present."""
+    """The clerk marks a member present, excused or absent."""
     meeting = _meeting_of(request, slug, pk)
     form = AttendanceForm(request.POST)
     try:
         if not form.is_valid():
             raise NotAllowed(form.errors["member"][0])
         member, present = form.cleaned_data["member"], form.cleaned_data["present"]
+        excused = form.cleaned_data["excused"]
         services.attendance_mark(
-            actor=request.user, meeting=meeting, member=member, present=present
+            actor=request.user, meeting=meeting, member=member, present=present, excused=excused
         )
     except (InvalidMove, NotAllowed) as error:
         outcome = ("error", str(error))
     else:
         name = member.public_name
+        if present:
+            text = _("%(name)s is marked present.")
+        elif excused:
+            text = _("%(name)s is marked excused.")
+        else:
+            text = _("%(name)s is marked absent.")
+        outcome = ("success", text % {"name": name})
+    return _reply(request, meeting, "attendance", _attendance_context, outcome, "attendance")
+
+
+@require_POST
+def meeting_attendance_all(request, slug, pk):
+    """「全部出席」: the clerk marks every seated member not yet present (nor excused) as
+    present, one ``attendance_mark`` each (each its own evidence event); exceptions are then
+    marked absent or excused one by one."""
+    meeting = _meeting_of(request, slug, pk)
+    marked = 0
+    try:
+        if not _may(request, meeting, "voting.record_attendance"):
+            raise NotAllowed(_("Only the clerk records attendance."))
+        for line in selectors.meeting_attendance(meeting).lines:
+            if line.seated and not line.present and not line.excused:
+                services.attendance_mark(
+                    actor=request.user, meeting=meeting, member=line.member, present=True
+                )
+                marked += 1
+    except (InvalidMove, NotAllowed) as error:
+        outcome = ("error", str(error))
+    else:
         outcome = (
             "success",
-            _("%(name)s is marked present.") % {"name": name}
-            if present
-            else _("%(name)s is marked absent.") % {"name": name},
+            ngettext(
+                "Every seated member is marked present (%(n)d just now). Mark those who are "
+                "not here absent.",
+                "Every seated member is marked present (%(n)d just now). Mark those who are "
+                "not here absent.",
+                marked,
+            )
+            % {"n": marked},
         )
     return _reply(request, meeting, "attendance", _attendance_context, outcome, "attendance")
+
+
+@login_required
+def meeting_check_in(request, slug, pk):
+    """Self check-in, reached from the QR code on the live board: a seated member signs
+    themselves in on their phone. Only for seated members and only while signing in is open
+    (from an hour before the start until the meeting ends); for anyone else, or at another
+    time, the page answers 404 as if it did not exist. Checking in twice changes nothing."""
+    meeting = _meeting_of(request, slug, pk)
+    attendance = selectors.meeting_attendance(meeting, request.user)
+    if not (attendance.viewer_seated and attendance.sign_in_open):
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.attendance_sign_in(actor=request.user, meeting=meeting)
+        except (InvalidMove, NotAllowed) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("You are signed in: welcome to the meeting."))
+        return redirect("meeting_check_in", slug=meeting.community.slug, pk=meeting.pk)
+    return render(
+        request,
+        "voting/meeting_check_in.html",
+        {"meeting": meeting, "community": meeting.community, "attendance": attendance},
+    )
 
 
 @require_POST
@@ -272,4 +334,8 @@ def meeting_minutes(request, slug, pk):
 def meeting_board(request, slug, pk):
     """The board for the projector: public, live over the meeting's WebSocket."""
     meeting = _meeting_of(request, slug, pk)
-    return render(request, "voting/meeting_board.html", board_context(meeting))
+    return render(
+        request,
+        "voting/meeting_board.html",
+        {**board_context(meeting), "check_in_qr": check_in_qr(meeting, request)},
+    )
