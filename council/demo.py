@@ -204,7 +204,12 @@ def seed() -> list[tuple[str, str, str]]:
                 "cap_goods": Decimal("200000.00"),
             },
         )
-        Council.objects.get_or_create(community=community, defaults={"name": spec.council})
+        # The demo councils let a roll-call ballot's count so far be shown (meeting board,
+        # 「还需 N 票」 on the ballot page); a new council starts with it off.
+        Council.objects.get_or_create(
+            community=community,
+            defaults={"name": spec.council, "board_shows_running_count": True},
+        )
         grids = [Grid.objects.get_or_create(community=community, name=n)[0] for n in spec.grids]
 
         staff_members = []

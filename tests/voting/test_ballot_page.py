@@ -1,6 +1,7 @@
 """The ballot page as a council member reads it (issue 14): what is put to the vote (summary,
-counted cost, expert opinions), how many more yes votes it needs, and their own row changing
-when they vote — while a secret ballot shows no running count at all."""
+counted cost, expert opinions), how many more yes votes it needs where the council lets a
+roll-call ballot's count so far be shown, and their own row changing when they vote — while a
+secret ballot shows no running count at all."""
 
 from decimal import Decimal
 
@@ -54,8 +55,20 @@ def test_a_ballot_without_expert_opinions_says_so(client, council):
     assert "No expert has given an opinion on this proposal." in page
 
 
-def test_the_votes_still_needed_go_down_after_a_yes_vote(client, council):
+def _running_count_shown(world):
+    Council.objects.filter(community=world.a).update(board_shows_running_count=True)
+
+
+def test_no_votes_still_needed_where_the_council_keeps_the_count_until_the_close(client, council):
+    ballot = council.vote(council.ballot(), ["yes"])
+    page = client.get(_url(ballot), **EN).content.decode()
+    assert "1 of 5 members have voted." in page
+    assert "yes vote" not in page and "to pass" not in page
+
+
+def test_the_votes_still_needed_go_down_after_a_yes_vote(client, council, world):
     # Five members, more than half of all members: three yes votes pass it.
+    _running_count_shown(world)
     ballot = council.ballot()
     page = client.get(_url(ballot), **EN).content.decode()
     assert "3 more yes votes needed to pass." in page
@@ -66,7 +79,10 @@ def test_the_votes_still_needed_go_down_after_a_yes_vote(client, council):
     assert "还需 2 票赞成" in page
 
 
-def test_no_votes_do_not_lower_the_votes_still_needed_and_too_few_left_is_said(client, council):
+def test_no_votes_do_not_lower_the_votes_still_needed_and_too_few_left_is_said(
+    client, council, world
+):
+    _running_count_shown(world)
     ballot = council.vote(council.ballot(), ["no", "no"])
     page = client.get(_url(ballot), **EN).content.decode()
     assert "3 more yes votes needed to pass." in page

@@ -113,15 +113,18 @@ def ballot_new(request, slug, pk):
 def _vote_context(request, ballot, *, form=None, outcome=None) -> dict:
     user = request.user
     tally = selectors.ballot_tally(ballot)
+    shows_running_count = (
+        ballot.is_open and not ballot.is_secret and ballot.board_shows_running_count
+    )
     return {
         "ballot": ballot,
         "community": ballot.community,
         "tally": tally,
-        # While open, a secret ballot shows how many took part and nothing of how: no running
-        # count, so no 「还需 N 票」 either (that would tell the yes votes so far).
-        "yes_still_needed": None
-        if ballot.is_secret or not ballot.is_open
-        else tally.yes_still_needed,
+        # 「还需 N 票」 tells the yes votes so far: shown only where the ballot's copied rules
+        # let a running count be shown (a roll-call ballot whose council allows it, as on the
+        # meeting board). Otherwise the page shows how many took part and nothing of how.
+        "shows_running_count": shows_running_count,
+        "yes_still_needed": tally.yes_still_needed if shows_running_count else None,
         "lines": selectors.ballot_lines(ballot),
         "my_vote": selectors.my_vote(ballot, user),
         # The member's own receipt: read for the signed-in user only, never for anyone else.
