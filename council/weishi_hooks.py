@@ -1,6 +1,7 @@
 """What the council app adds to its own hooks (``council.hooks``)."""
 
 from . import evidence, hooks, selectors, threads
+from .home import followed_threads_section, notifications_section
 from .notifications import email_tick
 
 
@@ -27,3 +28,10 @@ def personal_data(user) -> dict:
         "notifications": selectors.personal_notifications(user),
         "evidence_log": selectors.personal_evidence(user),
     }
+
+
+# A person's own page (我的): what awaits them (votes 10, evaluations 20) and their proposals
+# (30) and co-signs (40) come from the apps above; the threads they follow and their
+# notifications come last.
+hooks.register("home_sections", followed_threads_section, order=50)
+hooks.register("home_sections", notifications_section, order=60)

@@ -1,0 +1,94 @@
+"""我的 in a real browser on a phone: a demo resident signs in, lands on their own page, and
+follows one of their proposals to its page, which opens with the same stepper."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from .axe import require_axe, run_axe
+from .conftest import SIGN_IN_WORDS, sign_in
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+# Set to a folder to keep the screenshots a person looks at (390 and 1366 px wide).
+SHOTS = os.environ.get("WEISHI_SCREENSHOTS", "")
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def _no_serious_axe_violation(page) -> None:
+    result = run_axe(page)
+    assert not result.blocking(), result.describe(result.blocking())
+
+
+def test_a_resident_sees_their_page_and_a_proposals_stepper_on_a_phone(open_page, demo_password):
+    require_axe()
+    page, problems = open_page(locale="zh-CN", bypass_csp=True, **PHONE)
+    sign_in(page, "donghu-resident16", demo_password, SIGN_IN_WORDS["zh"])
+    page.goto("/")
+    main = page.get_by_role("main")
+    expect(main.get_by_role("heading", level=1)).to_contain_text("我的")
+    mine = main.get_by_role("region", name="我的提议")
+    expect(mine).to_be_visible()
+    steppers = mine.locator("ol.stepper-steps")
+    expect(steppers.first).to_be_visible()
+    # Each proposal's stepper marks one step as the current one, and says what comes next.
+    for i in range(steppers.count()):
+        expect(steppers.nth(i).locator('[aria-current="step"]')).to_have_count(1)
+    expect(mine.get_by_text("下一步").first).to_be_visible()
+    expect(main.get_by_role("region", name="我关注的讨论")).to_be_visible()
+    expect(main.get_by_role("region", name="通知")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"我的 is {width}px wide on a 390px phone"
+    _shot(page, "mine-390")
+    _no_serious_axe_violation(page)
+
+    # The proposal in consultation: its page opens with the same stepper, at the same step.
+    item = mine.locator("li.mine-proposal").filter(has_text="商议中").first
+    current = item.locator('[aria-current="step"]').inner_text()
+    item.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(r"/c/donghu/proposals/\d+/$"))
+    stepper = page.locator(".proposal-stepper")
+    expect(stepper.locator('[aria-current="step"]')).to_have_text(current)
+    expect(stepper.get_by_text("由谁办理")).to_be_visible()
+    expect(stepper.get_by_text("社区工作人员")).to_be_visible()
+    # The long log is folded behind the stepper, closed.
+    log = page.locator("details.timeline-log")
+    expect(log).not_to_have_attribute("open", "")
+    expect(log.locator("summary")).to_have_text(re.compile(r"^查看全部进程记录（\d+ 条）$"))
+    expect(log.locator("ol.timeline")).not_to_be_visible()
+    log.locator("summary").tap()
+    expect(log.locator("ol.timeline")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the proposal page is {width}px wide on a 390px phone"
+    _shot(page, "proposal-390")
+    _no_serious_axe_violation(page)
+    assert problems.all() == [], problems
+
+
+def test_the_page_on_a_wide_screen(open_page, demo_password):
+    page, problems = open_page(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    sign_in(page, "donghu-resident01", demo_password, SIGN_IN_WORDS["zh"])
+    page.goto("/")
+    main = page.get_by_role("main")
+    expect(main.get_by_role("region", name="待我表决")).to_be_visible()
+    # On a wide screen every step is named.
+    names = main.locator(".stepper-step .stepper-name")
+    if names.count():
+        expect(names.first).to_be_visible()
+    _shot(page, "mine-1366")
+    item = main.locator("li.mine-proposal a").first
+    if item.count():
+        item.click()
+        expect(page.locator(".proposal-stepper ol.stepper-steps")).to_be_visible()
+        _shot(page, "proposal-1366")
+    assert problems.all() == [], problems
