@@ -216,3 +216,14 @@ def test_a_pending_residents_co_sign_or_post_sent_anyway_is_refused_saying_when(
         proposal_services.cosign_add(actor=pending.user, proposal=submitted)
     with pytest.raises(NotAllowed, match="take part in the discussion once your residency"):
         threads.message_post(actor=pending.user, thread=consulting.thread, body="你好")
+
+
+def test_a_pending_resident_is_told_when_they_may_object_to_a_decision(client, world):
+    proposal = Projects(world).published()
+    decision = proposal.disclosures.get(kind="decision", status="published")
+    pending = world.resident(world.a, world.a_grid1, "newcomer", confirm=False)
+    client.force_login(pending.user)
+    text = client.get(reverse("disclosure", args=[decision.pk]), **EN).content.decode()
+    assert "You can lodge an objection once your residency is confirmed." in text
+    assert 'name="text"' not in text
+    assert "Only residents of" not in text
