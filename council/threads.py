@@ -367,3 +367,9 @@ def thread_mark_read(*, user, thread_id: int, message_id: int | None) -> None:
             f"DO UPDATE SET {column} = {greatest}({table}.{column}, EXCLUDED.{column})",
             [user.pk, thread_id, message_id],
         )
+
+
+def thread_reads_erase(user) -> None:
+    """Closing an account (``services.account_close``) forgets how far the person read each
+    thread: private, not a public act (a ``personal_data_erasers`` hook)."""
+    ThreadRead.objects.filter(user=user).delete()

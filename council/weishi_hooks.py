@@ -10,6 +10,9 @@ def action_labels() -> dict:
     return {**evidence.ACTION_LABELS, **threads.ACTION_LABELS}
 
 
+# Closing an account forgets how far the person read each thread.
+hooks.register("personal_data_erasers", threads.thread_reads_erase)
+
 # No request sends email: the minute scheduler does, after every other job (order 0), so that
 # what they notified goes out in the same run.
 hooks.register("minute_jobs", email_tick, order=100)
