@@ -90,3 +90,41 @@ def test_on_a_wide_screen_every_step_is_named(open_page, demo_password):
     expect(steps.last).to_be_visible()
     _shot(page, "proposal-1366")
     assert problems.all() == [], problems
+
+
+def _field(scope, label: str):
+    """The form field labelled exactly ``label`` (Django adds a full-width colon)."""
+    return scope.get_by_label(re.compile("^" + re.escape(label) + "[:：]?$"))
+
+
+def test_a_new_sign_up_is_told_who_confirms_it_and_offered_no_co_sign(open_page):
+    page, problems = open_page(locale="zh-CN", **PHONE)
+    page.goto("/accounts/signup/")
+    form = page.get_by_role("main")
+    _field(form, "显示名称").fill("新来的居民")
+    _field(form, "所在社区").select_option(label="东湖社区")
+    _field(form, "所在网格（如知道请选择）").select_option(label="东湖社区 · 第二网格")
+    _field(form, "手机号码").fill("13912345679")
+    _field(form, "住址").fill("东湖社区东湖路20号1栋101")
+    _field(form, "户籍状况").select_option(label="户籍居民")
+    _field(form, "密码").fill("Wei-a-long-enough-password-7")
+    _field(form, "密码确认").fill("Wei-a-long-enough-password-7")
+    form.get_by_role("checkbox", name=re.compile("^我同意")).check()
+    with page.expect_navigation():
+        form.get_by_role("button", name="注册").click()
+
+    page.get_by_role("banner").get_by_role("link", name="我的", exact=True).click()
+    banner = page.locator(".pending-banner")
+    expect(banner).to_contain_text("您在东湖社区的居民身份正在等待确认")
+    expect(banner).to_contain_text("第二网格")
+    expect(banner).not_to_contain_text("13912345679")
+    _shot(page, "pending-390")
+
+    page.goto("/c/donghu/proposals/?stage=submitted")
+    page.locator("main .proposal-title a").first.click()
+    expect(page).to_have_url(re.compile(r"/c/donghu/proposals/\d+/$"))
+    box = page.locator("#cosign-box")
+    expect(box.get_by_text("您的居民身份确认后即可附议。")).to_be_visible()
+    expect(box.get_by_role("button", name="附议", exact=True)).to_have_count(0)
+    _shot(page, "pending-proposal-390")
+    assert problems.all() == [], problems
