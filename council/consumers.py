@@ -21,6 +21,9 @@ from .params import whole_number
 from .realtime import BadFrame, Debounce, LayerAware, read_frame, thread_group
 
 PRESENCE_DEBOUNCE = 1.0
+# How far a signed-in reader has read (``threads.thread_mark_read``) is written at most once
+# per READ_DEBOUNCE seconds while messages arrive.
+READ_DEBOUNCE = 2.0
 REFUSED = 4403  # the thread is missing or not readable: both look alike
 
 MESSAGE_ACTIONS = frozenset(thread_actions.FORMS)
@@ -42,6 +45,8 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         # A burst of joins and leaves (a meeting arriving) becomes one update per connection
         # per PRESENCE_DEBOUNCE seconds, instead of one per join.
         self.presence_debounce = Debounce(PRESENCE_DEBOUNCE, self.send_presence)
+        self.read_upto = 0
+        self.read_debounce = Debounce(READ_DEBOUNCE, self.save_read)
         thread = await _db(selectors.thread_for)(self.viewer.user, self.thread_id)
         if not await self.accept_and_join(self.group, found=thread is not None, refusal=REFUSED):
             return
@@ -53,6 +58,9 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         debounce = getattr(self, "presence_debounce", None)
         if debounce is not None:
             debounce.cancel()
+        read = getattr(self, "read_debounce", None)
+        if read is not None:
+            read.cancel()
         if await self.leave_joined(self.group):
             await _db(threads.presence_leave)(
                 thread_id=self.thread_id, channel_name=self.channel_name
@@ -122,6 +130,18 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         for html in frames:
             await self.send_html(html)
         self.last_sent = max(last, self.last_sent or 0)
+        self.mark_read(self.last_sent)
+
+    def mark_read(self, message_id) -> None:
+        """The reader has been shown ``message_id``: remember it (signed-in readers only)."""
+        if self.viewer.user.is_authenticated and message_id and message_id > self.read_upto:
+            self.read_upto = message_id
+            self.read_debounce.poke()
+
+    async def save_read(self):
+        await _db(threads.thread_mark_read)(
+            user=self.viewer.user, thread_id=self.thread_id, message_id=self.read_upto
+        )
 
     async def error(self, code: str, text: str = ""):
         text = text or thread_render.error_text(self.viewer.language, code)
@@ -152,6 +172,8 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
             html = await _db(thread_render.render_message)(
                 self.viewer, event["message"], event.get("change", "new"), event.get("version")
             )
+            if html and event.get("change") == "new":
+                self.mark_read(message)
         else:
             html = await _db(thread_render.render_state)(self.viewer, self.thread_id)
         await self.send_html(html)

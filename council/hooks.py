@@ -20,6 +20,16 @@ The hooks, and what a registered function is:
 - ``minute_jobs``: ``() -> {figure: count}``, run every minute by ``manage.py minutely``.
 - ``proposal_panels``: ``(request, proposal) -> (template, context) | None``, a section of the
   proposal page.
+- ``proposal_deadlines``: ``(proposals) -> {proposal_pk: {"by": datetime, "next": text,
+  "who": text}}``, for proposals in stages an app above proposals decides (a ballot's closing
+  time, a decision's publicity period, an evaluation window), when the current step of each is
+  due and, if the app knows better than the lifecycle table, what happens next and who acts
+  (every key optional). Called once for a whole list: a constant number of queries.
+- ``home_sections``: ``(request) -> (template, context) | None``, a section of a signed-in
+  person's own page (我的), lowest ``order`` first; a constant number of queries each.
+- ``followed_threads``: ``(user) -> QuerySet`` of thread ids (``values("thread_id")``): the
+  threads a person follows because of what they are about (a proposal they wrote, co-signed or
+  follow), beside those they posted in.
 - ``personal_data_sections``: ``(user) -> {name: data}``, sections of a person's data export.
 - ``personal_data_erasers``: ``(user) -> None``, what closing an account deletes.
 - ``demo_deciders``: ``() -> {move: decider(proposal, staff) -> proposal}``, how the demo takes

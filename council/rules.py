@@ -28,18 +28,24 @@ class HeldRole:
 
 
 def held_roles(user) -> tuple[HeldRole, ...]:
-    """The user's active roles, loaded once per user object (one query per request)."""
+    """The user's active roles, loaded once per user object (one query per request, which
+    also finds the sign-ups awaiting confirmation: ``pending_residencies``)."""
     if user is None or not user.is_authenticated:
         return ()
     cached = getattr(user, "_weishi_roles", None)
     if cached is None:
-        cached = tuple(
-            HeldRole(*row)
-            for row in Role.objects.filter(user=user, status=RoleStatus.ACTIVE).values_list(
-                "kind", "community_id", "grid_id", "district_id", "community__slug"
+        rows = list(
+            Role.objects.filter(
+                user=user, status__in=[RoleStatus.ACTIVE, RoleStatus.PENDING]
+            ).values_list(
+                "status", "kind", "community_id", "grid_id", "district_id", "community__slug"
             )
         )
+        cached = tuple(HeldRole(*row[1:]) for row in rows if row[0] == RoleStatus.ACTIVE)
         user._weishi_roles = cached
+        user._weishi_pending = frozenset(
+            row[2] for row in rows if row[0] == RoleStatus.PENDING and row[1] == RoleKind.RESIDENT
+        )
     return cached
 
 
@@ -47,6 +53,18 @@ def forget_roles(user) -> None:
     """Drop the cached roles after a change to them (on the real user behind a lazy one)."""
     real = getattr(user, "_wrapped", user)
     getattr(real, "__dict__", {}).pop("_weishi_roles", None)
+    getattr(real, "__dict__", {}).pop("_weishi_pending", None)
+
+
+def pending_residencies(user) -> frozenset[int]:
+    """The communities where the user's sign-up as a resident awaits confirmation (read with
+    ``held_roles``, in its one query)."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    if getattr(user, "_weishi_pending", None) is None:
+        forget_roles(user)
+        held_roles(user)
+    return user._weishi_pending
 
 
 def community_of(obj) -> Community | None:
@@ -78,6 +96,13 @@ def _grid_of(obj) -> int | None:
 @rules.predicate
 def is_resident_of(user, obj) -> bool:
     return _has(user, RoleKind.RESIDENT, community_of(obj))
+
+
+@rules.predicate
+def is_awaiting_confirmation_in(user, obj) -> bool:
+    """The user signed up as a resident of the object's community and is not confirmed yet."""
+    community = community_of(obj)
+    return community is not None and community.pk in pending_residencies(user)
 
 
 @rules.predicate
@@ -217,6 +242,9 @@ rules.add_perm(
     is_pending_residency & ~holds_it & (is_staff_of | is_grid_worker_of_grid),
 )
 rules.add_perm("council.register_resident", is_staff_of | is_grid_worker_of_community)
+# A sign-up awaiting confirmation: pages offer none of a resident's actions (proposing,
+# co-signing, posting, objecting, evaluating) and say they open once confirmed.
+rules.add_perm("council.await_confirmation", ~is_resident_of & is_awaiting_confirmation_in)
 rules.add_perm("council.list_residents", is_staff_of | is_grid_worker_of_community)
 # Residents without email: their grid worker (own grid only) or the community's staff give
 # them a new password, logged (DESIGN.md, "Personal data").

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import clock
 from .evidence import ObjectName, evidence_name_objects, object_pks, objects_named
+from .hooks import get_hooks
 from .models import (
     Community,
     Council,
@@ -18,6 +21,7 @@ from .models import (
     Grid,
     Message,
     MessageReport,
+    Notification,
     PostingBan,
     PrivateData,
     Role,
@@ -25,6 +29,7 @@ from .models import (
     RoleStatus,
     Thread,
     ThreadPresence,
+    ThreadRead,
 )
 from .personal_data import iso
 from .rules import forget_roles, held_roles
@@ -356,8 +361,6 @@ def personal_message_reports(user) -> list[dict]:
 
 
 def personal_notifications(user) -> list[dict]:
-    from .models import Notification
-
     rows = Notification.objects.filter(recipient=user).order_by("created_at", "pk")
     return [
         {
@@ -461,3 +464,98 @@ def posting_bans_in_force(community) -> list[PostingBan]:
         .select_related("user", "banned_by")
         .order_by("-created_at")
     )
+
+
+# --- A signed-in person's own page (我的) -------------------------------------------------------
+
+
+def awaiting_confirmation(user) -> list[Role]:
+    """The person's residencies still awaiting confirmation, each with its community, its grid
+    and ``confirmers``: the active grid workers of that grid (who confirm it, with the
+    community's staff). Two queries at most, whatever the number."""
+    pending = list(
+        Role.objects.filter(user=user, kind=RoleKind.RESIDENT, status=RoleStatus.PENDING)
+        .select_related("community", "grid")
+        .order_by("pk")
+    )
+    grids = {r.grid_id for r in pending if r.grid_id}
+    workers: dict[int, list] = {}
+    if grids:
+        for worker in (
+            Role.objects.filter(
+                kind=RoleKind.GRID_WORKER, status=RoleStatus.ACTIVE, grid_id__in=grids
+            )
+            .select_related("user")
+            .order_by("user__display_name", "pk")
+        ):
+            workers.setdefault(worker.grid_id, []).append(worker.user)
+    for residency in pending:
+        residency.confirmers = workers.get(residency.grid_id, [])
+    return pending
+
+
+def my_communities(user, *, pending=()) -> list[dict]:
+    """The communities where the person holds a role (or awaits confirmation as a resident),
+    by name, each as ``{"community", "kinds"}`` with the kinds of role held there. One query."""
+    kinds: dict[int, set] = {}
+    for role in held_roles(user):
+        if role.community_id:
+            kinds.setdefault(role.community_id, set()).add(role.kind)
+    for residency in pending:
+        kinds.setdefault(residency.community_id, set())
+    communities = Community.objects.filter(pk__in=kinds).order_by("name") if kinds else []
+    return [{"community": c, "kinds": kinds[c.pk]} for c in communities]
+
+
+def followed_threads(user, *, limit: int = 10) -> list[Thread]:
+    """The threads the person follows, newest activity first, each with ``unread``: messages
+    by others after the last one they were shown (``threads.thread_mark_read``).
+
+    Followed: threads they posted in, and those the apps above council name through the
+    ``followed_threads`` hook (a proposal they wrote, co-signed or follow). Only threads they
+    may read. One query."""
+    followed = Q(Exists(Message.objects.filter(thread=OuterRef("pk"), author=user)))
+    for hook in get_hooks("followed_threads"):
+        followed |= Q(pk__in=hook(user))
+    read_upto = ThreadRead.objects.filter(thread=OuterRef("thread_id"), user=user).values(
+        "last_read_message_id"
+    )[:1]
+    unread = (
+        Message.objects.filter(
+            thread=OuterRef("pk"), deleted_at__isnull=True, hidden_at__isnull=True
+        )
+        .exclude(author=user)
+        .filter(pk__gt=Coalesce(Subquery(read_upto), 0))
+        .values("thread")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    latest = Message.objects.filter(thread=OuterRef("pk")).order_by("-pk").values("created_at")[:1]
+    guest = Thread.guests.through.objects.filter(thread=OuterRef("pk"), user=user)
+    threads = list(
+        Thread.objects.filter(followed)
+        .select_related("community")
+        .annotate(
+            unread=Coalesce(Subquery(unread), 0),
+            last_message_at=Subquery(latest),
+            is_guest=Exists(guest),
+        )
+        .order_by(Coalesce("last_message_at", "created_at").desc(), "-pk")[: limit * 2]
+    )
+    readable = []
+    for thread in threads:
+        thread._guest_ids = frozenset({user.pk}) if thread.is_guest else frozenset()
+        if user.has_perm("council.read_thread", thread):
+            readable.append(thread)
+    return readable[:limit]
+
+
+def latest_notifications(user, *, limit: int = 5) -> list:
+    """The person's newest notifications, each with ``link``: its URL if it stays inside the
+    site, else "". One query."""
+    from .models import Notification
+
+    notes = list(Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")[:limit])
+    for note in notes:
+        note.link = note.url if url_has_allowed_host_and_scheme(note.url, None) else ""
+    return notes

@@ -125,6 +125,8 @@ def _perms(user, thread: Thread) -> dict:
         "official": user.has_perm("council.post_official", thread),
         "moderate": user.has_perm("council.hide_message", thread),
         "report": user.has_perm("council.report_message", thread),
+        # Signed up, not yet confirmed: told posting opens once confirmed.
+        "awaiting": thread.is_open and user.has_perm("council.await_confirmation", thread),
     }
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -33,6 +33,7 @@ from .models import (
     RoleKind,
     Thread,
     ThreadPresence,
+    ThreadRead,
 )
 from .notifications import notify_on_commit
 from .realtime import send_event_on_commit, thread_group
@@ -195,6 +196,10 @@ def message_post(
         ban = posting_ban_of(thread.community_id, actor) if actor.is_authenticated else None
         if ban is not None:
             raise NotAllowed(banned_text(ban))
+        if actor.has_perm("council.await_confirmation", thread):
+            raise NotAllowed(
+                _("You can take part in the discussion once your residency is confirmed.")
+            )
         raise NotAllowed(
             _("Only residents of %(community)s, invited experts and staff can post here.")
             % {"community": thread.community}
@@ -481,3 +486,31 @@ def presence_touch(*, channel_name: str) -> None:
 def presence_leave(*, thread_id: int, channel_name: str) -> None:
     ThreadPresence.objects.filter(channel_name=channel_name).delete()
     _presence_changed(thread_id)
+
+
+def thread_mark_read(*, user, thread_id: int, message_id: int | None) -> None:
+    """Remember that ``user`` has been shown ``thread_id`` up to ``message_id`` (on its page
+    or through its socket): what comes after is unread for them. The mark never moves back;
+    nothing is kept for an anonymous reader or an empty thread."""
+    if not message_id or user is None or not user.is_authenticated:
+        return
+    # One statement, so that a page view costs one query and two readers of one account
+    # (a page and a socket) cannot race: insert the mark, or raise it, never lower it.
+    quote = connection.ops.quote_name
+    table = quote(ThreadRead._meta.db_table)
+    column = quote("last_read_message_id")
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Only quoted names of our own table go into the text; the values are parameters.
+            f"INSERT INTO {table} ({quote('user_id')}, {quote('thread_id')}, {column}) "  # noqa: S608
+            f"VALUES (%s, %s, %s) ON CONFLICT ({quote('user_id')}, {quote('thread_id')}) "
+            f"DO UPDATE SET {column} = {greatest}({table}.{column}, EXCLUDED.{column})",
+            [user.pk, thread_id, message_id],
+        )
+
+
+def thread_reads_erase(user) -> None:
+    """Closing an account (``services.account_close``) forgets how far the person read each
+    thread: private, not a public act (a ``personal_data_erasers`` hook)."""
+    ThreadRead.objects.filter(user=user).delete()

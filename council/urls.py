@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("programme/", views.overview, name="overview"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/welcome/", views.welcome, name="welcome"),
     path("evidence/", views.evidence_log, name="evidence"),

@@ -42,6 +42,7 @@ from .forms import (
     SignInForm,
     SignUpForm,
 )
+from .home import home_sections_render
 from .mail import password_reset_email_queue
 from .models import Notification, Role, RoleKind, User
 from .notifications import notifications_mark_read
@@ -52,10 +53,36 @@ from .signin import password_reset_throttled, password_reset_throttled_message, 
 
 
 def home(request):
+    """The site's front page: a signed-in person's own page (我的), else the programme and
+    where each community stands."""
+    if request.user.is_authenticated:
+        return mine(request)
+    return overview(request)
+
+
+def overview(request):
+    """The programme and where each community stands (the front page of a visitor)."""
     communities = selectors.community_overview()
     for community in communities:
         community.collection = selectors.collection_status(community)
     return render(request, "council/home.html", {"communities": communities})
+
+
+@never_cache
+def mine(request):
+    """我的: what a signed-in person proposed and where each stands, what awaits them, the
+    threads they follow and their notifications; a sign-up still awaiting confirmation says so
+    and who confirms it. The sections come from every app (``council.home``)."""
+    pending = selectors.awaiting_confirmation(request.user)
+    return render(
+        request,
+        "council/mine.html",
+        {
+            "pending": pending,
+            "places": selectors.my_communities(request.user, pending=pending),
+            "sections": home_sections_render(request),
+        },
+    )
 
 
 def community_detail(request, slug):

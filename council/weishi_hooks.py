@@ -1,6 +1,7 @@
 """What the council app adds to its own hooks (``council.hooks``)."""
 
 from . import evidence, hooks, selectors, threads
+from .home import followed_threads_section, notifications_section
 from .notifications import email_tick
 
 
@@ -8,6 +9,9 @@ from .notifications import email_tick
 def action_labels() -> dict:
     return {**evidence.ACTION_LABELS, **threads.ACTION_LABELS}
 
+
+# Closing an account forgets how far the person read each thread.
+hooks.register("personal_data_erasers", threads.thread_reads_erase)
 
 # No request sends email: the minute scheduler does, after every other job (order 0), so that
 # what they notified goes out in the same run.
@@ -39,3 +43,10 @@ def object_names() -> dict:
         "council.grid": selectors.evidence_names_of_grids,
         "council.council": selectors.evidence_names_of_councils,
     }
+
+
+# A person's own page (我的): what awaits them (votes 10, evaluations 20) and their proposals
+# (30) and co-signs (40) come from the apps above; the threads they follow and their
+# notifications come last.
+hooks.register("home_sections", followed_threads_section, order=50)
+hooks.register("home_sections", notifications_section, order=60)

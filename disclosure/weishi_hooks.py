@@ -3,10 +3,12 @@
 from council import hooks
 
 from . import selectors
+from .home import awaiting_evaluation_section
 from .panels import proposal_disclosure_panel
 from .selectors import personal_data_of
 from .services import disclosure_tick
 from .services.labels import ACTION_LABELS
+from .steps import proposal_deadlines
 
 hooks.register("evidence_action_labels", lambda: ACTION_LABELS)
 hooks.register(
@@ -23,6 +25,10 @@ hooks.register(
 hooks.register("minute_jobs", disclosure_tick)
 hooks.register("proposal_panels", proposal_disclosure_panel)
 hooks.register("personal_data_sections", lambda user: {"disclosure": personal_data_of(user)})
+# An approved project is due when its publicity period ends, a completed one when its
+# evaluation window closes; residents see what awaits their evaluation near the top.
+hooks.register("proposal_deadlines", proposal_deadlines)
+hooks.register("home_sections", awaiting_evaluation_section, order=20)
 
 
 # Demo projects go through implementation, completion and evaluation for real.

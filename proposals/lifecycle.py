@@ -38,6 +38,18 @@ from .models import CoSign, Proposal, Revision, Stage
 from .notify import proposal_moved_notify
 
 
+class Who:
+    """Who acts for a proposal to move on, in the words its stepper shows residents."""
+
+    YOU = gettext_lazy("you")
+    PROPOSER = gettext_lazy("the proposer")
+    RESIDENTS_COSIGNING = gettext_lazy("residents, by co-signing")
+    STAFF = gettext_lazy("community staff")
+    COUNCIL = gettext_lazy("the residents' council")
+    PROVIDER = gettext_lazy("the implementing organisation")
+    RESIDENTS_EVALUATING = gettext_lazy("residents, by evaluating")
+
+
 class Move:
     SUBMIT = "submit"
     REACH_THRESHOLD = "reach_threshold"
@@ -134,6 +146,15 @@ def _feasible_within_cap(proposal: Proposal, extra: dict) -> str | None:
             "cap": format_yuan(cap),
         }
     return None
+
+
+# --- When a move is due, by the community's own rules (``selectors.steps``; apps above add
+# their deadlines through the ``proposal_deadlines`` hook) --------------------------------------
+
+
+def _collection_closes(proposal: Proposal):
+    """Submitting and gathering co-signs happen within the community's collection window."""
+    return proposal.community.collection_closes
 
 
 # --- What a move writes on the row besides its stage (before it is saved) ----------------------
@@ -235,6 +256,12 @@ class Transition:
     effects: tuple[Effect, ...] = field(default=())
     sets: tuple[FieldSetter, ...] = field(default=())
     event_payload: EventPayload | None = None
+    # For the stepper (``selectors.steps``), while the proposal waits in a source stage for
+    # this move: what happens next, said to a resident (formatted with ``steps.facts``), who
+    # acts (``Who``), and the date it is due by, from the community's rules, if any.
+    waiting: str = ""
+    who: str = ""
+    due: Callable[[Proposal], object] | None = None
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -242,11 +269,21 @@ TRANSITIONS: dict[str, Transition] = {
         frozenset({Stage.DRAFT}), Stage.SUBMITTED, "proposals.submit",
         gettext_lazy("submitted"), (_window_open, _within_cap),
         (RoleKind.RESIDENT, RoleKind.STAFF), (_first_revision,), sets=(_stamp_submitted,),
+        waiting=gettext_lazy(
+            "Submit it within the collection window; until then only you and the community's "
+            "staff see it."
+        ),
+        who=Who.PROPOSER, due=_collection_closes,
     ),
     Move.REACH_THRESHOLD: Transition(
         frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.reach_threshold",
         gettext_lazy("reached the co-sign threshold"), (_threshold_reached,),
         (RoleKind.RESIDENT, RoleKind.STAFF),
+        waiting=gettext_lazy(
+            "It needs %(missing)s more co-signs from residents (%(cosigns)s of %(threshold)s); "
+            "then staff review it."
+        ),
+        who=Who.RESIDENTS_COSIGNING, due=_collection_closes,
     ),
     Move.TAKE_UP: Transition(
         frozenset({Stage.SUBMITTED}), Stage.UNDER_REVIEW, "proposals.take_up",
@@ -256,6 +293,10 @@ TRANSITIONS: dict[str, Transition] = {
         frozenset({Stage.UNDER_REVIEW}), Stage.CONSULTATION, "proposals.admit",
         gettext_lazy("found admissible; consultation opened"), (_admissible,),
         effects=(_open_thread,),
+        waiting=gettext_lazy(
+            "Staff check it against the programme's checklist; if it fits, consultation opens."
+        ),
+        who=Who.STAFF,
     ),
     Move.DECLARE_INADMISSIBLE: Transition(
         frozenset({Stage.UNDER_REVIEW}), Stage.INADMISSIBLE, "proposals.declare_inadmissible",
@@ -274,10 +315,17 @@ TRANSITIONS: dict[str, Transition] = {
         frozenset({Stage.CONSULTATION}), Stage.VOTING, "proposals.open_voting",
         gettext_lazy("put to the council's vote"), (_feasible_within_cap,),
         effects=(_close_thread,),
+        waiting=gettext_lazy(
+            "Residents and invited experts discuss it; staff assess its feasibility and cost, "
+            "then put it to the council's vote."
+        ),
+        who=Who.STAFF,
     ),
     Move.APPROVE: Transition(
         frozenset({Stage.VOTING}), Stage.APPROVED, "proposals.record_decision",
         gettext_lazy("approved by the council"), (_has_basis,),
+        waiting=gettext_lazy("The residents' council votes on it under its rules of procedure."),
+        who=Who.COUNCIL,
     ),
     Move.REJECT: Transition(
         frozenset({Stage.VOTING}), Stage.REJECTED, "proposals.record_decision",
@@ -286,14 +334,29 @@ TRANSITIONS: dict[str, Transition] = {
     Move.START: Transition(
         frozenset({Stage.APPROVED}), Stage.IN_PROGRESS, "proposals.start_implementation",
         gettext_lazy("implementation started"), (_has_basis,),
+        waiting=gettext_lazy(
+            "The decision is published for a publicity period of %(publicity_days)s days, in "
+            "which residents may object; work starts once every objection is answered."
+        ),
+        who=Who.STAFF,
     ),
     Move.COMPLETE: Transition(
         frozenset({Stage.IN_PROGRESS}), Stage.COMPLETED, "proposals.complete",
         gettext_lazy("completed"), (_has_basis,),
+        waiting=gettext_lazy(
+            "The implementing organisation does the work; staff publish its progress and, at "
+            "the end, the final accounts."
+        ),
+        who=Who.PROVIDER,
     ),
     Move.EVALUATE: Transition(
         frozenset({Stage.COMPLETED}), Stage.EVALUATED, "proposals.close_evaluation",
         gettext_lazy("evaluated by residents"), (_has_basis,),
+        waiting=gettext_lazy(
+            "Residents of the community evaluate the result; when the evaluation window "
+            "closes, the result is published."
+        ),
+        who=Who.RESIDENTS_EVALUATING,
     ),
 }  # fmt: skip
 

@@ -176,6 +176,8 @@ def cosign_add(*, actor, proposal: Proposal) -> Proposal:
     if is_resident_of(actor, proposal) and proposal.proposer_id == actor.pk:
         raise InvalidMove(_("You cannot co-sign your own proposal."))
     if not actor.has_perm("proposals.cosign", proposal):
+        if actor.has_perm("council.await_confirmation", proposal):
+            raise NotAllowed(_("You can co-sign once your residency is confirmed."))
         raise NotAllowed(
             _("Only residents of %(community)s can co-sign.") % {"community": proposal.community}
         )

@@ -2,8 +2,9 @@
 
 from council import hooks
 
+from .home import my_cosigns_section, my_proposals_section
 from .lifecycle import TRANSITIONS
-from .selectors import evidence_names_of_proposals, personal_data_of
+from .selectors import evidence_names_of_proposals, followed_thread_ids, personal_data_of
 from .services import ACTION_LABELS, follows_erase
 
 
@@ -25,3 +26,9 @@ def personal_data(user) -> dict:
 
 # Closing an account forgets what the person followed.
 hooks.register("personal_data_erasers", follows_erase)
+
+# A person's own page (我的): their proposals with their steppers, then what they co-signed.
+hooks.register("home_sections", my_proposals_section, order=30)
+hooks.register("home_sections", my_cosigns_section, order=40)
+# The discussion of a proposal one wrote, co-signed or follows is a thread one follows.
+hooks.register("followed_threads", followed_thread_ids)

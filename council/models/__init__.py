@@ -32,6 +32,7 @@ from .threads import (
     PostingBan,
     Thread,
     ThreadPresence,
+    ThreadRead,
 )
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "Secrecy",
     "Thread",
     "ThreadPresence",
+    "ThreadRead",
     "ThresholdRule",
     "User",
     "action_labels",

@@ -176,3 +176,18 @@ class ThreadPresence(models.Model):
 
     def __str__(self) -> str:
         return self.channel_name
+
+
+class ThreadRead(models.Model):
+    """How far a person has read a thread: the newest message they were shown (on the page
+    or through the thread's socket). Messages after it are unread for them."""
+
+    thread = models.ForeignKey(Thread, models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    last_read_message_id = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "thread"], name="thread_read_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.thread_id} to #{self.last_read_message_id}"

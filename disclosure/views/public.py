@@ -163,6 +163,7 @@ def disclosure_detail(request, pk):
         "objection_form": ObjectionForm()
         if in_publicity and is_latest and user.has_perm("disclosure.object", community)
         else None,
+        "awaiting_confirmation": user.has_perm("council.await_confirmation", community),
         "correction_form": NoteForm() if is_staff and is_latest else None,
         "is_translation": not (get_language() or "").startswith("zh"),
     }

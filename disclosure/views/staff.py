@@ -258,6 +258,9 @@ def evaluate(request, slug, pk):
             "mine": mine,
             "form": form,
             "may_evaluate": may,
+            "awaiting_confirmation": request.user.has_perm(
+                "council.await_confirmation", proposal.community
+            ),
             "is_staff": request.user.has_perm(
                 "disclosure.enter_paper_evaluation", proposal.community
             ),

@@ -381,3 +381,37 @@ async def test_presence_lists_both_viewers(world, thread):
     after = [f for f in await drain(first, quiet=1.6) if "-presence" in f][-1]
     assert "visitor" not in after and world.a_staff.display_name in after
     await first.disconnect(), await second.disconnect()
+
+
+# --- How far a reader has read (unread counts on 我的) -------------------------------------
+
+
+async def test_what_a_signed_in_reader_is_shown_through_the_socket_counts_as_read(
+    world, thread, monkeypatch
+):
+    from council import consumers
+    from council.models import ThreadRead
+
+    monkeypatch.setattr(consumers, "READ_DEBOUNCE", 0.05)
+    await sync_to_async(threads.message_post)(actor=world.a_member.user, thread=thread, body="一")
+    reader = await connect(thread.pk, world.a_resident.user)
+    await send(reader, action="resume", after=0)
+    await expect(reader, "data-message-id")
+
+    def mark():
+        row = ThreadRead.objects.filter(user=world.a_resident.user, thread=thread).first()
+        return row.last_read_message_id if row else None
+
+    await drain(reader)
+    assert await sync_to_async(mark)() == await last_message_id()
+    await sync_to_async(threads.message_post)(actor=world.a_member.user, thread=thread, body="二")
+    await expect(reader, "二")
+    await drain(reader)
+    assert await sync_to_async(mark)() == await last_message_id()
+    await reader.disconnect()
+    # An anonymous reader leaves no mark.
+    anonymous = await connect(thread.pk)
+    await send(anonymous, action="resume", after=0)
+    await drain(anonymous)
+    await anonymous.disconnect()
+    assert await sync_to_async(ThreadRead.objects.count)() == 1

@@ -24,6 +24,9 @@ HOOK_NAMES = [
     "evidence_object_names",
     "minute_jobs",
     "proposal_panels",
+    "proposal_deadlines",
+    "home_sections",
+    "followed_threads",
     "personal_data_sections",
     "personal_data_erasers",
     "demo_deciders",
@@ -93,6 +96,23 @@ def test_minute_jobs_send_email_after_every_other_job():
 
 def test_the_proposal_page_shows_voting_before_disclosure():
     assert hooks.get_hooks("proposal_panels") == [proposal_voting_panel, proposal_disclosure_panel]
+
+
+def test_a_persons_own_page_shows_what_awaits_them_before_what_they_did():
+    sections = [hook.__name__ for hook in hooks.get_hooks("home_sections")]
+    assert sections == [
+        "awaiting_vote_section",
+        "awaiting_evaluation_section",
+        "my_proposals_section",
+        "my_cosigns_section",
+        "followed_threads_section",
+        "notifications_section",
+    ]
+
+
+def test_every_hook_is_documented_in_the_hooks_module():
+    for name in HOOK_NAMES:
+        assert f"``{name}``" in hooks.__doc__
 
 
 def test_every_app_labels_its_evidence_actions():

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from council import services
+from council import services, threads
 from council.errors import InvalidMove, NotAllowed
 from council.models import (
     EvidenceEvent,
@@ -17,6 +17,7 @@ from council.models import (
     Role,
     RoleKind,
     RoleStatus,
+    ThreadRead,
     User,
 )
 from council.notifications import notify_on_commit
@@ -223,6 +224,8 @@ def test_a_closed_account_keeps_nothing_personal_and_cannot_sign_in(
 ):
     user = world.a_resident.user
     proposal_services.follow_toggle(actor=user, community=world.a)
+    thread = threads.thread_create(community=world.a, title="路灯")
+    threads.thread_mark_read(user=user, thread_id=thread.pk, message_id=1)
     with django_capture_on_commit_callbacks(execute=True):
         notify_on_commit([user], lambda: "一条通知", "/")
     client, response = close(user)
@@ -240,6 +243,7 @@ def test_a_closed_account_keeps_nothing_personal_and_cannot_sign_in(
     }
     assert not Notification.objects.filter(recipient=user).exists()
     assert not Follow.objects.filter(user=user).exists()
+    assert not ThreadRead.objects.filter(user=user).exists()
 
     # Signed out here, and no way back in: neither the old username nor the new one.
     assert client.get(reverse("personal_data")).status_code == 302

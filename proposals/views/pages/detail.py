@@ -17,6 +17,7 @@ from council.errors import InvalidMove, NotAllowed
 from council.params import whole_number
 from council.selectors import collection_status, thread_for
 from council.thread_render import thread_context
+from council.threads import thread_mark_read
 
 from ... import selectors, services
 from ...forms import AdmissibilityForm, FeasibilityForm, InviteExpertForm, OpinionForm, UploadForm
@@ -53,6 +54,8 @@ def _cosign_context(request, proposal: Proposal, outcome=None) -> dict:
         "community": proposal.community,
         "has_cosigned": selectors.has_cosigned(user, proposal),
         "is_proposer": user.is_authenticated and proposal.proposer_id == user.pk,
+        # Signed up, not yet confirmed: no co-sign button, but when it comes.
+        "awaiting_confirmation": user.has_perm("council.await_confirmation", proposal),
         "outcome": outcome,
     }
 
@@ -109,6 +112,7 @@ def render_proposal_page(
         "can_follow": user.has_perm("proposals.follow", proposal),
         "forms": forms,
         "panels": panels_render(request, proposal),
+        "stepper": selectors.proposal_steps(proposal, viewer=user),
     }
     # The consultation thread (商议 online), readable after consultation too.
     thread = thread_for(user, proposal.thread_id) if proposal.thread_id else None
@@ -118,6 +122,9 @@ def render_proposal_page(
                 user, thread, next_url=request.get_full_path(), reply_to=request.GET.get("reply")
             )
         )
+        # The reader has now seen the thread to its newest message (unread counts on 我的).
+        shown = context["thread_messages"]
+        thread_mark_read(user=user, thread_id=thread.pk, message_id=shown[-1].pk if shown else None)
     return render(request, "proposals/proposal_detail.html", context, status=status)
 
 

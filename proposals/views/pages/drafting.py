@@ -71,7 +71,9 @@ def proposal_create(request, slug):
         return _refused_page(
             request,
             community,
-            _("Only confirmed residents of %(community)s can propose here.")
+            _("You can propose a project once your residency is confirmed.")
+            if user.has_perm("council.await_confirmation", community)
+            else _("Only confirmed residents of %(community)s can propose here.")
             % {"community": community},
         )
     form = ProposalForm(
