@@ -12,12 +12,16 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from council import clock
 from council.models import Community, Role, RoleKind, RoleStatus
 from council.personal_data import entered_by_other, iso
 from council.rules import held_roles
+from council.search import SearchHits, highlighted, query_terms, snippet
 from proposals.models import FeasibilityReview, Proposal, Stage
+from proposals.search import KIND as PROPOSAL
+from proposals.selectors import Found, proposals_found
 from voting.models import (
     Ballot,
     BallotStatus,
@@ -41,6 +45,8 @@ from .models import (
     Rating,
     Verdict,
 )
+from .search import KIND as DISCLOSURE
+from .search import disclosure_text
 
 PUBLISHED = DisclosureStatus.PUBLISHED
 KIND_ORDER = [Kind.DECISION, Kind.IMPLEMENTATION, Kind.RESULT]
@@ -626,3 +632,56 @@ def personal_data_of(user) -> dict:
             for e in evaluations
         ],
     }
+
+
+# --- Search over proposals and disclosures ----------------------------------------------------
+
+
+def _disclosures_found(ids, terms) -> dict:
+    """The results for these published disclosures, in one query (a draft is left out,
+    whatever the index says)."""
+    rows = (
+        Disclosure.objects.filter(pk__in=ids, status=PUBLISHED)
+        .select_related("community")
+        .only(
+            "pk", "title", "note", "content", "kind", "version", "published_at",
+            "community__slug", "community__name",
+        )
+    )  # fmt: skip
+    return {
+        d.pk: Found(
+            kind=DISCLOSURE,
+            url=reverse("disclosure", args=[d.pk]),
+            title=highlighted(d.title, terms),
+            snippet=snippet(disclosure_text(d), terms),
+            community=d.community,
+            label=d.get_kind_display(),
+            css=f"kind-{d.kind}",
+            date=d.published_at,
+        )
+        for d in rows
+    }
+
+
+def site_search(q: str, community=None):
+    """Public proposals and published disclosures matching ``q`` (of ``community`` if
+    given), best first, as ``proposals.selectors.Found`` results: a ``SearchHits`` to
+    paginate. A page costs four queries whatever the matches: the count, the page's hits,
+    its proposals and its disclosures."""
+    terms = query_terms(q)
+
+    def resolve(hits) -> list:
+        proposals = [h.object_id for h in hits if h.kind == PROPOSAL]
+        disclosures = [h.object_id for h in hits if h.kind == DISCLOSURE]
+        found = {
+            PROPOSAL: proposals_found(proposals, terms) if proposals else {},
+            DISCLOSURE: _disclosures_found(disclosures, terms) if disclosures else {},
+        }
+        return [found[h.kind][h.object_id] for h in hits if h.object_id in found[h.kind]]
+
+    return SearchHits(
+        terms,
+        kinds=[PROPOSAL, DISCLOSURE],
+        community_id=community.pk if community is not None else None,
+        resolve=resolve,
+    )

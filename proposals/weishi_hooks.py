@@ -3,6 +3,7 @@
 from council import hooks
 
 from .lifecycle import TRANSITIONS
+from .search import proposal_documents
 from .selectors import personal_data_of
 from .services import ACTION_LABELS, follows_erase
 
@@ -20,3 +21,6 @@ def personal_data(user) -> dict:
 
 # Closing an account forgets what the person followed.
 hooks.register("personal_data_erasers", follows_erase)
+
+# Every public proposal, when the search index is rebuilt.
+hooks.register("search_documents", proposal_documents)

@@ -15,8 +15,10 @@ from .pages import (
     proposal_timeline,
 )
 from .personal_data import personal_data_of
+from .search import Found, proposal_search, proposals_found
 
 __all__ = [
+    "Found",
     "SORTS",
     "ProposalFilter",
     "ProposalPage",
@@ -32,6 +34,8 @@ __all__ = [
     "proposal_list",
     "proposal_page",
     "proposal_revisions",
+    "proposal_search",
+    "proposals_found",
     "proposal_timeline",
     "stage_counts",
 ]
