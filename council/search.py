@@ -3,8 +3,9 @@
 What a document becomes (``document_tokens``): its words as rjieba segments them (in search
 mode, so a long word also gives its shorter words), each Chinese word's pinyin in full and
 its initials (路灯 → ``路灯 ludeng ld``), each Chinese character on its own, and for a title
-the pinyin of each run of Chinese characters as a whole. Tokens are joined with spaces and
-stored in ``SearchEntry`` (``title`` and ``body``).
+the pinyin of each run of Chinese characters from each of its characters on
+(``_run_pinyin``). Tokens are joined with spaces and stored in ``SearchEntry`` (``title``
+and ``body``).
 
 What a search becomes (``query_terms``): the words of what was typed, segmented the same way,
 less the little words that say nothing (了, 的, 吗…); Latin letters lower-cased, tone digits
@@ -91,6 +92,23 @@ def _pinyin(word: str) -> tuple[str, str]:
     return full, initials
 
 
+def _run_pinyin(text: str) -> list[str]:
+    """For each run of Chinese characters in ``text`` (three or more), the pinyin in full and
+    the initials of the run from each of its characters to its end: 更换小区路灯 gives
+    ``genghuanxiaoquludeng`` … ``ludeng`` and ``ghxqld`` … ``ld``, so that the pinyin of
+    any part of a title, typed as one word, finds it by prefix, however the title was
+    segmented (电动车充电桩 is 电动车 / 充电 / 桩, yet ``cdz`` finds it)."""
+    tokens: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        if len(run) < 3:
+            continue
+        syllables = [_pinyin(c) for c in run]
+        for i in range(len(run) - 1):
+            tokens.append("".join(full for full, _initial in syllables[i:]))
+            tokens.append("".join(initial for _full, initial in syllables[i:]))
+    return [t for t in tokens if t]
+
+
 def document_tokens(text: str, *, title: bool = False) -> str:
     """``text`` as the index stores it: space-joined tokens (see the module's docstring)."""
     text = (text or "")[:BODY_MAX]
@@ -104,12 +122,11 @@ def document_tokens(text: str, *, title: bool = False) -> str:
             full, initials = _pinyin(word)
             tokens += [t for t in (full, initials) if t and t != word]
             if len(word) > 1:
-                chars.update((c, None) for c in word if _CJK_CHAR.match(c) and c not in STOPWORDS)
+                chars.update(dict.fromkeys(word))
     if title:
-        for run in _CJK_RUN.findall(text):
-            if len(run) > 2:
-                tokens += [t for t in _pinyin(run) if t]
-    tokens += [c for c in chars if c not in tokens]
+        tokens += _run_pinyin(text)
+    seen = set(tokens)
+    tokens += [c for c in chars if c not in seen and c not in STOPWORDS and _CJK_CHAR.match(c)]
     return " ".join(tokens)
 
 

@@ -74,6 +74,8 @@ def lamp(proposals):
         "lu4deng1",  # pinyin with tone digits
         "lud",  # the start of a pinyin word
         "genghuanxiaoquludeng",  # the title's pinyin as a whole
+        "xiaoquludeng",  # and any part of it
+        "xqld",
         "灯",  # one character of a word
     ],
 )
