@@ -236,8 +236,8 @@ def postgres_plan(q: str) -> str:
 
     from council.search import SearchHits, query_terms
 
-    hits = SearchHits(query_terms(q), kinds=["proposal", "disclosure"])
-    sql, params = hits._query("count(*)")
+    hits = SearchHits(query_terms(q))  # every kind, as the search page asks
+    sql, params = hits._postgres("count(*)")
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         lines = [row[0].strip() for row in cursor.fetchall()]

@@ -57,7 +57,7 @@ PG_VECTOR = (
     "setweight(to_tsvector('simple'::regconfig, {t}.body), 'D'))"
 )
 PG_INDEX = "council_searchentry_tsv"
-SQLITE_WEIGHTS = "10.0, 1.0"  # bm25 weights of the title and the body
+SQLITE_WEIGHTS = "10.0, 1.0, 0.0"  # bm25 weights of the title, the body and the tags
 
 # Little words that carry no meaning in a search (particles, pronouns, the commonest verbs).
 _STOPWORDS = (
@@ -158,10 +158,11 @@ def query_terms(q: str) -> list[Term]:
 
 
 def _fts5_match(terms: Sequence[Term]) -> str:
-    """An FTS5 MATCH expression: each term a quoted string (a prefix with ``*`` outside the
-    quotes), joined by OR. Quoting makes anything typed a string, never syntax."""
+    """An FTS5 MATCH expression on the title and the body: each term a quoted string (a prefix
+    with ``*`` outside the quotes), joined by OR. Quoting makes anything typed a string, never
+    syntax."""
     quoted = ('"' + t.token.replace('"', '""') + '"' + ("*" if t.prefix else "") for t in terms)
-    return " OR ".join(quoted)
+    return "{title body} : (" + " OR ".join(quoted) + ")"
 
 
 def _tsquery(terms: Sequence[Term]) -> str:
@@ -185,14 +186,21 @@ class SearchDocument:
     body: str
 
 
-def _fts_write(entry_id: int, title: str | None, body: str | None) -> None:
-    """SQLite: replace (or, without a title, delete) the FTS5 row of an entry."""
+def _fts_tags(kind: str, community_id: int) -> str:
+    """SQLite: the FTS5 row's ``tags``, what a search filters on inside FTS5 (the kind and the
+    community as tokens), so that it never reads an entry it will not show."""
+    return f"k{kind} c{community_id}"
+
+
+def _fts_write(entry: SearchEntry | None, entry_id: int) -> None:
+    """SQLite: replace (or, without an entry, delete) the FTS5 row of an entry."""
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [entry_id])  # noqa: S608
-        if title is not None:
+        if entry is not None:
             cursor.execute(
-                f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",  # noqa: S608
-                [entry_id, title, body],
+                f"INSERT INTO {FTS_TABLE} (rowid, title, body, tags) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s)",
+                [entry.pk, entry.title, entry.body, _fts_tags(entry.kind, entry.community_id)],
             )
 
 
@@ -209,7 +217,7 @@ def search_index_update(document: SearchDocument) -> SearchEntry:
         defaults={"community_id": document.community_id, "title": title, "body": body},
     )
     if connection.vendor == "sqlite":
-        _fts_write(entry.pk, title, body)
+        _fts_write(entry, entry.pk)
     return entry
 
 
@@ -220,7 +228,7 @@ def search_index_remove(kind: str, object_id: int) -> None:
         "pk", flat=True
     ):
         if connection.vendor == "sqlite":
-            _fts_write(entry_id, None, None)
+            _fts_write(None, entry_id)
     SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
 
 
@@ -248,8 +256,9 @@ def search_index_rebuild(documents: Iterable[SearchDocument] | None = None) -> i
         if sqlite:
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",  # noqa: S608
-                    [(e.pk, e.title, e.body) for e in entries],
+                    f"INSERT INTO {FTS_TABLE} (rowid, title, body, tags) "  # noqa: S608
+                    "VALUES (%s, %s, %s, %s)",
+                    [(e.pk, e.title, e.body, _fts_tags(e.kind, e.community_id)) for e in entries],
                 )
         batch.clear()
 
@@ -281,7 +290,8 @@ class Hit:
 
 
 class SearchHits:
-    """The entries matching ``terms``, best first, as a ``Paginator`` wants them: ``count()``
+    """The entries matching ``terms`` (of ``kinds``, or of every kind when None, and of a
+    community if given), best first, as a ``Paginator`` wants them: ``count()``
     (one query) and a slice (one query, then ``resolve`` on the slice's hits: what the caller
     makes of them, in a constant number of queries). No terms, no query at all."""
 
@@ -289,48 +299,54 @@ class SearchHits:
         self,
         terms: Sequence[Term],
         *,
-        kinds: Sequence[str],
+        kinds: Sequence[str] | None = None,
         community_id: int | None = None,
         resolve: Callable[[list[Hit]], list] = list,
     ):
         self.terms = list(terms)
-        self.kinds = list(kinds)
+        self.kinds = list(kinds) if kinds is not None else None  # None: every kind
         self.community_id = community_id
         self.resolve = resolve
         self._count: int | None = None
 
-    def _where(self) -> tuple[str, list]:
-        sql = " AND e.kind IN (" + ", ".join(["%s"] * len(self.kinds)) + ")"
-        params: list = list(self.kinds)
+    def _postgres(self, select: str, tail: str = "", tail_params: Sequence = ()):
+        """PostgreSQL: the entries whose weighted tsvector (the GIN index's expression) matches
+        the terms, of the kinds and community asked for."""
+        vector = PG_VECTOR.format(t="e")
+        sql, params = "", [_tsquery(self.terms)]
+        if self.kinds is not None:
+            sql += " AND e.kind IN (" + ", ".join(["%s"] * len(self.kinds)) + ")"
+            params += self.kinds
         if self.community_id is not None:
             sql += " AND e.community_id = %s"
             params.append(self.community_id)
-        return sql, params
-
-    def _query(self, select: str, tail: str = "", tail_params: Sequence = ()) -> tuple[str, list]:
-        where, params = self._where()
-        if connection.vendor == "postgresql":
-            vector = PG_VECTOR.format(t="e")
-            select = select.replace("{rank}", f"ts_rank({vector}, q.q)")
-            sql = (
-                f"SELECT {select} FROM council_searchentry e, "  # noqa: S608
-                "to_tsquery('simple'::regconfig, %s) AS q(q) "
-                f"WHERE {vector} @@ q.q{where}{tail}"
-            )
-            return sql, [_tsquery(self.terms), *params, *tail_params]
-        select = select.replace("{rank}", f"-bm25({FTS_TABLE}, {SQLITE_WEIGHTS})")
-        sql = (
-            f"SELECT {select} FROM {FTS_TABLE} JOIN council_searchentry e "  # noqa: S608
-            f"ON e.id = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH %s{where}{tail}"
+        return (
+            f"SELECT {select} FROM council_searchentry e, "  # noqa: S608
+            f"to_tsquery('simple'::regconfig, %s) AS q(q) WHERE {vector} @@ q.q{sql}{tail}",
+            [*params, *tail_params],
         )
-        return sql, [_fts5_match(self.terms), *params, *tail_params]
+
+    def _sqlite_match(self) -> str:
+        """SQLite: one FTS5 MATCH expression for the terms, the kinds and the community (the
+        last two on the ``tags`` column, which only the code writes), so FTS5 alone finds the
+        rows: no entry is read but those of the page."""
+        match = _fts5_match(self.terms)
+        if self.kinds is not None:  # a filter costs: every kind needs none
+            match += " AND tags : (" + " OR ".join(f'"k{kind}"' for kind in self.kinds) + ")"
+        if self.community_id is not None:
+            match += f' AND tags : "c{int(self.community_id)}"'
+        return match
 
     def count(self) -> int:
         if self._count is None:
-            if not self.terms or not self.kinds:
+            if not self.terms or self.kinds == []:
                 self._count = 0
             else:
-                sql, params = self._query("count(*)")
+                if connection.vendor == "postgresql":
+                    sql, params = self._postgres("count(*)")
+                else:
+                    sql = f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
+                    params = [self._sqlite_match()]
                 with connection.cursor() as cursor:
                     cursor.execute(sql, params)
                     self._count = cursor.fetchone()[0]
@@ -341,16 +357,27 @@ class SearchHits:
 
     def hits(self, offset: int, limit: int) -> list[Hit]:
         """The hits from ``offset``, at most ``limit``, best first (newer first on a tie)."""
-        if not self.terms or not self.kinds or limit <= 0:
+        if not self.terms or self.kinds == [] or limit <= 0:
             return []
-        sql, params = self._query(
-            "e.kind, e.object_id, {rank} AS rank",
-            " ORDER BY rank DESC, e.id DESC LIMIT %s OFFSET %s",
-            [limit, offset],
-        )
+        if connection.vendor == "postgresql":
+            rank = f"ts_rank({PG_VECTOR.format(t='e')}, q.q)"
+            sql, params = self._postgres(
+                "e.kind, e.object_id",
+                f" ORDER BY {rank} DESC, e.id DESC LIMIT %s OFFSET %s",
+                [limit, offset],
+            )
+        else:
+            sql = (
+                "SELECT e.kind, e.object_id FROM ("  # noqa: S608
+                f"SELECT rowid AS id, bm25({FTS_TABLE}, {SQLITE_WEIGHTS}) AS rank "
+                f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+                "ORDER BY rank, rowid DESC LIMIT %s OFFSET %s"
+                ") AS h JOIN council_searchentry e ON e.id = h.id ORDER BY h.rank, h.id DESC"
+            )
+            params = [self._sqlite_match(), limit, offset]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return [Hit(kind, object_id) for kind, object_id, _rank in cursor.fetchall()]
+            return [Hit(kind, object_id) for kind, object_id in cursor.fetchall()]
 
     def __getitem__(self, item):
         if not isinstance(item, slice) or item.step not in (None, 1):

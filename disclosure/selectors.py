@@ -677,11 +677,17 @@ def site_search(q: str, community=None):
             PROPOSAL: proposals_found(proposals, terms) if proposals else {},
             DISCLOSURE: _disclosures_found(disclosures, terms) if disclosures else {},
         }
-        return [found[h.kind][h.object_id] for h in hits if h.object_id in found[h.kind]]
+        return [
+            found[h.kind][h.object_id]
+            for h in hits
+            if h.kind in found and h.object_id in found[h.kind]
+        ]
 
+    # Every kind the index holds (proposals and disclosures): no filter on the kind, which
+    # SQLite's FTS5 would otherwise have to check on every match.
     return SearchHits(
         terms,
-        kinds=[PROPOSAL, DISCLOSURE],
+        kinds=None,
         community_id=community.pk if community is not None else None,
         resolve=resolve,
     )

@@ -7,7 +7,8 @@ from django.db import migrations, models
 class SearchIndexForVendor(migrations.operations.base.Operation):
     """The full-text side of the search index, which differs by database: a GIN index over
     the weighted tsvector of the tokens on PostgreSQL (the expression ``council.search``
-    queries), an FTS5 table mirroring them on SQLite (rowid = the entry's id)."""
+    queries), an FTS5 table mirroring them on SQLite (rowid = the entry's id), with the entry's kind
+    and community as tokens in ``tags``, so that a search filters on them inside FTS5."""
 
     reduces_to_sql = True
     reversible = True
@@ -21,7 +22,7 @@ class SearchIndexForVendor(migrations.operations.base.Operation):
         ),
         "sqlite": (
             "CREATE VIRTUAL TABLE council_searchentry_fts USING fts5("
-            "title, body, tokenize = 'unicode61 remove_diacritics 0')",
+            "title, body, tags, tokenize = 'unicode61 remove_diacritics 0')",
             "DROP TABLE IF EXISTS council_searchentry_fts",
         ),
     }
