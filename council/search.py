@@ -390,22 +390,35 @@ class SearchHits:
 # --- Showing a hit ------------------------------------------------------------------------------
 
 
+def _pinyin_spans(run: str, token: str) -> Iterator[str]:
+    """The pieces of a run of Chinese characters whose pinyin spells ``token``: in full
+    (``ludeng``, or its start ``lud``, gives 路灯) or by initials (``ld`` gives 路灯)."""
+    syllables = [_pinyin(c) for c in run]
+    for i in range(len(run)):
+        initials = "".join(initial for _full, initial in syllables[i : i + len(token)])
+        if initials == token:
+            yield run[i : i + len(token)]
+        spelled = ""
+        for j in range(i, len(run)):
+            spelled += syllables[j][0]
+            if len(spelled) >= len(token):
+                if spelled.startswith(token) and (j > i or spelled == token):
+                    yield run[i : j + 1]
+                break
+            if not token.startswith(spelled):
+                break
+
+
 def marked_words(text: str, terms: Sequence[Term]) -> list[str]:
-    """The words of ``text`` a search for ``terms`` matched, to highlight: each Chinese term
-    as it is, and each word of the text whose pinyin (in full or its initials) a Latin term
-    matches."""
-    words = {t.token for t in terms if not t.is_latin}
-    latin = [t for t in terms if t.is_latin]
+    """The words of ``text`` a search for ``terms`` matched, to highlight, longest first:
+    each Chinese term as it is, each Latin term as it is, and each piece of Chinese whose
+    pinyin a Latin term spells (``_pinyin_spans``)."""
+    words = {t.token for t in terms}
+    latin = [t.token for t in terms if t.is_latin and not t.token.isdigit()]
     if latin and text:
-        for word in {w for w in rjieba.cut(text[:2000]) if _CJK_CHAR.search(w)}:
-            full, initials = _pinyin(word)
-            for term in latin:
-                for candidate in (full, initials):
-                    if candidate == term.token or (
-                        term.prefix and candidate.startswith(term.token)
-                    ):
-                        words.add(word)
-        words |= {t.token for t in latin}
+        for run in set(_CJK_RUN.findall(text[:2000])):
+            for token in latin:
+                words.update(_pinyin_spans(run, token))
     return sorted((w for w in words if w), key=len, reverse=True)
 
 

@@ -103,9 +103,17 @@ def test_each_hit_shows_its_community_stage_and_a_marked_snippet(client, lamp, w
     assert link["href"] == reverse("proposal", args=[world.a.slug, lamp.pk])
 
 
-def test_pinyin_marks_the_chinese_word_it_matched(client, lamp):
-    html = search(client, "ludeng").content.decode()
+@pytest.mark.parametrize("q", ["ludeng", "ld", "lud", "lu4deng1"])
+def test_pinyin_marks_the_chinese_word_it_matched(client, lamp, q):
+    html = search(client, q).content.decode()
     assert "更换小区<mark>路灯</mark>" in html
+
+
+def test_initials_find_and_mark_a_word_the_segmenter_split(client, proposals):
+    make(proposals, "加装电动车充电桩", summary="居民提出的建议。", body="详见附件。")
+    response = search(client, "cdz")  # 电动车 / 充电 / 桩
+    assert found(response) == ["加装电动车充电桩"]
+    assert "加装电动车<mark>充电桩</mark>" in response.content.decode()
 
 
 def test_a_title_match_ranks_above_a_body_match(client, proposals):
