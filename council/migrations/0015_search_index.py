@@ -5,9 +5,9 @@ from django.db import migrations, models
 
 
 class SearchIndexForVendor(migrations.operations.base.Operation):
-    """The full-text side of the search index, which differs by database: a GIN index over
-    the weighted tsvector of the tokens on PostgreSQL (the expression ``council.search``
-    queries), an FTS5 table mirroring them on SQLite (rowid = the entry's id), with the entry's kind
+    """The full-text side of the search index, which differs by database: on PostgreSQL a
+    stored generated column ``vector`` (the weighted tsvector of the tokens, kept by the
+    database, unknown to the model) and a GIN index over it; an FTS5 table mirroring them on SQLite (rowid = the entry's id), with the entry's kind
     and community as tokens in ``tags``, so that a search filters on them inside FTS5."""
 
     reduces_to_sql = True
@@ -15,15 +15,23 @@ class SearchIndexForVendor(migrations.operations.base.Operation):
 
     SQL = {
         "postgresql": (
-            "CREATE INDEX council_searchentry_tsv ON council_searchentry USING gin ("
-            "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
-            "setweight(to_tsvector('simple'::regconfig, body), 'D')))",
-            "DROP INDEX IF EXISTS council_searchentry_tsv",
+            [
+                "ALTER TABLE council_searchentry ADD COLUMN vector tsvector GENERATED ALWAYS AS ("
+                "setweight(to_tsvector('simple'::regconfig, title), 'A') || "
+                "setweight(to_tsvector('simple'::regconfig, body), 'D')) STORED",
+                "CREATE INDEX council_searchentry_tsv ON council_searchentry USING gin (vector)",
+            ],
+            [
+                "DROP INDEX IF EXISTS council_searchentry_tsv",
+                "ALTER TABLE council_searchentry DROP COLUMN IF EXISTS vector",
+            ],
         ),
         "sqlite": (
-            "CREATE VIRTUAL TABLE council_searchentry_fts USING fts5("
-            "title, body, tags, tokenize = 'unicode61 remove_diacritics 0')",
-            "DROP TABLE IF EXISTS council_searchentry_fts",
+            [
+                "CREATE VIRTUAL TABLE council_searchentry_fts USING fts5("
+                "title, body, tags, tokenize = 'unicode61 remove_diacritics 0')",
+            ],
+            ["DROP TABLE IF EXISTS council_searchentry_fts"],
         ),
     }
 
@@ -31,12 +39,12 @@ class SearchIndexForVendor(migrations.operations.base.Operation):
         pass
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor in self.SQL:
-            schema_editor.execute(self.SQL[schema_editor.connection.vendor][0])
+        for sql in self.SQL.get(schema_editor.connection.vendor, ([], []))[0]:
+            schema_editor.execute(sql)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor in self.SQL:
-            schema_editor.execute(self.SQL[schema_editor.connection.vendor][1])
+        for sql in self.SQL.get(schema_editor.connection.vendor, ([], []))[1]:
+            schema_editor.execute(sql)
 
     def describe(self):
         return "Full-text index of the search entries (GIN on PostgreSQL, FTS5 on SQLite)"
