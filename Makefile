@@ -38,6 +38,8 @@ run: $(STAMP)
 	@DEBUG=1 $(PY) manage.py migrate --no-input -v0
 	@echo "Loading the demo data…"
 	@DEBUG=1 $(PY) manage.py seed_demo
+	@# A database made before search existed has an empty index: fill it (a second on the demo).
+	@DEBUG=1 $(PY) manage.py search_index_rebuild -v0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops; the minute scheduler runs alongside)"
 	@DEBUG=1 $(PY) manage.py minutely --loop > $(VENV)/minutely.log 2>&1 & scheduler=$$!; \
 	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \

@@ -32,6 +32,8 @@ The hooks, and what a registered function is:
   follow), beside those they posted in.
 - ``personal_data_sections``: ``(user) -> {name: data}``, sections of a person's data export.
 - ``personal_data_erasers``: ``(user) -> None``, what closing an account deletes.
+- ``search_documents``: ``() -> iterable of council.search.SearchDocument``, every public
+  object of the app, when the search index is rebuilt (``manage.py search_index_rebuild``).
 - ``demo_deciders``: ``() -> {move: decider(proposal, staff) -> proposal}``, how the demo takes
   a decisive step for real. Registered with ``register_lazy``: demo code is imported when the
   demo is seeded, never at start-up.

@@ -21,7 +21,10 @@ from council.evidence import ObjectName, object_pks, objects_named
 from council.models import Community, Role, RoleKind, RoleStatus
 from council.personal_data import entered_by_other, iso
 from council.rules import held_roles
+from council.search import SearchHits, highlighted, query_terms, snippet
 from proposals.models import FeasibilityReview, Proposal, Stage
+from proposals.search import KIND as PROPOSAL
+from proposals.selectors import Found, proposals_found
 from voting.models import (
     Ballot,
     BallotStatus,
@@ -45,6 +48,8 @@ from .models import (
     Rating,
     Verdict,
 )
+from .search import KIND as DISCLOSURE
+from .search import disclosure_text
 
 PUBLISHED = DisclosureStatus.PUBLISHED
 KIND_ORDER = [Kind.DECISION, Kind.IMPLEMENTATION, Kind.RESULT]
@@ -735,4 +740,63 @@ def evidence_names_of_providers(ids) -> dict[str, ObjectName]:
         rows,
         lambda provider: ObjectName(provider.name, reverse("provider", args=[provider.pk])),
         _("a provider since removed"),
+    )
+
+
+# --- Search over proposals and disclosures ----------------------------------------------------
+
+
+def _disclosures_found(ids, terms) -> dict:
+    """The results for these published disclosures, in one query (a draft is left out,
+    whatever the index says)."""
+    rows = (
+        Disclosure.objects.filter(pk__in=ids, status=PUBLISHED)
+        .select_related("community")
+        .only(
+            "pk", "title", "note", "content", "kind", "version", "published_at",
+            "community__slug", "community__name",
+        )
+    )  # fmt: skip
+    return {
+        d.pk: Found(
+            kind=DISCLOSURE,
+            url=reverse("disclosure", args=[d.pk]),
+            title=highlighted(d.title, terms),
+            snippet=snippet(disclosure_text(d), terms),
+            community=d.community,
+            label=d.get_kind_display(),
+            css=f"kind-{d.kind}",
+            date=d.published_at,
+        )
+        for d in rows
+    }
+
+
+def site_search(q: str, community=None):
+    """Public proposals and published disclosures matching ``q`` (of ``community`` if
+    given), best first, as ``proposals.selectors.Found`` results: a ``SearchHits`` to
+    paginate. A page costs four queries whatever the matches: the count, the page's hits,
+    its proposals and its disclosures."""
+    terms = query_terms(q)
+
+    def resolve(hits) -> list:
+        proposals = [h.object_id for h in hits if h.kind == PROPOSAL]
+        disclosures = [h.object_id for h in hits if h.kind == DISCLOSURE]
+        found = {
+            PROPOSAL: proposals_found(proposals, terms) if proposals else {},
+            DISCLOSURE: _disclosures_found(disclosures, terms) if disclosures else {},
+        }
+        return [
+            found[h.kind][h.object_id]
+            for h in hits
+            if h.kind in found and h.object_id in found[h.kind]
+        ]
+
+    # Every kind the index holds (proposals and disclosures): no filter on the kind, which
+    # SQLite's FTS5 would otherwise have to check on every match.
+    return SearchHits(
+        terms,
+        kinds=None,
+        community_id=community.pk if community is not None else None,
+        resolve=resolve,
     )

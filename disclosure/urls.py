@@ -1,12 +1,13 @@
 from django.urls import path
 
-from .views import files, public, staff
+from .views import files, public, search, staff
 
 C = "c/<slug:slug>/"
 P = C + "projects/<id:pk>/"
 
 urlpatterns = [
     # Public
+    path("search/", search.search_page, name="search"),
     path("disclosures/", public.disclosure_index, name="disclosure_index"),
     path("disclosures/feed.atom", public.DisclosureFeed(), name="disclosure_feed"),
     path("disclosures/<id:pk>/", public.disclosure_detail, name="disclosure"),

@@ -5,6 +5,7 @@ from council import hooks
 from . import selectors
 from .home import awaiting_evaluation_section
 from .panels import proposal_disclosure_panel
+from .search import disclosure_documents
 from .selectors import personal_data_of
 from .services import disclosure_tick
 from .services.labels import ACTION_LABELS
@@ -29,6 +30,7 @@ hooks.register("personal_data_sections", lambda user: {"disclosure": personal_da
 # evaluation window closes; residents see what awaits their evaluation near the top.
 hooks.register("proposal_deadlines", proposal_deadlines)
 hooks.register("home_sections", awaiting_evaluation_section, order=20)
+hooks.register("search_documents", disclosure_documents)
 
 
 # Demo projects go through implementation, completion and evaluation for real.

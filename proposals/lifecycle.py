@@ -36,6 +36,7 @@ from council.threads import thread_create, thread_set_open
 
 from .models import CoSign, Proposal, Revision, Stage
 from .notify import proposal_moved_notify
+from .search import proposal_index
 
 
 class Who:
@@ -444,6 +445,8 @@ def proposal_move(
     for setter in transition.sets:
         fields += setter(proposal, extra)
     proposal.save(update_fields=fields)
+    if (before in Stage.PUBLIC) != (proposal.stage in Stage.PUBLIC):
+        proposal_index(proposal)  # it becomes public: people find it by searching
     for effect in transition.effects:
         effect(proposal, actor, extra)
     event_payload = {"from": before, "to": proposal.stage, **(payload or {})}

@@ -40,6 +40,7 @@ from .models import (
     Stage,
 )
 from .notify import proposal_event_notify
+from .search import proposal_index
 
 User = get_user_model()
 
@@ -373,6 +374,7 @@ def proposal_revise(
     require_one_line(note=note)
     _apply(proposal, {"title": title, "summary": summary, "body": body})
     proposal.save(update_fields=["title", "summary", "body", "body_html"])
+    proposal_index(proposal)
     revision = Revision.objects.create(
         proposal=proposal, number=number, title=title, summary=summary, body=body,
         author=actor, note=note[:200],

@@ -7,6 +7,7 @@ P = "c/<slug:slug>/proposals/<id:pk>/"
 urlpatterns = [
     path("c/<slug:slug>/proposals/", views.proposal_list, name="proposal_list"),
     path("c/<slug:slug>/proposals/new/", views.proposal_create, name="proposal_create"),
+    path("c/<slug:slug>/proposals/similar/", views.proposal_similar, name="proposal_similar"),
     path(P, views.proposal_detail, name="proposal"),
     path(P + "edit/", views.proposal_edit, name="proposal_edit"),
     path(P + "move/", views.proposal_move_view, name="proposal_move"),

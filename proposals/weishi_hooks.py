@@ -4,6 +4,7 @@ from council import hooks
 
 from .home import my_cosigns_section, my_proposals_section
 from .lifecycle import TRANSITIONS
+from .search import proposal_documents
 from .selectors import evidence_names_of_proposals, followed_thread_ids, personal_data_of
 from .services import ACTION_LABELS, follows_erase
 
@@ -32,3 +33,5 @@ hooks.register("home_sections", my_proposals_section, order=30)
 hooks.register("home_sections", my_cosigns_section, order=40)
 # The discussion of a proposal one wrote, co-signed or follows is a thread one follows.
 hooks.register("followed_threads", followed_thread_ids)
+# Every public proposal, when the search index is rebuilt.
+hooks.register("search_documents", proposal_documents)

@@ -6,7 +6,8 @@
 - ``councils``: residents' councils and their rules of procedure;
 - ``evidence``: the hash-chained evidence log;
 - ``notifications``: notifications and password-reset requests waiting to be sent;
-- ``threads``: deliberation threads and their messages.
+- ``threads``: deliberation threads and their messages;
+- ``search``: the search index's rows.
 """
 
 from .councils import Council, Secrecy, ThresholdRule
@@ -24,6 +25,7 @@ from .people import (
     phone_validator,
 )
 from .places import Community, District, Grid, ProjectType, SubDistrict
+from .search import SearchEntry
 from .threads import (
     Message,
     MessageEdit,
@@ -56,6 +58,7 @@ __all__ = [
     "Role",
     "RoleKind",
     "RoleStatus",
+    "SearchEntry",
     "SeatCategory",
     "SubDistrict",
     "Secrecy",

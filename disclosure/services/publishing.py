@@ -31,6 +31,7 @@ from voting.models import Ballot, BallotStatus, Outcome, RoundProject
 
 from .. import content as build
 from ..models import Disclosure, DisclosureStatus, Kind, Objection
+from ..search import disclosure_index
 from ._common import (
     content_sha256,
     draft_save,
@@ -160,6 +161,7 @@ def disclosure_publish(*, actor, disclosure: Disclosure) -> Disclosure:
         save=False,
     )
     disclosure.save()
+    disclosure_index(disclosure)
     record(
         actor,
         "disclosure.published",

@@ -17,9 +17,11 @@ from .pages import (
     proposal_timeline,
 )
 from .personal_data import personal_data_of
+from .search import Found, proposal_search, proposals_found
 from .steps import Step, Stepper, main_path, proposal_steps, proposals_steps
 
 __all__ = [
+    "Found",
     "SORTS",
     "ProposalFilter",
     "ProposalPage",
@@ -44,6 +46,8 @@ __all__ = [
     "proposal_steps",
     "proposals_steps",
     "proposal_revisions",
+    "proposal_search",
+    "proposals_found",
     "proposal_timeline",
     "stage_counts",
 ]

@@ -19,7 +19,7 @@ from .detail import (
     proposal_follow,
     proposal_move_view,
 )
-from .drafting import proposal_create, proposal_edit
+from .drafting import proposal_create, proposal_edit, proposal_similar
 from .files import attachment_file, attachment_thumbnail, proposal_upload
 from .revisions import proposal_diff, proposal_revise_view
 from .share import proposal_cosign_sheet
@@ -47,5 +47,6 @@ __all__ = [
     "proposal_move_view",
     "proposal_opinion",
     "proposal_revise_view",
+    "proposal_similar",
     "proposal_upload",
 ]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from council.access import access_community
@@ -17,6 +18,7 @@ from council.selectors import collection_status
 from ... import services
 from ...forms import ProposalForm, residents_of
 from ...models import Proposal, Stage
+from ...selectors import proposal_search
 from .common import add_errors, back_to_proposal, error_text, proposal_of
 from .files import attachments_save
 
@@ -61,6 +63,36 @@ def _after_save(request, proposal: Proposal, *, submit: bool, created: bool):
     return redirect("proposal", slug=slug, pk=proposal.pk)
 
 
+SIMILAR_MAX = 5
+SIMILAR_ID = "similar-proposals"
+
+
+def _suggest_similar(form, community) -> None:
+    """While the title is typed (after a pause), htmx asks for similar proposals."""
+    form.fields["title"].widget.attrs.update(
+        {
+            "hx-get": reverse("proposal_similar", args=[community.slug]),
+            "hx-trigger": "keyup changed delay:500ms",
+            "hx-target": f"#{SIMILAR_ID}",
+            "hx-sync": "this:replace",
+            "aria-controls": SIMILAR_ID,
+        }
+    )
+
+
+def proposal_similar(request, slug):
+    """Public proposals of the community like the title being typed (``?title=``), at most
+    five, best first, so a resident co-signs one instead of proposing it again: the form's
+    ``similar`` region."""
+    community = access_community(request.user, slug)
+    similar = proposal_search(request.GET.get("title", ""), community)[:SIMILAR_MAX]
+    return render(
+        request,
+        "proposals/proposal_form.html#similar",
+        {"community": community, "similar": similar},
+    )
+
+
 def proposal_create(request, slug):
     """A resident writes a proposal; staff may enter a paper one on a resident's behalf."""
     community = access_community(request.user, slug)
@@ -83,6 +115,7 @@ def proposal_create(request, slug):
         on_behalf_choices=residents_of(community) if may_enter else None,
         on_behalf_required=not may_propose,
     )
+    _suggest_similar(form, community)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():  # a refused file leaves no proposal behind
@@ -102,7 +135,12 @@ def proposal_create(request, slug):
     return render(
         request,
         "proposals/proposal_form.html",
-        {"community": community, "form": form, "collection": collection_status(community)},
+        {
+            "community": community,
+            "form": form,
+            "collection": collection_status(community),
+            "similar_after": "title",
+        },
     )
 
 
@@ -122,6 +160,7 @@ def proposal_edit(request, slug, pk):
         community=community,
         initial=initial,
     )
+    _suggest_similar(form, community)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -143,5 +182,6 @@ def proposal_edit(request, slug, pk):
             "proposal": proposal,
             "form": form,
             "collection": collection_status(community),
+            "similar_after": "title",
         },
     )
