@@ -108,7 +108,7 @@ def test_a_new_sign_up_is_told_who_confirms_it_and_offered_no_co_sign(open_page)
     _field(form, "住址").fill("东湖社区东湖路20号1栋101")
     _field(form, "户籍状况").select_option(label="户籍居民")
     _field(form, "密码").fill("Wei-a-long-enough-password-7")
-    _field(form, "密码确认").fill("Wei-a-long-enough-password-7")
+    _field(form, "再次填写密码").fill("Wei-a-long-enough-password-7")
     form.get_by_role("checkbox", name=re.compile("^我同意")).check()
     with page.expect_navigation():
         form.get_by_role("button", name="注册").click()

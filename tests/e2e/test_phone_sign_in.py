@@ -113,7 +113,7 @@ def test_a_resident_registered_offline_signs_in_with_her_phone_number_at_390_px(
     expect(resident).to_have_url(re.compile(r"/accounts/password_change/$"))
     resident.get_by_label("旧密码").fill(password)
     resident.get_by_label(re.compile(r"^新密码[：:]?$")).fill("Gui-Yuan-Jie-2031")
-    resident.get_by_label("新密码确认").fill("Gui-Yuan-Jie-2031")
+    resident.get_by_label("再次填写新密码").fill("Gui-Yuan-Jie-2031")
     resident.get_by_role("main").get_by_role("button").click()
     expect(resident.get_by_role("banner").get_by_role("button", name="退出")).to_be_visible()
 

@@ -224,7 +224,7 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
             box = phone.get_by_role("region", name="附议")
             box.get_by_role("button", name="附议").click()
             if n < threshold:
-                expect(box.get_by_role("status")).to_have_text("感谢您附议该提议。")
+                expect(box.locator(".message[role=status]")).to_have_text("感谢您附议该提议。")
                 expect(box.locator(".cosign-count")).to_have_text(f"{n} / {threshold}")
             else:
                 # The fifth co-sign moves it to review: the page reloads with the news.
