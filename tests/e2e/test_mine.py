@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .axe import require_axe, run_axe
-from .conftest import SIGN_IN_WORDS, sign_in
+from .conftest import SIGN_IN_WORDS, banner, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -113,11 +113,11 @@ def test_a_new_sign_up_is_told_who_confirms_it_and_offered_no_co_sign(open_page)
     with page.expect_navigation():
         form.get_by_role("button", name="注册").click()
 
-    page.get_by_role("banner").get_by_role("link", name="我的", exact=True).click()
-    banner = page.locator(".pending-banner")
-    expect(banner).to_contain_text("您在东湖社区的居民身份正在等待确认")
-    expect(banner).to_contain_text("第二网格")
-    expect(banner).not_to_contain_text("13912345679")
+    banner(page).get_by_role("link", name="我的", exact=True).click()
+    pending = page.locator(".pending-banner")
+    expect(pending).to_contain_text("您在东湖社区的居民身份正在等待确认")
+    expect(pending).to_contain_text("第二网格")
+    expect(pending).not_to_contain_text("13912345679")
     _shot(page, "pending-390")
 
     page.goto("/c/donghu/proposals/?stage=submitted")

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from .axe import require_axe, run_axe
-from .conftest import _demo_server, _open_page, sign_in
+from .conftest import _demo_server, _open_page, banner, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -115,15 +115,15 @@ def test_a_resident_registered_offline_signs_in_with_her_phone_number_at_390_px(
     resident.get_by_label(re.compile(r"^新密码[：:]?$")).fill("Gui-Yuan-Jie-2031")
     resident.get_by_label("再次填写新密码").fill("Gui-Yuan-Jie-2031")
     resident.get_by_role("main").get_by_role("button").click()
-    expect(resident.get_by_role("banner").get_by_role("button", name="退出")).to_be_visible()
+    expect(banner(resident).get_by_role("button", name="退出登录")).to_be_visible()
 
     # Next time, her number in full-width digits and her own password.
-    resident.get_by_role("banner").get_by_role("button", name="退出").click()
+    banner(resident).get_by_role("button", name="退出登录").click()
     resident.goto("/accounts/login/")
     resident.get_by_label("用户名或手机号").fill("１３９ １１１１ ２２２２")
     resident.get_by_label("密码").fill("Gui-Yuan-Jie-2031")
     resident.get_by_role("main").get_by_role("button", name="登录").click()
-    expect(resident.get_by_role("banner").get_by_role("button", name="退出")).to_be_visible()
+    expect(banner(resident).get_by_role("button", name="退出登录")).to_be_visible()
     assert problems.all() == [], problems
 
 
