@@ -47,7 +47,7 @@ def test_the_title_field_asks_for_similar_proposals_as_it_is_typed(client, world
     response = client.get(reverse("proposal_create", args=[world.a.slug]))
     (title,) = tags(response, "input", name="title")
     assert title["hx-get"] == reverse("proposal_similar", args=[world.a.slug])
-    assert title["hx-trigger"] == "keyup changed delay:500ms"
+    assert title["hx-trigger"] == "load, input changed delay:500ms"
     assert title["hx-target"] == "#similar-proposals"
     assert tags(response, "div", id="similar-proposals")
 

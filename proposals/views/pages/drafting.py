@@ -68,11 +68,12 @@ SIMILAR_ID = "similar-proposals"
 
 
 def _suggest_similar(form, community) -> None:
-    """While the title is typed (after a pause), htmx asks for similar proposals."""
+    """When the form opens (a draft reopened has its title) and while the title is typed or
+    pasted (after a pause), htmx asks for similar proposals."""
     form.fields["title"].widget.attrs.update(
         {
             "hx-get": reverse("proposal_similar", args=[community.slug]),
-            "hx-trigger": "keyup changed delay:500ms",
+            "hx-trigger": "load, input changed delay:500ms",
             "hx-target": f"#{SIMILAR_ID}",
             "hx-sync": "this:replace",
             "aria-controls": SIMILAR_ID,
