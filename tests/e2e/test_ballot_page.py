@@ -1,6 +1,7 @@
 """A council member votes on a phone (390 px): the ballot page says how many more yes votes
 the proposal needs (「还需 N 票」), and after the vote that number and the member's own row
-change in place, without reloading the page."""
+change in place, without reloading the page; a neighbour reading the same page sees the number
+move too."""
 
 import os
 import re
@@ -52,6 +53,13 @@ def test_a_member_sees_the_votes_still_needed_drop_and_their_row_change_without_
     expect(mine).to_contain_text("—")
     _shot(member, "ballot-390-before")
 
+    # Someone else reading the same page (a neighbour, not signed in) sees the count move
+    # without reloading: the page asks for it every 10 s.
+    watcher, watcher_problems = open_page(locale="zh-CN", **PHONE)
+    watcher.goto(member.url)
+    expect(watcher.locator("#still-needed")).to_contain_text(f"还需 {before} 票赞成")
+    watcher.evaluate("window.notReloaded = true")
+
     member.evaluate("window.notReloaded = true")
     member.get_by_label("赞成").check()
     member.get_by_role("button", name="投票", exact=True).click()
@@ -62,6 +70,14 @@ def test_a_member_sees_the_votes_still_needed_drop_and_their_row_change_without_
         expect(still).not_to_contain_text("还需")
     expect(mine).to_contain_text("已投票")
     assert member.evaluate("window.notReloaded") is True
+    if before > 1:
+        expect(watcher.locator("#still-needed")).to_contain_text(
+            f"还需 {before - 1} 票赞成", timeout=25_000
+        )
+    else:
+        expect(watcher.locator("#still-needed")).not_to_contain_text("还需", timeout=25_000)
+    assert watcher.evaluate("window.notReloaded") is True
+    assert watcher_problems.all() == []
     _shot(member, "ballot-390-after")
     member.set_viewport_size({"width": 1366, "height": 900})
     _shot(member, "ballot-1366")

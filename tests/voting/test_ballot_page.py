@@ -3,11 +3,13 @@ counted cost, expert opinions), how many more yes votes it needs where the counc
 roll-call ballot's count so far be shown, and their own row changing when they vote — while a
 secret ballot shows no running count at all."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from council import clock
 from council.models import Council
 from proposals import services as proposal_services
 from proposals.lifecycle import Move, proposal_move
@@ -136,3 +138,37 @@ def test_votes_still_needed_follow_quorum_and_threshold(threshold, yes, no, abst
         quorum=Fraction(2, 3), threshold=threshold, base=5, yes=yes, no=no, abstain=abstain
     )
     assert tally.yes_still_needed == needed
+
+
+def _poll(client, ballot):
+    """What an open ballot page fetches every 10 s (htmx)."""
+    return client.get(_url(ballot) + "?part=count", HTTP_HX_REQUEST="true", **EN).content.decode()
+
+
+def test_an_open_page_polls_the_count_and_sees_it_move_as_others_vote(client, council, world):
+    _running_count_shown(world)
+    ballot = council.ballot()
+    page = client.get(_url(ballot), **EN).content.decode()
+    assert 'hx-trigger="every 10s"' in page and "?part=count" in page
+    assert "3 more yes votes needed to pass." in _poll(client, ballot)
+    council.vote(ballot, ["yes"])
+    polled = _poll(client, ballot)
+    assert "1 of 5 members have voted." in polled
+    assert "2 more yes votes needed to pass." in polled
+    assert "<form" not in polled  # the count only: a member's unsent choice is left alone
+
+
+def test_the_poll_of_a_secret_ballot_tells_only_how_many_voted(client, council, world):
+    Council.objects.filter(community=world.a).update(secrecy="secret")
+    ballot = council.vote(council.ballot(), ["yes", "yes"])
+    polled = _poll(client, ballot)
+    assert "2 of 5 members have voted." in polled
+    assert "yes vote" not in polled and "to pass" not in polled
+
+
+def test_the_poll_stops_once_the_ballot_has_closed(client, council, world):
+    ballot = council.vote(council.ballot(hours=1), ["yes", "yes", "yes"])
+    with clock.travel(dt.timedelta(hours=2)):
+        polled = _poll(client, ballot)
+    assert "The ballot has closed." in polled
+    assert "hx-trigger" not in polled

@@ -144,6 +144,11 @@ def private_if_receipt(response, context):
 
 def ballot_detail(request, slug, pk):
     ballot = _ballot(request, slug, pk)
+    if request.htmx and request.GET.get("part") == "count":
+        # What an open page polls every 10 s: how many voted and, where shown, 「还需 N 票」.
+        return render(
+            request, "voting/ballot_detail.html#live_count", _vote_context(request, ballot)
+        )
     user = request.user
     is_clerk = user.has_perm("voting.see_clerk_tools", ballot.community)
     context = _vote_context(request, ballot)
