@@ -10,13 +10,14 @@ the way reads without sideways scrolling and with nothing serious or critical fo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from .axe import require_axe, run_axe
-from .conftest import SIGN_IN_WORDS, banner, sign_in
+from .conftest import SIGN_IN_WORDS, _demo_server, _open_page, banner, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -214,13 +215,28 @@ TASKS: dict[str, Callable[[Walk], None]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def site(demo_template: Path) -> Iterator[str]:
+    """A demo server of this module's own: the other browser tests vote, close ballots and
+    sign people up on the shared one, and each role here needs the demo as seeded."""
+    with _demo_server("weishi-e2e-roles-", demo_template) as server:
+        yield server.base_url
+
+
+@pytest.fixture
+def phone_page(browser: Browser, site: str) -> Iterator[tuple[Page, object]]:
+    page, problems = _open_page(browser, site, "zh-CN", bypass_csp=True, **PHONE)
+    yield page, problems
+    page.context.close()
+
+
 @pytest.mark.parametrize("mode", ["normal", "large"])
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_walks_its_home_page_and_main_task_on_a_phone(
-    open_page, demo_password, role, mode
+    phone_page, demo_password, role, mode
 ):
     require_axe()
-    page, problems = open_page(locale="zh-CN", bypass_csp=True, **PHONE)
+    page, problems = phone_page
     username = ROLES[role]
     large = mode == "large"
     if username:

@@ -60,7 +60,7 @@ def test_staff_confirms_a_sign_up_in_place(open_page, demo_password):
     confirm = page.get_by_role("button", name="Confirm")
     pending_rows = page.locator("tbody tr").filter(has=confirm)
     expect(pending_rows).to_have_count(pending_before)
-    assert pending_before == 2
+    assert pending_before >= 2  # the demo's two, and any a browser test signed up before
     row_id = pending_rows.first.get_attribute("id")
     assert row_id and row_id.startswith("residency-"), row_id
     row = page.locator(f"#{row_id}")
