@@ -102,6 +102,9 @@ def test_the_share_box_copies_the_link_of_a_proposal_gathering_co_signs(
         _open_stage(page, "submitted")
         share = page.locator("section.share")
         expect(share.locator("svg")).to_be_visible()
+        # The clipboard answers only the focused page: bring this one to the front, as the
+        # person holding the phone has it.
+        page.bring_to_front()
         share.get_by_role("button", name="复制链接").click()
         # The clipboard answers asynchronously (slowly on a loaded machine).
         expect(share.get_by_role("status")).to_contain_text("已复制", timeout=15_000)
