@@ -165,6 +165,42 @@ def settings_and_out_arguments(parser: argparse.ArgumentParser, writes: str) -> 
     )
 
 
+def bench_database(out_dir: Path, name: str) -> None:
+    """Production-like settings (DEBUG off) on a throwaway database, before django.setup(): the
+    PostgreSQL database of DATABASE_URL (flushed, so it must be a bench database) or
+    ``out_dir/<name>.sqlite3``, made anew."""
+    django_in_process(debug=False)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("DATABASE_URL"):
+        require_bench_database(os.environ["DATABASE_URL"])  # it is flushed
+    else:
+        sqlite_path = out_dir / f"{name}.sqlite3"
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
+        os.environ["SQLITE_PATH"] = str(sqlite_path)
+
+
+def database_description() -> str:
+    """What the run is measured against."""
+    from django.db import OperationalError, connection
+
+    name = connection.settings_dict["NAME"] or ""
+    try:
+        connection.ensure_connection()
+    except OperationalError as error:
+        sys.exit(f"Cannot connect to {name!r}: {error}\nCreate it first (see bench/README.md).")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+            return f"sqlite {cursor.fetchone()[0]} ({connection.settings_dict['NAME']})"
+        if connection.vendor == "postgresql":
+            cursor.execute("show server_version")
+            version = cursor.fetchone()[0]
+            where = f"{connection.settings_dict['HOST']}:{connection.settings_dict['PORT']}"
+            return f"postgresql {version} ({where}/{connection.settings_dict['NAME']})"
+    return connection.vendor
+
+
 def quantile(values: list[float], q: int) -> float:
     """The q-th percentile (inclusive method); nan without values."""
     if not values:

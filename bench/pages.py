@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import platform
 import statistics
 import sys
@@ -32,9 +31,9 @@ from pathlib import Path
 
 from _harness import (
     BENCH_DIR,
-    django_in_process,
+    bench_database,
+    database_description,
     quantile,
-    require_bench_database,
     table,
     verdict,
 )
@@ -96,40 +95,6 @@ def parse_args() -> argparse.Namespace:
     if args.requests < 2 or args.warmup < 1:
         parser.error("--requests must be at least 2 and --warmup at least 1")
     return args
-
-
-def configure_environment(out_dir: Path) -> None:
-    """Production-like settings (DEBUG off) on a throwaway database; before django.setup()."""
-    django_in_process(debug=False)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if os.environ.get("DATABASE_URL"):
-        require_bench_database(os.environ["DATABASE_URL"])  # it is flushed
-    else:
-        sqlite_path = out_dir / "pages.sqlite3"
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
-        os.environ["SQLITE_PATH"] = str(sqlite_path)
-
-
-def database_description() -> str:
-    """What the run is measured against."""
-    from django.db import OperationalError, connection
-
-    name = connection.settings_dict["NAME"] or ""
-    try:
-        connection.ensure_connection()
-    except OperationalError as error:
-        sys.exit(f"Cannot connect to {name!r}: {error}\nCreate it first (see bench/README.md).")
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("select sqlite_version()")
-            return f"sqlite {cursor.fetchone()[0]} ({connection.settings_dict['NAME']})"
-        if connection.vendor == "postgresql":
-            cursor.execute("show server_version")
-            version = cursor.fetchone()[0]
-            where = f"{connection.settings_dict['HOST']}:{connection.settings_dict['PORT']}"
-            return f"postgresql {version} ({where}/{connection.settings_dict['NAME']})"
-    return connection.vendor
 
 
 def prepare_database() -> None:
@@ -394,7 +359,7 @@ def print_table(pages: list[Page]) -> None:
 def main() -> int:
     args = parse_args()
     out_dir = args.out.resolve()
-    configure_environment(out_dir)
+    bench_database(out_dir, "pages")
 
     import django
 

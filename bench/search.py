@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import platform
 import random
 import statistics
@@ -37,9 +36,9 @@ from urllib.parse import urlencode
 
 from _harness import (
     BENCH_DIR,
-    django_in_process,
+    bench_database,
+    database_description,
     quantile,
-    require_bench_database,
     table,
     verdict,
 )
@@ -138,34 +137,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def configure_environment(out_dir: Path) -> None:
-    django_in_process(debug=False)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if os.environ.get("DATABASE_URL"):
-        require_bench_database(os.environ["DATABASE_URL"])  # it is flushed
-    else:
-        sqlite_path = out_dir / "search.sqlite3"
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
-        os.environ["SQLITE_PATH"] = str(sqlite_path)
-
-
-def database_description() -> str:
-    from django.db import OperationalError, connection
-
-    name = connection.settings_dict["NAME"] or ""
-    try:
-        connection.ensure_connection()
-    except OperationalError as error:
-        sys.exit(f"Cannot connect to {name!r}: {error}\nCreate it first (see bench/README.md).")
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("select sqlite_version()")
-            return f"sqlite {cursor.fetchone()[0]} ({name})"
-        cursor.execute("show server_version")
-        return f"postgresql {cursor.fetchone()[0]} ({name})"
-
-
 def prepare_database() -> None:
     from django.core.management import call_command
     from django.db import connection
@@ -248,7 +219,7 @@ def postgres_plan(q: str) -> str:
 def main() -> int:
     args = parse_args()
     out_dir = args.out.resolve()
-    configure_environment(out_dir)
+    bench_database(out_dir, "search")
 
     import django
 
