@@ -15,6 +15,10 @@ from django.conf import settings  # noqa: E402
 # A server must not start without its key ("The SECRET_KEY setting must not be empty"):
 # reading it raises then, instead of failing later at the first sign-in.
 settings.SECRET_KEY  # noqa: B018
+# Nor without the evidence log's signing key: it signs a checkpoint after every write.
+from council.evidence.checkpoints import log_signer  # noqa: E402
+
+log_signer()
 
 
 def _close_oversized_frames() -> None:

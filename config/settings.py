@@ -273,6 +273,30 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # notices as the place to verify them, and used in notification emails. Set it in production
 # before anything is published: a published PDF never changes.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+
+# --- The transparency log (docs/transparency-log.md) -----------------------------------------
+# Its name, in its checkpoints and its key: the site's address without the scheme, + "/log".
+LOG_ORIGIN = os.environ.get("LOG_ORIGIN") or (
+    (SITE_URL.split("://", 1)[-1] or "weishi.invalid") + "/log"
+)
+# The file holding the log's Ed25519 signing key (`manage.py log_key --create FILE`): never in
+# the database or the repository. `make run` keeps one in var/; a server without one refuses
+# to start (config/asgi.py).
+LOG_SIGNING_KEY_FILE = os.environ.get("LOG_SIGNING_KEY_FILE", "") or (
+    "var/log-signing.key" if DEBUG else ""
+)
+if LOG_SIGNING_KEY_FILE:  # a relative path is the checkout's
+    LOG_SIGNING_KEY_FILE = str(BASE_DIR / LOG_SIGNING_KEY_FILE)
+# The witnesses asked to cosign each checkpoint: "URL VERIFIER-KEY" pairs separated by ";".
+LOG_WITNESSES = [
+    tuple(pair.split()) for pair in os.environ.get("LOG_WITNESSES", "").split(";") if pair.strip()
+]
+if any(len(pair) != 2 for pair in LOG_WITNESSES):
+    raise ImproperlyConfigured(
+        'LOG_WITNESSES holds "URL VERIFIER-KEY" pairs separated by ";", e.g. '
+        '"https://witness.example.org witness.example.org+1a2b3c4d+BA…"'
+    )
+
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # WhiteNoise serves static files in every mode (plain daphne serves none). With DEBUG on it

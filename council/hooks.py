@@ -17,6 +17,8 @@ The hooks, and what a registered function is:
   words that neither link to it nor give its title, and a deleted one still gets words.
 - ``evidence_actors_by_role_only``: ``() -> {action: hidden(payload) -> bool}``, actions whose
   actor the public log shows by role only when ``hidden`` holds (a secret ballot's "voted").
+- ``evidence_documents``: ``(sha256 hex) -> seq | None``, the evidence event recording a
+  published document (a PDF, a disclosure's content) with this SHA-256, for ``/log/lookup``.
 - ``minute_jobs``: ``() -> {figure: count}``, run every minute by ``manage.py minutely``.
 - ``proposal_panels``: ``(request, proposal) -> (template, context) | None``, a section of the
   proposal page.

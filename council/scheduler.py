@@ -22,3 +22,15 @@ def minute_jobs_run() -> dict[str, int]:
             logger.exception("minute job %s failed", getattr(job, "__name__", job))
             figures[f"{getattr(job, '__name__', 'job')}_failed"] = 1
     return figures
+
+
+def log_tick() -> dict[str, int]:
+    """The evidence log's second: integrate what is committed, gather cosignatures. Failures
+    are logged; the next tick tries again."""
+    from .evidence import cosignatures_gather, evidence_integrate
+
+    try:
+        return {"evidence_integrated": evidence_integrate(), **cosignatures_gather()}
+    except Exception:
+        logger.exception("the evidence log's tick failed")
+        return {"evidence_tick_failed": 1}

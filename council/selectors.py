@@ -12,7 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import clock
-from .evidence import ObjectName, evidence_name_objects, object_pks, objects_named
+from .evidence import (
+    ObjectName,
+    checkpoint_published,
+    evidence_name_objects,
+    object_pks,
+    objects_named,
+)
 from .hooks import get_hooks
 from .models import (
     Community,
@@ -145,10 +151,24 @@ def resident_by_phone(user, community: Community, phone: str) -> PrivateData | N
 def evidence_public_page(*, before: int | None = None, limit: int = 50) -> list[EvidenceEvent]:
     """The newest events for the public view (who is shown by role, never by private data),
     each with what it is about in words (``named_object``): one query per kind of object."""
-    events = EvidenceEvent.objects.select_related("actor", "community").order_by("-seq")
+    events = (
+        EvidenceEvent.objects.filter(seq__isnull=False)
+        .select_related("actor", "community")
+        .order_by("-seq")
+    )
     if before is not None:
         events = events.filter(seq__lt=before)
     return evidence_name_objects(list(events[:limit]))
+
+
+def evidence_log_status() -> dict:
+    """What the evidence page says of the log as a whole: the checkpoint it publishes (size,
+    root, when signed) and the witnesses that cosigned it. Two queries, whatever its size."""
+    published = checkpoint_published()
+    if published is None:
+        return {"checkpoint": None, "witnesses": []}
+    checkpoint, lines = published
+    return {"checkpoint": checkpoint, "witnesses": [line.split(" ")[1] for line in lines]}
 
 
 # --- How the evidence log names the council's own objects (``evidence_object_names``) --------

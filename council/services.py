@@ -744,7 +744,6 @@ def _account_evidence_append(actor, residency: Role, action: str) -> None:
         else _acting_role(actor, community, RoleKind.STAFF),
         action=action,
         obj=("council.user", user_id),
-        payload={"user_id": user_id},
         community=community,
     )
 

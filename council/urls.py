@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from . import views
+from . import log_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,6 +8,11 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/welcome/", views.welcome, name="welcome"),
     path("evidence/", views.evidence_log, name="evidence"),
+    path("log/checkpoint", log_views.log_checkpoint, name="log_checkpoint"),
+    path("log/key", log_views.log_key, name="log_key"),
+    path("log/lookup", log_views.log_lookup, name="log_lookup"),
+    path("log/weishi_verify.py", log_views.log_verifier, name="log_verifier"),
+    re_path(r"^log/(?P<path>tile/.+)$", log_views.log_tile, name="log_tile"),
     path("notifications/", views.notifications, name="notifications"),
     path("display/large-text/", views.large_text, name="large_text"),
     path("accounts/personal-data/", views.personal_data, name="personal_data"),

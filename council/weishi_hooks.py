@@ -1,6 +1,6 @@
 """What the council app adds to its own hooks (``council.hooks``)."""
 
-from . import evidence, hooks, selectors, threads
+from . import evidence, hooks, scheduler, selectors, threads
 from .home import followed_threads_section, notifications_section
 from .notifications import email_tick
 
@@ -50,3 +50,5 @@ def object_names() -> dict:
 # notifications come last.
 hooks.register("home_sections", followed_threads_section, order=50)
 hooks.register("home_sections", notifications_section, order=60)
+# A site run by cron (no --loop) still integrates and gathers cosignatures once a minute.
+hooks.register("minute_jobs", scheduler.log_tick, order=-10)

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from council.models import Community, District
+from council.models import Community, District, EvidenceEvent
 from council.validators import validate_one_line
 from proposals.models import Proposal
 from voting.models import Ballot
@@ -99,6 +99,11 @@ class Disclosure(models.Model):
     evidence_head = models.CharField(max_length=64, blank=True)
     pdf = models.FileField(upload_to="disclosures/%Y/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    # The evidence event of its publication: its place in the log (leaf index) and the
+    # checkpoints that include it, shown with the page's 「验证」.
+    published_event = models.OneToOneField(
+        EvidenceEvent, models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
     drafted_at = models.DateTimeField(_("drafted"))
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     published_by = models.ForeignKey(

@@ -800,3 +800,15 @@ def site_search(q: str, community=None):
         community_id=community.pk if community is not None else None,
         resolve=resolve,
     )
+
+
+def evidence_document_seq(sha256: str) -> int | None:
+    """The evidence event (``seq``) that published a disclosure whose PDF or content has this
+    SHA-256, for the log's lookup hint (``evidence_documents``)."""
+    return (
+        Disclosure.objects.filter(Q(pdf_sha256=sha256) | Q(content_sha256=sha256))
+        .filter(published_event__seq__isnull=False)
+        .order_by("published_event__seq")
+        .values_list("published_event__seq", flat=True)
+        .first()
+    )

@@ -24,6 +24,7 @@ hooks.register(
     },
 )
 hooks.register("minute_jobs", disclosure_tick)
+hooks.register("evidence_documents", selectors.evidence_document_seq)
 hooks.register("proposal_panels", proposal_disclosure_panel)
 hooks.register("personal_data_sections", lambda user: {"disclosure": personal_data_of(user)})
 # An approved project is due when its publicity period ends, a completed one when its

@@ -63,7 +63,22 @@ def compile_messages(locale: Path) -> bool:
     return compiled
 
 
+def log_key_ensure() -> None:
+    """The test log's signing key (``LOG_SIGNING_KEY_FILE``, for ``LOG_ORIGIN``), made on a
+    fresh clone and shared with the servers the tests start; never committed (``var/``)."""
+    path = Path(settings.LOG_SIGNING_KEY_FILE)
+    if path.exists() and path.read_text().startswith(f"PRIVATE+KEY+{settings.LOG_ORIGIN}+"):
+        return
+    from council.evidence.checkpoints import log_key_create
+
+    # Written beside and renamed: an xdist worker never reads half a key.
+    partial = path.with_name(f"{path.name}.{os.getpid()}")
+    log_key_create(partial, settings.LOG_ORIGIN)
+    partial.replace(path)
+
+
 def pytest_configure(config):
+    log_key_ensure()
     # Pages are tested in Chinese: a fresh clone has no .mo files (they are not committed).
     compiled = [compile_messages(Path(locale)) for locale in settings.LOCALE_PATHS]
     if any(compiled):

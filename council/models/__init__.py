@@ -4,14 +4,22 @@
 - ``places``: districts, sub-districts, communities and grids;
 - ``people``: users, roles and residents' private data;
 - ``councils``: residents' councils and their rules of procedure;
-- ``evidence``: the hash-chained evidence log;
+- ``evidence``: the evidence log: its events, Merkle tree tiles and signed checkpoints;
 - ``notifications``: notifications and password-reset requests waiting to be sent;
 - ``threads``: deliberation threads and their messages;
 - ``search``: the search index's rows.
 """
 
 from .councils import Council, Secrecy, ThresholdRule
-from .evidence import EvidenceEvent, EvidenceHead, action_labels, actors_by_role_only
+from .evidence import (
+    Checkpoint,
+    Cosignature,
+    EvidenceEvent,
+    EvidenceHead,
+    LogTile,
+    action_labels,
+    actors_by_role_only,
+)
 from .notifications import Notification, PasswordResetRequest
 from .people import (
     CLOSED_ACCOUNT_NAME,
@@ -42,7 +50,10 @@ __all__ = [
     "Community",
     "Council",
     "District",
+    "Checkpoint",
+    "Cosignature",
     "EvidenceEvent",
+    "LogTile",
     "EvidenceHead",
     "Grid",
     "HouseholdStatus",

@@ -1,5 +1,5 @@
-"""The evidence log's rows (信息证据化): its events and the head of the chain; writes are in
-``council.evidence``."""
+"""The evidence log's rows (信息证据化): its events, the Merkle tree's tiles and head, and the
+signed checkpoints; writes are in ``council.evidence``."""
 
 from collections.abc import Callable
 
@@ -34,14 +34,16 @@ def actors_by_role_only() -> dict[str, Callable[[dict], bool]]:
 
 
 class EvidenceEvent(models.Model):
-    """One link of the hash-chained, append-only evidence log (信息证据化).
+    """One entry of the evidence log (信息证据化), a leaf of its Merkle tree.
 
-    Written only by ``council.evidence.evidence_append``; ``hash`` is the SHA-256 of the
-    event's canonical form, which includes ``prev_hash``. Unique ``seq`` and ``prev_hash``
-    mean two writers can never attach to the same link: the chain cannot fork.
+    Written by ``council.evidence.evidence_append`` inside the writer's own transaction, with no
+    ``seq`` yet: no lock on the whole log. The sequencer (``evidence_integrate``) then gives
+    committed events their place in order (``seq`` = leaf index + 1), writes the ``entry``
+    (the canonical bytes the tree hashes) and the tiles. ``prev_hash`` and ``hash`` are the
+    earlier hash chain's, kept on the events written before the tree existed.
     """
 
-    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True, null=True, blank=True)
     created_at = models.DateTimeField(_("time"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -51,6 +53,10 @@ class EvidenceEvent(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
+    # The secret behind the entry's commitments to people (a resident actor, a user it is
+    # about): random per event, so they cannot be linked; never published; the operator may
+    # reveal it to an auditor to open them.
+    salt = models.BinaryField(max_length=32, null=True, blank=True, editable=False)
     actor_role = models.CharField(_("actor's role"), max_length=20, blank=True)
     action = models.CharField(_("action"), max_length=60)
     object_type = models.CharField(_("object type"), max_length=60)
@@ -64,17 +70,27 @@ class EvidenceEvent(models.Model):
         verbose_name=_("community"),
     )
     payload = models.JSONField(_("payload"), default=dict)
-    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    entry = models.BinaryField(_("entry"), null=True, blank=True, editable=False)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True, null=True)
+    hash = models.CharField(_("hash"), max_length=64, unique=True, null=True)
 
     class Meta:
         verbose_name = _("evidence event")
         verbose_name_plural = _("evidence events")
         ordering = ["seq"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The sequencer's queue: events written and not yet in the tree.
+            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="evidence_pending"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.seq or '…'} {self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def leaf_index(self) -> int | None:
+        """The entry's index in the tree (0-based), once the sequencer has placed it."""
+        return None if self.seq is None else self.seq - 1
 
     # Officials act in public under their name; residents are shown by role only (DESIGN.md).
     NAMED_ROLES = frozenset(
@@ -110,7 +126,8 @@ class EvidenceEvent(models.Model):
 
 
 class EvidenceHead(models.Model):
-    """The single row that points at the chain's last event. Appends lock it to commit."""
+    """The single row holding the tree's size (``seq``) and root (``hash``, hex). Only the
+    sequencer writes it, under its row lock, so integrations run one at a time."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)
@@ -122,3 +139,57 @@ class EvidenceHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash}"
+
+
+class LogTile(models.Model):
+    """One hash tile of the tree (C2SP tlog-tiles): up to 256 hashes of 32 bytes of tree level
+    ``8·level``. Full tiles never change; the rightmost of each level grows."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hashes = models.BinaryField(max_length=8192)
+
+    class Meta:
+        verbose_name = _("log tile")
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="log_tile_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"tile {self.level}/{self.index} ({len(self.hashes) // 32})"
+
+
+class Checkpoint(models.Model):
+    """A signed checkpoint (C2SP tlog-checkpoint): the tree's size and root, signed with the
+    log's key. ``note`` is the signed note exactly as served; witnesses' cosignatures are
+    kept beside it (``Cosignature``) and served with it."""
+
+    size = models.PositiveBigIntegerField(unique=True)
+    root = models.CharField(max_length=64)
+    note = models.TextField()
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("checkpoint")
+        ordering = ["-size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size} {self.root[:12]}"
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature of a checkpoint (C2SP tlog-cosignature), one signature line."""
+
+    checkpoint = models.ForeignKey(Checkpoint, models.CASCADE, related_name="cosignatures")
+    witness = models.CharField(max_length=200)
+    line = models.TextField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("cosignature")
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "witness"], name="cosignature_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} @ {self.checkpoint.size}"

@@ -14,7 +14,7 @@ from django.utils.timezone import localtime
 from council import clock
 from council.errors import NotAllowed
 from council.evidence import evidence_append
-from council.models import RoleKind
+from council.models import EvidenceEvent, RoleKind
 from council.rules import held_roles
 from proposals.models import Proposal
 
@@ -55,8 +55,8 @@ def role_in(user, community) -> str:
     return "superuser" if getattr(user, "is_superuser", False) else ""
 
 
-def record(actor, action: str, obj, community, payload: dict | None = None) -> None:
-    evidence_append(
+def record(actor, action: str, obj, community, payload: dict | None = None) -> EvidenceEvent:
+    return evidence_append(
         actor=actor,
         actor_role=role_in(actor, community),
         action=action,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
-from council.evidence import evidence_head
+from council.evidence import log_head
 from council.models import Council
 from council.notifications import notify_on_commit
 from council.sanitiser import render_plain
@@ -148,10 +148,9 @@ def disclosure_publish(*, actor, disclosure: Disclosure) -> Disclosure:
             or 5
         )
         disclosure.publicity_ends_at = now + dt.timedelta(days=days)
-    # The evidence head as the disclosure is published, printed on the PDF: the chain up to
-    # it is sealed on paper. The PDF is rendered before the publication's own event is
-    # appended, so the evidence log is locked only for that append, not for the rendering.
-    disclosure.evidence_head = evidence_head()[1]
+    # The log's root as the disclosure is published, printed on the PDF: the log up to it is
+    # sealed on paper. The publication's own entry (with the PDF's SHA-256) follows it.
+    disclosure.evidence_head = log_head()[1].hex()
     pdf = _render_pdf(disclosure)
     disclosure.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     disclosure.pdf.save(
@@ -162,7 +161,7 @@ def disclosure_publish(*, actor, disclosure: Disclosure) -> Disclosure:
     )
     disclosure.save()
     disclosure_index(disclosure)
-    record(
+    disclosure.published_event = record(
         actor,
         "disclosure.published",
         disclosure,
@@ -177,6 +176,7 @@ def disclosure_publish(*, actor, disclosure: Disclosure) -> Disclosure:
             "previous": disclosure.previous_id,
         },
     )
+    disclosure.save(update_fields=["published_event"])
     proposal = disclosure.proposal
     label, title = disclosure.get_kind_display(), proposal.title
     notify_on_commit(

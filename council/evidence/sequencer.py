@@ -1,0 +1,101 @@
+"""The sequencer (Trillian's design): gives committed events their place in the Merkle tree,
+in order, and signs a checkpoint of the grown tree.
+
+Writers never wait on it: ``evidence_append`` inserts an event with no place, in the writer's
+own transaction. The sequencer, holding the ``EvidenceHead`` row lock so that one integration
+runs at a time, takes the events committed since (in insertion order), numbers them after the
+tree's last leaf, writes their entries and the tiles they change, and signs the new size and
+root — all in one transaction, so a failure leaves the tree as it was. An event whose
+transaction rolled back never existed for it; one whose transaction commits later than a
+higher-numbered one simply gets a later place.
+
+It runs right after each writer's commit (``evidence_integrate_now``) and every second in the
+scheduler loop, which catches anything a failed run left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from ..models import Checkpoint, EvidenceEvent, EvidenceHead, LogTile
+from ..tlog.merkle import EMPTY_ROOT, leaf_hash, tree_root
+from ..tlog.tiles import HASH_SIZE, TileReader, tiles_append
+from .checkpoints import checkpoint_sign
+from .entries import entry_bytes
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+
+
+def log_head() -> tuple[int, bytes]:
+    """(size, root) of the tree as the sequencer last left it."""
+    head = EvidenceHead.objects.filter(id=1).values_list("seq", "hash").first()
+    return (head[0], bytes.fromhex(head[1])) if head else (0, EMPTY_ROOT)
+
+
+def tile_read(level: int, index: int) -> bytes:
+    """A hash tile's stored content; ``b""`` when it does not exist yet."""
+    data = LogTile.objects.filter(level=level, index=index).values_list("hashes", flat=True)
+    return bytes(data[0]) if data else b""
+
+
+def _integrate_batch(batch: int) -> int:
+    with transaction.atomic():
+        head, _ = EvidenceHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"seq": 0, "hash": EMPTY_ROOT.hex()}
+        )
+        pending = list(EvidenceEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
+        if not pending:
+            # The first run after an upgrade signs the tree the earlier chain became.
+            if not Checkpoint.objects.filter(size=head.seq).exists():
+                checkpoint_sign(head.seq, bytes.fromhex(head.hash))
+            return 0
+        size = head.seq
+        leaves = []
+        for offset, event in enumerate(pending):
+            event.seq = size + offset + 1
+            event.entry = entry_bytes(event)
+            leaves.append(leaf_hash(event.entry))
+        EvidenceEvent.objects.bulk_update(pending, ["seq", "entry"], batch_size=500)
+        read: dict[tuple[int, int], bytes] = {}
+
+        def read_tile(level: int, index: int) -> bytes:
+            if (level, index) not in read:
+                read[level, index] = tile_read(level, index)
+            return read[level, index]
+
+        changed = tiles_append(read_tile, size, leaves)
+        LogTile.objects.bulk_create(
+            [LogTile(level=lv, index=ix, hashes=data) for (lv, ix), data in changed.items()],
+            update_conflicts=True,
+            unique_fields=["level", "index"],
+            update_fields=["hashes"],
+        )
+        read.update(changed)
+        size += len(pending)
+        reader = TileReader(lambda lv, ix, w: read_tile(lv, ix)[: w * HASH_SIZE], size)
+        root = tree_root(reader.hash_at, size)
+        head.seq, head.hash = size, root.hex()
+        head.save(update_fields=["seq", "hash"])
+        checkpoint_sign(size, root)
+        return len(pending)
+
+
+def evidence_integrate(*, batch: int = BATCH) -> int:
+    """Place every committed event not yet in the tree, sign the grown tree; how many."""
+    total = 0
+    while done := _integrate_batch(batch):
+        total += done
+    return total
+
+
+def evidence_integrate_now() -> None:
+    """``evidence_integrate`` after a writer's commit. A failure is logged, never raised into
+    the writer's request (its change is committed): the scheduler's next tick retries."""
+    try:
+        evidence_integrate()
+    except Exception:
+        logger.exception("integrating evidence failed; the scheduler will retry")
