@@ -1,0 +1,1 @@
+"""The transparency log: Merkle tree, tiles, signed checkpoints and witnesses (no Django)."""
