@@ -33,6 +33,7 @@ from council.tlog.witness import (
     Witness,
     WitnessError,
     _verify_consistency,
+    load_key_file,
     witness_add_checkpoint,
 )
 from tests.council.tlog_reference import Log, consistency_proof, tree_hash
@@ -574,3 +575,19 @@ def test_an_oversized_request_is_refused_without_being_kept(tmp_path, log):
     assert response.status == 413
     record = json.loads((tmp_path / "s.json.refused").read_text())
     assert (record["reason"], record["request"]) == ("body_too_large", "")
+
+
+def test_a_key_file_others_can_read_is_used_with_a_warning(tmp_path):
+    key_file = tmp_path / "witness.key"
+    key_file.write_text(generate_witness_key(WITNESS_NAME)[0] + "\n")
+    key_file.chmod(0o644)
+
+    signer, warning = load_key_file(key_file)
+    key_file.chmod(0o600)
+
+    assert signer.name == WITNESS_NAME
+    assert warning == (
+        f"warning: {key_file} can be read by other users; whoever reads it can cosign as this "
+        f"witness (chmod 600 {key_file})"
+    )
+    assert load_key_file(key_file)[1] is None
