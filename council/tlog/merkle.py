@@ -138,49 +138,66 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
 def verify_consistency(
     old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> None:
-    """RFC 9162 §2.1.4.2: raise ``ProofError`` unless the tree of ``new_size`` leaves with root
-    ``new_root`` extends the tree of ``old_size`` leaves with root ``old_root``."""
+    """RFC 9162 §2.1.4.2: return if ``proof`` shows that the tree of ``old_size`` leaves with
+    root ``old_root`` is a prefix of the tree of ``new_size`` leaves with root ``new_root``
+    (from the empty tree and between equal sizes the proof is empty); raise ``ProofError``
+    saying what does not hold otherwise."""
     if not 0 <= old_size <= new_size:
-        raise ProofError(f"a tree of {new_size} cannot extend one of {old_size}")
+        raise ProofError(f"no consistency proof goes from size {old_size} to size {new_size}")
     if old_size == new_size:
         if proof:
-            raise ProofError("a proof between equal sizes must be empty")
+            raise ProofError(
+                "a proof between two trees of the same size is empty; this one has "
+                f"{len(proof)} hashes"
+            )
         if old_root != new_root:
-            raise ProofError(f"two different roots for the same size {old_size}")
+            raise ProofError(f"the two trees of size {old_size} have different roots")
         return
     if old_size == 0:
         if proof:
-            raise ProofError("a proof from the empty tree must be empty")
+            raise ProofError(
+                f"a proof from the empty tree is empty; this one has {len(proof)} hashes"
+            )
         return
     if not proof:
-        raise ProofError("the consistency proof is empty")
+        raise ProofError(f"the proof from size {old_size} to size {new_size} is empty")
     path = list(proof)
-    if old_size & (old_size - 1) == 0:
+    if old_size & (old_size - 1) == 0:  # the old tree is a complete subtree of the new one
         path.insert(0, old_root)
     fn, sn = old_size - 1, new_size - 1
     while fn & 1:
-        fn >>= 1
-        sn >>= 1
+        fn, sn = fn >> 1, sn >> 1
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise ProofError("the consistency proof is too long")
+            raise ProofError(
+                f"the proof from size {old_size} to size {new_size} has more hashes than such a "
+                f"proof has ({len(proof)})"
+            )
         if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
             while not fn & 1 and fn:
-                fn >>= 1
-                sn >>= 1
+                fn, sn = fn >> 1, sn >> 1
         else:
             sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
+        fn, sn = fn >> 1, sn >> 1
     if sn != 0:
-        raise ProofError("the consistency proof is too short")
+        raise ProofError(
+            f"the proof from size {old_size} to size {new_size} is cut short: it has "
+            f"{len(proof)} hashes, too few for these sizes"
+        )
     if fr != old_root:
-        raise ProofError(f"the proof does not lead to the old root of size {old_size}")
+        raise ProofError(
+            f"the proof does not start from the root of size {old_size}: the log's history up "
+            f"to size {old_size} is not the one it showed before"
+        )
     if sr != new_root:
-        raise ProofError(f"the proof does not lead to the new root of size {new_size}")
+        # When the old tree is a complete subtree its root starts the path and cannot differ:
+        # a changed history then shows here.
+        raise ProofError(
+            f"the proof does not lead from the root of size {old_size} to the root of size "
+            f"{new_size}: the log's history up to size {old_size} changed, or the proof is wrong"
+        )
 
 
 def memory_hash_at(leaves: Sequence[bytes]) -> HashAt:

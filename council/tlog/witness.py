@@ -50,6 +50,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TextIO
 
+from .merkle import ProofError, verify_consistency
 from .note import (
     MAX_TREE_SIZE,
     CosignatureSigner,
@@ -89,85 +90,6 @@ REFUSAL_STATUS = {
     "inconsistent": 422,
     "conflicting_root": 409,
 }
-
-
-# ---- consistency proofs (RFC 9162 §2.1.4.2) -----------------------------------------------------
-# TODO(merge): replace ProofError and _verify_consistency with
-# `from council.tlog.merkle import ProofError, verify_consistency` once merkle.py lands.
-
-
-class ProofError(ValueError):
-    """A consistency proof that does not prove what it should; the message says why."""
-
-
-def _node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def _verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes]
-) -> None:
-    """Return if ``proof`` proves that the tree of ``old_size`` leaves with root ``old_root`` is
-    a prefix of the tree of ``new_size`` leaves with root ``new_root`` (RFC 9162 §2.1.4.2; from
-    the empty tree and between equal sizes the proof is empty); raise :class:`ProofError`
-    saying what does not hold otherwise."""
-    if not 0 <= old_size <= new_size:
-        raise ProofError(f"no consistency proof goes from size {old_size} to size {new_size}")
-    if old_size == new_size:
-        if proof:
-            raise ProofError(
-                f"a proof between two trees of the same size is empty; this one has "
-                f"{len(proof)} hashes"
-            )
-        if old_root != new_root:
-            raise ProofError(f"the two trees of size {old_size} have different roots")
-        return
-    if old_size == 0:
-        if proof:
-            raise ProofError(
-                f"a proof from the empty tree is empty; this one has {len(proof)} hashes"
-            )
-        return
-    if not proof:
-        raise ProofError(f"the proof from size {old_size} to size {new_size} is empty")
-    path = list(proof)
-    if old_size & (old_size - 1) == 0:  # the old tree is a complete subtree of the new one
-        path.insert(0, old_root)
-    fn, sn = old_size - 1, new_size - 1
-    while fn & 1:
-        fn, sn = fn >> 1, sn >> 1
-    fr = sr = path[0]
-    for node in path[1:]:
-        if sn == 0:
-            raise ProofError(
-                f"the proof from size {old_size} to size {new_size} has more hashes than such a "
-                f"proof has ({len(proof)})"
-            )
-        if fn & 1 or fn == sn:
-            fr, sr = _node_hash(node, fr), _node_hash(node, sr)
-            while not fn & 1 and fn != 0:
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            sr = _node_hash(sr, node)
-        fn, sn = fn >> 1, sn >> 1
-    if sn != 0:
-        raise ProofError(
-            f"the proof from size {old_size} to size {new_size} is cut short: it has "
-            f"{len(proof)} hashes, too few for these sizes"
-        )
-    if fr != old_root:
-        raise ProofError(
-            f"the proof does not start from the root of size {old_size} the witness cosigned: "
-            f"the log's history up to size {old_size} is not the one it showed before"
-        )
-    if sr != new_root:
-        # When the old tree is a complete subtree, its root starts the path and cannot differ:
-        # a changed history then shows here.
-        raise ProofError(
-            f"the proof does not lead from the root of size {old_size} the witness cosigned to "
-            f"the checkpoint's root for size {new_size}: the log's history up to size {old_size} "
-            "changed, or the proof is wrong"
-        )
 
 
 # ---- the witness ---------------------------------------------------------------------------------
@@ -505,7 +427,7 @@ class Witness:
                 )
         else:
             try:
-                _verify_consistency(
+                verify_consistency(
                     last.size, checkpoint.size, last.root, checkpoint.root, request.proof
                 )
             except ProofError as error:
