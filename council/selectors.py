@@ -151,10 +151,10 @@ def resident_by_phone(user, community: Community, phone: str) -> PrivateData | N
 def evidence_public_page(*, before: int | None = None, limit: int = 50) -> list[EvidenceEvent]:
     """The newest events for the public view (who is shown by role, never by private data),
     each with what it is about in words (``named_object``): one query per kind of object."""
-    events = (
-        EvidenceEvent.objects.filter(seq__isnull=False)
-        .select_related("actor", "community")
-        .order_by("-seq")
+    # Events committed but not yet placed by the sequencer (for a few milliseconds) come
+    # first: what someone just did is on the log at once.
+    events = EvidenceEvent.objects.select_related("actor", "community").order_by(
+        F("seq").desc(nulls_first=True), "-id"
     )
     if before is not None:
         events = events.filter(seq__lt=before)

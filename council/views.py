@@ -505,7 +505,7 @@ def evidence_log(request):
         {
             "events": events,
             "log": selectors.evidence_log_status(),
-            "older": events[-1].seq if events and events[-1].seq > 1 else None,
+            "older": events[-1].seq if events and (events[-1].seq or 0) > 1 else None,
         },
     )
 

@@ -134,7 +134,9 @@ def cosignatures_gather(*, timeout: float = 5.0) -> dict[str, int]:
         for _attempt in range(2):
             proof = consistency_proof(reader.hash_at, last, newest.size)
             try:
-                lines = witness_add_checkpoint(url, last, proof, newest.note, timeout=timeout)
+                lines = witness_add_checkpoint(
+                    url, last, proof, newest.note, timeout=timeout, verifier=verifier
+                )
             except WitnessError as error:
                 # The witness knows another size (its state is older or newer than ours):
                 # prove from the size it knows, once.

@@ -134,7 +134,10 @@ def evidence_append(
         community=community,
         payload=payload,
     )
-    transaction.on_commit(_integrate_after_commit)
+    connection = transaction.get_connection()
+    # One integration per transaction, however many events it records.
+    if not any(func is _integrate_after_commit for _ids, func, _robust in connection.run_on_commit):
+        transaction.on_commit(_integrate_after_commit)
     return event
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from council import hooks
 from council.notifications import email_tick
+from council.scheduler import log_tick
 from disclosure.panels import proposal_disclosure_panel
 from disclosure.services import disclosure_tick
 from voting.panels import proposal_voting_panel
@@ -91,7 +92,7 @@ def test_a_hook_is_registered_directly_or_as_a_decorator_and_returned_by_order(h
 
 
 def test_minute_jobs_send_email_after_every_other_job():
-    assert hooks.get_hooks("minute_jobs") == [voting_tick, disclosure_tick, email_tick]
+    assert hooks.get_hooks("minute_jobs") == [log_tick, voting_tick, disclosure_tick, email_tick]
 
 
 def test_the_proposal_page_shows_voting_before_disclosure():

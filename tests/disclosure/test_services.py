@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
+from council.evidence import evidence_integrate, log_head
 from council.models import Council, EvidenceEvent
 from disclosure import services
 from disclosure.models import Disclosure, Evaluation, Kind, ProgressUpdate
@@ -67,10 +68,13 @@ def test_only_staff_publish_and_publishing_seals_the_content(projects, world):
     for outsider in (world.a_resident.user, world.b_staff, projects.council.members[0]):
         with pytest.raises(NotAllowed):
             services.disclosure_publish(actor=outsider, disclosure=draft)
+    evidence_integrate()
+    head_before = log_head()[1].hex()
     published = services.disclosure_publish(actor=world.a_staff, disclosure=draft)
     assert published.content_sha256 == content_sha256(published.content)
     event = EvidenceEvent.objects.get(action="disclosure.published")
-    assert published.evidence_head == event.prev_hash, "the head as it was published"
+    assert published.evidence_head == head_before, "the log's root as it was published"
+    assert published.published_event == event, "its place in the log"
     assert event.payload["content_sha256"] == published.content_sha256
     assert event.payload["pdf_sha256"] == published.pdf_sha256
     assert published.pdf and len(published.pdf_sha256) == 64

@@ -293,7 +293,7 @@ def _secret_ballot_world(world, monkeypatch, settings, tmp_path, start, name, fi
             derived.add(
                 str(uuid.uuid5(uuid.NAMESPACE_URL, f"weishi:disclosure:{d.pk}:{d.content_sha256}"))
             )
-        for value in derived - {ballot.votes_sha256, ""}:
+        for value in derived - {ballot.votes_sha256, "", None}:
             random_values.setdefault(value, "<hash>")
         transaction.set_rollback(True)
     return outputs, random_values
