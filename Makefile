@@ -36,6 +36,8 @@ run: $(STAMP)
 	@$(MAKE) --no-print-directory messages
 	@echo "Preparing the database (db.sqlite3)…"
 	@DEBUG=1 $(PY) manage.py migrate --no-input -v0
+	@echo "The evidence log's signing key: $(CURDIR)/var/log-signing.key (made once, never committed)"
+	@DEBUG=1 $(PY) manage.py log_key > /dev/null
 	@echo "Loading the demo data…"
 	@DEBUG=1 $(PY) manage.py seed_demo
 	@# A database made before search existed has an empty index: fill it (a second on the demo).
