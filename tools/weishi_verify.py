@@ -346,7 +346,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The key {key!r} is malformed: {detail}",
     ),
     "key_parts": (
-        "应为「名称+8位十六进制+base64」。",
+        "应为「名称+8 位十六进制数字+base64」。",
         "it must be <name>+<8 hex digits>+<base64>.",
     ),
     "key_name": (
