@@ -407,6 +407,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "网站对 {url} 的请求返回了错误（HTTP {status}）。",
         "The site answered HTTP {status} for {url}.",
     ),
+    "reason_no_such_host": ("找不到这个网址的服务器", "no server has this name"),
+    "reason_timeout": ("等待太久没有回应", "it did not answer in time"),
+    "reason_refused": ("服务器拒绝连接", "the server refused the connection"),
+    "reason_reset": ("连接被中断", "the connection was cut"),
+    "reason_no_file": ("文件不存在", "there is no such file"),
+    "reason_directory": ("这是一个文件夹，不是文件", "it is a folder, not a file"),
+    "reason_permission": ("没有权限", "permission denied"),
     "too_big": (
         "网站对 {url} 返回的数据超过 {limit} 字节，不像存证记录的文件。",
         "The site sent more than {limit} bytes for {url}: not a log file.",
@@ -1280,11 +1287,25 @@ class Site:
                     future.cancel()
 
 
-def _reason(error: object) -> str:
-    if isinstance(error, socket.timeout | TimeoutError):
-        return "timed out"
-    text = str(error) or type(error).__name__
-    return text.strip().rstrip(".")
+_REASONS = {  # the common causes, said in the reader's words
+    socket.gaierror: "reason_no_such_host",
+    TimeoutError: "reason_timeout",
+    ConnectionRefusedError: "reason_refused",
+    ConnectionResetError: "reason_reset",
+    FileNotFoundError: "reason_no_file",
+    IsADirectoryError: "reason_directory",
+    PermissionError: "reason_permission",
+}
+
+
+def _reason(error: object) -> Msg | str:
+    """Why a file or the network failed, in plain words where the cause is a common one."""
+    for kind, key in _REASONS.items():
+        if isinstance(error, kind):
+            return Msg(key)
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return (str(error) or type(error).__name__).strip().rstrip(".")
 
 
 # --------------------------------------------------------------------------------------------
