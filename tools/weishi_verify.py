@@ -259,6 +259,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "第 {index} 条记录登记的 PDF 哈希值是 {recorded}，与您的文件（{sha}）不同。",
         "Entry {index} records the PDF hash {recorded}, not your file's ({sha}).",
     ),
+    "pdf_not_recorded": (
+        "第 {index} 条记录（{action}）没有登记 PDF 哈希值，不是您的文件（{sha}）的记录。",
+        "Entry {index} ({action}) records no PDF hash: it is not the entry of your file ({sha}).",
+    ),
     "proof_index": (
         "证明的参数不对：序号 {index} 不在 {size} 条记录的范围内。",
         "The proof's parameters are wrong: index {index} is not within a tree of {size}.",
@@ -1437,8 +1441,9 @@ def check_pdf(
     data: bytes,
     args: argparse.Namespace,
     out: Output,
-) -> None:
-    """The PDF is in the log: its entry records its hash and is included under the root."""
+) -> VerifiedCheckpoint:
+    """The PDF is in the log: its entry records its hash and is included under the root.
+    Return the checkpoint checked against (a newer one if the entry came after ``current``)."""
     sha = _sha256(data).hexdigest()
     out.say("pdf_hash", file=filename, sha=sha)
     lookup_path = f"lookup?sha256={sha}"
@@ -1467,8 +1472,11 @@ def check_pdf(
         raise VerificationFailed("entry_index", index=index, claimed=entry.get("index"))
     payload = entry.get("payload") if isinstance(entry.get("payload"), dict) else {}
     recorded = payload.get("pdf_sha256")
-    if not isinstance(recorded, str) or recorded.lower() != sha:
-        raise VerificationFailed("pdf_mismatch", index=index, recorded=recorded, sha=sha)
+    if not isinstance(recorded, str):
+        action = _shown(entry.get("action"))
+        raise VerificationFailed("pdf_not_recorded", index=index, action=action, sha=sha)
+    if recorded.lower() != sha:
+        raise VerificationFailed("pdf_mismatch", index=index, recorded=_shown(recorded), sha=sha)
     out.say("pdf_entry", index=index)
     out.say("entry_action", value=_shown(entry.get("action")))
     out.say("entry_object", value=_shown(entry.get("object")))
@@ -1477,6 +1485,7 @@ def check_pdf(
     proof = inclusion_proof_from_tiles(index, cp.size, site.read_tile)
     verify_inclusion(index, cp.size, leaf_hash(raw), proof, cp.root)
     out.say("pdf_included")
+    return current
 
 
 def _shown(value: object) -> str:
@@ -1673,7 +1682,7 @@ def run(argv: list[str], out: Output) -> int:
     saved = read_saved_checkpoint(args.since) if args.since is not None else b""
     current = check_current(site, args, out)
     if args.pdf is not None:
-        check_pdf(site, current, args.pdf, pdf, args, out)
+        current = check_pdf(site, current, args.pdf, pdf, args, out)
     elif args.since is not None:
         check_since(site, current, args.since, saved, out)
     elif args.audit:

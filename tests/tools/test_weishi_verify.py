@@ -796,7 +796,17 @@ def test_a_lookup_pointing_at_another_entry_fails(site):
     (site.root / "lookup.json").write_text(json.dumps({sha: 7}))
     code, _, err = site.run("--pdf", str(site.pdf))
     assert code == 1
-    assert f"Entry 7 records the PDF hash None, not your file's ({sha})" in err
+    assert err == (
+        f"✗ Entry 7 (proposal.submitted) records no PDF hash: it is not the entry of your file "
+        f"({sha}).\n"
+    )
+    other = site.root / "other.pdf"
+    other.write_bytes(PDF + b"% another\n")
+    other_sha = hashlib.sha256(other.read_bytes()).hexdigest()
+    (site.root / "lookup.json").write_text(json.dumps({other_sha: PDF_INDEX}))
+    code, _, err = site.run("--pdf", str(other))
+    assert code == 1
+    assert f"Entry {PDF_INDEX} records the PDF hash {sha}, not your file's ({other_sha})" in err
 
 
 def test_an_entry_that_is_not_canonical_json_fails_the_audit(site):
