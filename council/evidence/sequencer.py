@@ -9,8 +9,9 @@ root — all in one transaction, so a failure leaves the tree as it was. An even
 transaction rolled back never existed for it; one whose transaction commits later than a
 higher-numbered one simply gets a later place.
 
-It runs right after each writer's commit (``evidence_integrate_now``) and every second in the
-scheduler loop, which catches anything a failed run left behind.
+It runs right after each writer's commit (``evidence_integrate_now``, which steps aside when
+another run holds the head) and every second in the scheduler loop, which catches anything a
+failed or skipped run left behind.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ def tile_read(level: int, index: int) -> bytes:
     return bytes(data[0]) if data else b""
 
 
-def _integrate_batch(batch: int) -> int:
+def _integrate_batch(batch: int, *, wait: bool) -> int | None:
+    """One batch; ``None`` when another integration holds the head and ``wait`` is off."""
+    EvidenceHead.objects.get_or_create(id=1, defaults={"seq": 0, "hash": EMPTY_ROOT.hex()})
     with transaction.atomic():
-        head, _ = EvidenceHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"seq": 0, "hash": EMPTY_ROOT.hex()}
-        )
+        head = EvidenceHead.objects.select_for_update(skip_locked=not wait).filter(id=1).first()
+        if head is None:
+            return None
         pending = list(EvidenceEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
         if not pending:
             # The first run after an upgrade signs the tree the earlier chain became.
@@ -84,18 +87,23 @@ def _integrate_batch(batch: int) -> int:
         return len(pending)
 
 
-def evidence_integrate(*, batch: int = BATCH) -> int:
-    """Place every committed event not yet in the tree, sign the grown tree; how many."""
+def evidence_integrate(*, batch: int = BATCH, wait: bool = True) -> int:
+    """Place every committed event not yet in the tree, sign the grown tree; how many.
+
+    With ``wait`` off it returns at once when another integration is running: that one keeps
+    going until it finds nothing pending, so it places what was committed meanwhile (and the
+    scheduler's tick, every second, anything committed in the instant it stops)."""
     total = 0
-    while done := _integrate_batch(batch):
+    while done := _integrate_batch(batch, wait=wait):
         total += done
     return total
 
 
 def evidence_integrate_now() -> None:
-    """``evidence_integrate`` after a writer's commit. A failure is logged, never raised into
-    the writer's request (its change is committed): the scheduler's next tick retries."""
+    """``evidence_integrate`` after a writer's commit, never waiting for another one: writers
+    do not queue behind the sequencer. A failure is logged, never raised into the writer's
+    request (its change is committed): the scheduler's next tick retries."""
     try:
-        evidence_integrate()
+        evidence_integrate(wait=False)
     except Exception:
         logger.exception("integrating evidence failed; the scheduler will retry")
