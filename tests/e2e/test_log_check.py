@@ -204,6 +204,27 @@ def test_without_javascript_the_panel_gives_the_facts_and_no_button(phone, log_s
     expect(panel.get_by_role("button", name="验证")).to_be_hidden()
 
 
+# A browser whose WebCrypto has no Ed25519 (as before Chrome 137 and Safari 17).
+NO_ED25519 = """
+const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+crypto.subtle.importKey = (format, key, algorithm, ...rest) =>
+  algorithm && algorithm.name === "Ed25519"
+    ? Promise.reject(new DOMException("Ed25519", "NotSupportedError"))
+    : importKey(format, key, algorithm, ...rest);
+"""
+
+
+def test_a_browser_without_ed25519_is_told_to_use_another_or_the_checker(phone, log_site):
+    page = phone()
+    page.add_init_script(NO_ED25519)
+    page.goto(log_site.disclosure_url)
+    check = page.locator("[data-log-check]")
+    expect(check.get_by_role("status")).to_contain_text(
+        "这个浏览器无法核对存证记录的签名（Ed25519）。"
+    )
+    expect(check.get_by_role("button", name="验证")).to_be_hidden()
+
+
 def test_the_check_speaks_english_on_the_english_page(phone, log_site):
     page = phone("en", bypass_csp=True)  # for axe
     page.goto(log_site.disclosure_url)
