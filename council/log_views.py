@@ -41,7 +41,7 @@ def log_checkpoint(request):
 @require_safe
 def log_key(request):
     """The log's verifier key, then each witness's: pin them from a second source."""
-    keys = [log_signer().vkey] + [verifier.key for _url, verifier in witnesses()]
+    keys = [log_signer().vkey] + [verifier.vkey for _url, verifier in witnesses()]
     return _plain("".join(f"{key}\n" for key in keys), cache="public, max-age=86400")
 
 

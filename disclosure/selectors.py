@@ -7,6 +7,7 @@ published, council members on a roll-call ballot) or not at all (objectors, eval
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from council import clock
 from council.evidence import ObjectName, object_pks, objects_named
-from council.models import Community, Role, RoleKind, RoleStatus
+from council.models import Checkpoint, Community, EvidenceEvent, Role, RoleKind, RoleStatus
 from council.personal_data import entered_by_other, iso
 from council.rules import held_roles
 from council.search import SearchHits, highlighted, query_terms, snippet
@@ -140,6 +141,57 @@ def disclosure_for_page(pk: int) -> Disclosure | None:
         )
         .filter(pk=pk)
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class LogPlace:
+    """Where a published disclosure's publication entry ("disclosure.published") stands in the
+    evidence log: its leaf ``index`` (None while the sequencer has not placed it yet) and the
+    first signed checkpoint that includes it (``checkpoint_size``, ``checkpoint_root`` in hex,
+    ``checkpoint_signed_at``; None until one is signed)."""
+
+    index: int | None
+    checkpoint_size: int | None = None
+    checkpoint_root: str = ""
+    checkpoint_signed_at: dt.datetime | None = None
+
+    @property
+    def number(self) -> int | None:
+        """The entry's number as the evidence page counts them (from 1): ``index + 1``."""
+        return None if self.index is None else self.index + 1
+
+    @property
+    def in_checkpoint(self) -> bool:
+        """Whether a signed checkpoint includes the entry, so that it can be checked."""
+        return self.index is not None and self.checkpoint_size is not None
+
+
+def disclosure_log_place(disclosure: Disclosure) -> LogPlace | None:
+    """The log place of a published disclosure's publication entry, in one query whatever the
+    log's size; None for a draft or a disclosure published without an entry of its own."""
+    if not disclosure.is_published or disclosure.published_event_id is None:
+        return None
+    # The smallest checkpoint of size > leaf index (= seq - 1): the first tree holding it.
+    first = Checkpoint.objects.filter(size__gte=OuterRef("seq")).order_by("size")
+    row = (
+        EvidenceEvent.objects.filter(pk=disclosure.published_event_id)
+        .annotate(
+            checkpoint_size=Subquery(first.values("size")[:1]),
+            checkpoint_root=Subquery(first.values("root")[:1]),
+            checkpoint_signed_at=Subquery(first.values("signed_at")[:1]),
+        )
+        .values_list("seq", "checkpoint_size", "checkpoint_root", "checkpoint_signed_at")
+        .first()
+    )
+    if row is None or row[0] is None:
+        return LogPlace(index=None)
+    seq, size, root, signed_at = row
+    return LogPlace(
+        index=seq - 1,
+        checkpoint_size=size,
+        checkpoint_root=root or "",
+        checkpoint_signed_at=signed_at,
     )
 
 

@@ -166,6 +166,7 @@ def disclosure_detail(request, pk):
         "awaiting_confirmation": user.has_perm("council.await_confirmation", community),
         "correction_form": NoteForm() if is_staff and is_latest else None,
         "is_translation": not (get_language() or "").startswith("zh"),
+        "log_place": selectors.disclosure_log_place(disclosure),
     }
     return render(request, "disclosure/disclosure_detail.html", context)
 
