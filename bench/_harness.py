@@ -31,6 +31,7 @@ from tests.load.servers import (  # noqa: E402
     PYTHON,
     SERVE,
     ServerError,
+    daphne_start,
     database_name,
     database_recreate,
     free_port,
@@ -54,6 +55,7 @@ __all__ = [
     "SERVE",
     "ServerError",
     "bench_env",
+    "daphne_start",
     "database_name",
     "database_recreate",
     "django_in_process",
@@ -119,6 +121,24 @@ def require_bench_database(database_url: str) -> None:
         )
 
 
+BENCH_LOG_ORIGIN = "bench.weishi.example/log"
+
+
+def log_key_env() -> dict[str, str]:
+    """The evidence log's name and signing key for a run (``LOG_ORIGIN``,
+    ``LOG_SIGNING_KEY_FILE``): those of the environment if set, else a bench key kept in
+    bench/out, made on first use."""
+    from council.tlog.note import generate_key
+
+    origin = os.environ.get("LOG_ORIGIN", BENCH_LOG_ORIGIN)
+    path = Path(os.environ.get("LOG_SIGNING_KEY_FILE", BENCH_DIR / "out" / "bench-log.key"))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(generate_key(origin)[0] + "\n")
+        path.chmod(0o600)
+    return {"LOG_ORIGIN": origin, "LOG_SIGNING_KEY_FILE": str(path)}
+
+
 def bench_env(
     database_url: str, static_root: Path, settings_module: str = "config.settings", **extra: str
 ) -> dict[str, str]:
@@ -129,7 +149,11 @@ def bench_env(
     require_bench_database(database_url)
     secret_key = os.environ.get("SECRET_KEY") or BENCH_SECRET_KEY
     return production_env(
-        database_url, static_root, secret_key, DJANGO_SETTINGS_MODULE=settings_module, **extra
+        database_url,
+        static_root,
+        secret_key,
+        DJANGO_SETTINGS_MODULE=settings_module,
+        **{**log_key_env(), **extra},
     )
 
 
@@ -146,6 +170,7 @@ def django_in_process(*, debug: bool, **env: str) -> None:
     if "testserver" not in hosts:
         hosts.append("testserver")
     os.environ["ALLOWED_HOSTS"] = ",".join(hosts)
+    os.environ.update(log_key_env())
     os.environ.update(env)
 
 

@@ -19,7 +19,9 @@ fires ``--members`` × ``--requests-per-member`` htmx vote POSTs (seeded random 
 abstain, alternating between the workers, ``--concurrency`` in flight). Each answer must be 200
 with the "vote is recorded" message in the fragment. Afterwards it checks, through the ORM:
 one stored vote per member, and that each member's evidence (one ``vote.cast`` plus one
-``vote.changed`` per change) ends with the choice stored, on an unbroken hash chain.
+``vote.changed`` per change) ends with the choice stored, that the log passes the operator's
+check, and that every vote was in a signed checkpoint within 2 s of being recorded (printed:
+p50, p95 and the slowest).
 
 Then, with the servers stopped, it prints the timings of ``bench/allocation.py``'s ``run()``.
 
@@ -176,13 +178,18 @@ print(json.dumps({
 }, ensure_ascii=False))
 """
 
+# A recorded vote must be in a signed checkpoint within this many seconds (issue 15).
+CHECKPOINT_WITHIN = 2.0
+
 # Printed by `manage.py shell -c` after the run: the votes and their evidence.
 CHECK = """\
 import json
 from collections import Counter
 
+import bisect
+
 from council.evidence import evidence_verify
-from council.models import EvidenceEvent
+from council.models import Checkpoint, EvidenceEvent
 from voting.models import Ballot
 
 ballot = Ballot.objects.get(pk=__BALLOT__)
@@ -197,6 +204,16 @@ for event in events:
     last[event.actor_id] = event.payload.get("choice")
     (casts if event.action == "vote.cast" else changes)[event.actor_id] += 1
 chain = evidence_verify()
+# How long after it was recorded each vote was in a signed checkpoint (the sequencer's delay).
+checkpoints = list(Checkpoint.objects.order_by("size").values_list("size", "signed_at"))
+sizes = [size for size, _signed in checkpoints]
+to_checkpoint, unplaced = [], 0
+for event in events:
+    at = bisect.bisect_left(sizes, event.seq) if event.seq else len(sizes)
+    if at == len(sizes):
+        unplaced += 1
+        continue
+    to_checkpoint.append((checkpoints[at][1] - event.created_at).total_seconds())
 print(json.dumps({
     "status": ballot.status,
     "voters": sorted(votes),
@@ -211,6 +228,8 @@ print(json.dumps({
     "chain_ok": chain.ok,
     "chain_checked": chain.checked,
     "chain_reason": "" if chain.ok else f"event #{chain.broken_at}: {chain.reason}",
+    "to_checkpoint": sorted(to_checkpoint),
+    "unplaced": unplaced,
 }))
 """
 
@@ -413,6 +432,7 @@ def main() -> int:
     matches = len(set(check["last_matches"]) & expected)
     throughput = len(results) / elapsed if elapsed else float("nan")
     per_worker = {port: sum(1 for r in results if r.port == port) for port in ports}
+    signed_after = check["to_checkpoint"]
 
     print()
     table(
@@ -427,7 +447,11 @@ def main() -> int:
             ("evidence events (cast + changed)", str(check["events"])),
             ("last evidence event = stored vote", f"{matches}/{len(expected)}"),
             ("evidence count = 1 cast + changes", f"{len(expected) - len(check['miscounted'])}"),
-            ("evidence chain", f"{'OK' if check['chain_ok'] else 'BROKEN'}"),
+            ("evidence log (operator's check)", f"{'OK' if check['chain_ok'] else 'BROKEN'}"),
+            ("votes not in a signed checkpoint", str(check["unplaced"])),
+            ("recorded → signed checkpoint p50 ms", f"{quantile(signed_after, 50) * 1000:.1f}"),
+            ("recorded → signed checkpoint p95 ms", f"{quantile(signed_after, 95) * 1000:.1f}"),
+            ("recorded → signed checkpoint max ms", f"{max(signed_after, default=0) * 1000:.1f}"),
             ("elapsed s", f"{elapsed:.2f}"),
             ("throughput req/s", f"{throughput:.1f}"),
             ("latency p50 ms", f"{quantile(latencies, 50):.1f}"),
@@ -517,7 +541,13 @@ def main() -> int:
             f"strays {check['strays'][:10]}"
         )
     if not check["chain_ok"]:
-        failures.append(f"evidence chain broken at {check['chain_reason']}")
+        failures.append(f"evidence log broken at {check['chain_reason']}")
+    if check["unplaced"] or max(check["to_checkpoint"], default=0) > CHECKPOINT_WITHIN:
+        failures.append(
+            f"{check['unplaced']} votes not in a signed checkpoint, slowest "
+            f"{max(check['to_checkpoint'], default=0):.2f} s (goal: every one within "
+            f"{CHECKPOINT_WITHIN:.0f} s)"
+        )
     if allocation_failed:
         failures.append(f"allocation: {why}")
     return verdict(

@@ -24,13 +24,16 @@ def minute_jobs_run() -> dict[str, int]:
     return figures
 
 
-def log_tick() -> dict[str, int]:
-    """The evidence log's second: integrate what is committed, gather cosignatures. Failures
-    are logged; the next tick tries again."""
+def log_tick(*, cosign: bool = True) -> dict[str, int]:
+    """The evidence log's tick: integrate what is committed, and (``cosign``) gather the
+    witnesses' cosignatures. Failures are logged; the next tick tries again."""
     from .evidence import cosignatures_gather, evidence_integrate
 
     try:
-        return {"evidence_integrated": evidence_integrate(), **cosignatures_gather()}
+        figures = {"evidence_integrated": evidence_integrate(wait=False)}
+        if cosign:
+            figures.update(cosignatures_gather())
+        return figures
     except Exception:
         logger.exception("the evidence log's tick failed")
         return {"evidence_tick_failed": 1}

@@ -2,9 +2,10 @@
 named on the public log.
 
 ``evidence_append`` only inserts the event in the writer's own transaction: it takes no lock
-on the log, so writers in different communities never wait on each other. Once the transaction
-commits, the sequencer (``council.evidence.sequencer``) gives the event its place in the
-Merkle tree and signs a new checkpoint; an event rolled back was never visible to it.
+on the log, so writers never wait on each other nor on the log. Once the transaction commits,
+the sequencer (``council.evidence.sequencer``, several times a second in the scheduler) gives
+the event its place in the Merkle tree and signs a new checkpoint; an event rolled back was
+never visible to it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -112,7 +113,8 @@ def evidence_append(
     actor_role: str = "",
     community=None,
 ) -> EvidenceEvent:
-    """Record one act and return its event; it joins the tree once this transaction commits.
+    """Record one act and return its event; the sequencer places it in the tree once this
+    transaction has committed (within a second).
 
     Takes no lock on the log: call it anywhere in the transaction that makes the change it
     records, and the event is in the log if and only if that change is. ``payload`` must be
@@ -134,15 +136,4 @@ def evidence_append(
         community=community,
         payload=payload,
     )
-    connection = transaction.get_connection()
-    # One integration per transaction, however many events it records.
-    if not any(func is _integrate_after_commit for _ids, func, _robust in connection.run_on_commit):
-        transaction.on_commit(_integrate_after_commit)
     return event
-
-
-def _integrate_after_commit() -> None:
-    # Imported here: the sequencer imports this module's naming helpers' neighbours.
-    from .sequencer import evidence_integrate_now
-
-    evidence_integrate_now()

@@ -9,9 +9,10 @@ root — all in one transaction, so a failure leaves the tree as it was. An even
 transaction rolled back never existed for it; one whose transaction commits later than a
 higher-numbered one simply gets a later place.
 
-It runs right after each writer's commit (``evidence_integrate_now``, which steps aside when
-another run holds the head) and every second in the scheduler loop, which catches anything a
-failed or skipped run left behind.
+It runs in the scheduler (``manage.py minutely --loop``) every ``SEQUENCER_INTERVAL``
+seconds: a committed act is in a signed checkpoint within about that, and each run places
+everything committed since the last in one batch, so its cost per act falls as acts come
+faster. Writers never run it (Trillian's design): they only insert.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from .entries import entry_bytes
 logger = logging.getLogger(__name__)
 
 BATCH = 2000
+# How often the scheduler runs the sequencer: the most a committed act waits for its checkpoint.
+SEQUENCER_INTERVAL = 0.25
 
 
 def log_head() -> tuple[int, bytes]:
@@ -45,11 +48,14 @@ def tile_read(level: int, index: int) -> bytes:
 
 def _integrate_batch(batch: int, *, wait: bool) -> int | None:
     """One batch; ``None`` when another integration holds the head and ``wait`` is off."""
-    EvidenceHead.objects.get_or_create(id=1, defaults={"seq": 0, "hash": EMPTY_ROOT.hex()})
     with transaction.atomic():
         head = EvidenceHead.objects.select_for_update(skip_locked=not wait).filter(id=1).first()
         if head is None:
-            return None
+            if EvidenceHead.objects.filter(id=1).exists():
+                return None  # another run holds it
+            head, _ = EvidenceHead.objects.select_for_update().get_or_create(
+                id=1, defaults={"seq": 0, "hash": EMPTY_ROOT.hex()}
+            )
         pending = list(EvidenceEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
         if not pending:
             # The first run after an upgrade signs the tree the earlier chain became.
@@ -90,20 +96,9 @@ def _integrate_batch(batch: int, *, wait: bool) -> int | None:
 def evidence_integrate(*, batch: int = BATCH, wait: bool = True) -> int:
     """Place every committed event not yet in the tree, sign the grown tree; how many.
 
-    With ``wait`` off it returns at once when another integration is running: that one keeps
-    going until it finds nothing pending, so it places what was committed meanwhile (and the
-    scheduler's tick, every second, anything committed in the instant it stops)."""
+    With ``wait`` off it returns at once when another integration is running (a second
+    scheduler): that one places what was committed meanwhile."""
     total = 0
     while done := _integrate_batch(batch, wait=wait):
         total += done
     return total
-
-
-def evidence_integrate_now() -> None:
-    """``evidence_integrate`` after a writer's commit, never waiting for another one: writers
-    do not queue behind the sequencer. A failure is logged, never raised into the writer's
-    request (its change is committed): the scheduler's next tick retries."""
-    try:
-        evidence_integrate(wait=False)
-    except Exception:
-        logger.exception("integrating evidence failed; the scheduler will retry")
