@@ -22,6 +22,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from decimal import Decimal
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from ..conftest import SIGN_IN_WORDS, banner, sign_in
+from ..conftest import ROOT, SIGN_IN_WORDS, banner, sign_in
 from . import Journey, Site
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -208,6 +209,26 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
         for said in (OBJECTION, ANSWER):
             assert re.sub(r"\s+", "", said) in flat, f"{said!r} not in the PDF:\n{text}"
 
+    # 3b. Anyone proves the PDF is in the public log, with the checker and with the page's
+    # 「验证」: the scheduler's sequencer places the publication and signs a checkpoint first.
+    with journey.step("decision PDF proved in the public log"):
+        site.manage("minutely")
+        log_key = site.manage("log_key").strip()
+        done = subprocess.run(
+            [sys.executable, "tools/weishi_verify.py", site.base_url, "--pdf", str(pdf)]
+            + ["--log-key", log_key],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "disclosure.published" in done.stdout, done.stdout
+        visitor.goto(decision_v2)
+        check = visitor.locator("[data-log-check]")
+        check.get_by_role("button", name="验证").click()
+        result = check.get_by_role("status")
+        expect(result).to_contain_text("验证通过", timeout=30_000)
+        expect(result).to_contain_text("本页内容的哈希值在存证记录第")
+        expect(result).to_contain_text(log_key)
+
     # 4. The publicity period ends with every objection answered: the project starts.
     with journey.step("publicity period ends, project starts"):
         site.advance_clock(dt.timedelta(days=PUBLICITY_DAYS + 1))
@@ -377,12 +398,14 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
 
         # The public evidence log shows the steps, by role, never a resident's name.
         visitor.get_by_role("contentinfo").get_by_role("link", name="存证记录").click()
-        expect(visitor.get_by_role("status")).to_contain_text("存证链核验通过")
+        checkpoint = visitor.get_by_role("region", name="最新检查点")
+        expect(checkpoint).to_contain_text("根哈希值")
         log = visitor.get_by_role("table")
         for action in ("发布了公开信息", "提出了异议", "答复了异议", "发布了实施进度",
                        "登记了验收和决算", "评价了项目", "结束了评价期"):  # fmt: skip
             expect(log.get_by_role("cell", name=action, exact=True).first).to_be_visible()
 
+        site.manage("minutely")  # everything placed in the tree, then the operator's check
         out = site.manage("verify_evidence")
         assert out.startswith("OK:"), out
 
