@@ -287,6 +287,10 @@ LOG_SIGNING_KEY_FILE = os.environ.get("LOG_SIGNING_KEY_FILE", "") or (
 )
 if LOG_SIGNING_KEY_FILE:  # a relative path is the checkout's
     LOG_SIGNING_KEY_FILE = str(BASE_DIR / LOG_SIGNING_KEY_FILE)
+# Where the sequencer writes the log's full tiles and entry bundles as files, once each, for
+# nginx to serve itself (deploy/nginx.conf: `location /log/tile/`); storage every worker, the
+# scheduler and nginx share. The app serves them too (and the partial ones) when asked.
+LOG_TILES_ROOT = Path(os.environ.get("LOG_TILES_ROOT", BASE_DIR / "var" / "log-tiles"))
 # The witnesses asked to cosign each checkpoint: "URL VERIFIER-KEY" pairs separated by ";".
 LOG_WITNESSES = [
     tuple(pair.split()) for pair in os.environ.get("LOG_WITNESSES", "").split(";") if pair.strip()

@@ -59,7 +59,7 @@ def log_tile(request, path: str):
             .order_by("seq")
             .values_list("entry", flat=True)
         )
-        if len(entries) != width:
+        if len(entries) != width or None in entries:
             raise Http404("the log does not have these entries yet")
         body = bundle_encode(bytes(entry) for entry in entries)
     else:

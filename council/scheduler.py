@@ -24,15 +24,19 @@ def minute_jobs_run() -> dict[str, int]:
     return figures
 
 
-def log_tick(*, cosign: bool = True) -> dict[str, int]:
-    """The evidence log's tick: integrate what is committed, and (``cosign``) gather the
-    witnesses' cosignatures. Failures are logged; the next tick tries again."""
-    from .evidence import cosignatures_gather, evidence_integrate
+def log_tick(*, cosign: bool = True, files: bool = True) -> dict[str, int]:
+    """The evidence log's tick: integrate what is committed, (``cosign``) gather the
+    witnesses' cosignatures, and (``files``) write any full tile a failed write left missing.
+    Failures are logged; the next tick tries again."""
+    from .evidence import cosignatures_gather, evidence_integrate, log_head
+    from .evidence.sequencer import tile_files_write
 
     try:
         figures = {"evidence_integrated": evidence_integrate(wait=False)}
         if cosign:
             figures.update(cosignatures_gather())
+        if files:
+            figures["log_files_written"] = tile_files_write(log_head()[0])
         return figures
     except Exception:
         logger.exception("the evidence log's tick failed")

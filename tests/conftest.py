@@ -6,6 +6,7 @@ import gettext as gettext_module
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,9 @@ def log_key_ensure() -> None:
 
 def pytest_configure(config):
     log_key_ensure()
+    # Tile files this process's tests write (and the servers they start): never the checkout's.
+    tiles = tempfile.mkdtemp(prefix="weishi-log-tiles-")
+    os.environ["LOG_TILES_ROOT"] = settings.LOG_TILES_ROOT = tiles
     # Pages are tested in Chinese: a fresh clone has no .mo files (they are not committed).
     compiled = [compile_messages(Path(locale)) for locale in settings.LOCALE_PATHS]
     if any(compiled):

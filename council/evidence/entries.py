@@ -35,10 +35,12 @@ def commitment(salt: bytes, value: str) -> str:
     return "commit:" + hashlib.sha256(bytes(salt) + value.encode()).hexdigest()
 
 
-def public_actor(event: EvidenceEvent) -> str | None:
+def public_actor(event: EvidenceEvent, hidden_by_action: dict | None = None) -> str | None:
     if event.actor_id is None:
         return None
-    hidden = actors_by_role_only().get(event.action)
+    hidden = (hidden_by_action if hidden_by_action is not None else actors_by_role_only()).get(
+        event.action
+    )
     if hidden and hidden(event.payload):
         return None
     if event.actor_role in EvidenceEvent.NAMED_ROLES:
@@ -52,8 +54,9 @@ def public_object(event: EvidenceEvent) -> str:
     return f"{event.object_type}:{event.object_id}"
 
 
-def entry_document(event: EvidenceEvent) -> dict:
-    """The entry of an event that has its place (``seq``) in the tree."""
+def entry_document(event: EvidenceEvent, hidden_by_action: dict | None = None) -> dict:
+    """The entry of an event that has its place (``seq``) in the tree (``hidden_by_action``:
+    ``actors_by_role_only()``, read once for a batch)."""
     document = {
         "index": event.seq - 1,
         "time": event.created_at.isoformat(timespec="microseconds"),
@@ -61,7 +64,7 @@ def entry_document(event: EvidenceEvent) -> dict:
         "object": public_object(event),
         "community": event.community_id,
         "role": event.actor_role,
-        "actor": public_actor(event),
+        "actor": public_actor(event, hidden_by_action),
         "payload": event.payload,
     }
     if event.hash:
@@ -69,8 +72,8 @@ def entry_document(event: EvidenceEvent) -> dict:
     return document
 
 
-def entry_bytes(event: EvidenceEvent) -> bytes:
-    return canonical_json(entry_document(event))
+def entry_bytes(event: EvidenceEvent, hidden_by_action: dict | None = None) -> bytes:
+    return canonical_json(entry_document(event, hidden_by_action))
 
 
 def chain_hash(event: EvidenceEvent) -> str:

@@ -18,12 +18,23 @@ faster. Writers never run it (Trillian's design): they only insert.
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 
-from ..models import Checkpoint, EvidenceEvent, EvidenceHead, LogTile
+from ..models import Checkpoint, EvidenceEvent, EvidenceHead, LogTile, actors_by_role_only
 from ..tlog.merkle import EMPTY_ROOT, leaf_hash, tree_root
-from ..tlog.tiles import HASH_SIZE, TileReader, tiles_append
+from ..tlog.tiles import (
+    HASH_SIZE,
+    WIDTH,
+    TileReader,
+    bundle_encode,
+    tile_path,
+    tiles_append,
+    tiles_of,
+)
 from .checkpoints import checkpoint_sign
 from .entries import entry_bytes
 
@@ -46,6 +57,24 @@ def tile_read(level: int, index: int) -> bytes:
     return bytes(data[0]) if data else b""
 
 
+def _places_save(events: list[EvidenceEvent]) -> None:
+    """Store each event's ``seq`` and ``entry``: one ``UPDATE … FROM (VALUES …)`` per 500 on
+    PostgreSQL (``bulk_update``'s CASE costs rows × cases, seconds for a batch of 2,000)."""
+    if connection.vendor != "postgresql":
+        EvidenceEvent.objects.bulk_update(events, ["seq", "entry"], batch_size=500)
+        return
+    table = EvidenceEvent._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(events), 500):
+            chunk = events[start : start + 500]
+            rows = ", ".join(["(%s::bigint, %s::bigint, %s::bytea)"] * len(chunk))
+            cursor.execute(
+                f"UPDATE {table} AS e SET seq = v.seq, entry = v.entry "  # noqa: S608 - our table
+                f"FROM (VALUES {rows}) AS v(id, seq, entry) WHERE e.id = v.id",
+                [value for e in chunk for value in (e.id, e.seq, e.entry)],
+            )
+
+
 def _integrate_batch(batch: int, *, wait: bool) -> int | None:
     """One batch; ``None`` when another integration holds the head and ``wait`` is off."""
     with transaction.atomic():
@@ -64,11 +93,12 @@ def _integrate_batch(batch: int, *, wait: bool) -> int | None:
             return 0
         size = head.seq
         leaves = []
+        hidden = actors_by_role_only()
         for offset, event in enumerate(pending):
             event.seq = size + offset + 1
-            event.entry = entry_bytes(event)
+            event.entry = entry_bytes(event, hidden)
             leaves.append(leaf_hash(event.entry))
-        EvidenceEvent.objects.bulk_update(pending, ["seq", "entry"], batch_size=500)
+        _places_save(pending)
         read: dict[tuple[int, int], bytes] = {}
 
         def read_tile(level: int, index: int) -> bytes:
@@ -84,6 +114,7 @@ def _integrate_batch(batch: int, *, wait: bool) -> int | None:
             update_fields=["hashes"],
         )
         read.update(changed)
+        _files_after_commit(size, size + len(pending), changed)
         size += len(pending)
         reader = TileReader(lambda lv, ix, w: read_tile(lv, ix)[: w * HASH_SIZE], size)
         root = tree_root(reader.hash_at, size)
@@ -91,6 +122,72 @@ def _integrate_batch(batch: int, *, wait: bool) -> int | None:
         head.save(update_fields=["seq", "hash"])
         checkpoint_sign(size, root)
         return len(pending)
+
+
+def _file_write(path: Path, data: bytes) -> None:
+    """Write a tile file whole or not at all: nginx may serve it the moment it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def _tile_file(level: int | str, index: int) -> Path:
+    return Path(settings.LOG_TILES_ROOT) / "log" / tile_path(level, index)
+
+
+def bundle_read(index: int) -> bytes | None:
+    """Entry bundle ``index`` if the tree holds all of its 256 entries."""
+    first = index * WIDTH + 1
+    entries = list(
+        EvidenceEvent.objects.filter(seq__gte=first, seq__lt=first + WIDTH)
+        .order_by("seq")
+        .values_list("entry", flat=True)
+    )
+    return bundle_encode(bytes(e) for e in entries) if len(entries) == WIDTH else None
+
+
+def tile_files_write(size: int, *, missing_only: bool = True) -> int:
+    """Write every full hash tile and entry bundle of a tree of ``size`` as files under
+    ``LOG_TILES_ROOT`` (those not there yet, unless ``missing_only`` is off); how many. Full
+    tiles never change, so a file once written is right for ever."""
+    written = 0
+    for level, index, width in tiles_of(size):
+        path = _tile_file(level, index)
+        if width < WIDTH or (missing_only and path.exists()):
+            continue
+        _file_write(path, tile_read(level, index))
+        written += 1
+    for index in range(size // WIDTH):
+        path = _tile_file("entries", index)
+        if missing_only and path.exists():
+            continue
+        bundle = bundle_read(index)
+        if bundle is not None:
+            _file_write(path, bundle)
+            written += 1
+    return written
+
+
+def _files_after_commit(old_size: int, size: int, changed: dict) -> None:
+    """The tiles and bundles an integration completed, as files, once it has committed."""
+    full = [(lv, ix, data) for (lv, ix), data in changed.items() if len(data) == WIDTH * HASH_SIZE]
+    bundles = range(old_size // WIDTH, size // WIDTH)
+
+    def write() -> None:
+        try:
+            for level, index, data in full:
+                _file_write(_tile_file(level, index), data)
+            for index in bundles:
+                bundle = bundle_read(index)
+                if bundle is not None:
+                    _file_write(_tile_file("entries", index), bundle)
+        except OSError:
+            # The app serves what is missing; the minute job writes it again.
+            logger.exception("writing the log's tile files failed")
+
+    if full or bundles:
+        transaction.on_commit(write)
 
 
 def evidence_integrate(*, batch: int = BATCH, wait: bool = True) -> int:

@@ -20,6 +20,7 @@ from council.evidence import (
     log_head,
     log_signer,
 )
+from council.evidence.sequencer import tile_files_write
 from council.models import Checkpoint, EvidenceEvent, LogTile, RoleKind
 from council.tlog.merkle import leaf_hash, memory_hash_at, tree_root
 from council.tlog.note import Verifier, open_note, parse_checkpoint
@@ -268,3 +269,19 @@ def test_eight_parallel_writers_and_two_sequencers_on_postgresql_leave_one_valid
     assert seqs == list(range(1, writers * per_writer + 1))
     sizes = list(Checkpoint.objects.order_by("size").values_list("size", flat=True))
     assert sizes[-1] == writers * per_writer and len(sizes) == len(set(sizes))
+
+
+def test_full_tiles_and_bundles_are_written_as_files_the_app_also_serves(
+    client, settings, tmp_path
+):
+    settings.LOG_TILES_ROOT = tmp_path
+    _append(300)
+    evidence_integrate()
+    assert tile_files_write(log_head()[0]) == 2, "tile 0/000 and entry bundle 000: the full ones"
+    for path in ("tile/0/000", "tile/entries/000"):
+        served = client.get(f"/log/{path}")
+        assert served["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert (tmp_path / "log" / path).read_bytes() == served.content
+    assert not (tmp_path / "log" / "tile/0/001.p/44").exists(), "partial tiles stay in the app"
+    assert client.get("/log/tile/0/001.p/44").status_code == 200
+    assert tile_files_write(log_head()[0]) == 0, "a file once written is never rewritten"

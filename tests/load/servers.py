@@ -332,7 +332,12 @@ http {{
 
 
 def nginx_site(
-    ports, tls_port: int, http_port: int, tmp: Path, read_timeout: str | None = None
+    ports,
+    tls_port: int,
+    http_port: int,
+    tmp: Path,
+    read_timeout: str | None = None,
+    tiles_root: Path | None = None,
 ) -> str:
     """``deploy/nginx.conf`` with these ports, host name and certificate, and the error pages
     of this checkout: nothing else (but ``read_timeout`` for ``location /``, if given)."""
@@ -346,6 +351,7 @@ def nginx_site(
         ("/etc/ssl/weishi/fullchain.pem", str(tmp / "cert.pem")),
         ("/etc/ssl/weishi/privkey.pem", str(tmp / "key.pem")),
         ("alias /srv/weishi/deploy/errors/;", f"alias {ROOT / 'deploy' / 'errors'}/;"),
+        ("root /srv/weishi/var/log-tiles;", f"root {tiles_root or tmp / 'log-tiles'};"),
     ]
     if read_timeout is not None:
         replacements.append(
@@ -384,6 +390,7 @@ def nginx_start(
     connections: int = 256,
     access_log: bool = True,
     read_timeout: str | None = None,
+    tiles_root: Path | None = None,
 ) -> Nginx:
     """nginx with ``deploy/nginx.conf`` in front of the workers on ``ports``, over TLS with a
         self-signed certificate for 127.0.0.1, its files (logs included) in ``tmp``; returns once
@@ -401,7 +408,8 @@ def nginx_start(
     )  # fmt: skip
     first = free_port(2)
     tls_port, http_port = first, first + 1
-    (tmp / "weishi.conf").write_text(nginx_site(ports, tls_port, http_port, tmp, read_timeout))
+    site = nginx_site(ports, tls_port, http_port, tmp, read_timeout, tiles_root)
+    (tmp / "weishi.conf").write_text(site)
     main = NGINX_MAIN.format(
         tmp=tmp,
         connections=connections,
@@ -438,8 +446,10 @@ class Site:
 def site_start(env: dict[str, str], log: Path, tmp: Path, **nginx_options) -> Iterator[Site]:
     """``serve_start`` with two workers, then ``nginx_start`` in front of them (its files in
     ``tmp``); both stopped afterwards."""
+    # The site's own tile files, which its nginx serves: never another site's.
+    env = {**env, "LOG_TILES_ROOT": str(tmp / "log-tiles")}
     with serve_start(env, log) as (serve, ports):
-        nginx = nginx_start(ports, tmp, **nginx_options)
+        nginx = nginx_start(ports, tmp, tiles_root=tmp / "log-tiles", **nginx_options)
         try:
             yield Site(serve, ports, log, nginx)
         finally:

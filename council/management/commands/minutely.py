@@ -33,7 +33,7 @@ class Command(BaseCommand):
             # The evidence log's sequencer, several times a second: a committed act is in a
             # signed checkpoint within a fraction of a second; the witnesses are asked to
             # cosign once a second.
-            log_tick(cosign=now >= next_second)
+            log_tick(cosign=now >= next_second, files=False)
             if now >= next_second:
                 next_second = now + 1
             close_old_connections()
