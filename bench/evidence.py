@@ -3,7 +3,9 @@
 Run from the repository root::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/weishi_bench \\
-        .venv/bin/python bench/evidence.py [--events 1000000] [--writers 8] [--appends 200]
+    REDIS_URL=redis://127.0.0.1:6379/9 \\
+        .venv/bin/python bench/evidence.py [--events 1000000] [--writers 8] [--appends 200] \\
+        [--reuse]
 
 It empties the PostgreSQL database named by ``DATABASE_URL`` (its name must contain
 ``bench``), migrates it and writes ``--events`` entries through the bulk path an upgrade takes
@@ -52,12 +54,11 @@ from _harness import (
     REPO_DIR,
     bench_database,
     bench_env,
-    daphne_start,
     database_description,
     fail,
-    manage,
     progress,
     quantile,
+    site_start,
     table,
     verdict,
 )
@@ -75,6 +76,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--writers", type=int, default=8, help="concurrent writers (8)")
     parser.add_argument("--appends", type=int, default=200, help="appends per writer (200)")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "out", help="bench/out")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database a previous run seeded if it holds --events entries already",
+    )
     return parser.parse_args()
 
 
@@ -158,32 +164,92 @@ def seed(count: int) -> float:
     return time.perf_counter() - started
 
 
+_chain_models: tuple | None = None
+
+
+def chain_models():
+    """The hash chain's two tables as the models the earlier code wrote through (its
+    ``EvidenceHead`` and ``EvidenceEvent``, on tables of the bench's own)."""
+    global _chain_models
+    if _chain_models is None:
+        from django.db import models
+
+        class ChainHead(models.Model):
+            id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+            seq = models.PositiveBigIntegerField(default=0)
+            hash = models.CharField(max_length=64)
+
+            class Meta:
+                app_label = "council"
+                db_table = "bench_chain_head"
+                managed = False
+
+            def __str__(self) -> str:
+                return f"#{self.seq}"
+
+        class ChainEvent(models.Model):
+            seq = models.PositiveBigIntegerField(primary_key=True)
+            prev_hash = models.CharField(max_length=64, unique=True)
+            hash = models.CharField(max_length=64, unique=True)
+            created_at = models.DateTimeField()
+            actor_role = models.CharField(max_length=20)
+            action = models.CharField(max_length=60)
+            object = models.CharField(max_length=110)
+            payload = models.JSONField(default=dict)
+
+            class Meta:
+                app_label = "council"
+                db_table = "bench_chain_event"
+                managed = False
+
+            def __str__(self) -> str:
+                return f"#{self.seq}"
+
+        _chain_models = (ChainHead, ChainEvent)
+    return _chain_models
+
+
 def chain_append(rng: random.Random, n: int) -> None:
-    """The hash chain's write path as it was (``evidence_append`` before the tree): lock the
-    head, hash the event over the previous hash, insert it, move the head — the lock held
-    until the transaction commits."""
+    """The hash chain's write path as ``evidence_append`` was before the tree (the same ORM
+    calls): lock the head row, hash the event over the previous hash, insert it, move the
+    head — the lock held until the transaction commits."""
     import hashlib
 
-    from django.db import connection, transaction
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.db import transaction
 
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT seq, hash FROM bench_chain_head WHERE id = 1 FOR UPDATE")
-        seq, prev = cursor.fetchone()
-        now = dt.datetime.now(dt.UTC)
-        body = {"seq": seq + 1, "prev": prev, "time": now.isoformat(), "actor": None,
-                "role": "resident", "action": "bench.append", "object": f"bench:{n}",
-                "community": None, "payload": payload(rng, n)}  # fmt: skip
-        digest = hashlib.sha256(
-            json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-        ).hexdigest()
-        cursor.execute(
-            "INSERT INTO bench_chain_event VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [seq + 1, prev, digest, now, "resident", "bench.append", f"bench:{n}",
-             json.dumps(body["payload"])],
-        )  # fmt: skip
-        cursor.execute(
-            "UPDATE bench_chain_head SET seq = %s, hash = %s WHERE id = 1", [seq + 1, digest]
+    from council import clock
+
+    head_model, event_model = chain_models()
+    data = json.loads(json.dumps(payload(rng, n), cls=DjangoJSONEncoder, sort_keys=True))
+    with transaction.atomic():
+        head, _ = head_model.objects.select_for_update().get_or_create(
+            id=1, defaults={"seq": 0, "hash": "0" * 64}
         )
+        event = event_model(
+            seq=head.seq + 1,
+            prev_hash=head.hash,
+            created_at=clock.now(),
+            actor_role="resident",
+            action="bench.append",
+            object=f"bench:{n}",
+            payload=data,
+        )
+        document = {
+            "seq": event.seq, "prev": event.prev_hash,
+            "time": event.created_at.isoformat(timespec="microseconds"), "actor": None,
+            "role": event.actor_role, "action": event.action, "object": event.object,
+            "community": None, "payload": event.payload,
+        }  # fmt: skip
+        event.hash = hashlib.sha256(
+            json.dumps(
+                document, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                cls=DjangoJSONEncoder,
+            ).encode()
+        ).hexdigest()  # fmt: skip
+        event.save(force_insert=True)
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
 
 
 def tree_append(rng: random.Random, n: int) -> None:
@@ -379,19 +445,26 @@ def measure_page(requests: int = 60) -> dict:
     return {"times": times, "queries": queries}
 
 
-def run_checker(site: str, *args: str) -> tuple[float, subprocess.CompletedProcess]:
+def run_checker(site: str, *args: str, env: dict | None = None):
     started = time.perf_counter()
     done = subprocess.run(
         [PYTHON, "tools/weishi_verify.py", site, "--lang", "en", *args],
         cwd=REPO_DIR, capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip
     return time.perf_counter() - started, done
 
 
 def measure_checker(env: dict, out_dir: Path, vkey: str) -> dict:
-    """--audit over HTTP, then --since from checkpoints taken 1,000 and 100,000 entries back."""
+    """The production shape (``bin/serve``: two workers and the scheduler, nginx in front with
+    ``deploy/nginx.conf``): ``--audit`` over HTTPS, then ``--since`` from checkpoints taken
+    1,000 and 100,000 entries back."""
+    import tempfile
+
+    from django.conf import settings
+
     from council.evidence.checkpoints import checkpoint_sign, log_signer
-    from council.evidence.sequencer import log_head, tile_read
+    from council.evidence.sequencer import log_head, tile_files_write, tile_read
     from council.tlog.merkle import tree_root
     from council.tlog.note import checkpoint_text, sign_note
     from council.tlog.tiles import HASH_SIZE, TileReader
@@ -408,15 +481,22 @@ def measure_checker(env: dict, out_dir: Path, vkey: str) -> dict:
         saved[back] = path
     checkpoint_sign(size, log_head()[1])
     results = {}
-    manage(env, "collectstatic", "--no-input", "-v0")  # the server's pages want the manifest
-    with daphne_start(env, out_dir / "evidence-daphne.log") as port:
-        site = f"http://127.0.0.1:{port}"
+    tmp = Path(tempfile.mkdtemp(prefix="weishi-bench-evidence-"))
+    # The files the sequencer writes as tiles fill (here all at once, for the seeded log).
+    settings.LOG_TILES_ROOT = tmp / "log-tiles"
+    started = time.perf_counter()
+    files = tile_files_write(size)
+    results["files"] = (files, time.perf_counter() - started)
+    progress(f"{files:,} tile files written in {results['files'][1]:.0f} s")
+    with site_start(env, out_dir / "evidence-serve.log", tmp) as site:
+        url = f"https://127.0.0.1:{site.nginx.tls_port}"
+        trust = {"SSL_CERT_FILE": str(site.nginx.cafile)}
         for name, args in (
             ("audit", ["--audit"]),
             ("since 1,000 back", ["--since", str(saved[1_000])]),
             ("since 100,000 back", ["--since", str(saved[100_000])]),
         ):
-            seconds, done = run_checker(site, "--log-key", vkey, *args)
+            seconds, done = run_checker(url, "--log-key", vkey, *args, env=trust)
             if done.returncode != 0:
                 fail(f"the checker's {name} failed:\n{done.stdout}{done.stderr}")
             results[name] = seconds
@@ -446,16 +526,25 @@ def main() -> int:
         f"database: {database_description()}"
     )
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
-    progress(f"writing {args.events:,} entries in bulk…")
-    seeded = seed(args.events)
-    progress(f"seeded in {seeded:.0f} s")
+    from council.evidence import evidence_integrate, log_head
+
+    if args.reuse and log_head()[0] >= args.events:
+        evidence_integrate()  # what an earlier run appended
+        seeded = float("nan")
+        progress(f"reusing the {log_head()[0]:,} entries already there")
+    else:
+        call_command("flush", interactive=False, verbosity=0)
+        progress(f"writing {args.events:,} entries in bulk…")
+        seeded = seed(args.events)
+        progress(f"seeded in {seeded:.0f} s")
 
     appends = measure_appends(args.writers, args.appends)
     proofs = measure_proofs()
     page = measure_page()
-    # Plain HTTP to daphne itself: no proxy here to terminate TLS.
-    env = {**bench_env(os.environ["DATABASE_URL"], out_dir / "static"), "SECURE_SSL_REDIRECT": "0"}
+    env = bench_env(
+        os.environ["DATABASE_URL"], out_dir / "static",
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
+    )  # fmt: skip
     checker = measure_checker(env, out_dir, log_signer().vkey)
 
     ratio = appends["tree"] / appends["chain"]
@@ -487,7 +576,8 @@ def main() -> int:
             ("evidence page p50 ms", f"{quantile(page['times'], 50):.1f}", ""),
             ("evidence page p95 ms", f"{quantile(page['times'], 95):.1f}", f"≤ {PAGE_MS:.0f}"),
             ("evidence page queries", str(page["queries"]), ""),
-            ("checker --audit s", f"{checker['audit']:.1f}", f"≤ {AUDIT_S:.0f}"),
+            ("tile files written (seeded log) s", f"{checker['files'][1]:.0f}", ""),
+            ("checker --audit (nginx, TLS) s", f"{checker['audit']:.1f}", f"≤ {AUDIT_S:.0f}"),
             ("checker --since 1,000 back s", f"{checker['since 1,000 back']:.2f}", ""),
             ("checker --since 100,000 back s", f"{checker['since 100,000 back']:.2f}", ""),
         ],
