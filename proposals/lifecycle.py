@@ -27,10 +27,9 @@ from django.utils.translation import gettext_lazy
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
-from council.evidence import evidence_append
+from council.evidence import evidence_record
 from council.models import RoleKind
 from council.money import format_yuan
-from council.rules import held_roles
 from council.sanitiser import render_plain
 from council.threads import thread_create, thread_set_open
 
@@ -204,9 +203,9 @@ def _carry_cosigns(proposal: Proposal, actor, extra: dict) -> None:
     supporters = set(proposal.cosigns.values_list("user_id", flat=True)) | {proposal.proposer_id}
     supporters -= set(target.cosigns.values_list("user_id", flat=True)) | {target.proposer_id}
     CoSign.objects.bulk_create([CoSign(proposal=target, user_id=u) for u in sorted(supporters)])
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=RoleKind.STAFF,
+        role=RoleKind.STAFF,
         action="proposal.cosigns_carried_over",
         obj=target,
         payload={"from": proposal.pk, "count": len(supporters)},
@@ -375,16 +374,6 @@ def available_moves(user, proposal: Proposal) -> list[str]:
     ]
 
 
-def _acting_role(user, proposal: Proposal, transition: Transition) -> str:
-    if user is None:
-        return ""
-    kinds = {r.kind for r in held_roles(user) if r.community_id == proposal.community_id}
-    for kind in transition.acting_roles:
-        if kind in kinds:
-            return kind
-    return "superuser" if getattr(user, "is_superuser", False) else ""
-
-
 @transaction.atomic
 def proposal_move(
     *,
@@ -454,9 +443,9 @@ def proposal_move(
         event_payload |= transition.event_payload(proposal, extra)
     if basis:
         event_payload["basis"] = basis
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=_acting_role(actor, proposal, transition),
+        roles=transition.acting_roles,
         action=f"proposal.{move}",
         obj=proposal,
         payload=event_payload,
