@@ -4,7 +4,6 @@ per (project, kind), and the roles its acts are recorded in."""
 from __future__ import annotations
 
 import hashlib
-import json
 from decimal import Decimal
 
 from django.utils import translation
@@ -13,6 +12,7 @@ from django.utils.timezone import localtime
 
 from council import clock
 from council.errors import NotAllowed
+from council.evidence.entries import canonical_json
 from council.models import RoleKind
 from proposals.models import Proposal
 
@@ -21,13 +21,11 @@ from ..models import Disclosure, DisclosureStatus
 OFFICIAL_LANGUAGE = "zh-hans"  # the official record is the Chinese text (DESIGN.md)
 
 
-def canonical(content: dict) -> str:
-    """The one serialisation the hash is taken over: sorted keys, no spaces, UTF-8."""
-    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 def content_sha256(content: dict) -> str:
-    return hashlib.sha256(canonical(content).encode()).hexdigest()
+    """SHA-256 (hex) of the content's canonical JSON (``council.evidence.entries.
+    canonical_json``: UTF-8, keys sorted, no spaces), the bytes every published hash was taken
+    over."""
+    return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
 def official():

@@ -2,6 +2,8 @@
 corrections, the publicity period and objections, progress, completion, evaluation."""
 
 import datetime as dt
+import hashlib
+import json
 from decimal import Decimal
 
 import pytest
@@ -79,6 +81,22 @@ def test_only_staff_publish_and_publishing_seals_the_content(projects, world):
     assert event.payload["pdf_sha256"] == published.pdf_sha256
     assert published.pdf and len(published.pdf_sha256) == 64
     assert published.publicity_ends_at is not None
+
+
+def test_the_content_hash_is_the_sha256_of_the_content_as_anyone_encodes_it(projects):
+    """Anyone recomputes a published hash from the content with Python's own json module, as
+    the public log's entries are encoded (docs/transparency-log.md): keys sorted, no spaces,
+    Chinese as UTF-8."""
+    published = Disclosure.objects.get(proposal=projects.published(), status="published")
+    encoded = json.dumps(
+        published.content, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    assert "更换小区路灯".encode() in encoded
+    assert published.content_sha256 == hashlib.sha256(encoded).hexdigest()
+    assert (
+        content_sha256({"标题": "路灯", "b": [1, 2.5, None]})
+        == hashlib.sha256('{"b":[1,2.5,null],"标题":"路灯"}'.encode()).hexdigest()
+    )
 
 
 def test_a_published_disclosure_never_changes(projects, world):
