@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
-from council.evidence import evidence_record
+from council.evidence import evidence_record, evidence_ref
 from council.models import RoleKind
 from council.money import format_yuan
 from council.sanitiser import render_plain
@@ -383,15 +383,17 @@ def proposal_move(
     seen_stage: str | None = None,
     reason: str = "",
     target: Proposal | None = None,
-    basis: str = "",
+    basis=None,
     payload: dict | None = None,
 ) -> Proposal:
     """Move ``proposal`` by ``move`` on behalf of ``actor``, or raise and change nothing.
 
     ``seen_stage`` is the stage the actor's page showed: if the proposal has moved on since,
     the move is refused as stale instead of acting on something the actor did not see.
-    ``basis`` names the record a decisive move follows from ("ballot 12", "decision 3"): the
-    council's vote, the publicity period and the evaluation window decide those, not a click.
+    ``basis`` is the record a decisive move follows from (the ballot, the published decision,
+    the evaluation window: a model instance, or a ``(type, id)`` pair): the council's vote, the
+    publicity period and the evaluation window decide those, not a click. The evidence event
+    refers to it (``payload["basis"]``, ``council.evidence.evidence_ref``).
     ``actor`` is None when the system makes such a decisive move by rule (a ballot closed at
     its closing time); the evidence then names "the system".
     Raises ``NotAllowed`` (wrong person) or ``InvalidMove`` (wrong stage, stale page, guard).
@@ -421,6 +423,7 @@ def proposal_move(
             _("This cannot be done while the proposal is %(stage)s.")
             % {"stage": proposal.get_stage_display()}
         )
+    basis_ref = evidence_ref(basis) if basis else None  # refused before anything is written
     extra = {"reason": reason, "target": target, "basis": basis}
     for guard in transition.guards:
         problem = guard(proposal, extra)
@@ -441,8 +444,8 @@ def proposal_move(
     event_payload = {"from": before, "to": proposal.stage, **(payload or {})}
     if transition.event_payload is not None:
         event_payload |= transition.event_payload(proposal, extra)
-    if basis:
-        event_payload["basis"] = basis
+    if basis_ref:
+        event_payload["basis"] = basis_ref
     evidence_record(
         actor=actor,
         roles=transition.acting_roles,

@@ -370,7 +370,7 @@ def implementations_start_due() -> int:
                 actor=None,
                 proposal=disclosure.proposal,
                 move=Move.START,
-                basis=f"decision {disclosure.pk}",
+                basis=disclosure,
             )
         started += 1
     return started

@@ -128,9 +128,7 @@ def completion_record(
         community=proposal.community,
         payload={"proposal": proposal.pk, "budget": str(budget), "actual": str(actual)},
     )
-    proposal_move(
-        actor=actor, proposal=proposal, move=Move.COMPLETE, basis=f"completion {completion.pk}"
-    )
+    proposal_move(actor=actor, proposal=proposal, move=Move.COMPLETE, basis=completion)
     window = EvaluationWindow.objects.create(
         proposal=proposal, opens_at=now, closes_at=now + dt.timedelta(days=evaluation_days)
     )
@@ -272,7 +270,7 @@ def _close(window: EvaluationWindow, actor, reason: str) -> EvaluationWindow:
         actor=actor,
         proposal=window.proposal,
         move=Move.EVALUATE,
-        basis=f"evaluation window {window.pk}",
+        basis=window,
     )
     result_draft(window.proposal)
     return window

@@ -181,7 +181,10 @@ def test_implementation_starts_only_after_the_period_with_every_objection_answer
     proposal.refresh_from_db()
     assert proposal.stage == Stage.IN_PROGRESS
     event = EvidenceEvent.objects.get(action="proposal.start")
-    assert event.actor is None and event.payload["basis"] == f"decision {decision.pk}"
+    assert event.actor is None and event.payload["basis"] == {
+        "type": "disclosure.disclosure",
+        "id": decision.pk,
+    }
 
 
 def test_a_decision_answered_in_its_period_starts_the_project_once(projects, world):
@@ -200,7 +203,8 @@ def test_a_decision_answered_in_its_period_starts_the_project_once(projects, wor
     proposal.refresh_from_db()
     assert proposal.stage == Stage.IN_PROGRESS
     event = EvidenceEvent.objects.get(action="proposal.start")
-    assert event.payload["basis"] == f"decision {second.pk}", "the latest version is the basis"
+    basis = {"type": "disclosure.disclosure", "id": second.pk}
+    assert event.payload["basis"] == basis, "the latest version is the basis"
 
 
 def test_a_rejected_decision_has_no_publicity_period(projects, world):

@@ -284,7 +284,7 @@ def test_an_approved_ballot_approves_the_proposal_and_reserves_its_cost(council,
     assert ballot.proposal.stage == Stage.APPROVED
     assert Reservation.objects.get(proposal=ballot.proposal).amount == Decimal("11800.00")
     move = EvidenceEvent.objects.get(action="proposal.approve")
-    assert move.payload["basis"] == f"ballot {ballot.pk}"
+    assert move.payload["basis"] == {"type": "voting.ballot", "id": ballot.pk}
     assert selectors.ballot_tally(ballot).sentence() == (
         "5 of 5 members voted (1 abstained); 3 yes is more than half of 5: approved."
     )

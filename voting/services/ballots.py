@@ -310,14 +310,12 @@ def _close(ballot: Ballot, actor, reason: str) -> Ballot:
     )
     proposal = ballot.proposal
     if ballot.outcome == Outcome.APPROVED:
-        proposal_move(
-            actor=actor, proposal=proposal, move=Move.APPROVE, basis=f"ballot {ballot.pk}"
-        )
+        proposal_move(actor=actor, proposal=proposal, move=Move.APPROVE, basis=ballot)
         Reservation.objects.create(
             envelope=ballot.envelope, proposal=proposal, amount=proposal.counted_cost
         )
     elif ballot.outcome == Outcome.REJECTED:
-        proposal_move(actor=actor, proposal=proposal, move=Move.REJECT, basis=f"ballot {ballot.pk}")
+        proposal_move(actor=actor, proposal=proposal, move=Move.REJECT, basis=ballot)
     title, outcome = proposal.title, ballot.get_outcome_display
     voters = [line.member for line in ballot.eligible.select_related("member")]
     notify_on_commit(

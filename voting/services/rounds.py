@@ -311,9 +311,8 @@ def _close(round_: Round, actor, reason: str) -> Round:
     )
     if round_.valid:
         for rp in round_.projects.select_related("proposal"):
-            basis = f"round {round_.pk}"
             if rp.funded:
-                proposal_move(actor=actor, proposal=rp.proposal, move=Move.APPROVE, basis=basis)
+                proposal_move(actor=actor, proposal=rp.proposal, move=Move.APPROVE, basis=round_)
                 Reservation.objects.create(
                     envelope=round_.envelope, proposal=rp.proposal, amount=rp.cost
                 )
@@ -322,7 +321,7 @@ def _close(round_: Round, actor, reason: str) -> Round:
                     actor=actor,
                     proposal=rp.proposal,
                     move=Move.REJECT,
-                    basis=basis,
+                    basis=round_,
                     payload={
                         "approvals": rp.approvals,
                         "cost": str(rp.cost),
