@@ -425,3 +425,13 @@ def test_a_round_decision_states_its_approvals_money_and_reason(projects, world)
     assert won["approved"] and won["round"]["approvals"] == 5
     assert not lost["approved"] and lost["round"]["money"] == "30000.00"
     assert "20,000.00" in lost["round"]["reason"]
+
+
+def test_the_log_names_staff_as_staff_and_a_member_objecting_as_the_resident_they_are(
+    projects, world
+):
+    proposal = projects.published()
+    decision = Disclosure.objects.get(proposal=proposal, status="published")
+    services.objection_lodge(actor=world.a_member.user, disclosure=decision, text="预算偏高。")
+    assert EvidenceEvent.objects.get(action="disclosure.published").actor_role == "staff"
+    assert EvidenceEvent.objects.get(action="objection.lodged").actor_role == "resident"
