@@ -129,8 +129,31 @@ class ScopedAdmin(admin.ModelAdmin):
 
 
 class GridInline(admin.TabularInline):
+    """A community's grids, on its page: whoever may change the community (its district
+    admin, the superuser) adds and renames them here, as on the grids' own pages."""
+
     model = Grid
     extra = 0
+
+    # Without a community (the admin asks so before reading rows), the community's page
+    # decides: the rows shown are its grids only.
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.has_perm("council.use_admin")
+        return request.user.has_perm("council.view_setup", obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.has_perm("council.use_admin")
+        return request.user.has_perm("council.change_community", obj)
+
+    def has_add_permission(self, request, obj=None):
+        if obj is None:  # a new community: whoever may set one up
+            return request.user.is_superuser or bool(_administered_districts(request.user))
+        return request.user.has_perm("council.change_community", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(Community)
@@ -159,6 +182,23 @@ class CommunityAdmin(ScopedAdmin):
         services.setup_record_save(
             actor=request.user, obj=obj, changed=form.changed_data, created=not change
         )
+
+    def save_formset(self, request, form, formset, change):
+        """Grids added or changed inline are saved by ``services.setup_record_save``, each
+        leaving its evidence event (``grid.created``, ``grid.changed``) as on their own page."""
+        if formset.model is not Grid:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # validated rows, nothing written yet
+        for grid in formset.deleted_objects:  # the superuser's alone (has_delete_permission)
+            grid.delete()
+        for grid, fields in formset.changed_objects:
+            services.setup_record_save(actor=request.user, obj=grid, changed=fields, created=False)
+        entered = {id(f.instance): f.changed_data for f in formset.extra_forms}
+        for grid in formset.new_objects:
+            services.setup_record_save(
+                actor=request.user, obj=grid, changed=entered[id(grid)], created=True
+            )
+        formset.save_m2m()
 
 
 @admin.register(Grid)

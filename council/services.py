@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from . import clock
 from .errors import InvalidMove, NotAllowed
-from .evidence import evidence_append
+from .evidence import acting_role, evidence_record
 from .models import (
     Community,
     Grid,
@@ -35,9 +35,6 @@ from .rules import (
     held_roles,
     holds_it,
     holds_role_kinds,
-    is_any_district_admin,
-    is_district_admin_of,
-    is_grid_worker_of_grid,
 )
 from .signin import sign_in_unlock_account
 from .validators import phone_normalize, require_one_line
@@ -45,17 +42,6 @@ from .validators import phone_normalize, require_one_line
 User = get_user_model()
 
 PRIVATE_FIELDS = ("phone", "id_number", "address", "household_status")
-
-
-def _acting_role(actor, community: Community, *preferred: str) -> str:
-    """The role in which ``actor`` acts in ``community``, for the evidence log."""
-    kinds = {r.kind for r in held_roles(actor) if r.community_id == community.pk}
-    if RoleKind.DISTRICT_ADMIN in preferred and is_district_admin_of(actor, community):
-        kinds.add(RoleKind.DISTRICT_ADMIN)
-    for kind in preferred:
-        if kind in kinds:
-            return kind
-    return "superuser" if getattr(actor, "is_superuser", False) else ""
 
 
 def _check_grid(community: Community, grid: Grid | None) -> None:
@@ -212,9 +198,9 @@ def resident_sign_up(
         own=True,
         status=RoleStatus.PENDING,
     )
-    evidence_append(
+    evidence_record(
         actor=user,
-        actor_role=RoleKind.RESIDENT,
+        role=RoleKind.RESIDENT,  # signing up, before anyone confirms the residency
         action="resident.signed_up",
         obj=residency,
         community=community,
@@ -257,9 +243,9 @@ def resident_confirm(*, actor, residency: Role, grid: Grid | None = None) -> Rol
     residency.confirmed_at = clock.now()
     residency.save(update_fields=["status", "grid", "confirmed_by", "confirmed_at"])
     forget_roles(residency.user)
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=_acting_role(actor, residency.community, RoleKind.STAFF, RoleKind.GRID_WORKER),
+        roles=(RoleKind.STAFF, RoleKind.GRID_WORKER),
         action="resident.confirmed",
         obj=residency,
         community=residency.community,
@@ -313,9 +299,9 @@ def resident_register_offline(
         confirmed_by=actor,
         confirmed_at=now,
     )
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=_acting_role(actor, community, RoleKind.STAFF, RoleKind.GRID_WORKER),
+        roles=(RoleKind.STAFF, RoleKind.GRID_WORKER),
         action="resident.registered_on_behalf",
         obj=residency,
         community=community,
@@ -358,9 +344,9 @@ def private_data_update(*, actor, private_data: PrivateData, **changes) -> Priva
     )
     _phone_save(private_data, claim=current and ("phone" in changed or unclaimed))
     community = private_data.residency.community
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=_acting_role(actor, community, RoleKind.GRID_WORKER),
+        roles=(RoleKind.GRID_WORKER,),
         action="private_data.changed",
         obj=private_data.residency,
         payload={"fields": changed},
@@ -404,22 +390,16 @@ def _role_refusal(*, actor, user, kind, community, district) -> tuple[str, str] 
     return None
 
 
-def _role_acting(actor, community: Community | None) -> str:
-    if actor is None:  # setup from the command line (seed_demo, a shell)
-        return ""
-    if community is not None:
-        return _acting_role(actor, community, RoleKind.STAFF, RoleKind.DISTRICT_ADMIN)
-    if is_any_district_admin(actor):
-        return RoleKind.DISTRICT_ADMIN
-    return "superuser" if actor.is_superuser else ""
+# Who grants, confirms or ends roles: the community's staff, or the district admin.
+ROLE_MANAGERS = (RoleKind.STAFF, RoleKind.DISTRICT_ADMIN)
 
 
 def _role_refusal_record(*, actor, user, kind, community, refusal) -> None:
     """The evidence of a refused grant or confirmation: who tried, for whom, which role, why."""
     with transaction.atomic():
-        evidence_append(
+        evidence_record(
             actor=actor,
-            actor_role=_role_acting(actor, community),
+            roles=ROLE_MANAGERS,
             action="role.refused",
             obj=("council.user", user.pk),
             payload={"kind": kind, "reason": refusal[0]},
@@ -507,9 +487,9 @@ def role_assign(
         role.full_clean()
         role.save()
         forget_roles(user)
-        evidence_append(
+        evidence_record(
             actor=actor,
-            actor_role=_role_acting(actor, community),
+            roles=ROLE_MANAGERS,
             action="role.assigned",
             obj=role,
             payload={"kind": kind, "seat_category": seat_category, "status": role.status},
@@ -553,9 +533,9 @@ def role_confirm(*, actor, role: Role) -> Role:
             role.confirmed_at = clock.now()
             role.save(update_fields=["status", "confirmed_by", "confirmed_at"])
             forget_roles(role.user)
-            evidence_append(
+            evidence_record(
                 actor=actor,
-                actor_role=_acting_role(actor, role.community, RoleKind.STAFF),
+                roles=(RoleKind.STAFF,),
                 action="role.confirmed",
                 obj=role,
                 payload={"kind": role.kind},
@@ -588,9 +568,9 @@ def role_end(*, actor, role: Role) -> Role:
     # An ended residency's phone number no longer signs in, and may be someone else's now.
     PrivateData.objects.filter(residency=role).update(phone_district=None)
     forget_roles(role.user)
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=_role_acting(actor, role.community),
+        roles=ROLE_MANAGERS,
         action="role.ended",
         obj=role,
         payload={"kind": role.kind},
@@ -612,13 +592,9 @@ def setup_record_save(*, actor, obj, changed: list[str], created: bool) -> None:
     if isinstance(obj, Role):
         forget_roles(obj.user)
     community = obj if isinstance(obj, Community) else getattr(obj, "community", None)
-    if community is not None:
-        acting = _acting_role(actor, community, RoleKind.DISTRICT_ADMIN, RoleKind.STAFF)
-    else:
-        acting = "superuser" if actor.is_superuser else RoleKind.DISTRICT_ADMIN
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=acting,
+        roles=(RoleKind.DISTRICT_ADMIN, RoleKind.STAFF),
         action=f"{obj._meta.model_name}.{'created' if created else 'changed'}",
         obj=obj,
         payload={"fields": sorted(changed)},
@@ -709,8 +685,9 @@ def account_close(*, actor, user):
 
         for thread_id in sorted(threads_seen):
             _presence_changed(thread_id)  # viewers' "who is here" lines drop the name
-    evidence_append(
+    evidence_record(
         actor=user,
+        role="",  # a person closing their own account, in no role
         action="account.closed",
         obj=("council.user", user.pk),
         payload={"roles_ended": roles_ended},
@@ -733,17 +710,17 @@ def _residency_where_allowed(actor, user, perm: str) -> Role | None:
     return next((r for r in residencies if actor.has_perm(perm, r)), None)
 
 
-def _account_evidence_append(actor, residency: Role, action: str) -> None:
+def _account_record(actor, residency: Role, action: str) -> None:
     """Log ``action`` on the account of ``residency``'s resident, done by the grid worker of
     its grid or its community's staff: the event names the actor and the user's id only."""
-    community, user_id = residency.community, residency.user_id
-    evidence_append(
+    community = residency.community
+    evidence_record(
         actor=actor,
-        actor_role=RoleKind.GRID_WORKER
-        if is_grid_worker_of_grid(actor, residency)
-        else _acting_role(actor, community, RoleKind.STAFF),
+        role=acting_role(
+            actor, community, RoleKind.GRID_WORKER, RoleKind.STAFF, concerning=residency
+        ),
         action=action,
-        obj=("council.user", user_id),
+        obj=("council.user", residency.user_id),
         community=community,
     )
 
@@ -768,7 +745,7 @@ def password_reset_by_staff(*, actor, user) -> str:
     user.set_password(password)
     user.password_must_change = True  # the worker has read it: the resident replaces it
     user.save(update_fields=["password", "password_must_change"])
-    _account_evidence_append(actor, residency, "password.reset_by_staff")
+    _account_record(actor, residency, "password.reset_by_staff")
     return password
 
 
@@ -785,7 +762,7 @@ def sign_in_unlock(*, actor, user) -> None:
     if residency is None:
         raise NotAllowed(_("You may not unlock this person's sign-in."))
     sign_in_unlock_account(user.username)
-    _account_evidence_append(actor, residency, "account.unlocked")
+    _account_record(actor, residency, "account.unlocked")
 
 
 def password_change(*, user, form) -> None:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from . import clock
 from .errors import InvalidMove, NotAllowed, RateLimited
-from .evidence import evidence_append
+from .evidence import acting_role, evidence_record
 from .mail import one_line
 from .models import (
     Message,
@@ -37,7 +37,7 @@ from .models import (
 )
 from .notifications import notify_on_commit
 from .realtime import send_event_on_commit, thread_group
-from .rules import forget_roles, held_roles
+from .rules import forget_roles
 from .sanitiser import plain_text, render_markdown
 from .validators import refuse_line_breaks
 
@@ -65,12 +65,8 @@ def _fresh(user):
     return user
 
 
-def _role(user, thread: Thread) -> str:
-    held = {r.kind for r in held_roles(user) if r.community_id == thread.community_id}
-    for kind in (RoleKind.STAFF, RoleKind.EXPERT, RoleKind.COUNCIL_MEMBER, RoleKind.RESIDENT):
-        if kind in held:
-            return kind
-    return ""
+# The role someone speaks in, in a community's threads: the first of these they hold there.
+SPEAKERS = (RoleKind.STAFF, RoleKind.EXPERT, RoleKind.COUNCIL_MEMBER, RoleKind.RESIDENT)
 
 
 def _digest(text: str) -> str:
@@ -78,9 +74,10 @@ def _digest(text: str) -> str:
 
 
 def _record(actor, thread: Thread, action: str, message: Message, **payload) -> None:
-    evidence_append(
+    """Record an act on a message of ``thread``, in the role its actor speaks in there."""
+    evidence_record(
         actor=actor,
-        actor_role=_role(actor, thread),
+        roles=SPEAKERS,
         action=action,
         obj=message,
         payload={"thread": thread.pk, **payload},
@@ -214,7 +211,7 @@ def message_post(
     message = Message.objects.create(
         thread=thread,
         author=actor,
-        author_role=_role(actor, thread),
+        author_role=acting_role(actor, thread.community, *SPEAKERS),
         kind=kind,
         body=body,
         body_html=render_markdown(body),
@@ -432,9 +429,9 @@ def posting_ban(*, actor, community, user, reason: str, until=None) -> PostingBa
         user=user,
         defaults={"reason": reason[:300], "banned_by": actor, "until": until},
     )
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=RoleKind.STAFF,
+        role=RoleKind.STAFF,
         action="thread.posting_banned",
         obj=("council.user", user.pk),
         payload={"until": until.isoformat() if until else None, "reason": reason[:300]},
@@ -451,9 +448,9 @@ def posting_ban_lift(*, actor, ban_id: int) -> None:
     if ban is None:
         raise NotAllowed(_("Only staff of this community can do this."))
     _ban_check(actor, ban.community)
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=RoleKind.STAFF,
+        role=RoleKind.STAFF,
         action="thread.posting_ban_lifted",
         obj=("council.user", ban.user_id),
         community=ban.community,

@@ -3,8 +3,9 @@ projects done through the services — decisions published, progress posted, com
 recorded, residents' evaluations — so that every disclosure can be seen and followed.
 
 Registered with ``proposals.demo`` (in ``DisclosureConfig.ready``) for the steps after a
-decision. One shortcut, stated in the basis: a demo project starts right after its decision
-is published, as if its publicity period (公示期) had run out without objection.
+decision. One shortcut: a demo project starts right after its decision is published (the
+start refers to that decision), as if its publicity period (公示期) had run out without
+objection.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ PROVIDERS = [
     ("城市之光照明工程有限公司", "contractor", 2400, ""),
 ]
 RATINGS = ["satisfied", "satisfied", "basic", "satisfied", "dissatisfied", "basic", "satisfied"]
-START_BASIS = "决议公开第 {n} 号，公示期视为届满无异议（演示）"
 
 
 def providers_ensure() -> list[Provider]:
@@ -74,7 +74,7 @@ def decide_start(proposal: Proposal, staff) -> Proposal:
         actor=staff,
         proposal=proposal,
         move=Move.START,
-        basis=START_BASIS.format(n=decision.pk),
+        basis=decision,
     )
 
 

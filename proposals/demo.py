@@ -687,7 +687,7 @@ class _People:
 def _walk(spec: Spec, index: int, people: _People) -> Proposal:
     """Create ``spec``'s proposal and take it to its stage through the services."""
     community = people.community
-    staff, clerk = people.staff
+    staff = people.staff[0]
     proposer = people.resident(spec.proposer)
     data = {
         "title": spec.title,
@@ -778,18 +778,12 @@ def _walk(spec: Spec, index: int, people: _People) -> Proposal:
         return Proposal.objects.get(pk=proposal.pk)
 
     proposal = proposal_move(actor=staff, proposal=proposal, move=Move.OPEN_VOTING)
-    # The council decides through the app that holds ballots, when one has a ``demo_deciders``
-    # hook; a later step without its app yet states the record it stands for as its basis.
+    # The council decides through the app that holds ballots (a ``demo_deciders`` hook), and
+    # the later steps through the app that holds disclosures: each step refers to the record
+    # that made it, so there is no deciding by hand, even in the demo.
     deciders = demo_deciders()
     for move in AFTER_VOTING[spec.stage]:
-        actor = clerk if move in (Move.START, Move.COMPLETE) else staff
-        decider = deciders.get(move)
-        if decider is not None:
-            proposal = decider(proposal, staff)
-        else:
-            proposal = proposal_move(
-                actor=actor, proposal=proposal, move=move, basis=DEMO_BASIS[move]
-            )
+        proposal = deciders[move](proposal, staff)
     return proposal
 
 
@@ -801,15 +795,6 @@ def demo_deciders() -> dict[str, Callable[[Proposal, object], Proposal]]:
     for hook in get_hooks("demo_deciders"):
         deciders.update(hook())
     return deciders
-
-
-DEMO_BASIS = {
-    Move.APPROVE: "议事会会议举手表决记录（演示）",
-    Move.REJECT: "议事会会议举手表决记录（演示）",
-    Move.START: "决议公示期届满无异议（演示）",
-    Move.COMPLETE: "验收记录（演示）",
-    Move.EVALUATE: "居民评价期结束（演示）",
-}
 
 
 DISCUSSION = [

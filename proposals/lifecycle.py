@@ -27,10 +27,9 @@ from django.utils.translation import gettext_lazy
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
-from council.evidence import evidence_append
+from council.evidence import evidence_record, evidence_ref
 from council.models import RoleKind
 from council.money import format_yuan
-from council.rules import held_roles
 from council.sanitiser import render_plain
 from council.threads import thread_create, thread_set_open
 
@@ -204,9 +203,9 @@ def _carry_cosigns(proposal: Proposal, actor, extra: dict) -> None:
     supporters = set(proposal.cosigns.values_list("user_id", flat=True)) | {proposal.proposer_id}
     supporters -= set(target.cosigns.values_list("user_id", flat=True)) | {target.proposer_id}
     CoSign.objects.bulk_create([CoSign(proposal=target, user_id=u) for u in sorted(supporters)])
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=RoleKind.STAFF,
+        role=RoleKind.STAFF,
         action="proposal.cosigns_carried_over",
         obj=target,
         payload={"from": proposal.pk, "count": len(supporters)},
@@ -375,16 +374,6 @@ def available_moves(user, proposal: Proposal) -> list[str]:
     ]
 
 
-def _acting_role(user, proposal: Proposal, transition: Transition) -> str:
-    if user is None:
-        return ""
-    kinds = {r.kind for r in held_roles(user) if r.community_id == proposal.community_id}
-    for kind in transition.acting_roles:
-        if kind in kinds:
-            return kind
-    return "superuser" if getattr(user, "is_superuser", False) else ""
-
-
 @transaction.atomic
 def proposal_move(
     *,
@@ -394,15 +383,17 @@ def proposal_move(
     seen_stage: str | None = None,
     reason: str = "",
     target: Proposal | None = None,
-    basis: str = "",
+    basis=None,
     payload: dict | None = None,
 ) -> Proposal:
     """Move ``proposal`` by ``move`` on behalf of ``actor``, or raise and change nothing.
 
     ``seen_stage`` is the stage the actor's page showed: if the proposal has moved on since,
     the move is refused as stale instead of acting on something the actor did not see.
-    ``basis`` names the record a decisive move follows from ("ballot 12", "decision 3"): the
-    council's vote, the publicity period and the evaluation window decide those, not a click.
+    ``basis`` is the record a decisive move follows from (the ballot, the published decision,
+    the evaluation window: a model instance, or a ``(type, id)`` pair): the council's vote, the
+    publicity period and the evaluation window decide those, not a click. The evidence event
+    refers to it (``payload["basis"]``, ``council.evidence.evidence_ref``).
     ``actor`` is None when the system makes such a decisive move by rule (a ballot closed at
     its closing time); the evidence then names "the system".
     Raises ``NotAllowed`` (wrong person) or ``InvalidMove`` (wrong stage, stale page, guard).
@@ -432,6 +423,7 @@ def proposal_move(
             _("This cannot be done while the proposal is %(stage)s.")
             % {"stage": proposal.get_stage_display()}
         )
+    basis_ref = evidence_ref(basis) if basis else None  # refused before anything is written
     extra = {"reason": reason, "target": target, "basis": basis}
     for guard in transition.guards:
         problem = guard(proposal, extra)
@@ -452,11 +444,11 @@ def proposal_move(
     event_payload = {"from": before, "to": proposal.stage, **(payload or {})}
     if transition.event_payload is not None:
         event_payload |= transition.event_payload(proposal, extra)
-    if basis:
-        event_payload["basis"] = basis
-    evidence_append(
+    if basis_ref:
+        event_payload["basis"] = basis_ref
+    evidence_record(
         actor=actor,
-        actor_role=_acting_role(actor, proposal, transition),
+        roles=transition.acting_roles,
         action=f"proposal.{move}",
         obj=proposal,
         payload=event_payload,

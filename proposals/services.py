@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from council.errors import InvalidMove, NotAllowed
-from council.evidence import evidence_append
+from council.evidence import evidence_record
 from council.models import RoleKind
 from council.money import format_yuan
 from council.notifications import notify_on_commit
-from council.rules import held_roles, is_expert_of, is_resident_of
+from council.rules import is_expert_of, is_resident_of
 from council.sanitiser import render_markdown
 from council.threads import post_expert_opinion, thread_guest_add
 from council.validators import require_one_line
@@ -55,21 +55,8 @@ EDITABLE_FIELDS = (
 )
 
 
-def _role_in(user, community, *kinds: str) -> str:
-    held = {r.kind for r in held_roles(user) if r.community_id == community.pk}
-    return next((k for k in kinds if k in held), "")
-
-
-def _record(actor, role: str, action: str, proposal: Proposal, payload: dict | None = None):
-    """Append the evidence event of a write on ``proposal`` (last in its transaction)."""
-    return evidence_append(
-        actor=actor,
-        actor_role=role,
-        action=action,
-        obj=proposal,
-        payload=payload,
-        community=proposal.community,
-    )
+# Who writes or adds to a proposal: staff entering it on paper, or a resident.
+AUTHORS = (RoleKind.STAFF, RoleKind.RESIDENT)
 
 
 def _lock(proposal: Proposal) -> Proposal:
@@ -127,9 +114,9 @@ def proposal_create(*, actor, community, data: dict, on_behalf_of=None) -> Propo
     _apply(proposal, data)
     proposal.save()
     Follow.objects.get_or_create(user=proposer, community=community, proposal=proposal)
-    evidence_append(
+    evidence_record(
         actor=actor,
-        actor_role=_role_in(actor, community, RoleKind.STAFF, RoleKind.RESIDENT),
+        roles=AUTHORS,
         action="proposal.created_on_behalf" if entered_by else "proposal.created",
         obj=proposal,
         community=community,
@@ -190,7 +177,13 @@ def cosign_add(*, actor, proposal: Proposal) -> Proposal:
     except IntegrityError as error:
         raise InvalidMove(_("You have already co-signed this proposal.")) from error
     Follow.objects.get_or_create(user=actor, community=proposal.community, proposal=proposal)
-    _record(actor, RoleKind.RESIDENT, "proposal.cosigned", proposal)
+    evidence_record(
+        actor=actor,
+        role=RoleKind.RESIDENT,
+        action="proposal.cosigned",
+        obj=proposal,
+        community=proposal.community,
+    )
     return _maybe_reach_threshold(actor, proposal)
 
 
@@ -205,7 +198,13 @@ def cosign_withdraw(*, actor, proposal: Proposal) -> Proposal:
     deleted, _rows = CoSign.objects.filter(proposal=proposal, user=actor).delete()
     if not deleted:
         raise InvalidMove(_("You have not co-signed this proposal."))
-    _record(actor, RoleKind.RESIDENT, "proposal.cosign_withdrawn", proposal)
+    evidence_record(
+        actor=actor,
+        role=RoleKind.RESIDENT,
+        action="proposal.cosign_withdrawn",
+        obj=proposal,
+        community=proposal.community,
+    )
     return proposal
 
 
@@ -225,7 +224,14 @@ def _staff_review_save(actor, review, action: str, payload: dict):
     """Validate and save a staff review of its proposal, then record ``action`` as staff."""
     review.full_clean()
     review.save()
-    _record(actor, RoleKind.STAFF, action, review.proposal, payload)
+    evidence_record(
+        actor=actor,
+        role=RoleKind.STAFF,
+        action=action,
+        obj=review.proposal,
+        payload=payload,
+        community=review.proposal.community,
+    )
     return review
 
 
@@ -275,7 +281,14 @@ def expert_invite(*, actor, proposal: Proposal, expert) -> ExpertInvitation:
         raise InvalidMove(_("%(name)s is already invited.") % {"name": expert})
     if proposal.thread_id is not None:
         thread_guest_add(thread=proposal.thread, user=expert)
-    _record(actor, RoleKind.STAFF, "proposal.expert_invited", proposal, {"expert": expert.pk})
+    evidence_record(
+        actor=actor,
+        role=RoleKind.STAFF,
+        action="proposal.expert_invited",
+        obj=proposal,
+        payload={"expert": expert.pk},
+        community=proposal.community,
+    )
     title = proposal.title
     notify_on_commit(
         [expert],
@@ -331,12 +344,13 @@ def opinion_post(*, actor, proposal: Proposal, recommendation: str, remarks: str
             thread=proposal.thread,
             text=f"**{opinion.get_recommendation_display()}**\n\n{remarks}",
         )
-    _record(
-        actor,
-        RoleKind.EXPERT,
-        "proposal.opinion_given",
-        proposal,
-        {"recommendation": recommendation},
+    evidence_record(
+        actor=actor,
+        role=RoleKind.EXPERT,
+        action="proposal.opinion_given",
+        obj=proposal,
+        payload={"recommendation": recommendation},
+        community=proposal.community,
     )
     proposal_event_notify(proposal, actor, lambda: _("“%(title)s”: an expert gave an opinion"))
     return opinion
@@ -379,7 +393,14 @@ def proposal_revise(
         proposal=proposal, number=number, title=title, summary=summary, body=body,
         author=actor, note=note[:200],
     )  # fmt: skip
-    _record(actor, RoleKind.RESIDENT, "proposal.revised", proposal, {"revision": number})
+    evidence_record(
+        actor=actor,
+        role=RoleKind.RESIDENT,
+        action="proposal.revised",
+        obj=proposal,
+        payload={"revision": number},
+        community=proposal.community,
+    )
     proposal_event_notify(proposal, actor, lambda: _("“%(title)s”: the proposer revised the text"))
     return revision
 
@@ -436,12 +457,13 @@ def attachment_add(*, actor, proposal: Proposal, uploaded):
     if clean.thumbnail is not None:
         attachment.thumbnail.save(f"thumb-{clean.name}", clean.thumbnail, save=False)
     attachment.save()
-    _record(
-        actor,
-        _role_in(actor, proposal.community, RoleKind.STAFF, RoleKind.RESIDENT),
-        "proposal.file_added",
-        proposal,
-        {"attachment": attachment.pk, "kind": clean.kind},
+    evidence_record(
+        actor=actor,
+        roles=AUTHORS,
+        action="proposal.file_added",
+        obj=proposal,
+        payload={"attachment": attachment.pk, "kind": clean.kind},
+        community=proposal.community,
     )
     return attachment
 

@@ -8,6 +8,7 @@
 """
 
 import configparser
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,18 @@ def test_imports_follow_the_layers_and_selectors_import_no_service(tmp_path):
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in lint.stdout, lint.stdout
+
+
+def test_apps_record_evidence_through_evidence_record_alone():
+    """Every app records an act with ``council.evidence.evidence_record``, which names the
+    actor's role by one rule (``acting_role``); only the evidence package calls the writer
+    below it, ``evidence_append``, which records whatever role it is given."""
+    writer = re.compile(r"\bevidence_append\b\s*\(|import[^\n]*\bevidence_append\b")
+    evidence = ROOT / "council" / "evidence"
+    callers = [
+        str(path.relative_to(ROOT))
+        for app in APPS
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if evidence not in path.parents and writer.search(path.read_text())
+    ]
+    assert callers == []

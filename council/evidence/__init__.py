@@ -1,6 +1,7 @@
 """The evidence log (信息证据化): a Merkle tree log anyone can verify (docs/transparency-log.md).
 
-- ``records``: ``evidence_append`` (what services call), and how entries are named on pages;
+- ``records``: ``evidence_record`` (what services call), the role it records (``acting_role``),
+  and how entries and what they refer to are named on pages;
 - ``entries``: an event's public entry, the canonical bytes the tree hashes;
 - ``sequencer``: places committed events in the tree and signs checkpoints;
 - ``checkpoints``: the signing key, signed checkpoints, witnesses' cosignatures;
@@ -12,8 +13,12 @@ from .entries import chain_hash, entry_bytes
 from .records import (
     ACTION_LABELS,
     ObjectName,
+    acting_role,
     evidence_append,
+    evidence_name_bases,
     evidence_name_objects,
+    evidence_record,
+    evidence_ref,
     object_namers,
     object_pks,
     objects_named,
@@ -25,6 +30,7 @@ __all__ = [
     "ACTION_LABELS",
     "ObjectName",
     "Verification",
+    "acting_role",
     "chain_hash",
     "checkpoint_note",
     "checkpoint_published",
@@ -32,7 +38,10 @@ __all__ = [
     "entry_bytes",
     "evidence_append",
     "evidence_integrate",
+    "evidence_name_bases",
     "evidence_name_objects",
+    "evidence_record",
+    "evidence_ref",
     "evidence_verify",
     "log_head",
     "log_signer",

@@ -1,10 +1,9 @@
 """What every disclosure service shares: the canonical content and its hash, the one draft
-per (project, kind), and the acting role for the evidence log."""
+per (project, kind), and the roles its acts are recorded in."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from decimal import Decimal
 
 from django.utils import translation
@@ -13,9 +12,8 @@ from django.utils.timezone import localtime
 
 from council import clock
 from council.errors import NotAllowed
-from council.evidence import evidence_append
-from council.models import EvidenceEvent, RoleKind
-from council.rules import held_roles
+from council.evidence.entries import canonical_json
+from council.models import RoleKind
 from proposals.models import Proposal
 
 from ..models import Disclosure, DisclosureStatus
@@ -23,13 +21,11 @@ from ..models import Disclosure, DisclosureStatus
 OFFICIAL_LANGUAGE = "zh-hans"  # the official record is the Chinese text (DESIGN.md)
 
 
-def canonical(content: dict) -> str:
-    """The one serialisation the hash is taken over: sorted keys, no spaces, UTF-8."""
-    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 def content_sha256(content: dict) -> str:
-    return hashlib.sha256(canonical(content).encode()).hexdigest()
+    """SHA-256 (hex) of the content's canonical JSON (``council.evidence.entries.
+    canonical_json``: UTF-8, keys sorted, no spaces), the bytes every published hash was taken
+    over."""
+    return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
 def official():
@@ -45,25 +41,10 @@ def day(moment) -> str:
     return date_format(localtime(moment), "Y-m-d") if moment else ""
 
 
-def role_in(user, community) -> str:
-    if user is None:
-        return ""
-    held = {r.kind for r in held_roles(user) if r.community_id == community.pk}
-    for kind in (RoleKind.STAFF, RoleKind.RESIDENT, RoleKind.COUNCIL_MEMBER):
-        if kind in held:
-            return kind
-    return "superuser" if getattr(user, "is_superuser", False) else ""
-
-
-def record(actor, action: str, obj, community, payload: dict | None = None) -> EvidenceEvent:
-    return evidence_append(
-        actor=actor,
-        actor_role=role_in(actor, community),
-        action=action,
-        obj=obj,
-        payload=payload or {},
-        community=community,
-    )
+# The role a disclosure act is recorded in (``council.evidence.evidence_record``): the first
+# of these the actor holds in the project's community (staff publish and answer, residents
+# object and evaluate).
+ACTORS = (RoleKind.STAFF, RoleKind.RESIDENT, RoleKind.COUNCIL_MEMBER)
 
 
 def require_staff(actor, perm: str, community, message: str) -> None:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from council.errors import InvalidMove
+from council.evidence import evidence_record
 from council.money import format_yuan
 from council.sanitiser import render_plain
 from council.textfiles import NotUtf8Text, decode_utf8
@@ -24,7 +25,7 @@ from proposals.media import clean_upload
 from proposals.models import Proposal, Stage
 
 from ..models import ProgressPhoto, ProgressUpdate, Provider
-from ._common import record, require_staff
+from ._common import ACTORS, require_staff
 from .publishing import implementation_draft
 
 MAX_PHOTOS = 6
@@ -99,12 +100,13 @@ def _update(actor, proposal, *, date, text, percent, spent, provider, imported=F
 
 
 def _record_posted(actor, update: ProgressUpdate) -> None:
-    record(
-        actor,
-        "progress.posted",
-        update,
-        update.proposal.community,
-        {
+    evidence_record(
+        actor=actor,
+        roles=ACTORS,
+        action="progress.posted",
+        obj=update,
+        community=update.proposal.community,
+        payload={
             "proposal": update.proposal_id,
             "percent": update.percent,
             "spent": str(update.spent),

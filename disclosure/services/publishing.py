@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
-from council.evidence import log_head
+from council.evidence import evidence_record, log_head
 from council.models import Council
 from council.notifications import notify_on_commit
 from council.sanitiser import render_plain
@@ -33,11 +33,11 @@ from .. import content as build
 from ..models import Disclosure, DisclosureStatus, Kind, Objection
 from ..search import disclosure_index
 from ._common import (
+    ACTORS,
     content_sha256,
     draft_save,
     latest_published,
     official,
-    record,
     require_staff,
 )
 
@@ -161,12 +161,13 @@ def disclosure_publish(*, actor, disclosure: Disclosure) -> Disclosure:
     )
     disclosure.save()
     disclosure_index(disclosure)
-    disclosure.published_event = record(
-        actor,
-        "disclosure.published",
-        disclosure,
-        community,
-        {
+    disclosure.published_event = evidence_record(
+        actor=actor,
+        roles=ACTORS,
+        action="disclosure.published",
+        obj=disclosure,
+        community=community,
+        payload={
             "proposal": disclosure.proposal_id,
             "kind": disclosure.kind,
             "version": disclosure.version,
@@ -212,12 +213,13 @@ def disclosure_correct(*, actor, disclosure: Disclosure, note: str) -> Disclosur
         Kind.RESULT: lambda p: result_draft(p, note=note.strip(), is_correction=True),
     }[disclosure.kind]
     draft = redraft(disclosure.proposal)
-    record(
-        actor,
-        "disclosure.correction_drafted",
-        draft,
-        disclosure.community,
-        {"corrects": disclosure.pk, "note": note.strip()[:300]},
+    evidence_record(
+        actor=actor,
+        roles=ACTORS,
+        action="disclosure.correction_drafted",
+        obj=draft,
+        community=disclosure.community,
+        payload={"corrects": disclosure.pk, "note": note.strip()[:300]},
     )
     return draft
 
@@ -270,8 +272,13 @@ def objection_lodge(*, actor, disclosure: Disclosure, text: str) -> Objection:
     objection = Objection.objects.create(
         disclosure=disclosure, author=actor, text=text, text_html=render_plain(text)
     )
-    record(
-        actor, "objection.lodged", objection, disclosure.community, {"disclosure": disclosure.pk}
+    evidence_record(
+        actor=actor,
+        roles=ACTORS,
+        action="objection.lodged",
+        obj=objection,
+        community=disclosure.community,
+        payload={"disclosure": disclosure.pk},
     )
     staff = [
         r.user
@@ -316,7 +323,9 @@ def objection_answer(*, actor, objection: Objection, answer: str) -> Objection:
     objection.answered_by = actor
     objection.answered_at = clock.now()
     objection.save()
-    record(actor, "objection.answered", objection, community, {})
+    evidence_record(
+        actor=actor, roles=ACTORS, action="objection.answered", obj=objection, community=community
+    )
     with official():
         note = _("Adds the objections lodged in the publicity period and their answers.")
     decision_draft(objection.disclosure.proposal, note=note)
@@ -361,7 +370,7 @@ def implementations_start_due() -> int:
                 actor=None,
                 proposal=disclosure.proposal,
                 move=Move.START,
-                basis=f"decision {disclosure.pk}",
+                basis=disclosure,
             )
         started += 1
     return started

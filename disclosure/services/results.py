@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from council import clock
 from council.deadlines import Deadline
 from council.errors import InvalidMove, NotAllowed
+from council.evidence import evidence_record
 from council.models import Role, RoleKind, RoleStatus
 from council.money import format_yuan
 from council.notifications import notify_on_commit
@@ -31,7 +32,7 @@ from voting.models import Reservation
 
 from ..models import Completion, Evaluation, EvaluationWindow, Provider, Rating
 from ..verdict import verdict_compute
-from ._common import record, require_staff
+from ._common import ACTORS, require_staff
 from .publishing import result_draft
 
 VARIANCE_LIMIT = Decimal("0.10")  # above 10% either way, the difference is explained
@@ -119,22 +120,26 @@ def completion_record(
     if reservation is not None:
         reservation.amount, reservation.settled = actual, True
         reservation.save(update_fields=["amount", "settled"])
-    record(
-        actor,
-        "completion.recorded",
-        completion,
-        proposal.community,
-        {"proposal": proposal.pk, "budget": str(budget), "actual": str(actual)},
+    evidence_record(
+        actor=actor,
+        roles=ACTORS,
+        action="completion.recorded",
+        obj=completion,
+        community=proposal.community,
+        payload={"proposal": proposal.pk, "budget": str(budget), "actual": str(actual)},
     )
-    proposal_move(
-        actor=actor, proposal=proposal, move=Move.COMPLETE, basis=f"completion {completion.pk}"
-    )
+    proposal_move(actor=actor, proposal=proposal, move=Move.COMPLETE, basis=completion)
     window = EvaluationWindow.objects.create(
         proposal=proposal, opens_at=now, closes_at=now + dt.timedelta(days=evaluation_days)
     )
-    record(actor, "evaluation.window_opened", window, proposal.community, {
-        "closes_at": window.closes_at.isoformat()
-    })  # fmt: skip
+    evidence_record(
+        actor=actor,
+        roles=ACTORS,
+        action="evaluation.window_opened",
+        obj=window,
+        community=proposal.community,
+        payload={"closes_at": window.closes_at.isoformat()},
+    )
     title = proposal.title
     notify_on_commit(
         _residents(proposal),
@@ -189,11 +194,19 @@ def evaluation_give(
         except IntegrityError:
             existing = window.evaluations.get(resident=actor)
         else:
-            record(actor, "evaluation.given", window, community, {})
+            evidence_record(
+                actor=actor,
+                roles=ACTORS,
+                action="evaluation.given",
+                obj=window,
+                community=community,
+            )
             return evaluation
     existing.rating, existing.comment, existing.updated_at = rating, comment.strip(), now
     existing.save(update_fields=["rating", "comment", "updated_at"])
-    record(actor, "evaluation.changed", window, community, {})
+    evidence_record(
+        actor=actor, roles=ACTORS, action="evaluation.changed", obj=window, community=community
+    )
     return existing
 
 
@@ -216,7 +229,14 @@ def evaluation_enter_paper(
         resident=None, rating=rating, comment=comment.strip(), entered_by=actor,
         updated_at=clock.now(),
     )  # fmt: skip
-    record(actor, "evaluation.paper_entered", window, community, {"rating": rating})
+    evidence_record(
+        actor=actor,
+        roles=ACTORS,
+        action="evaluation.paper_entered",
+        obj=window,
+        community=community,
+        payload={"rating": rating},
+    )
     return evaluation
 
 
@@ -233,18 +253,24 @@ def _close(window: EvaluationWindow, actor, reason: str) -> EvaluationWindow:
     window.closed_by = actor
     window.close_reason = reason
     window.save()
-    record(
-        actor,
-        "evaluation.window_closed",
-        window,
-        window.proposal.community,
-        {**counts, "residents": window.residents, "verdict": window.verdict, "reason": reason},
+    evidence_record(
+        actor=actor,
+        roles=ACTORS,
+        action="evaluation.window_closed",
+        obj=window,
+        community=window.proposal.community,
+        payload={
+            **counts,
+            "residents": window.residents,
+            "verdict": window.verdict,
+            "reason": reason,
+        },
     )
     proposal_move(
         actor=actor,
         proposal=window.proposal,
         move=Move.EVALUATE,
-        basis=f"evaluation window {window.pk}",
+        basis=window,
     )
     result_draft(window.proposal)
     return window

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, prefetch_related_objects
 
+from council.evidence import evidence_name_bases
 from council.models import EvidenceEvent
 
 from ..models import (
@@ -92,13 +93,16 @@ def proposal_page(proposal: Proposal) -> ProposalPage:
 
 
 def proposal_timeline(proposal: Proposal) -> list[EvidenceEvent]:
-    """Every recorded step of the proposal, oldest first, for its timeline (who and when)."""
-    return list(
-        EvidenceEvent.objects.filter(
-            object_type=proposal._meta.label_lower, object_id=str(proposal.pk)
+    """Every recorded step of the proposal, oldest first, for its timeline (who and when),
+    a decision with the record it follows from (``named_basis``: the ballot, …)."""
+    return evidence_name_bases(
+        list(
+            EvidenceEvent.objects.filter(
+                object_type=proposal._meta.label_lower, object_id=str(proposal.pk)
+            )
+            .select_related("actor")
+            .order_by("seq")
         )
-        .select_related("actor")
-        .order_by("seq")
     )
 
 

@@ -163,3 +163,60 @@ def test_council_rules_reject_an_impossible_quorum(client, world):
     response = post_council_rules(client, council, quorum_numerator=5, quorum_denominator=3)
     assert response.status_code == 200
     assert Council.objects.get(pk=council.pk).quorum_numerator == 2
+
+
+def post_community_with_grids(client, community, grids: list[tuple[int | None, str]]):
+    """Submit the community's admin page unchanged but for its grids: ``(id, name)`` for each
+    row, ``None`` for a new one."""
+    url = f"/admin/council/community/{community.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "id"}
+    data.update(
+        {
+            "sub_district": community.sub_district_id,
+            "collection_opens": community.collection_opens.isoformat(),
+            "collection_closes": community.collection_closes.isoformat(),
+            "grids-TOTAL_FORMS": len(grids),
+            "grids-INITIAL_FORMS": sum(pk is not None for pk, _name in grids),
+        }
+    )
+    for i, (pk, name) in enumerate(grids):
+        data |= {f"grids-{i}-id": pk or "", f"grids-{i}-community": community.pk}
+        data[f"grids-{i}-name"] = name
+    return client.post(url, data)
+
+
+def test_grids_added_or_renamed_on_the_communitys_page_are_in_the_evidence_log(client, world):
+    client.force_login(world.admin)
+    response = post_community_with_grids(
+        client,
+        world.a,
+        [
+            (world.a_grid1.pk, "幸福路网格"),
+            (world.a_grid2.pk, world.a_grid2.name),
+            (None, "新网格"),
+        ],
+    )
+    assert response.status_code == 302, response.context["adminform"].errors
+    assert set(world.a.grids.values_list("name", flat=True)) == {
+        "幸福路网格",
+        world.a_grid2.name,
+        "新网格",
+    }
+    changed = EvidenceEvent.objects.get(action="grid.changed")
+    assert changed.object_id == str(world.a_grid1.pk) and changed.payload == {"fields": ["name"]}
+    created = EvidenceEvent.objects.get(action="grid.created")
+    assert created.object_id == str(world.a.grids.get(name="新网格").pk)
+    for event in (changed, created):
+        assert event.actor == world.admin and event.actor_role == "district_admin"
+        assert event.community == world.a
+
+
+def test_staff_see_their_communitys_grids_but_change_them_nowhere(client, world):
+    client.force_login(world.a_staff)
+    page = client.get(f"/admin/council/community/{world.a.pk}/change/")
+    assert world.a_grid1.name in page.content.decode()
+    post_community_with_grids(client, world.a, [(world.a_grid1.pk, "改名")])
+    world.a_grid1.refresh_from_db()
+    assert world.a_grid1.name != "改名"
+    assert not EvidenceEvent.objects.filter(action__startswith="grid.").exists()

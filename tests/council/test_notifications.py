@@ -132,7 +132,7 @@ def test_the_proposer_hears_of_every_move_staff_make(world, proposals, commit):
                 proposal = to_voting(world, proposal)
             else:
                 proposal = proposal_move(
-                    actor=world.a_staff, proposal=proposal, move=move, basis=f"record of {move}"
+                    actor=world.a_staff, proposal=proposal, move=move, basis=("test.record", move)
                 )
         expected.append(moved(label))
         assert texts(proposer) == expected, move
@@ -155,7 +155,7 @@ def test_the_proposer_hears_of_an_end_that_is_not_approval(world, proposals, com
             proposal=proposal,
             move=move,
             reason="属于物业职责。",
-            basis="ballot record",
+            basis=("voting.ballot", 1),
         )
     assert texts(proposer) == [moved(label)]
 

@@ -100,6 +100,30 @@ def test_a_secret_vote_names_the_ballot_and_still_not_the_member(client, project
     assert member.public_name not in page
 
 
+def test_a_decision_refers_to_the_ballot_that_made_it_on_the_log_and_the_timeline(
+    client, projects, world
+):
+    proposal = projects.published()
+    ballot = proposal.ballots.get()
+    event = EvidenceEvent.objects.get(action="proposal.approve")
+    assert event.payload["basis"] == {"type": "voting.ballot", "id": ballot.pk}
+    url = reverse("ballot", args=[world.a.slug, ballot.pk])
+    link = f'依据：<a href="{url}">表决《更换小区路灯》</a>'
+    assert link in client.get(reverse("evidence")).content.decode()
+    page = client.get(reverse("proposal", args=[world.a.slug, proposal.pk]), **EN)
+    assert f'Basis: <a href="{url}">ballot on “更换小区路灯”</a>' in page.content.decode()
+
+
+def test_a_step_taken_before_bases_were_references_shows_the_words_it_was_given(client, world):
+    evidence_append(
+        actor=None,
+        action="proposal.approve",
+        obj=("proposals.proposal", 999999),
+        payload={"from": "voting", "to": "approved", "basis": "ballot 12"},
+    )
+    assert "依据：ballot 12" in client.get(reverse("evidence")).content.decode()
+
+
 def test_the_words_are_not_part_of_the_chain(client, projects):
     projects.published()
     before = list(EvidenceEvent.objects.values_list("seq", "hash"))

@@ -2,6 +2,8 @@
 corrections, the publicity period and objections, progress, completion, evaluation."""
 
 import datetime as dt
+import hashlib
+import json
 from decimal import Decimal
 
 import pytest
@@ -79,6 +81,22 @@ def test_only_staff_publish_and_publishing_seals_the_content(projects, world):
     assert event.payload["pdf_sha256"] == published.pdf_sha256
     assert published.pdf and len(published.pdf_sha256) == 64
     assert published.publicity_ends_at is not None
+
+
+def test_the_content_hash_is_the_sha256_of_the_content_as_anyone_encodes_it(projects):
+    """Anyone recomputes a published hash from the content with Python's own json module, as
+    the public log's entries are encoded (docs/transparency-log.md): keys sorted, no spaces,
+    Chinese as UTF-8."""
+    published = Disclosure.objects.get(proposal=projects.published(), status="published")
+    encoded = json.dumps(
+        published.content, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    assert "更换小区路灯".encode() in encoded
+    assert published.content_sha256 == hashlib.sha256(encoded).hexdigest()
+    assert (
+        content_sha256({"标题": "路灯", "b": [1, 2.5, None]})
+        == hashlib.sha256('{"b":[1,2.5,null],"标题":"路灯"}'.encode()).hexdigest()
+    )
 
 
 def test_a_published_disclosure_never_changes(projects, world):
@@ -163,7 +181,10 @@ def test_implementation_starts_only_after_the_period_with_every_objection_answer
     proposal.refresh_from_db()
     assert proposal.stage == Stage.IN_PROGRESS
     event = EvidenceEvent.objects.get(action="proposal.start")
-    assert event.actor is None and event.payload["basis"] == f"decision {decision.pk}"
+    assert event.actor is None and event.payload["basis"] == {
+        "type": "disclosure.disclosure",
+        "id": decision.pk,
+    }
 
 
 def test_a_decision_answered_in_its_period_starts_the_project_once(projects, world):
@@ -182,7 +203,8 @@ def test_a_decision_answered_in_its_period_starts_the_project_once(projects, wor
     proposal.refresh_from_db()
     assert proposal.stage == Stage.IN_PROGRESS
     event = EvidenceEvent.objects.get(action="proposal.start")
-    assert event.payload["basis"] == f"decision {second.pk}", "the latest version is the basis"
+    basis = {"type": "disclosure.disclosure", "id": second.pk}
+    assert event.payload["basis"] == basis, "the latest version is the basis"
 
 
 def test_a_rejected_decision_has_no_publicity_period(projects, world):
@@ -403,3 +425,13 @@ def test_a_round_decision_states_its_approvals_money_and_reason(projects, world)
     assert won["approved"] and won["round"]["approvals"] == 5
     assert not lost["approved"] and lost["round"]["money"] == "30000.00"
     assert "20,000.00" in lost["round"]["reason"]
+
+
+def test_the_log_names_staff_as_staff_and_a_member_objecting_as_the_resident_they_are(
+    projects, world
+):
+    proposal = projects.published()
+    decision = Disclosure.objects.get(proposal=proposal, status="published")
+    services.objection_lodge(actor=world.a_member.user, disclosure=decision, text="预算偏高。")
+    assert EvidenceEvent.objects.get(action="disclosure.published").actor_role == "staff"
+    assert EvidenceEvent.objects.get(action="objection.lodged").actor_role == "resident"

@@ -92,7 +92,7 @@ class ProposalMaker:
             # Stands for the ballot / publicity period / evaluation window, which later issues
             # build; the lifecycle refuses these moves without a stated basis.
             proposal = proposal_move(
-                actor=w.a_staff, proposal=proposal, move=move, basis=f"test record for {move}"
+                actor=w.a_staff, proposal=proposal, move=move, basis=("test.record", move)
             )
         return proposal
 

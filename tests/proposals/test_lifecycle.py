@@ -132,10 +132,10 @@ def test_staff_cannot_decide_by_hand_what_the_ballot_decides(proposals, world):
         with pytest.raises(InvalidMove, match="cannot be taken by hand"):
             proposal_move(actor=world.a_staff, proposal=proposal, move=move)
     proposal = proposal_move(
-        actor=world.a_staff, proposal=proposal, move=Move.APPROVE, basis="ballot 1"
+        actor=world.a_staff, proposal=proposal, move=Move.APPROVE, basis=("voting.ballot", 1)
     )
     event = EvidenceEvent.objects.filter(action="proposal.approve").get()
-    assert event.payload["basis"] == "ballot 1"
+    assert event.payload["basis"] == {"type": "voting.ballot", "id": 1}
 
 
 def test_a_direct_submit_still_keeps_revision_one_and_checks_the_cap(proposals, world):

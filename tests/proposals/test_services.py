@@ -13,6 +13,7 @@ from PIL import Image
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
+from council.models import EvidenceEvent
 from proposals import services
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import CoSign, Proposal, Revision, Stage
@@ -323,3 +324,35 @@ def test_concurrent_co_signs_cross_the_threshold_exactly_once(world):
         ).count()
         == 1
     )
+
+
+def test_the_log_names_each_step_in_the_role_it_is_taken_in(world, proposals):
+    proposal = proposals.make(Stage.CONSULTATION)
+    services.feasibility_record(
+        actor=world.a_staff, proposal=proposal, feasible=True,
+        cost_estimate=Decimal("11800.00"), plan="由社区工作站联系施工单位更换。",
+    )  # fmt: skip
+    services.proposal_revise(
+        actor=world.a_resident.user, proposal=proposal, title=proposal.title,
+        summary=proposal.summary, body=proposal.body + "\n\n补充：夜间施工。",
+    )  # fmt: skip
+    services.proposal_create(
+        actor=world.a_staff, community=world.a, data=PROPOSAL_DATA,
+        on_behalf_of=world.a_member.user,
+    )  # fmt: skip
+    roles = {}
+    for action, role in EvidenceEvent.objects.filter(object_type="proposals.proposal").values_list(
+        "action", "actor_role"
+    ):
+        roles.setdefault(action, set()).add(role)
+    assert roles == {
+        "proposal.created": {"resident"},
+        "proposal.submit": {"resident"},
+        "proposal.cosigned": {"resident"},
+        "proposal.reach_threshold": {"resident"},  # the co-sign that reached it
+        "proposal.admissibility_recorded": {"staff"},
+        "proposal.admit": {"staff"},
+        "proposal.feasibility_recorded": {"staff"},
+        "proposal.revised": {"resident"},
+        "proposal.created_on_behalf": {"staff"},
+    }

@@ -284,7 +284,7 @@ def test_an_approved_ballot_approves_the_proposal_and_reserves_its_cost(council,
     assert ballot.proposal.stage == Stage.APPROVED
     assert Reservation.objects.get(proposal=ballot.proposal).amount == Decimal("11800.00")
     move = EvidenceEvent.objects.get(action="proposal.approve")
-    assert move.payload["basis"] == f"ballot {ballot.pk}"
+    assert move.payload["basis"] == {"type": "voting.ballot", "id": ballot.pk}
     assert selectors.ballot_tally(ballot).sentence() == (
         "5 of 5 members voted (1 abstained); 3 yes is more than half of 5: approved."
     )
@@ -377,3 +377,24 @@ def test_the_scheduler_closes_each_ballot_past_its_time_once(council):
         assert services.ballots_close_due() == 0
     due.refresh_from_db(), later.refresh_from_db()
     assert due.status == "closed" and due.closed_by is None and later.status == "open"
+
+
+def test_the_log_names_the_clerk_as_staff_and_a_voter_as_a_council_member(council, world):
+    ballot = council.ballot()
+    services.vote_cast(actor=world.a_member.user, ballot=ballot, choice="yes")  # also a resident
+    services.ballot_close(actor=council.staff, ballot=ballot, reason="会议表决完毕")
+    roles = dict(
+        EvidenceEvent.objects.filter(object_type="voting.ballot").values_list(
+            "action", "actor_role"
+        )
+    )
+    assert roles == {
+        "ballot.opened": "staff",
+        "vote.cast": "council_member",
+        "ballot.closed": "staff",
+    }
+    Council.objects.filter(community=world.a).update(secrecy="secret")
+    secret = council.ballot(council.proposal())
+    services.vote_cast(actor=world.a_member.user, ballot=secret, choice="yes")
+    event = _events("vote.cast", secret).get()
+    assert (event.actor, event.actor_role) == (None, "council_member")

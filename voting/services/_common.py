@@ -15,11 +15,10 @@ from django.utils.translation import gettext as _
 from council import clock
 from council.deadlines import Deadline
 from council.errors import InvalidMove, NotAllowed
-from council.evidence import evidence_append
+from council.evidence import evidence_record
 from council.models import Community, Council, RoleKind
 from council.notifications import notify_on_commit
 from council.realtime import send_event_on_commit
-from council.rules import held_roles
 
 from ..models import BallotStatus, Envelope, RulesCopy
 from ..receipts import receipt_new
@@ -33,28 +32,6 @@ def board_changed(meeting_id: int | None) -> None:
     """Tell the meeting's live board to redraw, once the transaction commits."""
     if meeting_id:
         send_event_on_commit(meeting_group(meeting_id), {"type": "board.changed"})
-
-
-def role_in(user, community: Community, *kinds: str) -> str:
-    """The role in which ``user`` acts in ``community``, for the evidence log."""
-    if user is None:
-        return ""
-    held = {r.kind for r in held_roles(user) if r.community_id == community.pk}
-    for kind in kinds:
-        if kind in held:
-            return kind
-    return "superuser" if getattr(user, "is_superuser", False) else ""
-
-
-def record(actor, action: str, obj, community: Community, payload: dict | None = None, *kinds):
-    evidence_append(
-        actor=actor,
-        actor_role=role_in(actor, community, *(kinds or (RoleKind.STAFF,))),
-        action=action,
-        obj=obj,
-        payload=payload or {},
-        community=community,
-    )
 
 
 def voter_commitment(obj, member) -> str:
@@ -74,9 +51,9 @@ def record_secret_act(member, action: str, obj, community: Community, payload: d
     a named actor could be found by trying each member's id against the public head hash and
     the entry's time; with no actor there is nothing to try. Who took part stays a number.
     """
-    evidence_append(
+    evidence_record(
         actor=None,
-        actor_role=RoleKind.COUNCIL_MEMBER,
+        role=RoleKind.COUNCIL_MEMBER,
         action=action,
         obj=obj,
         payload={**payload, "voter": voter_commitment(obj, member)},

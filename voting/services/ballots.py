@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
+from council.evidence import evidence_record
 from council.models import RoleKind
 from council.notifications import notify_on_commit
 from council.validators import refuse_line_breaks
@@ -46,7 +47,6 @@ from ._common import (
     member_entry,
     opened_notify,
     opening_fields,
-    record,
     record_secret_act,
     require,
     rules_copy,
@@ -111,12 +111,13 @@ def ballot_open(
             for user, seat in members
         ]
     )
-    record(
-        actor,
-        "ballot.opened",
-        ballot,
-        community,
-        {
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action="ballot.opened",
+        obj=ballot,
+        community=community,
+        payload={
             "proposal": proposal.pk,
             "closes_at": closes_at.isoformat(),
             "base": ballot.base,
@@ -196,13 +197,13 @@ def vote_cast(*, actor, ballot: Ballot, choice: str) -> Ballot:
         if ballot.is_secret:
             record_secret_act(actor, action, ballot, ballot.community, {})
         else:
-            record(
-                actor,
-                action,
-                ballot,
-                ballot.community,
-                {"choice": choice},
-                RoleKind.COUNCIL_MEMBER,
+            evidence_record(
+                actor=actor,
+                roles=(RoleKind.COUNCIL_MEMBER,),
+                action=action,
+                obj=ballot,
+                community=ballot.community,
+                payload={"choice": choice},
             )
         board_changed(ballot.meeting_id)
     return ballot
@@ -226,12 +227,13 @@ def vote_record_by_clerk(*, actor, ballot: Ballot, member, choice: str) -> Ballo
         raise InvalidMove(_("That member is not on this ballot's list of voters."))
     created, changed = _store_vote(ballot, member, choice, recorded_by=actor)
     if changed:
-        record(
-            actor,
-            "vote.recorded_by_clerk",
-            ballot,
-            ballot.community,
-            {"member": member.display_name, "choice": choice, "changed": not created},
+        evidence_record(
+            actor=actor,
+            roles=(RoleKind.STAFF,),
+            action="vote.recorded_by_clerk",
+            obj=ballot,
+            community=ballot.community,
+            payload={"member": member.display_name, "choice": choice, "changed": not created},
         )
         board_changed(ballot.meeting_id)
     return ballot
@@ -265,12 +267,13 @@ def hand_count_record(*, actor, ballot: Ballot, yes: int, no: int, abstain: int)
             "updated_at": clock.now(),
         },
     )
-    record(
-        actor,
-        "ballot.hands_counted",
-        ballot,
-        ballot.community,
-        {"yes": yes, "no": no, "abstain": abstain},
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action="ballot.hands_counted",
+        obj=ballot,
+        community=ballot.community,
+        payload={"yes": yes, "no": no, "abstain": abstain},
     )
     board_changed(ballot.meeting_id)
     return count
@@ -297,23 +300,22 @@ def _close(ballot: Ballot, actor, reason: str) -> Ballot:
     ballot.votes_sha256 = ballot_list_digest(ballot.pk, rows, counted)
     ballot.votes_format = VotesFormat.RECEIPTS
     ballot.save()
-    record(
-        actor,
-        "ballot.closed",
-        ballot,
-        ballot.community,
-        {**tally.as_dict(), "votes_sha256": ballot.votes_sha256, "reason": reason},
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action="ballot.closed",
+        obj=ballot,
+        community=ballot.community,
+        payload={**tally.as_dict(), "votes_sha256": ballot.votes_sha256, "reason": reason},
     )
     proposal = ballot.proposal
     if ballot.outcome == Outcome.APPROVED:
-        proposal_move(
-            actor=actor, proposal=proposal, move=Move.APPROVE, basis=f"ballot {ballot.pk}"
-        )
+        proposal_move(actor=actor, proposal=proposal, move=Move.APPROVE, basis=ballot)
         Reservation.objects.create(
             envelope=ballot.envelope, proposal=proposal, amount=proposal.counted_cost
         )
     elif ballot.outcome == Outcome.REJECTED:
-        proposal_move(actor=actor, proposal=proposal, move=Move.REJECT, basis=f"ballot {ballot.pk}")
+        proposal_move(actor=actor, proposal=proposal, move=Move.REJECT, basis=ballot)
     title, outcome = proposal.title, ballot.get_outcome_display
     voters = [line.member for line in ballot.eligible.select_related("member")]
     notify_on_commit(
@@ -419,13 +421,13 @@ def recusal_declare(*, actor, proposal: Proposal, reason: str) -> Recusal:
     )
     if not created:
         raise InvalidMove(_("You have already declared a conflict of interest on this proposal."))
-    record(
-        actor,
-        "ballot.recusal_declared",
-        proposal,
-        proposal.community,
-        {"reason": recusal.reason},
-        RoleKind.COUNCIL_MEMBER,
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.COUNCIL_MEMBER,),
+        action="ballot.recusal_declared",
+        obj=proposal,
+        community=proposal.community,
+        payload={"reason": recusal.reason},
     )
     for ballot in Ballot.objects.filter(proposal=proposal, status=BallotStatus.OPEN):
         ballot = _lock(ballot)
@@ -437,13 +439,13 @@ def recusal_declare(*, actor, proposal: Proposal, reason: str) -> Recusal:
         ballot.votes.filter(member=actor).delete()
         ballot.base -= 1
         ballot.save(update_fields=["base"])
-        record(
-            actor,
-            "ballot.member_recused",
-            ballot,
-            ballot.community,
-            {"base": ballot.base},
-            RoleKind.COUNCIL_MEMBER,
+        evidence_record(
+            actor=actor,
+            roles=(RoleKind.COUNCIL_MEMBER,),
+            action="ballot.member_recused",
+            obj=ballot,
+            community=ballot.community,
+            payload={"base": ballot.base},
         )
         board_changed(ballot.meeting_id)
     return recusal

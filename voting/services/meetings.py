@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
+from council.evidence import evidence_record
 from council.models import Community, RoleKind
 from council.notifications import notify_on_commit
 from council.sanitiser import render_markdown
@@ -27,7 +28,7 @@ from ..models import (
     MeetingStatus,
 )
 from ..selectors.votes import seated_members
-from ._common import board_changed, locked, record, require
+from ._common import board_changed, locked, require
 
 
 def _url(meeting: Meeting) -> str:
@@ -104,12 +105,13 @@ def meeting_schedule(
         created_by=actor,
     )
     _agenda(meeting, proposals)
-    record(
-        actor,
-        "meeting.scheduled",
-        meeting,
-        community,
-        {"starts_at": starts_at.isoformat(), "agenda": [p.pk for p in proposals]},
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action="meeting.scheduled",
+        obj=meeting,
+        community=community,
+        payload={"starts_at": starts_at.isoformat(), "agenda": [p.pk for p in proposals]},
     )
     _notice(meeting, lambda: _("Council meeting “%(title)s”: %(when)s at %(place)s."))
     return meeting
@@ -122,9 +124,14 @@ def meeting_agenda_set(*, actor, meeting: Meeting, proposals: list[Proposal]) ->
     if meeting.status == MeetingStatus.ENDED:
         raise InvalidMove(_("The meeting has ended; its agenda is kept as it was."))
     _agenda(meeting, proposals)
-    record(actor, "meeting.agenda_changed", meeting, meeting.community, {
-        "agenda": [p.pk for p in proposals]
-    })  # fmt: skip
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action="meeting.agenda_changed",
+        obj=meeting,
+        community=meeting.community,
+        payload={"agenda": [p.pk for p in proposals]},
+    )
     board_changed(meeting.pk)
     return meeting
 
@@ -148,7 +155,13 @@ def meeting_set_status(*, actor, meeting: Meeting, status: str) -> Meeting:
         meeting.current_item = None
         fields.append("current_item")
     meeting.save(update_fields=fields)
-    record(actor, f"meeting.{status}", meeting, meeting.community)
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action=f"meeting.{status}",
+        obj=meeting,
+        community=meeting.community,
+    )
     board_changed(meeting.pk)
     return meeting
 
@@ -194,7 +207,13 @@ def attendance_sign_in(*, actor, meeting: Meeting) -> Attendance:
         attendance.save(update_fields=["excused", "recorded_by"])
         created = True
     if created:
-        record(actor, "meeting.signed_in", meeting, meeting.community, {}, RoleKind.COUNCIL_MEMBER)
+        evidence_record(
+            actor=actor,
+            roles=(RoleKind.COUNCIL_MEMBER,),
+            action="meeting.signed_in",
+            obj=meeting,
+            community=meeting.community,
+        )
         board_changed(meeting.pk)
     return attendance
 
@@ -233,12 +252,13 @@ def attendance_mark(
     else:
         changed = row is not None and bool(row.delete()[0])
     if changed:
-        record(
-            actor,
-            "meeting.attendance_marked",
-            meeting,
-            meeting.community,
-            {"member": member.display_name, "present": present, "excused": excused},
+        evidence_record(
+            actor=actor,
+            roles=(RoleKind.STAFF,),
+            action="meeting.attendance_marked",
+            obj=meeting,
+            community=meeting.community,
+            payload={"member": member.display_name, "present": present, "excused": excused},
         )
         board_changed(meeting.pk)
 
@@ -251,12 +271,13 @@ def minutes_save(*, actor, meeting: Meeting, text: str) -> Meeting:
     meeting.minutes = text.strip()
     meeting.minutes_html = render_markdown(meeting.minutes)
     meeting.save(update_fields=["minutes", "minutes_html"])
-    record(
-        actor,
-        "meeting.minutes_saved",
-        meeting,
-        meeting.community,
-        {"sha256": hashlib.sha256(meeting.minutes.encode()).hexdigest()},
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action="meeting.minutes_saved",
+        obj=meeting,
+        community=meeting.community,
+        payload={"sha256": hashlib.sha256(meeting.minutes.encode()).hexdigest()},
     )
     return meeting
 

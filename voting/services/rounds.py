@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from council import clock
 from council.errors import InvalidMove, NotAllowed
+from council.evidence import evidence_record
 from council.models import Community, RoleKind
 from council.notifications import notify_on_commit
 from council.validators import refuse_line_breaks
@@ -48,7 +49,6 @@ from ._common import (
     member_entry,
     opened_notify,
     opening_fields,
-    record,
     record_secret_act,
     require,
 )
@@ -145,12 +145,13 @@ def round_open(
             for user, seat in members
         ]
     )
-    record(
-        actor,
-        "round.opened",
-        round_,
-        community,
-        {
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action="round.opened",
+        obj=round_,
+        community=community,
+        payload={
             "slate": [p.pk for p in slate],
             "money": str(money),
             "rule": rule,
@@ -236,13 +237,27 @@ def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=Non
     if clerk and not round_.is_secret:
         payload["member"] = voter.display_name
     if clerk:
-        record(actor, "round.ballot_recorded_by_clerk", round_, round_.community, payload)
+        evidence_record(
+            actor=actor,
+            roles=(RoleKind.STAFF,),
+            action="round.ballot_recorded_by_clerk",
+            obj=round_,
+            community=round_.community,
+            payload=payload,
+        )
     else:
         action = "round.ballot_cast" if created else "round.ballot_changed"
         if round_.is_secret:
             record_secret_act(actor, action, round_, round_.community, payload)
         else:
-            record(actor, action, round_, round_.community, payload, RoleKind.COUNCIL_MEMBER)
+            evidence_record(
+                actor=actor,
+                roles=(RoleKind.COUNCIL_MEMBER,),
+                action=action,
+                obj=round_,
+                community=round_.community,
+                payload=payload,
+            )
     return round_.ballots.get(member=voter)
 
 
@@ -277,12 +292,13 @@ def _close(round_: Round, actor, reason: str) -> Round:
             spent += rp.cost
     round_.spent = spent
     round_.save()
-    record(
-        actor,
-        "round.closed",
-        round_,
-        round_.community,
-        {
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action="round.closed",
+        obj=round_,
+        community=round_.community,
+        payload={
             "participation": round_.participation,
             "base": round_.base,
             "valid": round_.valid,
@@ -295,9 +311,8 @@ def _close(round_: Round, actor, reason: str) -> Round:
     )
     if round_.valid:
         for rp in round_.projects.select_related("proposal"):
-            basis = f"round {round_.pk}"
             if rp.funded:
-                proposal_move(actor=actor, proposal=rp.proposal, move=Move.APPROVE, basis=basis)
+                proposal_move(actor=actor, proposal=rp.proposal, move=Move.APPROVE, basis=round_)
                 Reservation.objects.create(
                     envelope=round_.envelope, proposal=rp.proposal, amount=rp.cost
                 )
@@ -306,7 +321,7 @@ def _close(round_: Round, actor, reason: str) -> Round:
                     actor=actor,
                     proposal=rp.proposal,
                     move=Move.REJECT,
-                    basis=basis,
+                    basis=round_,
                     payload={
                         "approvals": rp.approvals,
                         "cost": str(rp.cost),
@@ -470,5 +485,12 @@ def round_import(
             raise InvalidMove(
                 _("Voter %(id)s: %(why)s") % {"id": row["voter_id"], "why": error}
             ) from error
-    record(actor, "round.imported", round_, community, {"votes": len(instance.votes)})
+    evidence_record(
+        actor=actor,
+        roles=(RoleKind.STAFF,),
+        action="round.imported",
+        obj=round_,
+        community=community,
+        payload={"votes": len(instance.votes)},
+    )
     return round_
