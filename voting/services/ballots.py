@@ -50,6 +50,7 @@ from ._common import (
     record_secret_act,
     require,
     rules_copy,
+    voter_commitment,
     when_text,
 )
 
@@ -196,12 +197,14 @@ def vote_cast(*, actor, ballot: Ballot, choice: str) -> Ballot:
         if ballot.is_secret:
             record_secret_act(actor, action, ballot, ballot.community, {})
         else:
+            # The voter's commitment as in a secret ballot: one key per member on this ballot,
+            # whoever records the vote, so that the log alone recounts a roll-call ballot.
             record(
                 actor,
                 action,
                 ballot,
                 ballot.community,
-                {"choice": choice},
+                {"choice": choice, "voter": voter_commitment(ballot, actor)},
                 RoleKind.COUNCIL_MEMBER,
             )
         board_changed(ballot.meeting_id)
@@ -231,7 +234,12 @@ def vote_record_by_clerk(*, actor, ballot: Ballot, member, choice: str) -> Ballo
             "vote.recorded_by_clerk",
             ballot,
             ballot.community,
-            {"member": member.display_name, "choice": choice, "changed": not created},
+            {
+                "member": member.display_name,
+                "choice": choice,
+                "changed": not created,
+                "voter": voter_commitment(ballot, member),
+            },
         )
         board_changed(ballot.meeting_id)
     return ballot
@@ -437,12 +445,17 @@ def recusal_declare(*, actor, proposal: Proposal, reason: str) -> Recusal:
         ballot.votes.filter(member=actor).delete()
         ballot.base -= 1
         ballot.save(update_fields=["base"])
+        payload = {"base": ballot.base}
+        if not ballot.is_secret:
+            # Whose vote is withdrawn, for the recount; in a secret ballot that would say
+            # the member had voted, so its recount allows for it instead.
+            payload["voter"] = voter_commitment(ballot, actor)
         record(
             actor,
             "ballot.member_recused",
             ballot,
             ballot.community,
-            {"base": ballot.base},
+            payload,
             RoleKind.COUNCIL_MEMBER,
         )
         board_changed(ballot.meeting_id)
