@@ -28,6 +28,7 @@ import base64
 import binascii
 import collections
 import concurrent.futures
+import contextlib
 import datetime
 import gc
 import hashlib
@@ -1433,7 +1434,7 @@ def fund_greedy(costs: list[Fraction], ballots: list[set[int]], money: Fraction)
 
 
 def _equal_shares_run(
-    costs: list[Fraction],
+    costs: list[int],
     supporters: list[list[int]],
     voters: int,
     share: Fraction,
@@ -1441,8 +1442,9 @@ def _equal_shares_run(
     track: bool,
 ) -> tuple[list[int], Fraction | None]:
     """One run of the Method of Equal Shares with cost satisfaction, every voter starting with
-    ``share`` yuan: the projects it funds, in order; and, with ``track``, a margin ``d`` such
-    that a run from any share in ``[share, share + d)`` funds the same (None: any larger share).
+    ``share`` yuan (``costs`` in fen): the projects it funds, in order; and, with ``track``, a
+    margin ``d`` such that a run from any share in ``[share, share + d)`` funds the same (None:
+    any larger share does).
 
     Each round, among the projects whose supporters together still hold their cost, it funds
     the one of least price ``rho / cost`` (ties: lower cost, then earlier), where ``rho`` is the
@@ -1456,54 +1458,85 @@ def _equal_shares_run(
     fallen below zero the course is the same. A project that lost a round is compared by its
     price as computed in that round, with that round's split of its supporters: whatever the
     share, that figure is at most its true price (the rich pay ``rho``, the poor at most their
-    money), so while the figure stays at or above the winner's price the project cannot win."""
-    money = [share] * voters
-    rate = [Fraction(1 if track else 0)] * voters
+    money), so while the figure stays at or above the winner's price the project cannot win.
+
+    Exact and quick: each voter's money (in fen) and its rate are integers over one common
+    denominator ``scale``, multiplied by the number of payers who split a cost equally (and
+    reduced again), so the inner loops add and compare integers; prices are fractions."""
+    scale = share.denominator
+    money = [share.numerator * 100] * voters  # money[i] / scale fen
+    rate = [100 * scale if track else 0] * voters  # its rate: fen per yuan of starting share
     remaining, funded = list(candidates), []
     margin: Fraction | None = None
 
-    def holds(difference: Fraction, moving: Fraction) -> None:
+    def holds(difference: int, moving: int) -> None:
         nonlocal margin
-        if moving < 0:
-            reach = difference / -moving
-            if margin is None or reach < margin:
-                margin = reach
+        if moving < 0 and (margin is None or difference < -moving * margin):
+            margin = Fraction(difference, -moving)
 
     while remaining:
-        priced = []  # (price, cost, project, price's rate, rho, rho's rate, payers, poor)
+        priced = []  # (price, cost, project, price's rate, payers, poor, rich, rho×rich, its rate)
         for p in remaining:
-            cost, payers = costs[p], supporters[p]
-            held = sum(money[i] for i in payers)
-            if held < cost:  # money only falls during a run: out for the rest of it
+            need, payers = costs[p] * scale, supporters[p]
+            held = sum([money[i] for i in payers])
+            if held < need:  # money only falls during a run: out for the rest of it
                 if track:
-                    holds(cost - held, -sum(rate[i] for i in payers))
+                    holds(need - held, -sum([rate[i] for i in payers]))
                 continue
             payers = sorted(payers, key=money.__getitem__)
-            paid, paid_rate, rich, poor = Fraction(0), Fraction(0), len(payers), 0
-            while money[payers[poor]] * rich < cost - paid:  # cannot pay an equal part
+            paid = paid_rate = poor = 0
+            rich = len(payers)
+            while money[payers[poor]] * rich < need - paid:  # cannot pay an equal part
                 paid += money[payers[poor]]
                 paid_rate += rate[payers[poor]]
                 rich -= 1
                 poor += 1
-            rho, rho_rate = (cost - paid) / rich, -paid_rate / rich
-            priced.append((rho / cost, cost, p, rho_rate / cost, rho, rho_rate, payers, poor))
+            # rho = (need - paid) / (rich × scale) fen; price = rho / cost
+            whole = rich * need
+            priced.append(
+                (
+                    Fraction(need - paid, whole),
+                    costs[p],
+                    p,
+                    Fraction(-paid_rate, whole),
+                    payers,
+                    poor,
+                    rich,
+                    need - paid,
+                    -paid_rate,
+                )
+            )
         if not priced:
             break
-        price, _cost, chosen, price_rate, rho, rho_rate, payers, poor = min(
-            priced, key=lambda option: option[:3]
-        )
+        best = min(priced, key=lambda option: option[:3])
+        price, _cost, chosen, price_rate, payers, poor, rich, part, part_rate = best
         if track:
-            for i in payers[:poor]:
-                holds(rho - money[i], rho_rate - rate[i])
-            for i in payers[poor:]:
-                holds(money[i] - rho, rate[i] - rho_rate)
+            for i in payers[:poor]:  # pay all they have: money ≤ rho
+                holds(part - money[i] * rich, part_rate - rate[i] * rich)
+            for i in payers[poor:]:  # pay rho: money ≥ rho
+                holds(money[i] * rich - part, rate[i] * rich - part_rate)
             for other in priced:
                 if other[2] != chosen:
-                    holds(other[0] - price, other[3] - price_rate)
+                    difference, moving = other[0] - price, other[3] - price_rate
+                    if moving < 0 and (margin is None or difference < -moving * margin):
+                        margin = difference / -moving
+        # Everything is counted in 1/(scale × rich) from now on, so that rho is whole.
+        paying = set(payers)
+        for i in range(voters):
+            if i not in paying:
+                money[i] *= rich
+                rate[i] *= rich
         for i in payers[:poor]:
-            money[i], rate[i] = Fraction(0), Fraction(0)
+            money[i] = rate[i] = 0
         for i in payers[poor:]:
-            money[i], rate[i] = money[i] - rho, rate[i] - rho_rate
+            money[i] = money[i] * rich - part
+            rate[i] = rate[i] * rich - part_rate
+        scale *= rich
+        common = math.gcd(scale, *money, *rate)
+        if common > 1:
+            scale //= common
+            money = [m // common for m in money]
+            rate = [r // common for r in rate]
         funded.append(chosen)
         remaining = [other[2] for other in priced if other[2] != chosen]
     return funded, margin
@@ -1519,9 +1552,13 @@ def fund_equal_shares(
     ``money`` (the one before is the result) or leaves no approved project that fits in what
     is left (that one is). Raises are skipped only while the outcome is certain to stay the
     same (``_equal_shares_run``'s margin): the result is the one-yuan loop's. The funded
-    projects in the order the run funded them."""
+    projects in the order the run funded them. ``ValueError`` for a cost that is not a
+    positive amount of whole fen."""
     if completion not in ("add1", "none"):
         raise ValueError(f"unknown completion {completion!r}")
+    if any(cost <= 0 or (cost * 100).denominator != 1 for cost in costs):
+        raise ValueError("every cost must be a positive amount in whole fen")
+    fen = [int(cost * 100) for cost in costs]
     supporters: list[list[int]] = [[] for _ in costs]
     for voter, ballot in enumerate(ballots):
         for p in ballot:
@@ -1529,12 +1566,12 @@ def fund_equal_shares(
     candidates = [p for p in range(len(costs)) if supporters[p]]
     if not candidates:
         return []
-    share = money / len(ballots)
+    share = Fraction(money) / len(ballots)
     if completion == "none":
-        return _equal_shares_run(costs, supporters, len(ballots), share, candidates, False)[0]
+        return _equal_shares_run(fen, supporters, len(ballots), share, candidates, False)[0]
     previous: list[int] = []
     while True:
-        funded, margin = _equal_shares_run(costs, supporters, len(ballots), share, candidates, True)
+        funded, margin = _equal_shares_run(fen, supporters, len(ballots), share, candidates, True)
         spent = sum((costs[p] for p in funded), Fraction(0))
         if spent > money:
             return previous
@@ -1563,13 +1600,8 @@ def _counts(counts: Iterable[object]) -> Msg:
 
 
 def _tally_of(choices: Iterable[object]) -> tuple[int, int, int]:
-    found = collections.Counter(choices)
-    return found["yes"], found["no"], found["abstain"]
-
-
-def _payload(entry: dict) -> dict:
-    payload = entry.get("payload")
-    return payload if type(payload) is dict else {}
+    choices = list(choices)
+    return choices.count("yes"), choices.count("no"), choices.count("abstain")
 
 
 @dataclass
@@ -1633,55 +1665,77 @@ class Decisions(Recomputation):
 
     def __init__(self) -> None:
         self.result = Recomputed()
-        self.seen: dict[int, Decided] = {}
+        self.seen: dict[int, Decided] = {}  # by id
+        self.objects: dict[str, Decided] = {}  # by the entries' object, as written
+        self.dispatch = {action: getattr(self, name) for action, name in self.handlers.items()}
         self.open_data = OpenData(None)
         self.partly = 0
 
     def feed(self, first_index: int, entries: list[dict | None]) -> None:
-        handlers, kind, seen = self.handlers, self.kind, self.seen
+        dispatch, objects = self.dispatch, self.objects
         for entry in entries:
             if entry is None:
                 continue
             action = entry.get("action")
-            if type(action) is not str or action not in handlers:
+            handler = dispatch.get(action) if type(action) is str else None
+            if handler is None:
                 continue
             obj = entry.get("object")
-            if type(obj) is not str or not obj.startswith(kind):
-                continue
-            number = obj[len(kind) :]
-            if not (number.isdecimal() and number.isascii() and len(number) < 19):
-                continue
-            index = entry.get("index")
-            one = seen.get(int(number))
+            one = objects.get(obj) if type(obj) is str else None
             if one is None:
-                one = seen[int(number)] = Decided(int(number), first=index)
+                one = self.find(obj, entry.get("index"))
+                if one is None:
+                    continue
             if one.closed is not None:
                 one.problems.append(
                     Msg(
                         "after_close",
                         subject=self.name(one),
-                        index=index,
-                        action=_shown(action),
+                        index=entry.get("index"),
+                        action=action,
                         closed=one.closed_at,
                     )
                 )
                 continue
-            getattr(self, handlers[action])(one, index, action, entry, _payload(entry))
+            payload = entry.get("payload")
+            handler(one, entry, payload if type(payload) is dict else {})
+
+    def find(self, obj: object, index: object) -> Decided | None:
+        """The ballot or round an entry's ``object`` names (``voting.ballot:12``), or None if
+        it names none."""
+        kind = self.kind
+        if type(obj) is not str or not obj.startswith(kind):
+            return None
+        number = obj[len(kind) :]
+        if not (number.isdecimal() and number.isascii() and len(number) < 19):
+            return None
+        one = self.seen.get(int(number))
+        if one is None:
+            one = self.seen[int(number)] = Decided(int(number), first=index)
+        self.objects[obj] = one
+        return one
 
     def name(self, one: Decided) -> Msg:
         return Msg(self.subject, id=one.id)
 
-    def opening(self, one: Decided, index: object, action: str, entry: dict, payload: dict):
+    def opening(self, one: Decided, entry: dict, payload: dict) -> None:
         if one.opened is not None:
-            one.problems.append(Msg("twice", subject=self.name(one), index=index, action=action))
+            one.problems.append(
+                Msg(
+                    "twice",
+                    subject=self.name(one),
+                    index=entry.get("index"),
+                    action=entry["action"],
+                )
+            )
             return
-        one.opened, one.opened_at, one.base = payload, index, payload.get("base")
+        one.opened, one.opened_at, one.base = payload, entry.get("index"), payload.get("base")
         rules = payload.get("rules")
         if isinstance(rules, dict):
             one.secret = rules.get("secrecy") == "secret"
 
-    def closing(self, one: Decided, index: object, action: str, entry: dict, payload: dict):
-        one.closed, one.closed_at = payload, index
+    def closing(self, one: Decided, entry: dict, payload: dict) -> None:
+        one.closed, one.closed_at = payload, entry.get("index")
 
     def differs(self, one: Decided, what: Msg, where: Msg, published: object, recomputed: object):
         """A figure published in ``where`` that is not the recomputed one."""
@@ -1741,13 +1795,32 @@ class Decisions(Recomputation):
 
 
 BALLOT_FIELDS = (
-    "base", "yes", "no", "abstain", "quorum", "threshold", "participation", "cast",
-    "quorum_needed", "valid", "yes_needed", "passed", "outcome",
-)  # fmt: skip
+    "base",
+    "yes",
+    "no",
+    "abstain",
+    "quorum",
+    "threshold",
+    "participation",
+    "cast",
+    "quorum_needed",
+    "valid",
+    "yes_needed",
+    "passed",
+    "outcome",
+)
 BALLOT_PUBLISHED = (
-    "base", "yes", "no", "abstain", "participation", "outcome", "threshold", "quorum",
-    "secrecy", "votes_sha256",
-)  # fmt: skip
+    "base",
+    "yes",
+    "no",
+    "abstain",
+    "participation",
+    "outcome",
+    "threshold",
+    "quorum",
+    "secrecy",
+    "votes_sha256",
+)
 
 
 @recomputation
@@ -1781,23 +1854,28 @@ class BallotTallies(Decisions):
         "ballot.closed": "closing",
     }
 
-    def voted(self, one: Decided, index: object, action: str, entry: dict, payload: dict):
+    def voted(self, one: Decided, entry: dict, payload: dict) -> None:
         voter = payload.get("voter")
         if type(voter) is not str:
             one.before_audit = True
         if one.secret:
             if entry.get("actor") is not None or "choice" in payload or "member" in payload:
                 one.problems.append(
-                    Msg("names_voter", subject=self.name(one), index=index, action=action)
+                    Msg(
+                        "names_voter",
+                        subject=self.name(one),
+                        index=entry.get("index"),
+                        action=entry["action"],
+                    )
                 )
             one.voters.add(voter)
         else:
             one.votes[voter] = payload.get("choice")
 
-    def hands_counted(self, one: Decided, index: object, action: str, entry: dict, payload):
+    def hands_counted(self, one: Decided, entry: dict, payload: dict) -> None:
         one.hands = tuple(payload.get(choice) for choice in CHOICES)
 
-    def recused(self, one: Decided, index: object, action: str, entry: dict, payload: dict):
+    def recused(self, one: Decided, entry: dict, payload: dict) -> None:
         one.base = payload.get("base")
         if one.secret:
             one.recusals += 1  # whether the member had voted is not published: allowed for
@@ -1960,20 +2038,25 @@ class RoundFunding(Decisions):
         "round.closed": "closing",
     }
 
-    def handed_in(self, one: Decided, index: object, action: str, entry: dict, payload: dict):
+    def handed_in(self, one: Decided, entry: dict, payload: dict) -> None:
         voter = payload.get("voter")
         if type(voter) is not str:
             one.before_audit = True
         one.voters.add(voter)
         if one.secret:
-            own = action != "round.ballot_recorded_by_clerk"  # the clerk acts in their name
+            own = entry["action"] != "round.ballot_recorded_by_clerk"  # a clerk acts by name
             if (
                 (own and entry.get("actor") is not None)
                 or "approved" in payload
                 or ("member" in payload)
             ):
                 one.problems.append(
-                    Msg("names_voter", subject=self.name(one), index=index, action=action)
+                    Msg(
+                        "names_voter",
+                        subject=self.name(one),
+                        index=entry.get("index"),
+                        action=entry["action"],
+                    )
                 )
         else:
             one.votes[voter] = payload.get("approved")
@@ -2559,9 +2642,7 @@ def audit(
 
     subtree_roots = []  # one per bundle: its 256 leaves are a complete subtree (the last: MTH)
     sha, scan = _sha256, _DECODER.scan_once
-    collecting = gc.isenabled()
-    gc.disable()  # a million short-lived dicts: the cyclic collector would only cost time
-    try:
+    with _without_cyclic_gc():
         for n, entries in site.bundles(cp.size):
             first = n * TILE_WIDTH
             subtree_roots.append(root_from_leaves([sha(b"\x00" + e).digest() for e in entries]))
@@ -2590,9 +2671,6 @@ def audit(
                         problem(Msg("entry_not_canonical", index=first + offset))
             for running_one in running:
                 running_one.feed(first, parsed)
-    finally:
-        if collecting:
-            gc.enable()
     root = root_from_leaves(subtree_roots)
     if count == 0:
         out.say("audit_entries_ok", size=cp.size, bundles=len(subtree_roots))
@@ -2606,7 +2684,8 @@ def audit(
         count += 1
         out.error(Msg("audit_root", size=cp.size, got=root.hex(), want=cp.root.hex()))
     for running_one in running:
-        result = running_one.finish()
+        with _without_cyclic_gc():  # the open data's rows: as many short-lived dicts
+            result = running_one.finish()
         title = Msg(running_one.title)
         if result.failed:
             count += result.failed
@@ -2624,6 +2703,19 @@ def audit(
         for msg in result.notes:
             out.line(msg)
     return count
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: among a million short-lived dicts, which form no
+    cycles, it would only cost time (reference counting frees them all the same)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def save_checkpoint(current: VerifiedCheckpoint, filename: str, out: Output) -> None:
