@@ -1857,7 +1857,7 @@ class BallotTallies(Decisions):
     def voted(self, one: Decided, entry: dict, payload: dict) -> None:
         voter = payload.get("voter")
         if type(voter) is not str:
-            one.before_audit = True
+            one.before_audit, voter = True, None
         if one.secret:
             if entry.get("actor") is not None or "choice" in payload or "member" in payload:
                 one.problems.append(
@@ -2041,7 +2041,7 @@ class RoundFunding(Decisions):
     def handed_in(self, one: Decided, entry: dict, payload: dict) -> None:
         voter = payload.get("voter")
         if type(voter) is not str:
-            one.before_audit = True
+            one.before_audit, voter = True, None
         one.voters.add(voter)
         if one.secret:
             own = entry["action"] != "round.ballot_recorded_by_clerk"  # a clerk acts by name
@@ -2100,6 +2100,8 @@ class RoundFunding(Decisions):
             and _count(numerator)
             and type(denominator) is int
             and 0 < numerator <= denominator
+            and type(rule) is str
+            and type(add1) is bool
             and (rule, add1) in ROUND_RULES
         ):
             return [Msg("malformed", subject=name, opened=one.opened_at, closed=one.closed_at)]
@@ -2148,7 +2150,7 @@ class RoundFunding(Decisions):
                 problems.append(
                     Msg("list_voters_round", subject=name, rows=len(texts), voters=len(one.voters))
                 )
-            elif not one.secret and sorted(texts) != sorted(
+            elif not one.secret and sorted(map(str, texts)) != sorted(
                 _approved_text(approved) for approved in one.votes.values()
             ):
                 problems.append(Msg("list_ballots", subject=name))
@@ -2212,11 +2214,13 @@ class RoundFunding(Decisions):
                     self.differs(one, Msg(f"field_{key}"), where, row.get(key), f"{value:.2f}")
                 )
         where = Msg("where_open_data", dataset="round_projects")
-        shown = {row.get("proposal_id"): row for row in self.projects.get(one.id, [])}
+        shown = {
+            row["proposal_id"]: row
+            for row in self.projects.get(one.id, [])
+            if type(row.get("proposal_id")) is int
+        }
         if set(shown) != set(pks):
-            problems.append(
-                self.differs(one, Msg("field_slate"), where, sorted(shown, key=str), sorted(pks))
-            )
+            problems.append(self.differs(one, Msg("field_slate"), where, sorted(shown), pks))
         funded_set = set(funded)
         for p, pk in enumerate(pks):
             project = shown.get(pk)

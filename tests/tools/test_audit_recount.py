@@ -7,6 +7,7 @@ with the app's (voting.tally, voting.allocation) and with pabutools."""
 from __future__ import annotations
 
 import json
+import random
 from decimal import Decimal
 from fractions import Fraction
 
@@ -353,3 +354,24 @@ def test_the_record_written_for_these_tests_is_json_the_checker_reads(tmp_path):
     write_open_data(tmp_path, record.open_data)
     document = json.loads((tmp_path / "open-data" / "rounds.json").read_text())
     assert len(document["rows"]) == 5
+
+
+def test_whatever_the_entries_and_open_data_hold_the_checker_says_what_is_wrong(site):
+    """Any field of a ballot's or round's entries or open data replaced by any JSON value: the
+    audit passes or fails with messages, never breaks down."""
+    rng = random.Random(15)
+    values = [None, -1, 0, 10**30, "", "x", "1.5", [], [1, "a"], {}, {"a": [None]}, True, 0.5]
+    for _ in range(60):
+        record = true_record()
+        if rng.random() < 0.5:
+            entry = rng.choice([e for e in record.entries if e.get("payload")])
+            target = entry["payload"]
+        else:
+            target = rng.choice([row for rows in record.open_data.values() for row in rows])
+        key = rng.choice(sorted(target))
+        target[key] = rng.choice(values)
+        site.record = record
+        site.publish()
+        code, out, err = site.run()
+        assert code in (0, 1), (key, target[key], out + err)
+        assert "broke down" not in err
