@@ -323,6 +323,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no list of ballots is published and a secret round's ballots are known from it "
         "alone: its funded projects cannot be recomputed.",
     ),
+    "unlogged": (
+        "  开放数据「{dataset}」公布了 {count} 项结果（编号最小的是 {first}），但这份存证记录里"
+        "没有它们的任何记录：可能是在这个检查点之后才决定的，请稍后再核对；如果一直如此，"
+        "就是没有存证的结果。",
+        "  The open data ({dataset}) publishes {count} result(s) (the first numbered {first}) of "
+        "which this log holds no entry: decided after this checkpoint, perhaps; check again "
+        "later. If they stay, they are results published without evidence.",
+    ),
     "notes_more": ("  ……另有 {count} 项只能部分核算。", "  … and {count} more recomputed in part."),
     "open_data_malformed": (
         "网站的开放数据文件（{url}）不是带有 rows 列表的 JSON 文件，无法核对公布的结果。",
@@ -1652,6 +1660,9 @@ class OpenData:
         return groups
 
 
+NOTES_SHOWN = 10  # of the ballots or rounds recomputed only in part, those named
+
+
 class Decisions(Recomputation):
     """What recounting ballots and rounds shares: each one's entries gathered by its object in
     index order, handed to the method its action names; an entry after the closing one (a vote
@@ -1661,6 +1672,7 @@ class Decisions(Recomputation):
 
     kind = ""  # the object type and its colon: "voting.ballot:"
     subject = ""  # the MESSAGES key that names one
+    dataset = ""  # the open data that lists their results
     handlers: dict[str, str] = {}  # action → the method that takes its entries
 
     def __init__(self) -> None:
@@ -1751,7 +1763,7 @@ class Decisions(Recomputation):
     def note(self, one: Decided, why: str) -> None:
         """Say that ``one`` could be recomputed only in part, and why (not a failure)."""
         self.partly += 1
-        if len(self.result.notes) < 10:
+        if self.partly <= NOTES_SHOWN:
             self.result.notes.append(Msg("partly", subject=self.name(one), why=Msg(why)))
 
     def finish(self) -> Recomputed:
@@ -1780,8 +1792,13 @@ class Decisions(Recomputation):
                     else:
                         result.more += 1
         self.summarise(closed, still_open)
-        if self.partly > len(result.notes):
-            result.notes.append(Msg("notes_more", count=self.partly - len(result.notes)))
+        unlogged = sorted(set(getattr(self, "rows", {})) - set(self.seen))
+        if unlogged:  # decided after the checkpoint was signed, or published without evidence
+            result.notes.append(
+                Msg("unlogged", dataset=self.dataset, count=len(unlogged), first=unlogged[0])
+            )
+        if self.partly > NOTES_SHOWN:
+            result.notes.append(Msg("notes_more", count=self.partly - NOTES_SHOWN))
         return result
 
     def prepare(self) -> None:
@@ -1843,6 +1860,7 @@ class BallotTallies(Decisions):
     title = "recompute_ballots"
     kind = "voting.ballot:"
     subject = "subject_ballot"
+    dataset = "ballots"
     secret_ballots = 0
     handlers = {
         "ballot.opened": "opening",
@@ -2030,6 +2048,7 @@ class RoundFunding(Decisions):
     title = "recompute_rounds"
     kind = "voting.round:"
     subject = "subject_round"
+    dataset = "rounds"
     handlers = {
         "round.opened": "opening",
         "round.ballot_cast": "handed_in",

@@ -375,3 +375,12 @@ def test_whatever_the_entries_and_open_data_hold_the_checker_says_what_is_wrong(
         code, out, err = site.run()
         assert code in (0, 1), (key, target[key], out + err)
         assert "broke down" not in err
+
+
+def test_a_result_published_without_any_entry_is_pointed_out(site):
+    stray = dict(site.row("ballots", ballot_id=1), ballot_id=99)
+    site.record.open_data["ballots"].append(stray)
+    site.publish()
+    code, out, _ = site.run()
+    assert code == 0  # it may have been decided after the checkpoint: said, not failed
+    assert "The open data (ballots) publishes 1 result(s) (the first numbered 99)" in out
