@@ -15,10 +15,16 @@ without them the checker takes them from the site's ``/log/key`` and says so. Ex
 when every check holds, 1 when a check fails (the log or the document is not what it should
 be), 2 when the check could not be made (bad command line, file or network).
 
+``--audit`` also recounts every closed ballot and recomputes every closed yearly round's funded
+projects from the entries and the site's open data (``/open-data/*.json``), and compares them
+with what was published (docs/transparency-log.md, "Audit").
+
 The functions above ``main`` are pure and can be used on their own: ``leaf_hash``,
 ``node_hash``, ``root_from_leaves``, ``verify_inclusion``, ``verify_consistency``,
 ``inclusion_proof_from_tiles``, ``consistency_proof_from_tiles``, ``parse_checkpoint``,
-``open_signed_note``, ``parse_verifier_key``, ``tile_path``, ``parse_entry_bundle``.
+``open_signed_note``, ``parse_verifier_key``, ``tile_path``, ``parse_entry_bundle``,
+``ballot_tally``, ``ballot_list_sha256``, ``round_list_sha256``, ``fund_greedy``,
+``fund_equal_shares``.
 """
 
 from __future__ import annotations
