@@ -180,6 +180,7 @@ def _rounds(community, base_url) -> list[dict]:
             "secrecy": r.secrecy,
             "quorum": f"{r.quorum_numerator}/{r.quorum_denominator}",
             "rule": r.rule,
+            "completion": ("add1" if r.add1 else "none") if r.rule == "mes" else "",
             "base": r.base,
             "participation": r.participation,
             "outcome": "decided" if r.valid else "invalid",
@@ -191,6 +192,20 @@ def _rounds(community, base_url) -> list[dict]:
             "url": base_url + reverse("round", args=[r.community.slug, r.pk]),
         }
         for r in selectors.closed_rounds(community)
+    ]
+
+
+def _round_projects(community, base_url) -> list[dict]:
+    return [
+        {
+            "round_id": rp.round.pk,
+            "proposal_id": rp.proposal_id,
+            "position": rp.position,
+            "cost": _money(rp.cost),
+            "approvals": rp.approvals,
+            "funded": "undecided" if not rp.round.valid else "yes" if rp.funded else "no",
+        }
+        for rp in selectors.closed_round_projects(community)
     ]
 
 
@@ -461,7 +476,7 @@ DATASETS: dict[str, Dataset] = {
             _(
                 "Every closed yearly round: its money, rules and participation, and the "
                 "SHA-256 of its approval ballots as closed. Each project's approvals and "
-                "funding are in its decision disclosure."
+                "funding are in “round_projects” and in its decision disclosure."
             ),
             (
                 Column("round_id", "integer", _("the round's number")),
@@ -475,6 +490,15 @@ DATASETS: dict[str, Dataset] = {
                     "rule",
                     "code",
                     _("greedy (by approvals, while money remains) or mes (Method of Equal Shares)"),
+                ),
+                Column(
+                    "completion",
+                    "code",
+                    _(
+                        "for mes: add1 (each voter's share raised one yuan at a time while the "
+                        "outcome fits the money, as pabutools' voter_budget_increment=1) or none; "
+                        "empty for greedy"
+                    ),
                 ),
                 Column("base", "integer", _("seated members when the round opened")),
                 Column(
@@ -506,6 +530,34 @@ DATASETS: dict[str, Dataset] = {
                 Column("url", "string", _("the round's public page")),
             ),
             _rounds,
+        ),
+        Dataset(
+            "round_projects",
+            _("Projects of yearly rounds"),
+            _(
+                "Every project on the slate of each closed yearly round: its place, its cost as "
+                "counted when the round opened, its approvals and whether it was funded."
+            ),
+            (
+                Column("round_id", "integer", _("the round's number (see “rounds”)")),
+                PROPOSAL_ID,
+                Column(
+                    "position",
+                    "integer",
+                    _(
+                        "its place on the slate, 1, 2, … in order of submission: of two projects "
+                        "tied on approvals (greedy) or on price (mes) and cost, the earlier wins"
+                    ),
+                ),
+                Column("cost", "decimal", _("yuan, as counted when the round opened")),
+                Column("approvals", "integer", _("approval ballots that approve it")),
+                Column(
+                    "funded",
+                    "code",
+                    _("yes, no, or undecided (the round missed its quorum)"),
+                ),
+            ),
+            _round_projects,
         ),
         Dataset(
             "round_receipts",

@@ -497,6 +497,20 @@ def closed_rounds(community: Community | None = None) -> QuerySet[Round]:
     )
 
 
+def closed_round_projects(community: Community | None = None) -> QuerySet[RoundProject]:
+    """The slates of closed rounds: each project's place, cost, approvals and funding."""
+    return (
+        _scoped(
+            RoundProject.objects.filter(round__status=BallotStatus.CLOSED),
+            community,
+            "round__community",
+        )
+        .select_related("round")
+        .only("round__id", "round__valid", "proposal_id", "position", "cost", "approvals", "funded")
+        .order_by("round_id", "position")
+    )
+
+
 def roll_call_lines(community: Community | None = None) -> tuple[list, dict]:
     """Members on closed roll-call ballots (secret ballots never) and their choices: the lines
     (member joined) and ``{(ballot_id, member_id): choice}``. Two queries."""

@@ -15,10 +15,16 @@ without them the checker takes them from the site's ``/log/key`` and says so. Ex
 when every check holds, 1 when a check fails (the log or the document is not what it should
 be), 2 when the check could not be made (bad command line, file or network).
 
+``--audit`` also recounts every closed ballot and recomputes every closed yearly round's funded
+projects from the entries and the site's open data (``/open-data/*.json``), and compares them
+with what was published (docs/transparency-log.md, "Audit").
+
 The functions above ``main`` are pure and can be used on their own: ``leaf_hash``,
 ``node_hash``, ``root_from_leaves``, ``verify_inclusion``, ``verify_consistency``,
 ``inclusion_proof_from_tiles``, ``consistency_proof_from_tiles``, ``parse_checkpoint``,
-``open_signed_note``, ``parse_verifier_key``, ``tile_path``, ``parse_entry_bundle``.
+``open_signed_note``, ``parse_verifier_key``, ``tile_path``, ``parse_entry_bundle``,
+``ballot_tally``, ``ballot_list_sha256``, ``round_list_sha256``, ``fund_greedy``,
+``fund_equal_shares``.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ import base64
 import binascii
 import collections
 import concurrent.futures
+import contextlib
 import datetime
 import gc
 import hashlib
 import http.client
 import json
+import math
 import os
 import re
 import socket
@@ -44,6 +52,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 try:
     from cryptography.exceptions import InvalidSignature
@@ -173,6 +182,166 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "  对象「{object}」的第 {index} 条记录前缺了序号（上一条记录的序号是 {previous}）。",
         "  Entry {index} (object {object!r}) does not follow entry {previous}: indices are "
         "not contiguous.",
+    ),
+    # Recounting ballots and rounds (audit).
+    "recompute_ballots": ("每次表决的计票结果", "each ballot's tally"),
+    "recompute_rounds": ("每次年度集中表决的获资助项目", "each yearly round's funded projects"),
+    "ballots_summary": (
+        "  已重新计票 {closed} 次已结束的表决（其中无记名表决 {secret} 次）；"
+        "{open} 次表决尚未结束。",
+        "  {closed} closed ballots recounted ({secret} of them secret); {open} still open.",
+    ),
+    "rounds_summary": (
+        "  已重新计算 {closed} 次已结束的年度集中表决；{open} 次尚未结束。",
+        "  {closed} closed rounds recomputed; {open} still open.",
+    ),
+    "subject_ballot": ("表决 {id}", "Ballot {id}"),
+    "subject_round": ("年度集中表决 {id}", "Round {id}"),
+    "counts": (
+        "赞成 {yes}、反对 {no}、弃权 {abstain}",
+        "{yes} yes, {no} no, {abstain} abstain",
+    ),
+    "where_closing": ("第 {index} 条记录（结束时的记录）", "its closing entry ({index})"),
+    "where_open_data": ("开放数据「{dataset}」", "the open data ({dataset})"),
+    "differs": (
+        "  {subject}：{where}中{what}为 {published}，重新核算应为 {recomputed}。",
+        "  {subject}: {where} gives {published} for {what}; recomputed: {recomputed}.",
+    ),
+    "field_base": ("应参加表决的成员人数", "the members who may vote (base)"),
+    "field_yes": ("赞成票数", "the yes votes"),
+    "field_no": ("反对票数", "the no votes"),
+    "field_abstain": ("弃权票数", "the abstentions"),
+    "field_quorum": ("法定人数比例", "the quorum"),
+    "field_threshold": ("通过门槛", "the threshold"),
+    "field_participation": ("参加表决的人数", "the participation"),
+    "field_cast": ("赞成与反对票合计", "the votes cast (yes and no)"),
+    "field_quorum_needed": ("法定人数", "the members the quorum needs"),
+    "field_valid": ("是否达到法定人数", "whether the quorum was met"),
+    "field_yes_needed": ("通过所需的赞成票数", "the yes votes needed"),
+    "field_passed": ("是否通过", "whether it passed"),
+    "field_outcome": ("表决结果", "the outcome"),
+    "field_secrecy": ("记名或无记名", "roll-call or secret"),
+    "field_votes_sha256": ("投票清单的哈希值", "the SHA-256 of the votes"),
+    "field_funded": ("获资助的项目（{rule}）", "the funded projects ({rule})"),
+    "field_approvals": ("各项目的赞成票数", "each project's approvals"),
+    "field_spent": ("资助金额", "the money spent"),
+    "field_money": ("可分配资金", "the money to share"),
+    "field_rule": ("资金分配规则", "the funding rule"),
+    "field_completion": ("平等份额法的补足分配", "the completion of Equal Shares"),
+    "field_slate": ("候选项目", "the slate"),
+    "field_project": ("项目 {project} 的{what}", "{what} of project {project}"),
+    "field_project_position": ("排序", "the place"),
+    "field_project_cost": ("计入费用", "the cost"),
+    "field_project_approvals": ("赞成票数", "the approvals"),
+    "field_project_funded": ("是否获资助", "whether it is funded"),
+    "rule_greedy": ("按赞成票多少依次资助", "greedy"),
+    "rule_mes": ("平等份额法", "Equal Shares"),
+    "rule_mes_add1": ("平等份额法，补足分配", "Equal Shares with Add1"),
+    "never_opened": (
+        "  {subject}：第 {index} 条记录记载了它，但存证记录里没有它开始的记录。",
+        "  {subject}: entry {index} records it, but the log never opened it.",
+    ),
+    "twice": (
+        "  {subject}：第 {index} 条记录（{action}）再次记载它开始。",
+        "  {subject}: entry {index} ({action}) opens it a second time.",
+    ),
+    "after_close": (
+        "  {subject}：第 {index} 条记录（{action}）记在它结束（第 {closed} 条记录）之后："
+        "结束后不能再投票。",
+        "  {subject}: entry {index} ({action}) comes after its close (entry {closed}): no vote "
+        "may be recorded once it closed.",
+    ),
+    "malformed": (
+        "  {subject}：第 {opened} 条或第 {closed} 条记录缺少重新核算所需的内容，或内容不合规定。",
+        "  {subject}: entry {opened} or {closed} lacks what the recount needs, or holds "
+        "something the rules do not allow.",
+    ),
+    "names_voter": (
+        "  {subject}是无记名的，但第 {index} 条记录（{action}）写出了投票的成员或其选择。",
+        "  {subject} is secret, but entry {index} ({action}) names the member or their choice.",
+    ),
+    "recount": (
+        "  {subject}：按存证记录里每位成员的最后一票计得{got}，而第 {index} 条记录（结束时的记录）"
+        "公布的是{want}。",
+        "  {subject}: each member's last vote in the log counts {got}, but its closing entry "
+        "({index}) publishes {want}.",
+    ),
+    "not_published": (
+        "  {subject}：第 {index} 条记录记载它已结束，但开放数据「{dataset}」里没有它。",
+        "  {subject}: the log closed it (entry {index}), but the open data ({dataset}) does not "
+        "show it.",
+    ),
+    "list_sha256": (
+        "  {subject}：开放数据「{dataset}」公布的投票清单的哈希值是 {got}，与第 {index} 条记录"
+        "登记的 {want} 不同：清单被改动过。",
+        "  {subject}: the list of votes in the open data ({dataset}) has SHA-256 {got}, not "
+        "the {want} sealed in entry {index}: the list was altered.",
+    ),
+    "list_count": (
+        "  {subject}：公布的投票清单加上举手表决计得{got}，而第 {index} 条记录公布的是{want}。",
+        "  {subject}: the published list of votes with the show of hands counts {got}, but "
+        "entry {index} publishes {want}.",
+    ),
+    "hands": (
+        "  {subject}：公布的举手表决票数（{got}）不是存证记录里书记员最后登记的（{want}）。",
+        "  {subject}: the published show of hands ({got}) is not the last one the clerk "
+        "recorded in the log ({want}).",
+    ),
+    "list_voters": (
+        "  {subject}：公布的投票清单有 {rows} 张网上投票，而存证记录里有 {voters} 位成员网上投票"
+        "（其中至多 {recused} 位后来回避，投票作废）。",
+        "  {subject}: the published list holds {rows} online votes, while the log records "
+        "{voters} members voting online (at most {recused} of whom withdrew by recusal).",
+    ),
+    "list_votes": (
+        "  {subject}：公布的投票清单计得{got}，与存证记录里每位成员的最后一票（{want}）不同。",
+        "  {subject}: the published list counts {got}, not the members' last votes in the log "
+        "({want}).",
+    ),
+    "list_voters_round": (
+        "  {subject}：公布的选票清单有 {rows} 张选票，而存证记录里有 {voters} 位成员交了选票。",
+        "  {subject}: the published list holds {rows} ballots, while the log records {voters} "
+        "members handing one in.",
+    ),
+    "list_ballots": (
+        "  {subject}：公布的选票清单与存证记录里每位成员最后交的选票不同。",
+        "  {subject}: the published list of ballots is not the members' last ballots in the log.",
+    ),
+    "unknown_project": (
+        "  {subject}：公布的一张选票赞成了「{approved}」，"
+        "不是候选项目的编号（按升序、以逗号分隔）。",
+        "  {subject}: a published ballot approves {approved!r}, which is not slate project "
+        "numbers (ascending, comma-separated).",
+    ),
+    "partly": ("  {subject}：{why}", "  {subject}: {why}"),
+    "why_before_receipts": (
+        "在启用投票凭证之前结束，没有公布投票清单；只核对了存证记录和公布的结果。",
+        "closed before receipts, so no list of votes is published; only its entries and its "
+        "published result were compared.",
+    ),
+    "why_before_audit": (
+        "它的记录早于重新核算所需的内容（核对码、费用、议事规则），只核对了能核对的部分。",
+        "its entries predate what a recount needs (the voter's commitment, the costs, the "
+        "rules); only what they hold was compared.",
+    ),
+    "why_no_ballots": (
+        "没有公布选票清单，且无记名的选票只能从清单得知，无法重新计算获资助项目。",
+        "no list of ballots is published and a secret round's ballots are known from it "
+        "alone: its funded projects cannot be recomputed.",
+    ),
+    "unlogged": (
+        "  开放数据「{dataset}」公布了 {count} 项结果（编号最小的是 {first}），但这份存证记录里"
+        "没有它们的任何记录：可能是在这个检查点之后才决定的，请稍后再核对；如果一直如此，"
+        "就是没有存证的结果。",
+        "  The open data ({dataset}) publishes {count} result(s) (the first numbered {first}) of "
+        "which this log holds no entry: decided after this checkpoint, perhaps; check again "
+        "later. If they stay, they are results published without evidence.",
+    ),
+    "notes_more": ("  ……另有 {count} 项只能部分核算。", "  … and {count} more recomputed in part."),
+    "open_data_malformed": (
+        "网站的开放数据文件（{url}）不是带有 rows 列表的 JSON 文件，无法核对公布的结果。",
+        "The site's open data file ({url}) is not JSON with a list of rows: the published "
+        "results cannot be checked.",
     ),
     # Verification failed (exit 1).
     "note_malformed": (
@@ -466,8 +635,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "check that today's log extends the checkpoint you saved in this file",
     ),
     "help_audit": (
-        "下载全部记录，逐条核对并重新计算根哈希值",
-        "download every entry, check each and recompute the root",
+        "下载全部记录，逐条核对并重新计算根哈希值，再按记录和开放数据重新计票、"
+        "重新计算每次年度集中表决的获资助项目",
+        "download every entry, check each and recompute the root; recount every ballot and "
+        "recompute every round's funded projects from the entries and the open data",
     ),
     "help_checkpoint_out": (
         "核对通过后把当前检查点保存到这个文件，供以后 --since 使用",
@@ -1099,6 +1270,8 @@ class Recomputed:
     failed: int = 0
     problems: list[Msg] = field(default_factory=list)
     summary: Msg | None = None
+    more: int = 0  # problems found beyond those kept in ``problems``
+    notes: list[Msg] = field(default_factory=list)  # lines after the summary (not failures)
 
     def problem(self, msg: Msg, limit: int = 10) -> None:
         """Count a disagreement and keep its description (the first ``limit`` only)."""
@@ -1115,9 +1288,11 @@ class Recomputation:
     None when it was not a JSON object) and says at the end what it checked (``finish``).
     It must keep only what it needs (a count per ballot, not the entries): the audit streams
     a million entries. Register it with ``@recomputation``; the audit runs every registered
-    one, prints its counts and fails if any disagreed."""
+    one, prints its counts and fails if any disagreed. ``site`` is the site audited (set by
+    the audit before ``finish``): a recomputation may fetch what the site publishes from it."""
 
     title = ""
+    site: Site | None = None
 
     def feed(self, first_index: int, entries: list[dict | None]) -> None:
         raise NotImplementedError
@@ -1171,16 +1346,943 @@ class ObjectHistories(Recomputation):
         return self.result
 
 
-# EXTENSION POINT (lead): the ballot tallies. A ``@recomputation`` class ``BallotTallies``
-# that counts, per ballot, the choices its vote entries record (where the ballot is a roll-call
-# one; a secret ballot's entries name no member) and compares the count with the tally its
-# closing entry publishes: one checked result per ballot, one failure per tally that differs.
-# The actions and payload fields to read are fixed with the entry payloads.
+# --------------------------------------------------------------------------------------------
+# Ballots and rounds recomputed (docs/transparency-log.md, "Audit")
+# --------------------------------------------------------------------------------------------
 
-# EXTENSION POINT (lead): the rounds' funded projects. A ``@recomputation`` class
-# ``RoundFunding`` that gathers, per yearly round, the approval totals and the budget from its
-# entries, reruns the round's funding rule and compares the funded projects with the result
-# entry the round publishes: one checked result per round.
+# The thresholds of the rules of procedure (DESIGN.md, "Rules of procedure").
+THRESHOLDS = ("majority_of_members", "majority_of_cast", "two_thirds_of_cast")
+CHOICES = ("yes", "no", "abstain")
+
+
+def ballot_tally(
+    base: int, yes: int, no: int, abstain: int, quorum: Fraction, threshold: str
+) -> dict[str, object]:
+    """What follows from a ballot's counts under the rules it copied, as its closing entry
+    writes it: the counts and rules themselves (the quorum as ``"n/d"`` in lowest terms),
+    ``participation``, ``cast``, ``quorum_needed``, ``valid``, ``yes_needed``, ``passed`` and
+    ``outcome``. Exact integers and fractions only. ``ValueError`` for a threshold that is
+    none of ``THRESHOLDS``."""
+    if threshold not in THRESHOLDS:
+        raise ValueError(f"unknown threshold {threshold!r}")
+    participation, cast = yes + no + abstain, yes + no
+    valid = participation >= quorum * base  # reaching the quorum exactly is enough
+    if threshold == "majority_of_members":
+        yes_needed = base // 2 + 1
+    elif threshold == "majority_of_cast":
+        yes_needed = cast // 2 + 1
+    else:
+        yes_needed = max(1, -(-2 * cast // 3))  # ⌈2/3 × cast⌉, and at least one
+    passed = valid and cast > 0 and yes >= yes_needed  # a tie fails; nothing cast, nothing passes
+    return {
+        "base": base,
+        "yes": yes,
+        "no": no,
+        "abstain": abstain,
+        "quorum": f"{quorum.numerator}/{quorum.denominator}",
+        "threshold": threshold,
+        "participation": participation,
+        "cast": cast,
+        "quorum_needed": -(-quorum.numerator * base // quorum.denominator),
+        "valid": valid,
+        "yes_needed": yes_needed,
+        "passed": passed,
+        "outcome": "approved" if passed else "rejected" if valid else "invalid",
+    }
+
+
+def _lines_sha256(lines: Iterable[str]) -> str:
+    """SHA-256 of UTF-8 lines, each followed by one line feed (docs/security.md)."""
+    return _sha256("".join(f"{line}\n" for line in lines).encode()).hexdigest()
+
+
+def ballot_list_sha256(
+    ballot_id: int, votes: Iterable[tuple[object, object]], hands: tuple[object, ...]
+) -> str:
+    """The ``votes_sha256`` of a ballot's published list: ``votes`` are its (commitment,
+    choice) rows, ``hands`` the show of hands (yes, no, abstain)."""
+    return _lines_sha256(
+        [
+            "weishi:ballot_votes:v2",
+            f"ballot:{ballot_id}",
+            *sorted(f"vote:{commitment}:{choice}" for commitment, choice in votes),
+            "hands:{}:{}:{}".format(*hands),
+        ]
+    )
+
+
+def round_list_sha256(round_id: int, ballots: Iterable[tuple[object, object]]) -> str:
+    """The ``votes_sha256`` of a round's published list: ``ballots`` are its (commitment,
+    approved) rows, approved as written (ids ascending, comma-separated)."""
+    return _lines_sha256(
+        [
+            "weishi:round_ballots:v2",
+            f"round:{round_id}",
+            *sorted(f"ballot:{commitment}:{approved}" for commitment, approved in ballots),
+        ]
+    )
+
+
+# A round's funding rules, from their definitions. Projects are numbered 0, 1, … in the order
+# of the slate, which is the order of submission; costs and the money are exact yuan
+# (``Fraction``); a ballot is the set of numbers of the projects it approves. Ties go to the
+# lower cost, then to the earlier project.
+
+
+def fund_greedy(costs: list[Fraction], ballots: list[set[int]], money: Fraction) -> list[int]:
+    """Most approved first, each funded if it fits in what is left, the next ones still tried;
+    a project nobody approved never. The funded projects in the order they were funded."""
+    approvals = [0] * len(costs)
+    for ballot in ballots:
+        for p in ballot:
+            approvals[p] += 1
+    ranking = sorted(
+        (p for p in range(len(costs)) if approvals[p]), key=lambda p: (-approvals[p], costs[p], p)
+    )
+    funded, left = [], money
+    for p in ranking:
+        if costs[p] <= left:
+            funded.append(p)
+            left -= costs[p]
+    return funded
+
+
+def _equal_shares_run(
+    costs: list[int],
+    supporters: list[list[int]],
+    voters: int,
+    share: Fraction,
+    candidates: list[int],
+    track: bool,
+) -> tuple[list[int], Fraction | None]:
+    """One run of the Method of Equal Shares with cost satisfaction, every voter starting with
+    ``share`` yuan (``costs`` in fen): the projects it funds, in order; and, with ``track``, a
+    margin ``d`` such that a run from any share in ``[share, share + d)`` funds the same (None:
+    any larger share does).
+
+    Each round, among the projects whose supporters together still hold their cost, it funds
+    the one of least price ``rho / cost`` (ties: lower cost, then earlier), where ``rho`` is the
+    least amount such that each supporter paying ``min(their money, rho)`` makes the cost; the
+    supporters pay that. It ends when no project is affordable.
+
+    The margin. Along this run's course (which project each round funds, which of its
+    supporters pay all they have and which pay ``rho``) every amount is an affine function of
+    the starting share: each is carried with its rate of change. Every comparison that made
+    the course is a difference, now at least zero, moving at a known rate; while none has
+    fallen below zero the course is the same. A project that lost a round is compared by its
+    price as computed in that round, with that round's split of its supporters: whatever the
+    share, that figure is at most its true price (the rich pay ``rho``, the poor at most their
+    money), so while the figure stays at or above the winner's price the project cannot win.
+
+    Exact and quick: each voter's money (in fen) and its rate are integers over one common
+    denominator ``scale``, multiplied by the number of payers who split a cost equally (and
+    reduced again), so the inner loops add and compare integers; prices are fractions."""
+    scale = share.denominator
+    money = [share.numerator * 100] * voters  # money[i] / scale fen
+    rate = [100 * scale if track else 0] * voters  # its rate: fen per yuan of starting share
+    remaining, funded = list(candidates), []
+    margin: Fraction | None = None
+
+    def holds(difference: int, moving: int) -> None:
+        nonlocal margin
+        if moving < 0 and (margin is None or difference < -moving * margin):
+            margin = Fraction(difference, -moving)
+
+    while remaining:
+        priced = []  # (price, cost, project, price's rate, payers, poor, rich, rho×rich, its rate)
+        for p in remaining:
+            need, payers = costs[p] * scale, supporters[p]
+            held = sum([money[i] for i in payers])
+            if held < need:  # money only falls during a run: out for the rest of it
+                if track:
+                    holds(need - held, -sum([rate[i] for i in payers]))
+                continue
+            payers = sorted(payers, key=money.__getitem__)
+            paid = paid_rate = poor = 0
+            rich = len(payers)
+            while money[payers[poor]] * rich < need - paid:  # cannot pay an equal part
+                paid += money[payers[poor]]
+                paid_rate += rate[payers[poor]]
+                rich -= 1
+                poor += 1
+            # rho = (need - paid) / (rich × scale) fen; price = rho / cost
+            whole = rich * need
+            priced.append(
+                (
+                    Fraction(need - paid, whole),
+                    costs[p],
+                    p,
+                    Fraction(-paid_rate, whole),
+                    payers,
+                    poor,
+                    rich,
+                    need - paid,
+                    -paid_rate,
+                )
+            )
+        if not priced:
+            break
+        best = min(priced, key=lambda option: option[:3])
+        price, _cost, chosen, price_rate, payers, poor, rich, part, part_rate = best
+        if track:
+            for i in payers[:poor]:  # pay all they have: money ≤ rho
+                holds(part - money[i] * rich, part_rate - rate[i] * rich)
+            for i in payers[poor:]:  # pay rho: money ≥ rho
+                holds(money[i] * rich - part, rate[i] * rich - part_rate)
+            for other in priced:
+                if other[2] != chosen:
+                    difference, moving = other[0] - price, other[3] - price_rate
+                    if moving < 0 and (margin is None or difference < -moving * margin):
+                        margin = difference / -moving
+        # Everything is counted in 1/(scale × rich) from now on, so that rho is whole.
+        paying = set(payers)
+        for i in range(voters):
+            if i not in paying:
+                money[i] *= rich
+                rate[i] *= rich
+        for i in payers[:poor]:
+            money[i] = rate[i] = 0
+        for i in payers[poor:]:
+            money[i] = money[i] * rich - part
+            rate[i] = rate[i] * rich - part_rate
+        scale *= rich
+        common = math.gcd(scale, *money, *rate)
+        if common > 1:
+            scale //= common
+            money = [m // common for m in money]
+            rate = [r // common for r in rate]
+        funded.append(chosen)
+        remaining = [other[2] for other in priced if other[2] != chosen]
+    return funded, margin
+
+
+def fund_equal_shares(
+    costs: list[Fraction], ballots: list[set[int]], money: Fraction, completion: str = "add1"
+) -> list[int]:
+    """The Method of Equal Shares with cost satisfaction, as Pabulib and pabutools define it,
+    each voter starting with ``money / voters``: with ``completion="none"`` that run's outcome.
+    With ``"add1"`` (pabutools' ``voter_budget_increment=1``) each voter's starting money is
+    raised by one yuan at a time and the run repeated, until an outcome costs more than
+    ``money`` (the one before is the result) or leaves no approved project that fits in what
+    is left (that one is). Raises are skipped only while the outcome is certain to stay the
+    same (``_equal_shares_run``'s margin): the result is the one-yuan loop's. The funded
+    projects in the order the run funded them. ``ValueError`` for a cost that is not a
+    positive amount of whole fen."""
+    if completion not in ("add1", "none"):
+        raise ValueError(f"unknown completion {completion!r}")
+    if any(cost <= 0 or (cost * 100).denominator != 1 for cost in costs):
+        raise ValueError("every cost must be a positive amount in whole fen")
+    fen = [int(cost * 100) for cost in costs]
+    supporters: list[list[int]] = [[] for _ in costs]
+    for voter, ballot in enumerate(ballots):
+        for p in ballot:
+            supporters[p].append(voter)
+    candidates = [p for p in range(len(costs)) if supporters[p]]
+    if not candidates:
+        return []
+    share = Fraction(money) / len(ballots)
+    if completion == "none":
+        return _equal_shares_run(fen, supporters, len(ballots), share, candidates, False)[0]
+    previous: list[int] = []
+    while True:
+        funded, margin = _equal_shares_run(fen, supporters, len(ballots), share, candidates, True)
+        spent = sum((costs[p] for p in funded), Fraction(0))
+        if spent > money:
+            return previous
+        if all(spent + costs[p] > money for p in candidates if p not in funded):
+            return funded
+        if margin is None:  # the same outcome for any larger share: the loop would not end
+            return funded
+        previous = funded
+        share += max(1, math.ceil(margin))
+
+
+def _yuan(value: object) -> Fraction | None:
+    """An amount of yuan written as a decimal ("11800.00", "30") as a fraction, or None."""
+    if type(value) is not str or not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,2})?", value):
+        return None
+    return Fraction(value)
+
+
+def _count(value: object) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _counts(counts: Iterable[object]) -> Msg:
+    yes, no, abstain = counts
+    return Msg("counts", yes=yes, no=no, abstain=abstain)
+
+
+def _tally_of(choices: Iterable[object]) -> tuple[int, int, int]:
+    choices = list(choices)
+    return choices.count("yes"), choices.count("no"), choices.count("abstain")
+
+
+@dataclass
+class Decided:
+    """What the log says of one ballot or round: its opening and closing entries (their
+    index and payload) and what the entries between say of the votes."""
+
+    id: int
+    first: object = None  # index of its first entry
+    opened: dict | None = None
+    opened_at: object = None
+    closed: dict | None = None
+    closed_at: object = None
+    base: object = None  # as opened, then after each recusal
+    secret: bool | None = None  # None: an opening entry before the rules were copied in it
+    votes: dict = field(default_factory=dict)  # roll-call: voter's commitment → last choice
+    voters: set = field(default_factory=set)  # commitments of the members who voted
+    before_audit: bool = False  # a vote entry without the voter's commitment
+    recusals: int = 0  # of a secret ballot: each may have withdrawn a vote
+    hands: tuple = (0, 0, 0)  # the clerk's last show of hands
+    problems: list[Msg] = field(default_factory=list)
+
+
+class OpenData:
+    """The site's open data files (``/open-data/<name>.json``), each fetched once."""
+
+    def __init__(self, site: Site | None) -> None:
+        self.site = site
+        self.files: dict[str, list[dict]] = {}
+
+    def rows(self, name: str) -> list[dict]:
+        if name not in self.files:
+            if self.site is None:
+                raise CannotCheck("open_data_malformed", url=f"/open-data/{name}.json")
+            self.files[name] = self.site.open_data(name)
+        return self.files[name]
+
+    def by_id(self, name: str, key: str) -> dict[int, dict]:
+        """The rows by their ``key`` column (the last one of an id repeated)."""
+        return {row[key]: row for row in self.rows(name) if type(row.get(key)) is int}
+
+    def grouped(self, name: str, key: str) -> dict[int, list[dict]]:
+        """The rows by their ``key`` column, many to an id."""
+        groups: dict[int, list[dict]] = collections.defaultdict(list)
+        for row in self.rows(name):
+            if type(row.get(key)) is int:
+                groups[row[key]].append(row)
+        return groups
+
+
+NOTES_SHOWN = 10  # of the ballots or rounds recomputed only in part, those named
+
+
+class Decisions(Recomputation):
+    """What recounting ballots and rounds shares: each one's entries gathered by its object in
+    index order, handed to the method its action names; an entry after the closing one (a vote
+    slipped in late) and entries of one the log never opened are problems. ``finish`` checks
+    each closed one (``check``, against the open data fetched in ``prepare``): one checked
+    result each, one failure per ballot or round that disagrees, its problems listed."""
+
+    kind = ""  # the object type and its colon: "voting.ballot:"
+    subject = ""  # the MESSAGES key that names one
+    dataset = ""  # the open data that lists their results
+    handlers: dict[str, str] = {}  # action → the method that takes its entries
+
+    def __init__(self) -> None:
+        self.result = Recomputed()
+        self.seen: dict[int, Decided] = {}  # by id
+        self.objects: dict[str, Decided] = {}  # by the entries' object, as written
+        self.dispatch = {action: getattr(self, name) for action, name in self.handlers.items()}
+        self.open_data = OpenData(None)
+        self.partly = 0
+
+    def feed(self, first_index: int, entries: list[dict | None]) -> None:
+        dispatch, objects = self.dispatch, self.objects
+        for entry in entries:
+            if entry is None:
+                continue
+            action = entry.get("action")
+            handler = dispatch.get(action) if type(action) is str else None
+            if handler is None:
+                continue
+            obj = entry.get("object")
+            one = objects.get(obj) if type(obj) is str else None
+            if one is None:
+                one = self.find(obj, entry.get("index"))
+                if one is None:
+                    continue
+            if one.closed is not None:
+                one.problems.append(
+                    Msg(
+                        "after_close",
+                        subject=self.name(one),
+                        index=entry.get("index"),
+                        action=action,
+                        closed=one.closed_at,
+                    )
+                )
+                continue
+            payload = entry.get("payload")
+            handler(one, entry, payload if type(payload) is dict else {})
+
+    def find(self, obj: object, index: object) -> Decided | None:
+        """The ballot or round an entry's ``object`` names (``voting.ballot:12``), or None if
+        it names none."""
+        kind = self.kind
+        if type(obj) is not str or not obj.startswith(kind):
+            return None
+        number = obj[len(kind) :]
+        if not (number.isdecimal() and number.isascii() and len(number) < 19):
+            return None
+        one = self.seen.get(int(number))
+        if one is None:
+            one = self.seen[int(number)] = Decided(int(number), first=index)
+        self.objects[obj] = one
+        return one
+
+    def name(self, one: Decided) -> Msg:
+        return Msg(self.subject, id=one.id)
+
+    def opening(self, one: Decided, entry: dict, payload: dict) -> None:
+        if one.opened is not None:
+            one.problems.append(
+                Msg(
+                    "twice",
+                    subject=self.name(one),
+                    index=entry.get("index"),
+                    action=entry["action"],
+                )
+            )
+            return
+        one.opened, one.opened_at, one.base = payload, entry.get("index"), payload.get("base")
+        rules = payload.get("rules")
+        if isinstance(rules, dict):
+            one.secret = rules.get("secrecy") == "secret"
+
+    def closing(self, one: Decided, entry: dict, payload: dict) -> None:
+        one.closed, one.closed_at = payload, entry.get("index")
+
+    def differs(self, one: Decided, what: Msg, where: Msg, published: object, recomputed: object):
+        """A figure published in ``where`` that is not the recomputed one."""
+        return Msg(
+            "differs",
+            subject=self.name(one),
+            what=what,
+            where=where,
+            published=_shown(published),
+            recomputed=_shown(recomputed),
+        )
+
+    def note(self, one: Decided, why: str) -> None:
+        """Say that ``one`` could be recomputed only in part, and why (not a failure)."""
+        self.partly += 1
+        if self.partly <= NOTES_SHOWN:
+            self.result.notes.append(Msg("partly", subject=self.name(one), why=Msg(why)))
+
+    def finish(self) -> Recomputed:
+        result = self.result
+        if any(one.closed is not None for one in self.seen.values()):
+            if self.open_data.site is None:
+                self.open_data.site = self.site
+            self.prepare()
+        closed = still_open = 0
+        for one in sorted(self.seen.values(), key=lambda one: one.id):
+            problems = list(one.problems)
+            if one.opened is None:
+                problems.insert(0, Msg("never_opened", subject=self.name(one), index=one.first))
+            elif one.closed is None:
+                still_open += 1
+            else:
+                closed += 1
+                problems += self.check(one)
+            if one.closed is not None or problems:
+                result.checked += 1
+            if problems:
+                result.failed += 1
+                for msg in problems:
+                    if len(result.problems) < 10:
+                        result.problems.append(msg)
+                    else:
+                        result.more += 1
+        self.summarise(closed, still_open)
+        unlogged = sorted(set(getattr(self, "rows", {})) - set(self.seen))
+        if unlogged:  # decided after the checkpoint was signed, or published without evidence
+            result.notes.append(
+                Msg("unlogged", dataset=self.dataset, count=len(unlogged), first=unlogged[0])
+            )
+        if self.partly > NOTES_SHOWN:
+            result.notes.append(Msg("notes_more", count=self.partly - NOTES_SHOWN))
+        return result
+
+    def prepare(self) -> None:
+        raise NotImplementedError
+
+    def check(self, one: Decided) -> list[Msg]:
+        raise NotImplementedError
+
+    def summarise(self, closed: int, still_open: int) -> None:
+        raise NotImplementedError
+
+
+BALLOT_FIELDS = (
+    "base",
+    "yes",
+    "no",
+    "abstain",
+    "quorum",
+    "threshold",
+    "participation",
+    "cast",
+    "quorum_needed",
+    "valid",
+    "yes_needed",
+    "passed",
+    "outcome",
+)
+BALLOT_PUBLISHED = (
+    "base",
+    "yes",
+    "no",
+    "abstain",
+    "participation",
+    "outcome",
+    "threshold",
+    "quorum",
+    "secrecy",
+    "votes_sha256",
+)
+
+
+@recomputation
+class BallotTallies(Decisions):
+    """Every closed ballot recounted.
+
+    From the log: the rules and base it copied (``ballot.opened``: ``base``, ``rules``), the
+    base after each recusal (``ballot.member_recused``), each member's last vote (roll-call:
+    ``choice`` by ``voter``, the voter's commitment; secret: only that ``voter`` voted), the
+    clerk's last show of hands (``ballot.hands_counted``) and what the closing entry publishes
+    (``ballot.closed``: the counts, what follows from them, ``votes_sha256``). From the open
+    data: the published result (``ballots``) and list of votes (``ballot_receipts``).
+
+    Checked: the closing entry's figures follow from its counts under the rules copied; a
+    roll-call ballot's votes in the log count to them; the published list has the SHA-256 the
+    closing entry seals, counts to them with the show of hands, and holds the log's votes (one
+    line per member who voted online); the open data shows the same; no vote is recorded after
+    the close; a secret ballot's entries name no voter and no choice."""
+
+    title = "recompute_ballots"
+    kind = "voting.ballot:"
+    subject = "subject_ballot"
+    dataset = "ballots"
+    secret_ballots = 0
+    handlers = {
+        "ballot.opened": "opening",
+        "vote.cast": "voted",
+        "vote.changed": "voted",
+        "vote.recorded_by_clerk": "voted",
+        "ballot.hands_counted": "hands_counted",
+        "ballot.member_recused": "recused",
+        "ballot.closed": "closing",
+    }
+
+    def voted(self, one: Decided, entry: dict, payload: dict) -> None:
+        voter = payload.get("voter")
+        if type(voter) is not str:
+            one.before_audit, voter = True, None
+        if one.secret:
+            if entry.get("actor") is not None or "choice" in payload or "member" in payload:
+                one.problems.append(
+                    Msg(
+                        "names_voter",
+                        subject=self.name(one),
+                        index=entry.get("index"),
+                        action=entry["action"],
+                    )
+                )
+            one.voters.add(voter)
+        else:
+            one.votes[voter] = payload.get("choice")
+
+    def hands_counted(self, one: Decided, entry: dict, payload: dict) -> None:
+        one.hands = tuple(payload.get(choice) for choice in CHOICES)
+
+    def recused(self, one: Decided, entry: dict, payload: dict) -> None:
+        one.base = payload.get("base")
+        if one.secret:
+            one.recusals += 1  # whether the member had voted is not published: allowed for
+        elif type(payload.get("voter")) is str:
+            one.votes.pop(payload["voter"], None)
+        else:
+            one.before_audit = True
+
+    def prepare(self) -> None:
+        self.rows = self.open_data.by_id("ballots", "ballot_id")
+        self.lists = self.open_data.grouped("ballot_receipts", "ballot_id")
+
+    def check(self, one: Decided) -> list[Msg]:
+        problems: list[Msg] = []
+        closed, name = one.closed, self.name(one)
+        rules = one.opened.get("rules") if isinstance(one.opened.get("rules"), dict) else {}
+        numerator, denominator = rules.get("quorum_numerator"), rules.get("quorum_denominator")
+        counts = tuple(closed.get(choice) for choice in CHOICES)
+        if not (
+            _count(one.base)
+            and all(_count(count) for count in counts)
+            and _count(numerator)
+            and type(denominator) is int
+            and 0 < numerator <= denominator
+            and rules.get("threshold") in THRESHOLDS
+        ):
+            return [Msg("malformed", subject=name, opened=one.opened_at, closed=one.closed_at)]
+        self.secret_ballots += bool(one.secret)
+        tally = ballot_tally(
+            one.base, *counts, Fraction(numerator, denominator), rules["threshold"]
+        )
+        where = Msg("where_closing", index=one.closed_at)
+        for key in BALLOT_FIELDS:  # the closing entry against the rules copied at opening
+            if key in closed and closed[key] != tally[key]:
+                problems.append(
+                    self.differs(one, Msg(f"field_{key}"), where, closed[key], tally[key])
+                )
+        log_votes = _tally_of(one.votes.values())
+        if not one.secret and not one.before_audit and log_votes != counts:
+            problems.append(
+                Msg(
+                    "recount",
+                    subject=name,
+                    got=_counts(log_votes),
+                    want=_counts(counts),
+                    index=one.closed_at,
+                )
+            )
+        row = self.rows.get(one.id)
+        if row is None:
+            problems.append(
+                Msg("not_published", subject=name, index=one.closed_at, dataset="ballots")
+            )
+            return problems
+        published = {
+            **tally,
+            "quorum": f"{numerator}/{denominator}",  # as copied, not reduced
+            "secrecy": rules.get("secrecy"),
+            "votes_sha256": closed.get("votes_sha256"),
+        }
+        where = Msg("where_open_data", dataset="ballots")
+        for key in BALLOT_PUBLISHED:
+            if row.get(key) != published[key]:
+                problems.append(
+                    self.differs(one, Msg(f"field_{key}"), where, row.get(key), published[key])
+                )
+        if row.get("votes_format") != "receipts":
+            self.note(one, "why_before_receipts")
+            return problems
+        lines = [
+            (line.get("commitment"), line.get("choice")) for line in self.lists.get(one.id, [])
+        ]
+        hands = tuple(row.get(f"hands_{choice}") for choice in CHOICES)
+        digest = ballot_list_sha256(one.id, lines, hands)
+        if digest != closed.get("votes_sha256"):
+            problems.append(
+                Msg(
+                    "list_sha256",
+                    subject=name,
+                    dataset="ballot_receipts",
+                    got=digest,
+                    want=_shown(closed.get("votes_sha256")),
+                    index=one.closed_at,
+                )
+            )
+        listed = _tally_of(choice for _commitment, choice in lines)
+        with_hands = tuple(n + (h if _count(h) else 0) for n, h in zip(listed, hands, strict=True))
+        if with_hands != counts:
+            problems.append(
+                Msg(
+                    "list_count",
+                    subject=name,
+                    got=_counts(with_hands),
+                    want=_counts(counts),
+                    index=one.closed_at,
+                )
+            )
+        if hands != one.hands:
+            problems.append(Msg("hands", subject=name, got=_counts(hands), want=_counts(one.hands)))
+        if one.before_audit:
+            self.note(one, "why_before_audit")
+        elif one.secret:
+            voters = len(one.voters)
+            if not voters - one.recusals <= len(lines) <= voters:
+                problems.append(
+                    Msg(
+                        "list_voters",
+                        subject=name,
+                        rows=len(lines),
+                        voters=voters,
+                        recused=one.recusals,
+                    )
+                )
+        elif listed != log_votes:
+            problems.append(
+                Msg("list_votes", subject=name, got=_counts(listed), want=_counts(log_votes))
+            )
+        return problems
+
+    def summarise(self, closed: int, still_open: int) -> None:
+        self.result.summary = Msg(
+            "ballots_summary", closed=closed, secret=self.secret_ballots, open=still_open
+        )
+
+
+ROUND_RULES = {
+    ("greedy", True): "rule_greedy",
+    ("greedy", False): "rule_greedy",
+    ("mes", True): "rule_mes_add1",
+    ("mes", False): "rule_mes",
+}
+
+
+@recomputation
+class RoundFunding(Decisions):
+    """Every closed yearly round's funded projects recomputed.
+
+    From the log: the slate and what it opened with (``round.opened``: ``slate``, ``costs``,
+    ``money``, ``rule``, ``add1``, ``base``, ``rules``), who handed in a ballot (``voter``, and
+    for a roll-call round its ``approved`` projects) and what the closing entry publishes
+    (``round.closed``: ``participation``, ``valid``, ``funded``, ``approvals``, ``spent``,
+    ``votes_sha256``). From the open data: the published list of approval ballots
+    (``round_receipts``), the result (``rounds``) and each project's (``round_projects``).
+
+    Checked: the published list has the SHA-256 the closing entry seals and one ballot per
+    member who voted in the log (the same ballots, in a roll-call round); from it, under the
+    round's rule run here (greedy, or Equal Shares with or without Add1), the quorum, the
+    approvals, the funded projects in order and the money spent are the closing entry's and the
+    open data's; no ballot is recorded after the close; a secret round's entries name no member
+    and no approvals."""
+
+    title = "recompute_rounds"
+    kind = "voting.round:"
+    subject = "subject_round"
+    dataset = "rounds"
+    handlers = {
+        "round.opened": "opening",
+        "round.ballot_cast": "handed_in",
+        "round.ballot_changed": "handed_in",
+        "round.ballot_recorded_by_clerk": "handed_in",
+        "round.closed": "closing",
+    }
+
+    def handed_in(self, one: Decided, entry: dict, payload: dict) -> None:
+        voter = payload.get("voter")
+        if type(voter) is not str:
+            one.before_audit, voter = True, None
+        one.voters.add(voter)
+        if one.secret:
+            own = entry["action"] != "round.ballot_recorded_by_clerk"  # a clerk acts by name
+            if (
+                (own and entry.get("actor") is not None)
+                or "approved" in payload
+                or ("member" in payload)
+            ):
+                one.problems.append(
+                    Msg(
+                        "names_voter",
+                        subject=self.name(one),
+                        index=entry.get("index"),
+                        action=entry["action"],
+                    )
+                )
+        else:
+            one.votes[voter] = payload.get("approved")
+
+    def prepare(self) -> None:
+        self.rows = self.open_data.by_id("rounds", "round_id")
+        self.lists = self.open_data.grouped("round_receipts", "round_id")
+        self.projects = self.open_data.grouped("round_projects", "round_id")
+
+    def slate(self, one: Decided) -> tuple[list[int], list[Fraction], Fraction] | None:
+        """The slate's proposal ids, their costs and the money, if the opening entry gives
+        them whole."""
+        opened = one.opened
+        slate, costs = opened.get("slate"), opened.get("costs")
+        money = _yuan(opened.get("money"))
+        if not (isinstance(slate, list) and isinstance(costs, list) and money is not None):
+            return None
+        costs = [_yuan(cost) for cost in costs]
+        if (
+            len(costs) != len(slate)
+            or not all(type(pk) is int for pk in slate)
+            or len(set(slate)) != len(slate)
+            or any(cost is None or cost <= 0 for cost in costs)
+        ):
+            return None
+        return slate, costs, money
+
+    def check(self, one: Decided) -> list[Msg]:
+        problems: list[Msg] = []
+        opened, closed, name = one.opened, one.closed, self.name(one)
+        rules = opened.get("rules")
+        if not isinstance(rules, dict) or "costs" not in opened:
+            self.note(one, "why_before_audit")
+            return problems
+        slate = self.slate(one)
+        numerator, denominator = rules.get("quorum_numerator"), rules.get("quorum_denominator")
+        rule, add1 = opened.get("rule"), opened.get("add1")
+        if not (
+            slate is not None
+            and _count(one.base)
+            and _count(numerator)
+            and type(denominator) is int
+            and 0 < numerator <= denominator
+            and type(rule) is str
+            and type(add1) is bool
+            and (rule, add1) in ROUND_RULES
+        ):
+            return [Msg("malformed", subject=name, opened=one.opened_at, closed=one.closed_at)]
+        pks, costs, money = slate
+        number = {pk: p for p, pk in enumerate(pks)}
+        row = self.rows.get(one.id)
+        if row is None:
+            problems.append(
+                Msg("not_published", subject=name, index=one.closed_at, dataset="rounds")
+            )
+        # The approval ballots: the published list, whose SHA-256 the closing entry seals.
+        if row is not None and row.get("votes_format") == "receipts":
+            lines = [
+                (line.get("commitment"), line.get("approved"))
+                for line in self.lists.get(one.id, [])
+            ]
+            digest = round_list_sha256(one.id, lines)
+            if digest != closed.get("votes_sha256"):
+                problems.append(
+                    Msg(
+                        "list_sha256",
+                        subject=name,
+                        dataset="round_receipts",
+                        got=digest,
+                        want=_shown(closed.get("votes_sha256")),
+                        index=one.closed_at,
+                    )
+                )
+            texts = [approved for _commitment, approved in lines]
+        elif not one.secret and not one.before_audit:
+            texts = [_approved_text(approved) for approved in one.votes.values()]
+            if row is not None:
+                self.note(one, "why_before_receipts")
+        else:
+            self.note(one, "why_no_ballots")
+            return problems
+        ballots = []
+        for text in texts:
+            ids = _approved_ids(text)
+            if ids is None or any(pk not in number for pk in ids):
+                problems.append(Msg("unknown_project", subject=name, approved=_shown(text)))
+                continue
+            ballots.append({number[pk] for pk in ids})
+        if not one.before_audit:
+            if len(one.voters) != len(texts):
+                problems.append(
+                    Msg("list_voters_round", subject=name, rows=len(texts), voters=len(one.voters))
+                )
+            elif not one.secret and sorted(map(str, texts)) != sorted(
+                _approved_text(approved) for approved in one.votes.values()
+            ):
+                problems.append(Msg("list_ballots", subject=name))
+        # The result, recomputed.
+        participation = len(texts)
+        valid = participation * denominator >= numerator * one.base
+        approvals = [0] * len(pks)
+        for ballot in ballots:
+            for p in ballot:
+                approvals[p] += 1
+        if not valid:
+            funded = []
+        elif rule == "greedy":
+            funded = fund_greedy(costs, ballots, money)
+        else:
+            funded = fund_equal_shares(costs, ballots, money, "add1" if add1 else "none")
+        spent = sum((costs[p] for p in funded), Fraction(0))
+        funded_pks = [pks[p] for p in funded]
+        where = Msg("where_closing", index=one.closed_at)
+        recomputed = {
+            "participation": participation,
+            "base": one.base,
+            "valid": valid,
+            "funded": funded_pks,
+            "approvals": {str(pk): approvals[p] for p, pk in enumerate(pks)},
+            "votes_sha256": closed.get("votes_sha256"),
+        }
+        for key, value in recomputed.items():
+            if key in closed and closed[key] != value:
+                what = (
+                    Msg("field_funded", rule=Msg(ROUND_RULES[rule, add1]))
+                    if key == "funded"
+                    else Msg(f"field_{key}")
+                )
+                problems.append(self.differs(one, what, where, closed[key], value))
+        for key, value in (("spent", spent), ("money", money)):
+            if key in closed and _yuan(closed[key]) != value:
+                problems.append(
+                    self.differs(one, Msg(f"field_{key}"), where, closed[key], f"{value:.2f}")
+                )
+        if row is None:
+            return problems
+        where = Msg("where_open_data", dataset="rounds")
+        published = {
+            "participation": participation,
+            "base": one.base,
+            "outcome": "decided" if valid else "invalid",
+            "rule": rule,
+            "quorum": f"{numerator}/{denominator}",
+            "secrecy": rules.get("secrecy"),
+            "votes_sha256": closed.get("votes_sha256"),
+        }
+        if "completion" in row:
+            published["completion"] = ("add1" if add1 else "none") if rule == "mes" else ""
+        for key, value in published.items():
+            if row.get(key) != value:
+                problems.append(self.differs(one, Msg(f"field_{key}"), where, row.get(key), value))
+        for key, value in (("spent", spent), ("money", money)):
+            if _yuan(row.get(key)) != value:
+                problems.append(
+                    self.differs(one, Msg(f"field_{key}"), where, row.get(key), f"{value:.2f}")
+                )
+        where = Msg("where_open_data", dataset="round_projects")
+        shown = {
+            row["proposal_id"]: row
+            for row in self.projects.get(one.id, [])
+            if type(row.get("proposal_id")) is int
+        }
+        if set(shown) != set(pks):
+            problems.append(self.differs(one, Msg("field_slate"), where, sorted(shown), pks))
+        funded_set = set(funded)
+        for p, pk in enumerate(pks):
+            project = shown.get(pk)
+            if project is None:
+                continue
+            expected = {
+                "position": p + 1,
+                "cost": costs[p],
+                "approvals": approvals[p],
+                "funded": ("yes" if p in funded_set else "no") if valid else "undecided",
+            }
+            for key, value in expected.items():
+                got = _yuan(project.get(key)) if key == "cost" else project.get(key)
+                if got != value:
+                    what = Msg("field_project", project=pk, what=Msg(f"field_project_{key}"))
+                    value = f"{value:.2f}" if key == "cost" else value
+                    problems.append(self.differs(one, what, where, project.get(key), value))
+        return problems
+
+    def summarise(self, closed: int, still_open: int) -> None:
+        self.result.summary = Msg("rounds_summary", closed=closed, open=still_open)
+
+
+def _approved_text(approved: object) -> str:
+    """Approved ids as the published lists write them: ascending, comma-separated."""
+    if not isinstance(approved, list) or not all(type(pk) is int for pk in approved):
+        return _shown(approved)
+    return ",".join(str(pk) for pk in sorted(set(approved)))
+
+
+def _approved_ids(text: object) -> list[int] | None:
+    """The ids of a published ``approved`` ("4,9", or "" for none) if written as the lists
+    write them (ascending, no repeat), else None."""
+    if type(text) is not str or not re.fullmatch(r"([0-9]{1,18}(,[0-9]{1,18})*)?", text):
+        return None
+    ids = [int(pk) for pk in text.split(",")] if text else []
+    return ids if ids == sorted(set(ids)) else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1192,6 +2294,7 @@ KEY_LIMIT = 1 << 16
 LOOKUP_LIMIT = 1 << 12
 TILE_LIMIT = 1 << 16  # larger than a tile, so that a tile too large is named as such
 BUNDLE_LIMIT = TILE_WIDTH * (2 + 0xFFFF)
+OPEN_DATA_LIMIT = 1 << 30  # a district's open data over years: a few hundred MB at most
 DOWNLOAD_THREADS = 4
 DOWNLOAD_AHEAD = 16  # bundles fetched ahead of the one being checked
 
@@ -1210,7 +2313,8 @@ class Site:
         if not valid:
             raise CannotCheck("url_bad", url=url)
         path = parts.path.rstrip("/")
-        self.base = f"{parts.scheme}://{parts.netloc}{path}/log/"
+        self.root = f"{parts.scheme}://{parts.netloc}{path}/"
+        self.base = f"{self.root}log/"
         self.origin = f"{parts.netloc}{path}/log"
         self.timeout = timeout
         self.tiles: dict[tuple[int, int, int], bytes] = {}
@@ -1223,7 +2327,24 @@ class Site:
     def get(self, path: str, limit: int, missing_ok: bool = False) -> bytes | None:
         """The file at ``path`` under ``/log/`` (at most ``limit`` bytes, else ``CannotCheck``);
         None when it is missing (404) and ``missing_ok``."""
-        url = self.url(path)
+        return self.fetch(self.url(path), limit, missing_ok)
+
+    def open_data(self, name: str) -> list[dict]:
+        """The rows of the open data file ``/open-data/<name>.json`` (``{"rows": [...]}``,
+        each row an object); ``VerificationFailed`` naming the file if it is not that."""
+        url = f"{self.root}open-data/{name}.json"
+        data = self.fetch(url, OPEN_DATA_LIMIT) or b""
+        try:
+            rows = _DECODER.decode(data.decode("utf-8"))["rows"]
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError):
+            rows = None
+        if not isinstance(rows, list) or not all(type(row) is dict for row in rows):
+            raise VerificationFailed("open_data_malformed", url=url)
+        return rows
+
+    def fetch(self, url: str, limit: int, missing_ok: bool = False) -> bytes | None:
+        """The file at ``url`` (at most ``limit`` bytes, else ``CannotCheck``); None when it is
+        missing (404) and ``missing_ok``."""
         try:
             with self.opener.open(url, timeout=self.timeout) as response:
                 data = response.read(limit + 1)
@@ -1331,6 +2452,10 @@ class Output:
 
     def error(self, msg: Msg) -> None:
         print("✗ " + msg.render(self.lang), file=sys.stderr, flush=True)
+
+    def detail(self, msg: Msg) -> None:
+        """A line explaining the error printed just before (on the same stream)."""
+        print(msg.render(self.lang), file=sys.stderr, flush=True)
 
 
 def _time_text(timestamp: int) -> str:
@@ -1533,6 +2658,8 @@ def audit(
     A bundle of the wrong size stops the audit (``VerificationFailed``)."""
     cp = current.checkpoint
     running = [cls() for cls in recomputations]
+    for running_one in running:
+        running_one.site = site
     problems: list[Msg] = []
     count = 0
 
@@ -1544,9 +2671,7 @@ def audit(
 
     subtree_roots = []  # one per bundle: its 256 leaves are a complete subtree (the last: MTH)
     sha, scan = _sha256, _DECODER.scan_once
-    collecting = gc.isenabled()
-    gc.disable()  # a million short-lived dicts: the cyclic collector would only cost time
-    try:
+    with _without_cyclic_gc():
         for n, entries in site.bundles(cp.size):
             first = n * TILE_WIDTH
             subtree_roots.append(root_from_leaves([sha(b"\x00" + e).digest() for e in entries]))
@@ -1575,9 +2700,6 @@ def audit(
                         problem(Msg("entry_not_canonical", index=first + offset))
             for running_one in running:
                 running_one.feed(first, parsed)
-    finally:
-        if collecting:
-            gc.enable()
     root = root_from_leaves(subtree_roots)
     if count == 0:
         out.say("audit_entries_ok", size=cp.size, bundles=len(subtree_roots))
@@ -1591,7 +2713,8 @@ def audit(
         count += 1
         out.error(Msg("audit_root", size=cp.size, got=root.hex(), want=cp.root.hex()))
     for running_one in running:
-        result = running_one.finish()
+        with _without_cyclic_gc():  # the open data's rows: as many short-lived dicts
+            result = running_one.finish()
         title = Msg(running_one.title)
         if result.failed:
             count += result.failed
@@ -1599,12 +2722,29 @@ def audit(
                 Msg("recompute_failed", title=title, checked=result.checked, failed=result.failed)
             )
             for msg in result.problems:
-                out.line(msg)
+                out.detail(msg)
+            if result.more:
+                out.detail(Msg("problems_more", count=result.more))
         else:
             out.say("recompute_ok", title=title, checked=result.checked)
         if result.summary is not None:
             out.line(result.summary)
+        for msg in result.notes:
+            out.line(msg)
     return count
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: among a million short-lived dicts, which form no
+    cycles, it would only cost time (reference counting frees them all the same)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def save_checkpoint(current: VerifiedCheckpoint, filename: str, out: Output) -> None:

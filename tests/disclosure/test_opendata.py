@@ -2,6 +2,7 @@
 the records, and nothing private or secret goes in."""
 
 import csv
+import datetime as dt
 import io
 import json
 from decimal import Decimal
@@ -11,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from council import clock
 from council.models import Council
 from disclosure import opendata, services
 from disclosure.models import Completion, EvaluationWindow
@@ -129,6 +131,33 @@ def test_votes_are_per_member_on_roll_call_ballots_only(records, client):
         assert row["choice"] == votes.get((row["ballot_id"], row["member"]), "did_not_vote")
         assert row["seat"] in {"organisation", "notable", "registered", "non_registered"}
     assert {r["choice"] for r in rows} == {"yes", "no", "abstain"}
+
+
+def test_each_rounds_projects_show_their_place_cost_approvals_and_funding(projects, client):
+    council = projects.council
+    slate = [council.proposal(cost) for cost in ("450000", "400000", "120000.50")]
+    round_ = voting_services.round_open(
+        actor=projects.staff, community=projects.world.a, title="2026 年度集中表决",
+        proposals=slate, closes_at=clock.now() + dt.timedelta(hours=2), rule="mes",
+    )  # fmt: skip
+    for member, approved in zip(council.members, [[1], [1], [1, 2], [2], []], strict=True):
+        voting_services.round_ballot_submit(
+            actor=member, round_=round_, approved=[slate[i].pk for i in approved]
+        )
+    voting_services.round_close(actor=projects.staff, round_=round_, reason="会议表决完毕")
+    [row] = fetch(client, "rounds", "json")["rows"]
+    assert (row["rule"], row["completion"]) == ("mes", "add1")
+    rows = fetch(client, "round_projects", "json")["rows"]
+    funded = {rp.proposal_id: rp for rp in round_.projects.all()}
+    assert [r["proposal_id"] for r in rows] == [p.pk for p in slate]
+    for position, row in enumerate(rows, 1):
+        rp = funded[row["proposal_id"]]
+        assert row["round_id"] == round_.pk and row["position"] == position
+        assert row["cost"] == f"{rp.cost:.2f}" and row["approvals"] == rp.approvals
+        assert row["funded"] == ("yes" if rp.funded else "no")
+    assert [r["approvals"] for r in rows] == [0, 3, 2]
+    assert [r["funded"] for r in rows] == ["no", "yes", "yes"]  # nobody approved the first
+    assert rows[2]["cost"] == "120000.50"
 
 
 def test_spending_matches_reservations_progress_and_final_accounts(records, client):

@@ -14,6 +14,7 @@ from council.models import Council, EvidenceEvent, Notification, RoleKind, SeatC
 from proposals.models import Stage
 from voting import selectors, services
 from voting.models import Ballot, Reservation, Vote
+from voting.services._common import voter_commitment
 
 pytestmark = pytest.mark.django_db
 
@@ -124,8 +125,10 @@ def test_a_member_votes_and_may_change_the_vote_each_change_in_evidence(council)
     services.vote_cast(actor=member, ballot=ballot, choice="no")  # no change, no event
     vote = Vote.objects.get(ballot=ballot, member=member)
     assert vote.choice == "no" and vote.changes == 1
-    assert _events("vote.cast", ballot).get().payload == {"choice": "yes"}
-    assert _events("vote.changed", ballot).get().payload == {"choice": "no"}
+    # Each names the member's commitment on this ballot, so that the log alone recounts it.
+    key = voter_commitment(ballot, member)
+    assert _events("vote.cast", ballot).get().payload == {"choice": "yes", "voter": key}
+    assert _events("vote.changed", ballot).get().payload == {"choice": "no", "voter": key}
 
 
 def test_a_secret_ballot_records_voted_without_the_choice(council, world):

@@ -12,6 +12,7 @@ from council.models import EvidenceEvent
 from proposals.models import Stage
 from voting import selectors, services
 from voting.models import Reservation, Round, RoundBallot
+from voting.services._common import voter_commitment
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,28 @@ def test_greedy_ties_go_to_the_lower_cost_and_a_skipped_project_lets_a_later_one
     assert a.stage == Stage.REJECTED
     event = EvidenceEvent.objects.get(action="proposal.reject", object_id=str(a.pk))
     assert event.payload["approvals"] == 5 and "did not fit" in event.payload["reason"]
+
+
+def test_the_rounds_entries_carry_what_recomputing_its_funding_needs(council, world):
+    """docs/transparency-log.md, "Audit": the slate's costs and the rules copied at opening,
+    each ballot's voter by commitment, and the approvals at closing."""
+    a, b = _slate(council, "12000.50", "30000")
+    round_ = council.round([a, b], rule="mes")
+    services.round_ballot_submit(actor=council.members[0], round_=round_, approved=[a.pk])
+    services.round_ballot_submit(
+        actor=world.a_staff, round_=round_, approved=[a.pk, b.pk], member=council.members[1]
+    )
+    services.round_close(actor=world.a_staff, round_=round_, reason="会议结束")
+    opened = EvidenceEvent.objects.get(action="round.opened").payload
+    assert opened["slate"] == [a.pk, b.pk] and opened["costs"] == ["12000.50", "30000.00"]
+    assert opened["rules"]["secrecy"] == "roll_call" and opened["rules"]["quorum_numerator"]
+    voters = EvidenceEvent.objects.filter(action__startswith="round.ballot").order_by("pk")
+    assert [e.payload["voter"] for e in voters] == [
+        voter_commitment(round_, council.members[0]),
+        voter_commitment(round_, council.members[1]),
+    ]
+    closed = EvidenceEvent.objects.get(action="round.closed").payload
+    assert closed["approvals"] == {str(a.pk): 2, str(b.pk): 1}
 
 
 def test_a_project_nobody_approved_is_never_funded(council, world):

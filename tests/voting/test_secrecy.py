@@ -561,7 +561,9 @@ def test_the_clerks_paper_ballot_in_a_secret_round_does_not_name_the_member(coun
     member = council.members[3]
     services.round_ballot_submit(actor=world.a_staff, round_=round_, approved=[a.pk], member=member)
     event = EvidenceEvent.objects.get(action="round.ballot_recorded_by_clerk")
-    assert event.payload == {}
+    # Only the member's keyed commitment on this round, as their own entries carry it: the
+    # log counts who took part and names nobody.
+    assert event.payload == {"voter": voter_commitment(round_, member)}
     assert member.display_name not in str(event.payload)
     assert event.public_actor == world.a_staff.public_name  # the clerk acts under their name
 

@@ -50,6 +50,7 @@ from ._common import (
     record_secret_act,
     require,
     rules_copy,
+    voter_commitment,
     when_text,
 )
 
@@ -197,13 +198,15 @@ def vote_cast(*, actor, ballot: Ballot, choice: str) -> Ballot:
         if ballot.is_secret:
             record_secret_act(actor, action, ballot, ballot.community, {})
         else:
+            # The voter's commitment as in a secret ballot: one key per member on this ballot,
+            # whoever records the vote, so that the log alone recounts a roll-call ballot.
             evidence_record(
                 actor=actor,
                 roles=(RoleKind.COUNCIL_MEMBER,),
                 action=action,
                 obj=ballot,
                 community=ballot.community,
-                payload={"choice": choice},
+                payload={"choice": choice, "voter": voter_commitment(ballot, actor)},
             )
         board_changed(ballot.meeting_id)
     return ballot
@@ -233,7 +236,12 @@ def vote_record_by_clerk(*, actor, ballot: Ballot, member, choice: str) -> Ballo
             action="vote.recorded_by_clerk",
             obj=ballot,
             community=ballot.community,
-            payload={"member": member.display_name, "choice": choice, "changed": not created},
+            payload={
+                "member": member.display_name,
+                "choice": choice,
+                "changed": not created,
+                "voter": voter_commitment(ballot, member),
+            },
         )
         board_changed(ballot.meeting_id)
     return ballot
@@ -439,13 +447,18 @@ def recusal_declare(*, actor, proposal: Proposal, reason: str) -> Recusal:
         ballot.votes.filter(member=actor).delete()
         ballot.base -= 1
         ballot.save(update_fields=["base"])
+        payload = {"base": ballot.base}
+        if not ballot.is_secret:
+            # Whose vote is withdrawn, for the recount; in a secret ballot that would say
+            # the member had voted, so its recount allows for it instead.
+            payload["voter"] = voter_commitment(ballot, actor)
         evidence_record(
             actor=actor,
             roles=(RoleKind.COUNCIL_MEMBER,),
             action="ballot.member_recused",
             obj=ballot,
             community=ballot.community,
-            payload={"base": ballot.base},
+            payload=payload,
         )
         board_changed(ballot.meeting_id)
     return recusal

@@ -51,6 +51,8 @@ from ._common import (
     opening_fields,
     record_secret_act,
     require,
+    rules_copy,
+    voter_commitment,
 )
 from .ballots import reminder_due
 
@@ -153,10 +155,13 @@ def round_open(
         community=community,
         payload={
             "slate": [p.pk for p in slate],
+            # Each project's cost as counted now, in the slate's order (the tie-break's).
+            "costs": [str(p.counted_cost) for p in slate],
             "money": str(money),
             "rule": rule,
             "add1": add1,
             "base": len(members),
+            "rules": rules_copy(round_),
             "closes_at": closes_at.isoformat(),
         },
     )
@@ -236,6 +241,10 @@ def round_ballot_submit(*, actor, round_: Round, approved: list[int], member=Non
     payload = {} if round_.is_secret else {"approved": chosen}
     if clerk and not round_.is_secret:
         payload["member"] = voter.display_name
+    if clerk or not round_.is_secret:
+        # One key per member on this round whoever hands the ballot in (a secret one's own
+        # acts get it from record_secret_act): the log counts who took part, names nobody.
+        payload["voter"] = voter_commitment(round_, voter)
     if clerk:
         evidence_record(
             actor=actor,
@@ -303,6 +312,7 @@ def _close(round_: Round, actor, reason: str) -> Round:
             "base": round_.base,
             "valid": round_.valid,
             "funded": funded,
+            "approvals": {str(pk): n for pk, n in approvals.items()},
             "spent": str(spent),
             "money": str(round_.money),
             "votes_sha256": round_.votes_sha256,
