@@ -5,6 +5,7 @@ not have yet, is a plain 404."""
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from .evidence import checkpoint_note, checkpoint_published, log_signer
 from .evidence.checkpoints import witnesses
 from .hooks import get_hooks
 from .models import EvidenceEvent, LogTile
+from .tlog.note import NoteError, Verifier, open_note
 from .tlog.tiles import HASH_SIZE, WIDTH, TileError, bundle_encode, parse_tile_path
+
+logger = logging.getLogger(__name__)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 TEXT = "text/plain; charset=utf-8"
@@ -35,7 +39,20 @@ def log_checkpoint(request):
     published = checkpoint_published()
     if published is None:
         raise Http404("the log has no checkpoint yet")
-    return _plain(checkpoint_note(*published), cache="public, max-age=2")
+    note = checkpoint_note(*published)
+    # Never serve what this log's key did not sign (a row edited in the database).
+    try:
+        open_note(note, [Verifier(log_signer().vkey)])
+    except NoteError as error:
+        logger.error("the stored checkpoint %s does not verify: %s", published[0].size, error)
+        response = HttpResponse(
+            "the log's checkpoint does not verify with its key: not served",
+            content_type=TEXT,
+            status=503,
+        )
+        response["Retry-After"] = "60"
+        return response
+    return _plain(note, cache="public, max-age=2")
 
 
 @require_safe

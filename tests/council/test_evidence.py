@@ -285,3 +285,18 @@ def test_full_tiles_and_bundles_are_written_as_files_the_app_also_serves(
     assert not (tmp_path / "log" / "tile/0/001.p/44").exists(), "partial tiles stay in the app"
     assert client.get("/log/tile/0/001.p/44").status_code == 200
     assert tile_files_write(log_head()[0]) == 0, "a file once written is never rewritten"
+
+
+def test_the_site_never_serves_a_checkpoint_its_key_did_not_sign(client):
+    _append(3)
+    evidence_integrate()
+    served = client.get("/log/checkpoint")
+    assert served.status_code == 200
+    assert served["Cache-Control"] == "public, max-age=2"
+    open_note(served.content.decode(), [Verifier(log_signer().vkey)])
+    checkpoint = Checkpoint.objects.get(size=3)
+    checkpoint.note = checkpoint.note.replace("\n3\n", "\n4\n")  # edited in the database
+    checkpoint.save()
+    refused = client.get("/log/checkpoint")
+    assert refused.status_code == 503
+    assert b"does not verify" in refused.content

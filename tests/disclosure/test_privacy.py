@@ -2,6 +2,7 @@
 public page, PDF, notice, feed or export — found by walking every public URL an anonymous
 visitor can reach by following links, and reading every PDF's text."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -12,8 +13,10 @@ import pytest
 from django.test import Client
 
 from council import services as council_services
-from council.models import MessageKind, PrivateData
+from council.evidence import evidence_integrate, log_head
+from council.models import MessageKind, PrivateData, Role, RoleKind
 from council.threads import message_post, message_report
+from council.tlog.tiles import WIDTH, bundle_decode, tile_path
 from disclosure import services
 from disclosure.models import Disclosure
 from proposals.models import Stage
@@ -144,3 +147,35 @@ def test_the_phone_pages_show_no_one_elses_number_name_or_address(world):
         text = page.content.decode()
         for secret in secrets:
             assert secret not in text, (page.wsgi_request.path, secret)
+
+
+def test_no_private_data_nor_a_residents_id_in_the_public_log(projects, world):
+    """Every entry of the log, as anyone downloads it (entry bundles): no marker, and a person
+    who is not an official only ever as a salted commitment."""
+    _seed(projects, world)
+    evidence_integrate()
+    size = log_head()[0]
+    client = Client()
+    entries = []
+    for index in range((size + WIDTH - 1) // WIDTH):
+        width = min(WIDTH, size - index * WIDTH)
+        response = client.get("/log/" + tile_path("entries", index, width))
+        assert response.status_code == 200
+        entries += bundle_decode(response.content, width)
+    assert len(entries) == size > 100
+    officials = {
+        str(pk)
+        for pk in Role.objects.exclude(kind=RoleKind.RESIDENT).values_list("user_id", flat=True)
+    }
+    for raw in entries:
+        text = raw.decode()
+        for name, marker in {**MARKERS, "phone": PHONE_MARKER, "report": REPORT_MARKER}.items():
+            assert marker not in text, f"{name} marker in entry {text[:80]}"
+        entry = json.loads(raw)
+        actor = entry["actor"]
+        assert (
+            actor is None
+            or actor.startswith("commit:")
+            or (actor.startswith("official:") and actor.removeprefix("official:") in officials)
+        ), entry
+        assert not re.match(r"council\.user:\d", entry["object"]), entry
