@@ -214,6 +214,16 @@ class WitnessProcess:
     def output(self) -> str:
         return "\n".join(self.lines)
 
+    def said(self, text: str, timeout: float = 15) -> bool:
+        """Whether the witness printed ``text``, waiting for its output to be read: the line
+        may come a moment after its answer."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
 
 def post(url: str, body: bytes, path: str = "add-checkpoint", method: str = "POST"):
     """(status, content type, body text) of a raw request to the witness."""
@@ -273,7 +283,7 @@ def test_the_witness_cosigns_a_log_s_first_checkpoint_and_each_that_extends_it(w
     assert before <= opened.signature_by(witness.verifier).timestamp <= time.time()
     state = json.loads(witness.state.read_text())
     assert state["logs"][log.origin]["size"] == 8
-    assert "cosigned weishi.example.org/log size 8 (old size 3, 4 proof hashes)" in witness.output()
+    assert witness.said("cosigned weishi.example.org/log size 8 (old size 3, 4 proof hashes)")
 
 
 def test_asking_again_for_the_size_it_holds_gets_a_fresh_cosignature(witness, log):
@@ -378,7 +388,7 @@ def test_after_a_restart_it_remembers_what_it_cosigned_and_keeps_refusing(witnes
     witness.stop()
     witness.start()
 
-    assert "log weishi.example.org/log: size 8 cosigned" in witness.output()
+    assert witness.said("log weishi.example.org/log: size 8 cosigned")
     assert refused(lambda: cosign(witness, log, 0, proof=[])).size == 8
     assert refused(lambda: cosign(witness, rewritten, 8)).code == "conflict"
     assert cosign(witness, log.grow(3), 8)

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from council import services as council_services
+from council.evidence import evidence_integrate
 from council.models import EvidenceEvent, RoleKind, SeatCategory
 from tests.voting.conftest import Council
 from voting import services
@@ -70,7 +71,9 @@ def test_300_concurrent_vote_requests_by_30_members_leave_one_vote_each(world):
     assert votes.count() == MEMBERS
     assert votes.values("member").distinct().count() == MEMBERS
 
-    # The evidence log, serialised with the votes, ends on each member's stored choice.
+    # The evidence log ends on each member's stored choice: one member's votes wait on each
+    # other (the vote's row lock), so the sequencer places them in the order they were cast.
+    evidence_integrate()
     events = EvidenceEvent.objects.filter(
         object_id=str(ballot.pk), action__in=["vote.cast", "vote.changed"]
     ).order_by("seq")
