@@ -59,8 +59,21 @@ $(AXE): package.json package-lock.json
 	@npm ci --no-audit --no-fund
 	@touch $@
 
+# The suite in three phases (tests/conftest.py says which test is in which, and why): most
+# tests spread over PYTEST_WORKERS processes (pytest-xdist: one per core, at most 8), then the
+# browser tests spread the same way, then the tests that must have the machine to themselves,
+# one at a time. PYTEST_ARGS goes to each: `make pytest PYTEST_ARGS=tests/voting` runs the
+# voting tests (a phase that finds none of them is no failure; all finding none is). A failed
+# phase fails the run, once the others have run too.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$((n < 8 ? n : 8)))
+PYTEST := $(VENV)/bin/pytest
+
 pytest: $(STAMP) messages $(AXE)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@$(PYTEST) --phase=parallel -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS); parallel=$$?; \
+	  $(PYTEST) --phase=browser -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS); browser=$$?; \
+	  $(PYTEST) --phase=serial $(PYTEST_ARGS); serial=$$?; \
+	  for status in $$parallel $$browser $$serial; do [[ $$status == [05] ]] || exit $$status; done; \
+	  [[ $$parallel$$browser$$serial != 555 ]] || { echo "No test ran: PYTEST_ARGS chose none."; exit 5; }
 
 test: $(STAMP)
 	@bin/ensure-debs $(TEST_DEBS)

@@ -8,6 +8,7 @@ sets ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (channel layer and cache), ``S
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -160,7 +161,27 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels and cache ---------------------------------------------------------------------
+
+
+def redis_database_moved(url: str, by: int) -> str:
+    """``url`` naming the Redis database ``by`` past the one it names (0 when it names none),
+    where redis-py reads it: the ``db`` query parameter if there is one, else the path of a
+    ``redis://`` or ``rediss://`` URL, else (``unix://``) a ``db`` parameter added."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if "db" in query or parts.scheme not in {"redis", "rediss"}:
+        query["db"] = [str(int(query.get("db", ["0"])[0]) + by)]
+        return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+    return urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + by}"))
+
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The test suite's parallel workers (pytest-xdist names them gw0, gw1, … in
+# PYTEST_XDIST_WORKER, which processes they start inherit) share one Redis: each takes the
+# database REDIS_URL names plus its number, so that one worker emptying the cache or the
+# channel layer between its tests never empties another's. Never set outside the tests.
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    REDIS_URL = redis_database_moved(REDIS_URL, int(os.environ["PYTEST_XDIST_WORKER"][2:]))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

@@ -24,6 +24,7 @@ from hypothesis import settings as hypothesis_settings
 
 from council import clock, services
 from council.models import RoleKind, RoleStatus, SeatCategory
+from council.search import FTS_TABLE
 from tests.demo import Snapshot, seed_demo
 from tests.factories import CommunityFactory, DistrictFactory, GridFactory, UserFactory
 
@@ -95,12 +96,54 @@ def pytest_configure(config):
         )
 
 
+# How `make pytest` runs the suite, in three phases (`--phase`), each waiting for the one before:
+#
+# - parallel: every test not named below, spread over the cores (pytest-xdist);
+# - browser: the browser tests (tests/e2e), spread over the cores too, among themselves only:
+#   their waits allow for a busy machine, not for one also running the CPU-bound tests;
+# - serial: the tests that must have the machine to themselves, one at a time (marked `serial`;
+#   a test may also be marked so itself). By path under tests/ (a folder or a file), and why:
+SERIAL = {
+    "load/": "production-shaped servers (nginx, several daphne workers) under load, timed",
+    "council/test_redis_outage.py": "a Redis of its own stopped, paused and started again, "
+    "with the outage's one-second timeouts and retries timed",
+}
+BROWSER = "e2e/"
+# Plain `pytest` runs them all, in one process.
+TESTS = Path(__file__).resolve().parent
+PHASES = ("parallel", "browser", "serial")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--phase",
+        choices=PHASES,
+        help="run only the tests of this phase of `make pytest` (tests/conftest.py says which)",
+    )
+
+
+def _phase(item) -> str:
+    where = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
+    if "serial" in item.keywords or any(where.startswith(path) for path in SERIAL):
+        return "serial"
+    return "browser" if where.startswith(BROWSER) else "parallel"
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not ON_POSTGRES:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
         if "redis" in item.keywords and not ON_REDIS:
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+        if _phase(item) == "serial":
+            item.add_marker(pytest.mark.serial)
+    phase = config.getoption("phase")
+    if phase is not None:
+        wanted, others = [], []
+        for item in items:
+            (wanted if _phase(item) == phase else others).append(item)
+        config.hook.pytest_deselected(items=others)
+        items[:] = wanted
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -149,6 +192,23 @@ def _test_settings(settings):
     translation.activate(TEST_LANGUAGE)
     for name, value in _test_settings_overrides().items():
         setattr(settings, name, value)
+
+
+@pytest.fixture(autouse=True)
+def _search_index_emptied_after_commits(request, django_db_blocker):
+    """After a test whose writes commit (``django_db(transaction=True)``), Django empties every
+    model's table but not SQLite's FTS5 mirror of the search index (council.search), which no
+    model owns: it is emptied here, or later tests of the same process would find the entries
+    left in it. (pytest-django runs such tests after all others of a process, but a parallel
+    run may hand a process its tests in another order: ``--dist loadfile``, file by file.)"""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    committed = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    if committed and connections["default"].vendor == "sqlite":
+        with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+            cursor.execute(f"DELETE FROM {FTS_TABLE}")  # noqa: S608
 
 
 def _snapshot(django_db_blocker, build) -> Snapshot:

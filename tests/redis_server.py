@@ -82,14 +82,23 @@ class RedisServer:
 
 
 def production_settings(redis_url: str) -> dict:
-    """The CACHES and CHANNEL_LAYERS that config.settings makes for ``REDIS_URL``."""
-    saved = os.environ.get("REDIS_URL")
-    os.environ["REDIS_URL"] = redis_url
+    """The CACHES and CHANNEL_LAYERS that config.settings makes for ``REDIS_URL`` in
+    production: on the database ``redis_url`` names, even in a parallel test worker (which
+    config.settings otherwise moves to a database of its own)."""
+    changes = {"REDIS_URL": redis_url, "PYTEST_XDIST_WORKER": None}
+    saved = {name: os.environ.get(name) for name in changes}
     try:
+        for name, value in changes.items():
+            _set_environ(name, value)
         module = runpy.run_path(str(ROOT / "config" / "settings.py"))
     finally:
-        if saved is None:
-            del os.environ["REDIS_URL"]
-        else:
-            os.environ["REDIS_URL"] = saved
+        for name, value in saved.items():
+            _set_environ(name, value)
     return {"CACHES": module["CACHES"], "CHANNEL_LAYERS": module["CHANNEL_LAYERS"]}
+
+
+def _set_environ(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

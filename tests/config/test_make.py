@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BROWSER, SERIAL, TESTS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
@@ -126,3 +128,9 @@ def test_settings_read_the_site_address_from_the_environment(tmp_path):
             check=False,
         )
         assert result.stdout.strip() == expected, result.stderr
+
+
+def test_every_folder_or_file_make_pytest_keeps_out_of_its_first_phase_exists():
+    # A renamed folder or file would otherwise silently join the tests that share the cores.
+    for path in [*SERIAL, BROWSER]:
+        assert (TESTS / path).exists(), f"tests/conftest.py names tests/{path}, which is gone"

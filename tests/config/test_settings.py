@@ -26,6 +26,7 @@ INHERITED = {
     "ALLOWED_HOSTS",
     "SECURE_SSL_REDIRECT",
     "EMAIL_BACKEND",
+    "PYTEST_XDIST_WORKER",
 }
 PROBE = """
 import json, django
@@ -36,6 +37,7 @@ print(json.dumps({
     "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "layer_config": settings.CHANNEL_LAYERS["default"].get("CONFIG"),
     "cache": settings.CACHES["default"]["BACKEND"],
+    "cache_location": settings.CACHES["default"].get("LOCATION"),
     "pool": settings.DATABASES["default"].get("OPTIONS", {}).get("pool"),
     "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
     "debug": settings.DEBUG,
@@ -80,6 +82,23 @@ def test_production_reads_postgresql_and_redis_from_the_environment():
     assert found["layer_config"]["hosts"][0]["max_connections"] >= 1000
     assert found["cache"] == "council.cache.FallbackRedisCache"
     assert found["debug"] is False
+
+
+def test_each_parallel_test_worker_gets_a_redis_database_of_its_own():
+    def databases(env_changes):
+        found = probe(env_changes)
+        return found["layer_config"]["hosts"][0]["address"], found["cache_location"]
+
+    # Production: the database REDIS_URL names, for the channel layer and the cache alike.
+    assert databases(PRODUCTION) == ("redis://cache.internal:6379/0",) * 2
+    # pytest-xdist's workers gw0, gw1, …: that database and the next ones, one each.
+    for worker, database in [("gw0", 0), ("gw1", 1), ("gw3", 3)]:
+        url = f"redis://cache.internal:6379/{database}"
+        assert databases({**PRODUCTION, "PYTEST_XDIST_WORKER": worker}) == (url, url)
+    # Counted from the database REDIS_URL names (its password and all kept).
+    moved = {**PRODUCTION, "REDIS_URL": "redis://:pw@cache.internal/5"}
+    moved["PYTEST_XDIST_WORKER"] = "gw2"
+    assert databases(moved) == ("redis://:pw@cache.internal/7",) * 2
 
 
 def test_production_pools_database_connections_and_four_workers_fit_under_100():
