@@ -77,7 +77,7 @@ class EvidenceEvent(models.Model):
     class Meta:
         verbose_name = _("evidence event")
         verbose_name_plural = _("evidence events")
-        ordering = ["seq"]
+        ordering = ["seq", "id"]  # pending events (no place yet) in the order they will get one
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
             # The sequencer's queue: events written and not yet in the tree.

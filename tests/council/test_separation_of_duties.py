@@ -52,7 +52,7 @@ def grid_worker_create(world, user, **fields):
 
 
 def refusals():
-    return list(EvidenceEvent.objects.filter(action="role.refused").order_by("seq"))
+    return list(EvidenceEvent.objects.filter(action="role.refused").order_by("seq", "id"))
 
 
 def second_staff(world):

@@ -80,7 +80,7 @@ def test_a_file_at_the_row_cell_and_number_limits_is_imported_whole(projects, wo
     updates = list(proposal.progress_updates.order_by("pk"))
     assert len(updates) == CSV_MAX_ROWS
     assert updates[0].text == longest and str(updates[-1].spent) == "9999999999.99"
-    posted = EvidenceEvent.objects.filter(action="progress.posted").order_by("seq")
+    posted = EvidenceEvent.objects.filter(action="progress.posted").order_by("seq", "id")
     assert [e.object_id for e in posted] == [str(u.pk) for u in updates]  # one each, in order
     assert Disclosure.objects.filter(proposal=proposal, kind=Kind.IMPLEMENTATION).count() == 1
 
