@@ -12,16 +12,26 @@
     button.hidden = false;
     input.addEventListener("focus", function () { input.select(); });
     button.addEventListener("click", function () {
+      var settled = false;
+      var once = function (then) {
+        return function () { if (!settled) { settled = true; then(); } };
+      };
       var done = function () { status.textContent = button.dataset.copied || ""; };
+      // Where the Clipboard API is refused or does not answer (it can hang on a busy phone or
+      // an unfocused window), select the box and copy it the older way while the tap still
+      // counts as the person's own act; failing that, ask them to copy it by hand.
       var byHand = function () {
         input.focus();
         input.select();
-        status.textContent = button.dataset.select || "";
+        var copied = false;
+        try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+        status.textContent = (copied ? button.dataset.copied : button.dataset.select) || "";
       };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(input.value).then(done, byHand);
+        navigator.clipboard.writeText(input.value).then(once(done), once(byHand));
+        window.setTimeout(once(byHand), 1000);
       } else {
-        byHand();
+        once(byHand)();
       }
     });
   }

@@ -113,3 +113,23 @@ def test_the_share_box_copies_the_link_of_a_proposal_gathering_co_signs(
         share.scroll_into_view_if_needed()
         page.screenshot(path=_shots(tmp_path) / f"share-{name}.png")
         assert problems.all() == [], problems
+
+
+def test_the_share_box_still_copies_when_the_phone_s_clipboard_never_answers(open_page):
+    # Some phones leave the Clipboard API's promise hanging (a busy phone, a window that lost
+    # focus): the tap must still copy the link, the older way, and say so.
+    page, problems = open_page(**PHONE)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.add_init_script(
+        "navigator.clipboard.writeText = function () { return new Promise(function () {}); };"
+    )
+    _open_stage(page, "submitted")
+    share = page.locator("section.share")
+    page.bring_to_front()
+    share.get_by_role("button", name="复制链接").click()
+    expect(share.get_by_role("status")).to_contain_text("已复制", timeout=15_000)
+    # The link is selected in its box, so a person who doubts it can copy it again by hand.
+    selected = page.evaluate("window.getSelection().toString() || document.activeElement.value")
+    assert selected == page.url, (selected, page.url)
+    assert page.evaluate("navigator.clipboard.readText()") == page.url
+    assert problems.all() == [], problems
