@@ -15,12 +15,13 @@ many rows (``bench_chain_*``, raw SQL), so that both write paths run on tables o
 
 Then, in one run:
 
-- **appends**: ``--writers`` threads each record ``--appends`` events, one transaction each,
-  through ``evidence_append`` as every service does (the sequencer runs after each commit and
-  steps aside when another run holds the log), then the same through the hash chain's write
+- **appends**: ``--writers`` processes each record ``--appends`` events, one transaction each,
+  through ``evidence_append`` as every service does (the sequencer runs alongside every
+  0.25 s, as the scheduler runs it), then the same through the hash chain's write
   path (lock the head row, hash over the previous hash, insert, move the head: the code this
   log replaced), alternating, twice each; appends per second of each and their ratio (goal:
-  the tree ≥ 5× the chain), and how long until the last event is in a signed checkpoint;
+  the tree ≥ 5× the chain), each again with one writer alone (how each scales with writers),
+  and how long until each event is in a signed checkpoint;
 - **proofs**: inclusion and consistency proofs at random places, computed from the tiles
   (read from the database, and again with the tiles already read), their size and time (goal:
   an inclusion proof ≤ 1 ms once its tiles are read);
@@ -331,6 +332,7 @@ def measure_appends(writers: int, each: int) -> dict:
     from council.models import Checkpoint, EvidenceEvent
 
     rates = {"tree": [], "chain": []}
+    alone = {}
     first = EvidenceEvent.objects.order_by("-id").values_list("id", flat=True).first()
     connections.close_all()
     context = multiprocessing.get_context("fork")
@@ -342,6 +344,11 @@ def measure_appends(writers: int, each: int) -> dict:
             for name in ("tree", "chain"):
                 rates[name].append(appends_per_second(name, writers, each))
                 progress(f"{name}: {rates[name][-1]:.0f} appends/s")
+        # One writer alone: how each scales with writers (the chain cannot: its lock serialises
+        # them; the tree's writers run side by side until the cores are busy).
+        for name in ("tree", "chain"):
+            alone[name] = appends_per_second(name, 1, each)
+            progress(f"{name}, one writer: {alone[name]:.0f} appends/s")
         time.sleep(1)  # the sequencer's last run
     finally:
         stop.set()
@@ -359,6 +366,7 @@ def measure_appends(writers: int, each: int) -> dict:
     return {
         "tree": max(rates["tree"]),
         "chain": max(rates["chain"]),
+        "alone": alone,
         "leftover": leftover,
         "to_checkpoint": delays,
     }
@@ -556,6 +564,9 @@ def main() -> int:
             ("bulk write (entries, tiles, checkpoint) s", f"{seeded:.0f}", ""),
             (f"appends/s, {args.writers} writers: tree", f"{appends['tree']:.0f}", ""),
             (f"appends/s, {args.writers} writers: chain", f"{appends['chain']:.0f}", ""),
+            ("appends/s, 1 writer: tree", f"{appends['alone']['tree']:.0f}", ""),
+            ("appends/s, 1 writer: chain", f"{appends['alone']['chain']:.0f}", ""),
+            (f"CPU cores (the tree's {args.writers} writers share them)", str(os.cpu_count()), ""),
             ("tree / chain", f"{ratio:.1f}×", f"≥ {TREE_OVER_CHAIN:.0f}×"),
             (
                 "append → signed checkpoint p95 s",

@@ -71,8 +71,8 @@ class EvidenceEvent(models.Model):
     )
     payload = models.JSONField(_("payload"), default=dict)
     entry = models.BinaryField(_("entry"), null=True, blank=True, editable=False)
-    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True, null=True)
-    hash = models.CharField(_("hash"), max_length=64, unique=True, null=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, null=True)
+    hash = models.CharField(_("hash"), max_length=64, null=True)
 
     class Meta:
         verbose_name = _("evidence event")
@@ -82,6 +82,19 @@ class EvidenceEvent(models.Model):
             models.Index(fields=["object_type", "object_id"]),
             # The sequencer's queue: events written and not yet in the tree.
             models.Index(fields=["id"], condition=Q(seq__isnull=True), name="evidence_pending"),
+        ]
+        constraints = [
+            # Unique among the events the earlier chain hashed, and indexed for them only: an
+            # event written since holds none, and costs its writer no index entry for them
+            # (every index is one more write per append and per placing).
+            models.UniqueConstraint(
+                fields=["prev_hash"],
+                condition=Q(prev_hash__isnull=False),
+                name="evidence_chain_prev",
+            ),
+            models.UniqueConstraint(
+                fields=["hash"], condition=Q(hash__isnull=False), name="evidence_chain_hash"
+            ),
         ]
 
     def __str__(self) -> str:
