@@ -636,6 +636,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "检查现在的存证记录是否是您以前保存的检查点的延续",
         "check that today's log extends the checkpoint you saved in this file",
     ),
+    "help_jobs": (
+        "核对全部记录时同时使用的进程数（默认：记录多时每个处理器核心一个）",
+        "processes checking the entries during --audit (default: one per core for a large log)",
+    ),
     "help_audit": (
         "下载全部记录，逐条核对并重新计算根哈希值，再按记录和开放数据重新计票、"
         "重新计算每次年度集中表决的获资助项目",
@@ -682,6 +686,14 @@ class CheckError(Exception):
     def __init__(self, key: str, /, **params: object) -> None:
         self.msg = Msg(key, **params)
         super().__init__(self.msg.render("en"))
+
+    def __reduce__(self) -> tuple:
+        # Raised in an audit's worker process, it reaches the checker whole (pickled).
+        return (_check_error, (type(self), self.msg.key, self.msg.params))
+
+
+def _check_error(cls: type[CheckError], key: str, params: dict) -> CheckError:
+    return cls(key, **params)
 
 
 class VerificationFailed(CheckError):
@@ -1295,6 +1307,10 @@ class Recomputation:
 
     title = ""
     site: Site | None = None
+    # The actions whose entries it reads whole; any other entry reaches it with only its
+    # ``index``, ``object`` and ``action`` (the audit's worker processes send back no more).
+    # None: every entry whole.
+    whole: frozenset[str] | None = None
 
     def feed(self, first_index: int, entries: list[dict | None]) -> None:
         raise NotImplementedError
@@ -1320,6 +1336,7 @@ class ObjectHistories(Recomputation):
     log does not promise those never decrease with the index."""
 
     title = "recompute_object_histories"
+    whole = frozenset()
 
     def __init__(self) -> None:
         self.result = Recomputed()
@@ -1688,6 +1705,7 @@ class Decisions(Recomputation):
         self.seen: dict[int, Decided] = {}  # by id
         self.objects: dict[str, Decided] = {}  # by the entries' object, as written
         self.dispatch = {action: getattr(self, name) for action, name in self.handlers.items()}
+        self.whole = frozenset(self.handlers)
         self.open_data = OpenData(None)
         self.partly = 0
 
@@ -2704,59 +2722,152 @@ def check_since(
     out.say("since_ok", old=saved.size, new=now.size, added=now.size - saved.size)
 
 
+def bundle_check(
+    first: int, entries: list[bytes], whole: frozenset[str] | None
+) -> tuple[bytes, list[Msg], list[dict | None]]:
+    """One entry bundle's own checks, the entries from ``first`` on: the root of its leaves (a
+    complete subtree; the last bundle's: its MTH), the problems found (an entry that is not a
+    JSON object, not at its index, or not canonical), and the entries parsed for the
+    recomputations: whole if ``whole`` is None or names their action, else only their index,
+    object and action. A pure function, run in the audit's worker processes."""
+    sha, scan = _sha256, _DECODER.scan_once
+    problems: list[Msg] = []
+    root = root_from_leaves([sha(b"\x00" + e).digest() for e in entries])
+    parsed: list[dict | None] = []
+    whole_bundle = True
+    for offset, raw in enumerate(entries):
+        try:
+            text = raw.decode("utf-8")
+            value, end = scan(text, 0)
+            if end != len(text) or type(value) is not dict:
+                value = None
+        except (UnicodeDecodeError, ValueError, StopIteration):
+            value = None
+        if value is None:
+            whole_bundle = False
+            problems.append(Msg("entry_not_object", index=first + offset))
+        elif value.get("index") != first + offset or type(value["index"]) is not int:
+            problems.append(Msg("entry_index", index=first + offset, claimed=value.get("index")))
+        parsed.append(value)
+    # One encoding of the whole bundle: equal to the entries joined with commas only if each
+    # entry is canonical (an entry that is one JSON object cannot run into the next); only
+    # when it is not is each entry encoded on its own to name it.
+    if not (whole_bundle and _is_canonical(b"[" + b",".join(entries) + b"]", parsed)):
+        for offset, (raw, value) in enumerate(zip(entries, parsed, strict=True)):
+            if value is not None and not _is_canonical(raw, value):
+                problems.append(Msg("entry_not_canonical", index=first + offset))
+    if whole is not None:
+        parsed = [
+            value
+            if value is None or value.get("action") in whole
+            else {"index": value.get("index"), "object": value.get("object"),
+                  "action": value.get("action")}
+            for value in parsed
+        ]  # fmt: skip
+    return root, problems, parsed
+
+
+# An audit of at least this many bundles spreads their checks over the cores.
+PARALLEL_BUNDLES = 64
+
+
+def audit_jobs(asked: int | None, bundles: int) -> int:
+    """How many worker processes check the bundles: ``asked`` (``--jobs``), else one per core
+    for a log of ``PARALLEL_BUNDLES`` bundles or more; 1 (none: all in this process) where the
+    system cannot fork (Windows, macOS) or the log is small."""
+    if sys.platform != "linux":
+        return 1
+    if asked is not None:
+        return max(1, asked)
+    if bundles < PARALLEL_BUNDLES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, 8))
+
+
+_WORKER_SITE: Site | None = None
+
+
+def _worker_start(site: Site) -> None:
+    """A worker process's start: the site to fetch from, with connections of its own (the
+    forked copy of the parent's must never be used), and no cyclic garbage collector."""
+    global _WORKER_SITE
+    site._local = threading.local()
+    site.tiles = {}
+    _WORKER_SITE = site
+    gc.disable()
+
+
+def _bundle_fetched_checked(
+    n: int, size: int, whole: frozenset[str] | None
+) -> tuple[bytes, list[Msg], list[dict | None]]:
+    """Entry bundle ``n`` of the tree of ``size`` leaves, fetched and checked in a worker."""
+    entries = _WORKER_SITE.read_bundle(n, tile_width(0, n, size))
+    return bundle_check(n * TILE_WIDTH, entries, whole)
+
+
+def _checked_bundles(
+    site: Site, size: int, whole: frozenset[str] | None, jobs: int
+) -> Iterator[tuple[int, tuple[bytes, list[Msg], list[dict | None]]]]:
+    """``(first index, bundle_check(...))`` for every bundle in order: fetched and checked
+    here, or by ``jobs`` worker processes, each fetching its bundles over its own connection
+    (downloading and checking both cost the processor: TLS, hashing, parsing)."""
+    if jobs <= 1:
+        for n, entries in site.bundles(size):
+            yield n * TILE_WIDTH, bundle_check(n * TILE_WIDTH, entries, whole)
+        return
+    import multiprocessing
+
+    count = (size + TILE_WIDTH - 1) // TILE_WIDTH
+    with concurrent.futures.ProcessPoolExecutor(
+        jobs,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_start,
+        initargs=(site,),
+    ) as pool:
+        pending: collections.deque = collections.deque()
+        try:
+            for n in range(count):
+                pending.append(pool.submit(_bundle_fetched_checked, n, size, whole))
+                if len(pending) > 4 * jobs:
+                    first = (n - len(pending) + 1) * TILE_WIDTH
+                    yield first, pending.popleft().result()
+            while pending:
+                first = (count - len(pending)) * TILE_WIDTH
+                yield first, pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
 def audit(
     site: Site,
     current: VerifiedCheckpoint,
     out: Output,
     recomputations: Iterable[type[Recomputation]] = (),
     limit: int = 20,
+    jobs: int | None = None,
 ) -> int:
     """Download every entry, check each bundle's size, each entry's index and canonical
     encoding, rebuild the root and compare it with the checkpoint's, and run the
     recomputations; print each problem (the first ``limit``) and return how many there were.
-    A bundle of the wrong size stops the audit (``VerificationFailed``)."""
+    A bundle of the wrong size stops the audit (``VerificationFailed``). The bundles' own
+    checks run in ``audit_jobs(jobs, …)`` processes."""
     cp = current.checkpoint
     running = [cls() for cls in recomputations]
     for running_one in running:
         running_one.site = site
+    wanted = [running_one.whole for running_one in running]
+    whole = None if None in wanted else frozenset().union(*wanted)
     problems: list[Msg] = []
     count = 0
-
-    def problem(msg: Msg) -> None:
-        nonlocal count
-        count += 1
-        if len(problems) < limit:
-            problems.append(msg)
-
     subtree_roots = []  # one per bundle: its 256 leaves are a complete subtree (the last: MTH)
-    sha, scan = _sha256, _DECODER.scan_once
+    jobs = audit_jobs(jobs, (cp.size + TILE_WIDTH - 1) // TILE_WIDTH)
     with _without_cyclic_gc():
-        for n, entries in site.bundles(cp.size):
-            first = n * TILE_WIDTH
-            subtree_roots.append(root_from_leaves([sha(b"\x00" + e).digest() for e in entries]))
-            parsed: list[dict | None] = []
-            whole = True
-            for offset, raw in enumerate(entries):
-                try:
-                    text = raw.decode("utf-8")
-                    value, end = scan(text, 0)
-                    if end != len(text) or type(value) is not dict:
-                        value = None
-                except (UnicodeDecodeError, ValueError, StopIteration):
-                    value = None
-                if value is None:
-                    whole = False
-                    problem(Msg("entry_not_object", index=first + offset))
-                elif value.get("index") != first + offset or type(value["index"]) is not int:
-                    problem(Msg("entry_index", index=first + offset, claimed=value.get("index")))
-                parsed.append(value)
-            # One encoding of the whole bundle: equal to the entries joined with commas only if
-            # each entry is canonical (an entry that is one JSON object cannot run into the
-            # next); only when it is not is each entry encoded on its own to name it.
-            if not (whole and _is_canonical(b"[" + b",".join(entries) + b"]", parsed)):
-                for offset, (raw, value) in enumerate(zip(entries, parsed, strict=True)):
-                    if value is not None and not _is_canonical(raw, value):
-                        problem(Msg("entry_not_canonical", index=first + offset))
+        for first, (root, found, parsed) in _checked_bundles(site, cp.size, whole, jobs):
+            subtree_roots.append(root)
+            count += len(found)
+            problems.extend(found[: max(0, limit - len(problems))])
             for running_one in running:
                 running_one.feed(first, parsed)
     root = root_from_leaves(subtree_roots)
@@ -2852,6 +2963,7 @@ def _parser(lang: str) -> argparse.ArgumentParser:
     parser.add_argument("--pdf", metavar="FILE", help=h("help_pdf"))
     parser.add_argument("--since", metavar="CHECKPOINT_FILE", help=h("help_since"))
     parser.add_argument("--audit", action="store_true", help=h("help_audit"))
+    parser.add_argument("--jobs", metavar="N", type=int, help=h("help_jobs"))
     parser.add_argument("--checkpoint-out", metavar="FILE", help=h("help_checkpoint_out"))
     parser.add_argument("--lang", default="zh", help=h("help_lang"))
     return parser
@@ -2885,7 +2997,7 @@ def run(argv: list[str], out: Output) -> int:
     elif args.since is not None:
         check_since(site, current, args.since, saved, out)
     elif args.audit:
-        problems = audit(site, current, out, RECOMPUTATIONS)
+        problems = audit(site, current, out, RECOMPUTATIONS, jobs=args.jobs)
         if problems:
             raise VerificationFailed("audit_failed", count=problems)
     if args.checkpoint_out:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from decimal import Decimal
 from fractions import Fraction
 
@@ -16,7 +18,7 @@ from hypothesis import given, settings
 
 from tests.tools.decisions import Decisions, voter, write_open_data
 from tests.tools.static_log import StaticLog, canonical, make_entry, serving
-from tests.tools.test_weishi_verify import wv
+from tests.tools.test_weishi_verify import TOOL, wv
 from tests.voting.test_allocation import elections, pabutools_mes, reference_mes
 from voting import allocation
 from voting.tally import tally_compute
@@ -384,3 +386,24 @@ def test_a_result_published_without_any_entry_is_pointed_out(site):
     code, out, _ = site.run()
     assert code == 0  # it may have been decided after the checkpoint: said, not failed
     assert "The open data (ballots) publishes 1 result(s) (the first numbered 99)" in out
+
+
+def test_the_recount_spread_over_processes_agrees_with_one_process(site):
+    # --jobs 2: the bundles are checked in worker processes, which send back whole only the
+    # entries a recount reads; what the reader is told must not change. The checker runs in
+    # its own process, as a resident runs it (single-threaded when it forks its workers).
+    def spread():
+        done = subprocess.run(
+            [sys.executable, str(TOOL), site.url, "--log-key", site.log.log.vkey, "--audit",
+             "--lang", "en", "--jobs", "2"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        return done.returncode, done.stdout, done.stderr
+
+    assert spread() == site.run("--jobs", "1")
+    late = dict(site.entry("vote.cast", "voting.ballot:1"))
+    late["payload"] = {"choice": "no", "voter": voter("ballot", 1, 99)}
+    site.publish(site.record.entries + [late])
+    one = site.run("--jobs", "1")
+    assert one[0] == 1 and "(vote.cast) comes after its close" in one[2]
+    assert spread() == one

@@ -908,3 +908,34 @@ def test_the_checker_imports_nothing_but_the_standard_library_and_cryptography()
     top = {name.split(".")[0] for name in imported}
     outside = {n for n in top - set(sys.stdlib_module_names) if not n.startswith("_")}
     assert outside <= {"weishi_verify", "cryptography", "cffi", "sitecustomize"}, outside
+
+
+def test_the_audit_spread_over_processes_finds_what_one_process_finds(site):
+    # --jobs 2: the bundles are checked by worker processes (forked by the checker, run here
+    # as a resident runs it: its own process, single-threaded when it forks).
+    def spread():
+        done = run_tool(site.url, *site.keys, "--audit", "--jobs", "2", "--lang", "en")
+        return done.returncode, done.stdout, done.stderr
+
+    code, out, err = spread()
+    assert (code, err) == (0, ""), err
+    assert f"checked all {SIZE} entries (3 bundles)" in out
+    assert (code, out, err) == site.run("--audit", "--jobs", "1")
+
+    def tamper(entries):
+        entries[3], entries[4] = entries[4], entries[3]
+        entries[7] = json.dumps(json.loads(entries[7]), indent=1).encode()
+        return entries
+
+    site.rewrite_bundle(0, tamper)
+    code, out, err = spread()
+    assert code == 1
+    assert "✗ Entry 3 says its index is 4" in err
+    assert "✗ Entry 7 is not canonical JSON" in err
+    assert "The root hash recomputed" in err
+    assert (code, out, err) == site.run("--audit", "--jobs", "1")
+
+    site.rewrite_bundle(1, lambda entries: entries[:10] + entries[11:])
+    code, out, err = spread()
+    assert code == 1
+    assert err.endswith("✗ The entry bundle tile/entries/001 holds 255 entries; it must hold 256.\n")
