@@ -70,7 +70,7 @@ PYTEST := $(VENV)/bin/pytest
 
 pytest: $(STAMP) messages $(AXE)
 	@$(PYTEST) --phase=parallel -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS); parallel=$$?; \
-	  $(PYTEST) --phase=browser -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS); browser=$$?; \
+	  $(PYTEST) --phase=browser -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS); browser=$$?; \
 	  $(PYTEST) --phase=serial $(PYTEST_ARGS); serial=$$?; \
 	  for status in $$parallel $$browser $$serial; do [[ $$status == [05] ]] || exit $$status; done; \
 	  [[ $$parallel$$browser$$serial != 555 ]] || { echo "No test ran: PYTEST_ARGS chose none."; exit 5; }

@@ -109,6 +109,10 @@ SERIAL = {
     "with the outage's one-second timeouts and retries timed",
 }
 BROWSER = "e2e/"
+# The browser files that take longest, first in the browser phase (each goes whole to one
+# worker; `make pytest` keeps this order), so that the workers finish together instead of one
+# starting the journey when the other is done.
+BROWSER_FIRST = ("e2e/test_journey.py", "e2e/test_accessibility.py", "e2e/test_roles.py")
 # Plain `pytest` runs them all, in one process.
 TESTS = Path(__file__).resolve().parent
 PHASES = ("parallel", "browser", "serial")
@@ -122,8 +126,13 @@ def pytest_addoption(parser):
     )
 
 
+def _where(item) -> str:
+    """The item's file, relative to tests/."""
+    return item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
+
+
 def _phase(item) -> str:
-    where = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
+    where = _where(item)
     if "serial" in item.keywords or any(where.startswith(path) for path in SERIAL):
         return "serial"
     return "browser" if where.startswith(BROWSER) else "parallel"
@@ -144,6 +153,9 @@ def pytest_collection_modifyitems(config, items):
             (wanted if _phase(item) == phase else others).append(item)
         config.hook.pytest_deselected(items=others)
         items[:] = wanted
+    if phase == "browser":
+        first = {path: rank for rank, path in enumerate(BROWSER_FIRST)}
+        items.sort(key=lambda item: first.get(_where(item), len(first)))
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import os
 import re
 import shutil
@@ -132,11 +133,25 @@ def _environment(tmp: Path, extra_settings: Callable[[Path], str] | None = None)
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory) -> Path:
+def demo_template(tmp_path_factory, worker_id) -> Path:
     """A folder holding a migrated SQLite database with the demo data and the media the
-    seeding wrote (the PDFs it published), made once per session: each demo server starts
-    from a copy instead of migrating and seeding again."""
-    tmp = tmp_path_factory.mktemp("weishi-e2e-demo")
+    seeding wrote (the PDFs it published), made once per run: each demo server starts from a
+    copy instead of migrating and seeding again. Under pytest-xdist the first worker to need
+    it makes it while the others wait (a file lock), and all read the one folder."""
+    if worker_id == "master":
+        return _demo_template_make(tmp_path_factory.mktemp("weishi-e2e-demo"))
+    shared = tmp_path_factory.getbasetemp().parent / "weishi-e2e-demo"
+    with open(f"{shared}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "made").exists():
+            shutil.rmtree(shared, ignore_errors=True)  # a worker that failed half-way
+            shared.mkdir()
+            _demo_template_make(shared)
+            (shared / "made").touch()
+    return shared
+
+
+def _demo_template_make(tmp: Path) -> Path:
     env = _environment(tmp)
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "seed_demo")
