@@ -101,8 +101,8 @@ def pytest_configure(config):
 # - parallel: every test not named below, spread over the cores (pytest-xdist);
 # - browser: the browser tests (tests/e2e), spread over the cores too, among themselves only:
 #   their waits allow for a busy machine, not for one also running the CPU-bound tests;
-# - serial: the tests that must have the machine to themselves, one at a time (marked `serial`;
-#   a test may also be marked so itself). By path under tests/ (a folder or a file), and why:
+# - serial: the tests that must have the machine to themselves, one at a time (marked `serial`).
+#   By path under tests/ (a folder or a file), and why:
 SERIAL = {
     "load/": "production-shaped servers (nginx, several daphne workers) under load, timed",
     "council/test_redis_outage.py": "a Redis of its own stopped, paused and started again, "
@@ -126,16 +126,33 @@ def pytest_addoption(parser):
     )
 
 
-def _where(item) -> str:
-    """The item's file, relative to tests/."""
-    return item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
+def _where(path: Path) -> str:
+    """The file's path relative to tests/."""
+    return path.relative_to(TESTS).as_posix() if path.is_relative_to(TESTS) else ""
+
+
+def _phase_of(path: Path) -> str:
+    """The phase a test file's tests run in: by its path alone, so that a phase reads (and
+    imports) only its own files."""
+    where = _where(path)
+    if any(where.startswith(serial) for serial in SERIAL):
+        return "serial"
+    return "browser" if where.startswith(BROWSER) else "parallel"
 
 
 def _phase(item) -> str:
-    where = _where(item)
-    if "serial" in item.keywords or any(where.startswith(path) for path in SERIAL):
-        return "serial"
-    return "browser" if where.startswith(BROWSER) else "parallel"
+    return _phase_of(item.path)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With ``--phase``, the other phases' test files are not even imported (each phase's
+    pytest and its workers would otherwise collect the whole suite, seconds each)."""
+    phase = config.getoption("phase")
+    if phase is None or not collection_path.name.startswith("test_"):
+        return None
+    if collection_path.suffix != ".py" or not collection_path.is_relative_to(TESTS):
+        return None
+    return True if _phase_of(collection_path) != phase else None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -155,7 +172,7 @@ def pytest_collection_modifyitems(config, items):
         items[:] = wanted
     if phase == "browser":
         first = {path: rank for rank, path in enumerate(BROWSER_FIRST)}
-        items.sort(key=lambda item: first.get(_where(item), len(first)))
+        items.sort(key=lambda item: first.get(_where(item.path), len(first)))
 
 
 def pytest_sessionfinish(session, exitstatus):
