@@ -938,4 +938,6 @@ def test_the_audit_spread_over_processes_finds_what_one_process_finds(site):
     site.rewrite_bundle(1, lambda entries: entries[:10] + entries[11:])
     code, out, err = spread()
     assert code == 1
-    assert err.endswith("✗ The entry bundle tile/entries/001 holds 255 entries; it must hold 256.\n")
+    assert err.endswith(
+        "✗ The entry bundle tile/entries/001 holds 255 entries; it must hold 256.\n"
+    )
