@@ -38,11 +38,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import rjieba
 from django.db import connection, transaction
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from pypinyin import Style, lazy_pinyin
 
 from .hooks import get_hooks
 from .models import SearchEntry
@@ -81,6 +79,10 @@ _LATIN = re.compile(r"[a-z0-9]+")
 def _pieces(text: str) -> Iterator[str]:
     """The words of ``text`` (rjieba, search mode), lower-cased, with punctuation, spaces and
     underscores dropped (a token mixing them is split)."""
+    # Imported on first use: the dictionaries take a quarter of a second to load, which every
+    # process (a worker, each manage.py command) would pay at start, searching or not.
+    import rjieba
+
     for word in rjieba.cut_for_search(text):
         yield from _PIECE.findall(word.lower())
 
@@ -88,6 +90,8 @@ def _pieces(text: str) -> Iterator[str]:
 @lru_cache(maxsize=200_000)
 def _pinyin(word: str) -> tuple[str, str]:
     """A Chinese word's pinyin in full and its initials, letters and digits only."""
+    from pypinyin import Style, lazy_pinyin  # on first use, as rjieba above
+
     full = "".join(_LATIN.findall("".join(lazy_pinyin(word)).lower()))
     initials = "".join(_LATIN.findall("".join(lazy_pinyin(word, style=Style.FIRST_LETTER)).lower()))
     return full, initials
