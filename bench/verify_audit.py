@@ -111,20 +111,26 @@ def main() -> None:
             for witness in log.witnesses:
                 command += ["--witness-key", witness.vkey]
             print(
-                f"{'run':>4} {'exit':>4} {'CPU s':>7} {'wall s':>7} {'entries/s CPU':>14} "
-                f"{'entries/s wall':>15}"
+                f"{'run':>4} {'jobs':>5} {'exit':>4} {'CPU s':>7} {'wall s':>7} "
+                f"{'entries/s CPU':>14} {'entries/s wall':>15}"
             )
+            # The checker alone in one process, then as it runs by default (a worker process
+            # per core; their CPU counts too).
             for run in range(1, args.runs + 1):
-                cpu, wall = cpu_of_children(), time.perf_counter()
-                done = subprocess.run(command, capture_output=True, text=True, check=False)
-                cpu, wall = cpu_of_children() - cpu, time.perf_counter() - wall
-                print(
-                    f"{run:>4} {done.returncode:>4} {cpu:>7.2f} {wall:>7.2f} "
-                    f"{args.entries / cpu:>14,.0f} {args.entries / wall:>15,.0f}"
-                )
-                if done.returncode != 0:
-                    print(done.stdout + done.stderr)
-                    sys.exit(1)
+                for jobs in ("1", "auto"):
+                    extra = ["--jobs", jobs] if jobs != "auto" else []
+                    cpu, wall = cpu_of_children(), time.perf_counter()
+                    done = subprocess.run(
+                        command + extra, capture_output=True, text=True, check=False
+                    )
+                    cpu, wall = cpu_of_children() - cpu, time.perf_counter() - wall
+                    print(
+                        f"{run:>4} {jobs:>5} {done.returncode:>4} {cpu:>7.2f} {wall:>7.2f} "
+                        f"{args.entries / cpu:>14,.0f} {args.entries / wall:>15,.0f}"
+                    )
+                    if done.returncode != 0:
+                        print(done.stdout + done.stderr)
+                        sys.exit(1)
 
 
 if __name__ == "__main__":
