@@ -2813,8 +2813,9 @@ def _checked_bundles(
     here, or by ``jobs`` worker processes, each fetching its bundles over its own connection
     (downloading and checking both cost the processor: TLS, hashing, parsing)."""
     if jobs <= 1:
+        # Every entry whole: slimming them pays only for sending them between processes.
         for n, entries in site.bundles(size):
-            yield n * TILE_WIDTH, bundle_check(n * TILE_WIDTH, entries, whole)
+            yield n * TILE_WIDTH, bundle_check(n * TILE_WIDTH, entries, None)
         return
     import multiprocessing
 
