@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BROWSER, SERIAL, TESTS
+from tests.conftest import BROWSER, BROWSER_FIRST, SERIAL, TESTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,5 +132,8 @@ def test_settings_read_the_site_address_from_the_environment(tmp_path):
 
 def test_every_folder_or_file_make_pytest_keeps_out_of_its_first_phase_exists():
     # A renamed folder or file would otherwise silently join the tests that share the cores.
-    for path in [*SERIAL, BROWSER]:
+    # So would a renamed browser file listed to start first: the workers would no longer
+    # finish together.
+    for path in [*SERIAL, BROWSER, *BROWSER_FIRST]:
         assert (TESTS / path).exists(), f"tests/conftest.py names tests/{path}, which is gone"
+    assert all(path.startswith(BROWSER) for path in BROWSER_FIRST), BROWSER_FIRST
