@@ -143,7 +143,17 @@ if DATABASE_URL:
             "max_idle": 300,
             "name": "weishi",
         }
+    # The evidence append (every act's one INSERT) runs as a prepared statement on each
+    # connection. Django keeps prepared statements off by default for the sake of poolers in
+    # transaction mode; Django's own pool keeps them, and so does PgBouncer from 1.21 with
+    # max_prepared_statements set. Turn it off behind an older pooler.
+    DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+    if DATABASE_PREPARED_STATEMENTS:
+        # psycopg prepares nothing with the threshold Django sets (None). Only a cursor that
+        # binds on the server prepares, and only the append's is one (council.evidence).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
+    DATABASE_PREPARED_STATEMENTS = False
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from django.conf import settings
 from django.db import connection, models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -268,14 +269,40 @@ def _insert_sql(vendor: str) -> tuple[str, tuple]:
     return sql, fields
 
 
+def _insert_cursor():
+    """A cursor for the append's INSERT: on PostgreSQL one that binds on the server and runs
+    the statement prepared (parsed and planned once per connection, then only its values
+    sent), unless ``DATABASE_PREPARED_STATEMENTS`` is off (behind a pooler that cannot keep
+    them). Django's wrapper stays around it, so the query is logged and counted like any."""
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.ensure_connection()
+    cursor = _prepared_cursor_class()(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
+
+
+@cache
+def _prepared_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparedCursor
+
+
 def _insert(event: EvidenceEvent) -> None:
     """``event.save()`` for the one row every act writes, without the ORM's statement compiler:
     the same fields, prepared for the database by the fields themselves, into a statement built
-    once. Every service's transaction runs this, and the compiler was half the Python an append
-    cost (``bench/evidence.py``)."""
+    once and, on PostgreSQL, prepared once per connection. Every service's transaction runs
+    this: the compiler was half the Python an append cost, and parsing and planning the
+    statement anew a good part of the database's (``bench/evidence.py``)."""
     sql, fields = _insert_sql(connection.vendor)
     values = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    with _insert_cursor() as cursor:
         cursor.execute(sql, values)
         event.pk = cursor.fetchone()[0]
     event._state.adding = False

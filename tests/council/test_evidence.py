@@ -218,6 +218,50 @@ def test_a_writer_does_not_wait_for_another_writers_open_transaction():
     assert evidence_verify().ok
 
 
+def _prepared_appends() -> tuple[int, int]:
+    """(statements, runs): the evidence INSERTs this connection holds prepared, and how many
+    times they have run (a prepared statement outlives the test's transaction, so tests
+    compare runs before and after)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(generic_plans + custom_plans), 0) "
+            "FROM pg_prepared_statements "
+            "WHERE statement LIKE 'INSERT INTO \"council_evidenceevent\"%%'"
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.postgres
+def test_an_append_is_a_prepared_statement_counted_like_any_query(settings):
+    """Every act's INSERT is parsed and planned once per connection, and still shows in a
+    count of the queries a request makes."""
+    from django.test.utils import CaptureQueriesContext
+
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    _, runs_before = _prepared_appends()
+    with CaptureQueriesContext(connection) as queries:
+        for i in range(3):
+            evidence_append(actor=None, action="test.prepared", obj=("test", i))
+    assert len(queries) == 3
+    assert all('INSERT INTO "council_evidenceevent"' in q["sql"] for q in queries)
+    statements, runs = _prepared_appends()
+    assert statements == 1, "one statement prepared, run again and again"
+    assert runs == runs_before + 3
+    assert list(EvidenceEvent.objects.values_list("object_id", flat=True).order_by("id")) == [
+        "0", "1", "2",
+    ]  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_behind_a_pooler_that_cannot_keep_them_no_statement_is_prepared(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    _, runs_before = _prepared_appends()
+    evidence_append(actor=None, action="test.unprepared", obj=("test", 1))
+    evidence_append(actor=None, action="test.unprepared", obj=("test", 2))
+    assert _prepared_appends()[1] == runs_before
+    assert EvidenceEvent.objects.filter(action="test.unprepared").count() == 2
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_eight_parallel_writers_and_two_sequencers_on_postgresql_leave_one_valid_tree():
