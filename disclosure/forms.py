@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from council import clock
+from council.models import Community
 from council.validators import validate_one_line
 from proposals.forms import PhotosAndDocumentsField
 
@@ -134,3 +135,49 @@ class AnswerForm(forms.Form):
     answer = forms.CharField(
         label=_("Answer (published)"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class OpenDataScopeForm(forms.Form):
+    """Which part of an open data file to download (``?community=&year=&since=``): each may be
+    left out. A value that cannot be used is refused with a reason, never ignored."""
+
+    community = forms.ModelChoiceField(
+        queryset=Community.objects.all(),
+        to_field_name="slug",
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "There is no community with this short name; the open data index lists them."
+            )
+        },
+    )
+    year = forms.IntegerField(
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        error_messages={"invalid": _("The year must be written as four digits, e.g. 2025.")},
+    )
+    since = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": _("Write the date as YYYY-MM-DD, for example 2026-03-01.")},
+    )
+
+    def __init__(self, *args, dataset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dataset = dataset
+
+    def clean_since(self):
+        since = self.cleaned_data["since"]
+        if since is None:
+            return None
+        if since > clock.today():
+            raise forms.ValidationError(_("This date is still to come: nothing is dated since."))
+        if not self.dataset.final:
+            raise forms.ValidationError(
+                _(
+                    "This file's rows still change after they first appear (a project's stage, "
+                    "its spending): download it whole, or by community or year."
+                )
+            )
+        return since

@@ -12,32 +12,45 @@ same whatever language the page speaks; the ballot's sentence is given in the of
 language (Chinese), as in the decision disclosure.
 
 Files: ``/open-data/<name>.json`` is ``{"dataset": name, "schema": [...], "rows": [...]}``;
-``/open-data/<name>.csv`` is UTF-8 with a byte-order mark (so Excel reads the Chinese), its
-header row the schema's column names; a text cell that a spreadsheet would read as a formula
-(beginning ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) starts with a single quote
-there, while the JSON file holds every value exactly.
+``.jsonl`` holds one row per line; ``.csv`` is UTF-8 with a byte-order mark (so Excel reads the
+Chinese), its header row the schema's column names; a text cell that a spreadsheet would read
+as a formula (beginning ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) starts with a
+single quote there, while the JSON files hold every value exactly.
+
+A file is streamed as it is read, a chunk of records at a time, so a city's files take
+constant memory however large. It may be one community's part (``?community=slug``), one
+year's (``?year=2025``), or, for a dataset whose rows never change once in it, what closed
+since a day (``?since=2025-06-01``); ``/open-data/index.json`` lists every part. Every file's
+ETag and Last-Modified follow the last act the evidence log recorded, so a client that asks
+again gets 304 until something has changed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import batched
+from urllib.parse import urlencode
 
+from django.db.models import F, QuerySet
+from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from council.csvout import csv_bytes
-from council.models import Community
+from council.csvout import Writer
+from council.models import Community, EvidenceEvent
 from voting import selectors as voting_selectors
 
 from . import selectors
 
 OFFICIAL_LANGUAGE = "zh-hans"
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json", "jsonl")
 
 TYPES = {
     "integer": _("a whole number"),
@@ -58,13 +71,50 @@ class Column:
     meaning: Promise
 
 
+# Records read from the database at a time (and files written out at a time).
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which of a dataset's rows a file carries: one community's or all; one year's or all;
+    with ``since``, only those dated (closed) on or after that day."""
+
+    community: Community | None = None
+    year: int | None = None
+    since: dt.date | None = None
+
+    def params(self) -> dict[str, str]:
+        """The scope as the file's query string gives it."""
+        params = {}
+        if self.community is not None:
+            params["community"] = self.community.slug
+        if self.year is not None:
+            params["year"] = str(self.year)
+        if self.since is not None:
+            params["since"] = self.since.isoformat()
+        return params
+
+
 @dataclass(frozen=True)
 class Dataset:
+    """A dataset: its columns, the records its rows come from (``records``, in file order),
+    and how rows are built from them (``build``, streamed). ``community`` and ``dated`` are
+    the records' paths to their community and to the moment that places them in a year
+    (a path ending in ``year`` is the year itself). ``final``: a record never changes once it
+    is in the file (a closed ballot, a closed window), so ``since=`` can list those dated
+    since a day; a dataset whose rows still change (a proposal's stage, spending) is
+    downloaded whole, by community or by year."""
+
     name: str
     title: Promise
     description: Promise
     columns: tuple[Column, ...]
-    build: Callable[[Community | None, str], list[dict]]
+    build: Callable[[Iterator, str], Iterator[dict]]
+    records: Callable[[], QuerySet]
+    community: str = "community"
+    dated: str = "closed_at"
+    final: bool = True
 
     @property
     def fields(self) -> list[str]:
@@ -73,11 +123,45 @@ class Dataset:
     def schema(self) -> list[dict]:
         return [{"name": c.name, "type": c.type, "meaning": str(c.meaning)} for c in self.columns]
 
-    def rows(self, community: Community | None = None, base_url: str = "") -> list[dict]:
-        """The rows, each a dict with exactly the schema's columns, in its order."""
-        with translation.override(OFFICIAL_LANGUAGE):
-            rows = self.build(community, base_url)
-        return [{name: row[name] for name in self.fields} for row in rows]
+    def records_in(self, scope: Scope) -> QuerySet:
+        qs = self.records()
+        if scope.community is not None:
+            qs = qs.filter(**{self.community: scope.community})
+        if scope.year is not None:
+            year = self.dated if self.dated.endswith("year") else f"{self.dated}__year"
+            qs = qs.filter(**{year: scope.year})
+        if scope.since is not None:
+            if not self.final:
+                raise ValueError(f"{self.name} has no since=: its rows still change")
+            start = dt.datetime.combine(scope.since, dt.time.min)
+            qs = qs.filter(**{f"{self.dated}__gte": timezone.make_aware(start)})
+        return qs
+
+    def rows(self, scope: Scope | None = None, base_url: str = "") -> Iterator[dict]:
+        """The rows, each a dict with exactly the schema's columns in its order, built in the
+        official language, a chunk of records at a time."""
+        records = self.records_in(scope or Scope()).iterator(chunk_size=CHUNK)
+        rows = self.build(records, base_url)
+        while True:
+            # Only while a row is built: the rows come out between other work (a response
+            # being sent), which must not find the language switched.
+            with translation.override(OFFICIAL_LANGUAGE):
+                row = next(rows, None)
+            if row is None:
+                return
+            yield {name: row[name] for name in self.fields}
+
+    def years(self) -> QuerySet:
+        """(community slug, year) of every split file with rows, in order: one query."""
+        year = F(self.dated) if self.dated.endswith("year") else ExtractYear(self.dated)
+        return (
+            self.records()
+            .order_by()
+            .annotate(split_year=year)
+            .values_list(f"{self.community}__slug", "split_year")
+            .distinct()
+            .order_by(f"{self.community}__slug", "split_year")
+        )
 
 
 # --- Values -----------------------------------------------------------------------------------
@@ -96,11 +180,15 @@ def _percent(part, whole) -> str | None:
 
 
 # --- Rows -------------------------------------------------------------------------------------
+# Each builder takes the records a file covers, as an iterator read from the database a chunk
+# at a time, and yields the file's rows: what one chunk needs besides (show-of-hands counts,
+# published lists, members' choices) is read per chunk, so a file of any size is written in
+# constant memory with a number of queries that grows with its chunks only.
 
 
-def _proposals(community, base_url) -> list[dict]:
-    return [
-        {
+def _proposals(proposals, base_url) -> Iterator[dict]:
+    for p in proposals:
+        yield {
             "proposal_id": p.pk,
             "community": p.community.name,
             "community_slug": p.community.slug,
@@ -113,19 +201,15 @@ def _proposals(community, base_url) -> list[dict]:
             "cost": _money(p.listed_cost),
             "url": base_url + reverse("project", args=[p.community.slug, p.pk]),
         }
-        for p in selectors.public_proposals(community)
-    ]
 
 
-def _ballots(community, base_url) -> list[dict]:
-    rows = []
-    ballots = list(selectors.closed_ballots(community))
-    hands = voting_selectors.hand_counts(b.pk for b in ballots)
-    for b in ballots:
-        tally = voting_selectors.ballot_tally(b)  # a closed ballot's frozen counts: no query
-        hands_yes, hands_no, hands_abstain = hands.get(b.pk, (0, 0, 0))
-        rows.append(
-            {
+def _ballots(ballots, base_url) -> Iterator[dict]:
+    for chunk in batched(ballots, CHUNK):
+        hands = voting_selectors.hand_counts(b.pk for b in chunk)
+        for b in chunk:
+            tally = voting_selectors.ballot_tally(b)  # a closed ballot's frozen counts: no query
+            hands_yes, hands_no, hands_abstain = hands.get(b.pk, (0, 0, 0))
+            yield {
                 "ballot_id": b.pk,
                 "proposal_id": b.proposal.pk,
                 "community": b.community.name,
@@ -150,28 +234,25 @@ def _ballots(community, base_url) -> list[dict]:
                 "votes_sha256": b.votes_sha256,
                 "url": base_url + reverse("ballot", args=[b.community.slug, b.pk]),
             }
-        )
-    return rows
 
 
-def _receipt_rows(lists: dict, id_key: str, value_key: str) -> list[dict]:
+def _receipt_rows(lists: dict, id_key: str, value_key: str) -> Iterator[dict]:
     """One row per published receipt, by ballot or round id (``lists`` maps each id to its
     ``(commitment, value)`` pairs, in the order they are published)."""
-    return [
-        {id_key: pk, "commitment": commitment, value_key: value}
-        for pk in sorted(lists)
-        for commitment, value in lists[pk]
-    ]
+    for pk in sorted(lists):
+        for commitment, value in lists[pk]:
+            yield {id_key: pk, "commitment": commitment, value_key: value}
 
 
-def _ballot_receipts(community, base_url) -> list[dict]:
-    lists = voting_selectors.ballot_lists(selectors.closed_ballots(community))
-    return _receipt_rows({pk: lists[pk].votes for pk in lists}, "ballot_id", "choice")
+def _ballot_receipts(ballots, base_url) -> Iterator[dict]:
+    for chunk in batched(ballots, CHUNK):
+        lists = voting_selectors.ballot_lists(chunk)
+        yield from _receipt_rows({pk: lists[pk].votes for pk in lists}, "ballot_id", "choice")
 
 
-def _rounds(community, base_url) -> list[dict]:
-    return [
-        {
+def _rounds(rounds, base_url) -> Iterator[dict]:
+    for r in rounds:
+        yield {
             "round_id": r.pk,
             "community": r.community.name,
             "title": r.title,
@@ -191,13 +272,11 @@ def _rounds(community, base_url) -> list[dict]:
             "votes_sha256": r.votes_sha256,
             "url": base_url + reverse("round", args=[r.community.slug, r.pk]),
         }
-        for r in selectors.closed_rounds(community)
-    ]
 
 
-def _round_projects(community, base_url) -> list[dict]:
-    return [
-        {
+def _round_projects(projects, base_url) -> Iterator[dict]:
+    for rp in projects:
+        yield {
             "round_id": rp.round.pk,
             "proposal_id": rp.proposal_id,
             "position": rp.position,
@@ -205,77 +284,67 @@ def _round_projects(community, base_url) -> list[dict]:
             "approvals": rp.approvals,
             "funded": "undecided" if not rp.round.valid else "yes" if rp.funded else "no",
         }
-        for rp in selectors.closed_round_projects(community)
-    ]
 
 
-def _round_receipts(community, base_url) -> list[dict]:
-    lists = voting_selectors.round_lists(selectors.closed_rounds(community))
-    return _receipt_rows({pk: lists[pk].ballots for pk in lists}, "round_id", "approved")
+def _round_receipts(rounds, base_url) -> Iterator[dict]:
+    for chunk in batched(rounds, CHUNK):
+        lists = voting_selectors.round_lists(chunk)
+        yield from _receipt_rows({pk: lists[pk].ballots for pk in lists}, "round_id", "approved")
 
 
-def _votes(community, base_url) -> list[dict]:
-    lines, choices = selectors.roll_call_lines(community)
-    return [
-        {
-            "ballot_id": line.ballot.pk,
-            "proposal_id": line.ballot.proposal_id,
-            "member": line.member.public_name,
-            "seat": line.seat_category,
-            "choice": "recused"
-            if line.recused
-            else choices.get((line.ballot.pk, line.member_id), "did_not_vote"),
-        }
-        for line in lines
-    ]
+def _votes(ballots, base_url) -> Iterator[dict]:
+    for chunk in batched(ballots, CHUNK):
+        lines, choices = selectors.roll_call_lines(chunk)
+        for line in lines:
+            yield {
+                "ballot_id": line.ballot.pk,
+                "proposal_id": line.ballot.proposal_id,
+                "member": line.member.public_name,
+                "seat": line.seat_category,
+                "choice": "recused"
+                if line.recused
+                else choices.get((line.ballot.pk, line.member_id), "did_not_vote"),
+            }
 
 
-def _spending(community, base_url) -> list[dict]:
-    rows = []
-    for r in selectors.spending(community):
+def _spending(reservations, base_url) -> Iterator[dict]:
+    for r in reservations:
         budget = selectors.budget_of(r)
         variance = None if r.actual is None else r.actual - budget
-        rows.append(
-            {
-                "proposal_id": r.proposal.pk,
-                "community": r.proposal.community.name,
-                "title": r.proposal.title,
-                "project_type": r.proposal.project_type,
-                "stage": r.proposal.stage,
-                "envelope_year": r.envelope.year,
-                "budget": _money(budget),
-                "spent_so_far": _money(selectors.spent_of(r)),
-                "actual": _money(r.actual),
-                "variance": _money(variance),
-                "variance_percent": None if variance is None else _percent(variance, budget),
-            }
-        )
-    return rows
+        yield {
+            "proposal_id": r.proposal.pk,
+            "community": r.proposal.community.name,
+            "title": r.proposal.title,
+            "project_type": r.proposal.project_type,
+            "stage": r.proposal.stage,
+            "envelope_year": r.envelope.year,
+            "budget": _money(budget),
+            "spent_so_far": _money(selectors.spent_of(r)),
+            "actual": _money(r.actual),
+            "variance": _money(variance),
+            "variance_percent": None if variance is None else _percent(variance, budget),
+        }
 
 
-def _evaluations(community, base_url) -> list[dict]:
-    rows = []
-    for w in selectors.closed_windows(community):
+def _evaluations(windows, base_url) -> Iterator[dict]:
+    for w in windows:
         total = (w.satisfied or 0) + (w.basic or 0) + (w.dissatisfied or 0)
-        rows.append(
-            {
-                "proposal_id": w.proposal.pk,
-                "community": w.proposal.community.name,
-                "title": w.proposal.title,
-                "project_type": w.proposal.project_type,
-                "opened": _date(w.opens_at),
-                "closed": _date(w.closed_at),
-                "satisfied": w.satisfied or 0,
-                "basic": w.basic or 0,
-                "dissatisfied": w.dissatisfied or 0,
-                "total": total,
-                "paper": w.paper,
-                "residents": w.residents or 0,
-                "participation_percent": _percent(total, w.residents or 0) or "0.0",
-                "verdict": w.verdict,
-            }
-        )
-    return rows
+        yield {
+            "proposal_id": w.proposal.pk,
+            "community": w.proposal.community.name,
+            "title": w.proposal.title,
+            "project_type": w.proposal.project_type,
+            "opened": _date(w.opens_at),
+            "closed": _date(w.closed_at),
+            "satisfied": w.satisfied or 0,
+            "basic": w.basic or 0,
+            "dissatisfied": w.dissatisfied or 0,
+            "total": total,
+            "paper": w.paper,
+            "residents": w.residents or 0,
+            "participation_percent": _percent(total, w.residents or 0) or "0.0",
+            "verdict": w.verdict,
+        }
 
 
 # --- The datasets -----------------------------------------------------------------------------
@@ -347,6 +416,9 @@ DATASETS: dict[str, Dataset] = {
                 Column("url", "string", _("the project's public page")),
             ),
             _proposals,
+            records=selectors.public_proposals,
+            dated="submitted_at",
+            final=False,
         ),
         Dataset(
             "ballots",
@@ -416,6 +488,7 @@ DATASETS: dict[str, Dataset] = {
                 Column("url", "string", _("the ballot's public page")),
             ),
             _ballots,
+            records=selectors.closed_ballots,
         ),
         Dataset(
             "ballot_receipts",
@@ -442,6 +515,7 @@ DATASETS: dict[str, Dataset] = {
                 Column("choice", "code", _("yes, no or abstain")),
             ),
             _ballot_receipts,
+            records=selectors.closed_ballots,
         ),
         Dataset(
             "votes",
@@ -469,6 +543,7 @@ DATASETS: dict[str, Dataset] = {
                 ),
             ),
             _votes,
+            records=selectors.closed_roll_call_ballots,
         ),
         Dataset(
             "rounds",
@@ -530,6 +605,7 @@ DATASETS: dict[str, Dataset] = {
                 Column("url", "string", _("the round's public page")),
             ),
             _rounds,
+            records=selectors.closed_rounds,
         ),
         Dataset(
             "round_projects",
@@ -558,6 +634,9 @@ DATASETS: dict[str, Dataset] = {
                 ),
             ),
             _round_projects,
+            records=selectors.closed_round_projects,
+            community="round__community",
+            dated="round__closed_at",
         ),
         Dataset(
             "round_receipts",
@@ -591,6 +670,7 @@ DATASETS: dict[str, Dataset] = {
                 ),
             ),
             _round_receipts,
+            records=selectors.closed_rounds,
         ),
         Dataset(
             "spending",
@@ -628,6 +708,10 @@ DATASETS: dict[str, Dataset] = {
                 ),
             ),
             _spending,
+            records=selectors.spending,
+            community="proposal__community",
+            dated="envelope__year",
+            final=False,
         ),
         Dataset(
             "evaluations",
@@ -668,6 +752,8 @@ DATASETS: dict[str, Dataset] = {
                 ),
             ),
             _evaluations,
+            records=selectors.closed_windows,
+            community="proposal__community",
         ),
     )
 }
@@ -677,21 +763,85 @@ def dataset(name: str) -> Dataset | None:
     return DATASETS.get(name)
 
 
-# --- Files ------------------------------------------------------------------------------------
+# --- Files ---------------------------------------------------------------------------------
 
 
-def as_json(ds: Dataset, rows: list[dict]) -> bytes:
-    document = {"dataset": ds.name, "schema": ds.schema(), "rows": rows}
-    return json.dumps(document, ensure_ascii=False, indent=1).encode()
+def data_version() -> tuple[int, dt.datetime | None]:
+    """What every file's ETag and Last-Modified follow: the last act recorded (every change to
+    what the files carry is one, ``council.evidence``). One query on the log's primary key."""
+    last = EvidenceEvent.objects.order_by("-pk").values_list("pk", "created_at").first()
+    return last or (0, None)
+
+
+def file_chunks(ds: Dataset, fmt: str, rows: Iterator[dict]) -> Iterator[bytes]:
+    """The file, in pieces of about ``CHUNK`` rows, written as the rows come."""
+    if fmt == "csv":
+        yield from _csv_chunks(ds, rows)
+        return
+    if fmt == "json":
+        head = {"dataset": ds.name, "schema": ds.schema()}
+        yield (json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "rows": [').encode()
+    separator = "\n" if fmt == "json" else ""
+    for chunk in batched(rows, CHUNK):
+        lines = [json.dumps(row, ensure_ascii=False) for row in chunk]
+        if fmt == "json":
+            yield (separator + ",\n".join(lines)).encode()
+            separator = ",\n"
+        else:
+            yield ("\n".join(lines) + "\n").encode()
+    if fmt == "json":
+        yield b"\n ]\n}\n"
 
 
 NUMERIC_TYPES = frozenset({"integer", "decimal"})
 
 
-def as_csv(ds: Dataset, rows: list[dict]) -> bytes:
-    """The CSV file: text cells a spreadsheet would run as formulas made inert (``council.
-    csvout``); the columns typed ``integer`` or ``decimal`` keep their numbers as they are."""
-    numeric = {c.name for c in ds.columns if c.type in NUMERIC_TYPES}
-    return csv_bytes(
-        ds.fields, ([row[name] for name in ds.fields] for row in rows), numeric=numeric
-    )
+def _csv_chunks(ds: Dataset, rows: Iterator[dict]) -> Iterator[bytes]:
+    """UTF-8 with a byte-order mark and CRLF line ends, so Excel reads the Chinese; text cells
+    a spreadsheet would run as formulas made inert (``council.csvout``); the columns typed
+    ``integer`` or ``decimal`` keep their numbers as they are."""
+    numeric = [i for i, c in enumerate(ds.columns) if c.type in NUMERIC_TYPES]
+    out = io.StringIO()
+    writer = Writer(out, numeric=numeric, lineterminator="\r\n")
+    writer.writerow(ds.fields)
+    yield "\ufeff".encode() + out.getvalue().encode()
+    for chunk in batched(rows, CHUNK):
+        out.seek(0)
+        out.truncate()
+        writer.writerows([row[name] for name in ds.fields] for row in chunk)
+        yield out.getvalue().encode()
+
+
+def index_chunks(base: str) -> Iterator[bytes]:
+    """``index.json``: for each dataset, its files whole and by community and year, each
+    with the address of every format; whether it takes ``since=``. ``base`` is the open data
+    page's absolute address."""
+
+    def urls(name: str, params: dict) -> dict:
+        query = "?" + urlencode(params) if params else ""
+        return {fmt: f"{base}{name}.{fmt}{query}" for fmt in FORMATS}
+
+    yield b'{\n "datasets": ['
+    for i, ds in enumerate(DATASETS.values()):
+        with translation.override(OFFICIAL_LANGUAGE):
+            head = {"name": ds.name, "title": str(ds.title), "since": ds.final}
+        head["whole"] = urls(ds.name, {})
+        text = json.dumps(head, ensure_ascii=False)[:-1] + ', "files": ['
+        yield ((",\n  " if i else "\n  ") + text).encode()
+        separator = "\n   "
+        for chunk in batched(ds.years().iterator(chunk_size=CHUNK * 4), CHUNK):
+            files = [
+                json.dumps(
+                    {
+                        "community": slug,
+                        "year": year,
+                        **urls(ds.name, {"community": slug, "year": year}),
+                    },
+                    ensure_ascii=False,
+                )
+                for slug, year in chunk
+            ]
+            yield (separator + ",\n   ".join(files)).encode()
+            separator = ",\n   "
+        yield b"]}"
+    yield b"\n ]\n}\n"

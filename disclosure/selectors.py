@@ -8,6 +8,7 @@ published, council members on a roll-call ballot) or not at all (objectors, eval
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -511,14 +512,22 @@ def closed_round_projects(community: Community | None = None) -> QuerySet[RoundP
     )
 
 
-def roll_call_lines(community: Community | None = None) -> tuple[list, dict]:
-    """Members on closed roll-call ballots (secret ballots never) and their choices: the lines
-    (member joined) and ``{(ballot_id, member_id): choice}``. Two queries."""
-    ballots = _scoped(
-        Ballot.objects.filter(status=BallotStatus.CLOSED).exclude(secrecy="secret"), community
+def closed_roll_call_ballots() -> QuerySet[Ballot]:
+    """Closed ballots whose members' votes are published (secret ballots never)."""
+    return (
+        Ballot.objects.filter(status=BallotStatus.CLOSED)
+        .exclude(secrecy="secret")
+        .only("pk", "community_id", "closed_at")
+        .order_by("pk")
     )
+
+
+def roll_call_lines(ballots: Iterable[Ballot]) -> tuple[list, dict]:
+    """The members on these closed roll-call ballots (``closed_roll_call_ballots``) and their
+    choices: the lines (member joined) and ``{(ballot_id, member_id): choice}``. Two queries."""
+    ids = [b.pk for b in ballots]
     lines = list(
-        Eligibility.objects.filter(ballot__in=ballots)
+        Eligibility.objects.filter(ballot_id__in=ids)
         .select_related("member", "ballot")
         .only(
             "pk", "seat_category", "recused", "member__display_name", "member__closed_at",
@@ -528,7 +537,7 @@ def roll_call_lines(community: Community | None = None) -> tuple[list, dict]:
     )  # fmt: skip
     choices = {
         (ballot_id, member_id): choice
-        for ballot_id, member_id, choice in Vote.objects.filter(ballot__in=ballots).values_list(
+        for ballot_id, member_id, choice in Vote.objects.filter(ballot_id__in=ids).values_list(
             "ballot_id", "member_id", "choice"
         )
     }

@@ -18,6 +18,7 @@ urlpatterns = [
     path("progress-photos/<id:pk>/", public.progress_photo, name="progress_photo"),
     path("progress-photos/<id:pk>/thumbnail/", public.progress_thumb, name="progress_thumb"),
     path("open-data/", public.open_data, name="open_data"),
+    path("open-data/index.json", public.open_data_index, name="open_data_index"),
     path("open-data/<slug:name>.<slug:fmt>", public.open_data_file, name="open_data_file"),
     path("statistics/", public.statistics_district, name="statistics_district"),
     path(C + "statistics/", public.statistics_community, name="statistics"),

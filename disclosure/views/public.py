@@ -9,31 +9,35 @@ its community's staff only — anyone else gets 404, as for something that does 
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import uuid
 from dataclasses import asdict
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.http import http_date
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from council.access import access_community
 from council.models import ProjectType
 from council.money import format_yuan
+from council.streaming import streaming_response
 from proposals.media import upload_serve
 from proposals.models import Stage
 from voting.selectors import ballot_tally
 
 from .. import charts, opendata, selectors
-from ..forms import AnswerForm, NoteForm, ObjectionForm
+from ..forms import AnswerForm, NoteForm, ObjectionForm, OpenDataScopeForm
 from ..models import Kind, Provider, Verdict
 
 PER_PAGE = 20
@@ -267,22 +271,62 @@ def open_data(request):
             "datasets": list(opendata.DATASETS.values()),
             "formats": opendata.FORMATS,
             "types": [{"name": k, "meaning": v} for k, v in opendata.TYPES.items()],
+            "index_url": request.build_absolute_uri(reverse("open_data_index")),
         },
     )
 
 
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "jsonl": "application/jsonl; charset=utf-8",
+}
+
+
 def open_data_file(request, name, fmt):
+    """One dataset as a file, streamed as it is read (constant memory, whatever its size):
+    whole, or one community's, one year's, or (``since=``) what closed since a day. Answers
+    304 to a client that already holds this version (ETag, Last-Modified)."""
     ds = opendata.dataset(name)
     if ds is None or fmt not in opendata.FORMATS:
         raise Http404
-    rows = ds.rows(base_url=request.build_absolute_uri("/").rstrip("/"))
-    if fmt == "json":
-        response = HttpResponse(opendata.as_json(ds, rows), content_type="application/json")
-    else:
-        response = HttpResponse(opendata.as_csv(ds, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="weishi-{ds.name}.{fmt}"'
+    form = OpenDataScopeForm(request.GET, dataset=ds)
+    if not form.is_valid():
+        reasons = [f"{field}: {error}" for field, errors in form.errors.items() for error in errors]
+        return HttpResponseBadRequest("\n".join(reasons), content_type="text/plain; charset=utf-8")
+    scope = opendata.Scope(**form.cleaned_data)
+    version, changed = opendata.data_version()
+    key = f"{ds.name}.{fmt}?{urlencode(scope.params())}#{version}:{','.join(ds.fields)}"
+    etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+    last_modified = int(changed.timestamp()) if changed else None
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        return not_modified
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    response = streaming_response(
+        request,
+        opendata.file_chunks(ds, fmt, ds.rows(scope, base_url)),
+        content_type=CONTENT_TYPES[fmt],
+    )
+    parts = [ds.name, *(scope.params().get(k) for k in ("community", "year"))]
+    if scope.since:
+        parts.append(f"since-{scope.since.isoformat()}")
+    filename = "-".join(p for p in parts if p)
+    response["Content-Disposition"] = f'attachment; filename="weishi-{filename}.{fmt}"'
     response["Access-Control-Allow-Origin"] = "*"
+    response["ETag"] = etag
+    if changed:
+        response["Last-Modified"] = http_date(last_modified)
     return response
+
+
+def open_data_index(request):
+    """Every dataset's files, whole and split by community and year, with their addresses:
+    ``/open-data/index.json``, streamed (one query per dataset)."""
+    base = request.build_absolute_uri(reverse("open_data"))
+    return streaming_response(
+        request, opendata.index_chunks(base), content_type=CONTENT_TYPES["json"]
+    )
 
 
 # --- Statistics -------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def english(user=None) -> Client:
 def page(client, url) -> str:
     response = client.get(url)
     assert response.status_code == 200, url
-    return response.content.decode()
+    return response.getvalue().decode()
 
 
 def close(user, password=PASSWORD, confirm=True):

@@ -43,7 +43,7 @@ def test_the_description_reads_as_words_in_the_pdf_notice_feed_and_open_data(
         "feed": client.get(reverse("disclosure_feed")).content.decode(),
         "open data": json.dumps(
             [
-                json.loads(client.get(reverse("open_data_file", args=[name, "json"])).content)
+                json.loads(client.get(reverse("open_data_file", args=[name, "json"])).getvalue())
                 for name in ("proposals", "ballots")
             ],
             ensure_ascii=False,

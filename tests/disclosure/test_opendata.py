@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import json
+import tracemalloc
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,7 @@ from council import clock
 from council.models import Council
 from disclosure import opendata, services
 from disclosure.models import Completion, EvaluationWindow
-from proposals.models import Stage
+from proposals.models import Proposal, Stage
 from voting import services as voting_services
 from voting.models import Ballot, Eligibility, Vote
 
@@ -57,16 +58,20 @@ def records(projects):
     }
 
 
-def fetch(client, name, fmt):
-    response = client.get(reverse("open_data_file", args=[name, fmt]))
+def fetch(client, name, fmt, **params):
+    response = client.get(reverse("open_data_file", args=[name, fmt]), params)
     assert response.status_code == 200
+    assert response.streaming, "sent as it is written, never built whole in memory"
+    body = response.getvalue()
     if fmt == "json":
         assert response["Content-Type"] == "application/json"
-        return json.loads(response.content)
+        return json.loads(body)
+    if fmt == "jsonl":
+        return [json.loads(line) for line in body.decode().splitlines()]
     assert response["Content-Type"].startswith("text/csv")
-    assert response.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
-    assert f"weishi-{name}.csv" in response["Content-Disposition"]
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert body.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
+    assert f"weishi-{name}" in response["Content-Disposition"]
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def by(rows, key):
@@ -85,7 +90,7 @@ def test_each_file_has_exactly_the_schemas_columns(records, client, name):
         assert list(row) == ds.fields
 
     response = client.get(reverse("open_data_file", args=[name, "csv"]))
-    reader = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+    reader = csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig")))
     header, *rows = list(reader)
     assert header == ds.fields
     assert len(rows) == len(document["rows"])
@@ -271,3 +276,161 @@ def test_formulas_typed_by_users_open_as_text_while_negative_amounts_stay_number
     assert (json_ballot["title"], json_ballot["closed_early_reason"]) == (title, reason)
     json_proposal = by(fetch(client, "proposals", "json")["rows"], "proposal_id")
     assert json_proposal[str(ballot.proposal_id)]["summary"] == summary
+
+
+# --- Streaming, splits, versions -------------------------------------------------------------
+
+
+def test_json_lines_carry_the_same_rows_as_the_json_file(records, client):
+    for name in NAMES:
+        assert fetch(client, name, "jsonl") == fetch(client, name, "json")["rows"], name
+
+
+def _closed_days_ago(proposal, days):
+    """Its ballot closed ``days`` earlier (the test world's collection window is now's)."""
+    Ballot.objects.filter(proposal=proposal).update(closed_at=clock.now() - dt.timedelta(days=days))
+
+
+def test_a_file_by_community_and_by_year_carries_only_those_rows(projects, client):
+    world = projects.world
+    ours = projects.published()
+    last_year = projects.published()
+    _closed_days_ago(last_year, 400)
+    all_ids = {r["proposal_id"] for r in fetch(client, "proposals", "json")["rows"]}
+    assert {ours.pk, last_year.pk} <= all_ids
+
+    rows = fetch(client, "proposals", "json", community=world.a.slug)["rows"]
+    assert rows and {r["community_slug"] for r in rows} == {world.a.slug}
+    this_year = clock.today().year
+    rows = fetch(client, "ballots", "json", year=str(this_year))["rows"]
+    assert ours.ballots.get().pk in {r["ballot_id"] for r in rows}
+    assert last_year.ballots.get().pk not in {r["ballot_id"] for r in rows}
+    assert {r["closed"][:4] for r in rows} == {str(this_year)}
+
+
+def test_the_index_lists_every_split_file_and_each_address_serves_it(projects, client):
+    _closed_days_ago(projects.published(), 400)
+    projects.published()
+    response = client.get(reverse("open_data_index"))
+    assert response.status_code == 200 and response.streaming
+    index = json.loads(response.getvalue())
+    by_name = {d["name"]: d for d in index["datasets"]}
+    assert set(by_name) == set(opendata.DATASETS)
+    assert by_name["ballots"]["since"] is True and by_name["proposals"]["since"] is False
+    years = {f["year"] for f in by_name["ballots"]["files"]}
+    assert len(years) == 2
+    for entry in by_name["ballots"]["files"]:
+        assert entry["community"] == projects.world.a.slug
+        response = client.get(entry["json"])
+        rows = json.loads(response.getvalue())["rows"]
+        assert rows and {r["closed"][:4] for r in rows} == {str(entry["year"])}
+
+
+def test_since_lists_only_what_closed_on_or_after_that_day(projects, client):
+    old = projects.published()
+    _closed_days_ago(old, 30)
+    new = projects.published()
+    since = (clock.today() - dt.timedelta(days=1)).isoformat()
+    rows = fetch(client, "ballots", "json", since=since)["rows"]
+    ids = {r["ballot_id"] for r in rows}
+    assert new.ballots.get().pk in ids and old.ballots.get().pk not in ids
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "reason"),
+    [
+        ("ballots", {"since": "2025-13-45"}, "YYYY-MM-DD"),
+        ("ballots", {"since": "yesterday"}, "YYYY-MM-DD"),
+        ("ballots", {"since": "2999-01-01"}, "still to come"),
+        ("proposals", {"since": "2024-01-01"}, "whole, or by community or year"),
+        ("ballots", {"year": "twenty"}, "four digits"),
+        ("ballots", {"year": "-1"}, "2000"),
+        ("ballots", {"community": "nowhere"}, "short name"),
+    ],
+)
+def test_a_part_that_cannot_be_given_is_refused_with_its_reason(db, client, name, params, reason):
+    response = client.get(
+        reverse("open_data_file", args=[name, "json"]), params, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert reason in response.content.decode()
+
+
+def test_the_refusal_is_in_chinese_by_default(db, client):
+    response = client.get(reverse("open_data_file", args=["ballots", "csv"]), {"since": "x"})
+    assert response.status_code == 400
+    assert "YYYY-MM-DD" in response.content.decode() and "日期" in response.content.decode()
+
+
+def test_a_client_holding_this_version_gets_304_until_something_is_recorded(projects, client):
+    projects.published()
+    url = reverse("open_data_file", args=["ballots", "csv"])
+    first = client.get(url)
+    first.getvalue()
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    # Another part of the same dataset is another file.
+    other = client.get(url, {"year": clock.today().year}, HTTP_IF_NONE_MATCH=etag)
+    assert other.status_code == 200
+    projects.published()  # a new ballot closes: a new version
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 200 and again["ETag"] != etag
+    assert len(list(csv.reader(io.StringIO(again.getvalue().decode("utf-8-sig"))))) == 3
+
+
+def _bulk_proposals(community, proposer, count, start=0):
+    Proposal.objects.bulk_create(
+        Proposal(
+            community=community,
+            proposer=proposer,
+            title=f"更换第{n}栋楼道灯",
+            summary="居民反映楼道灯损坏多年，" * 4,
+            body="说明",
+            body_html="<p>说明</p>",
+            project_type="engineering",
+            estimated_cost=Decimal(1000 + n),
+            stage=Stage.SUBMITTED,
+            submitted_at=clock.now(),
+            stage_changed_at=clock.now(),
+        )
+        for n in range(start, start + count)
+    )
+
+
+def _peak_while_reading(client, url) -> tuple[int, int]:
+    """(bytes read, the most memory held at once while the file was produced and read piece
+    by piece, as a client reads it)."""
+    tracemalloc.start()
+    try:
+        response = client.get(url)
+        size = 0
+        for piece in response.streaming_content:
+            size += len(piece)
+        return size, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_file_four_times_as_large_needs_no_more_memory_to_send(world, client):
+    url = reverse("open_data_file", args=["proposals", "csv"])
+    _bulk_proposals(world.a, world.a_resident.user, 1500)
+    small_size, small_peak = _peak_while_reading(client, url)
+    _bulk_proposals(world.a, world.a_resident.user, 4500, start=1500)
+    large_size, large_peak = _peak_while_reading(client, url)
+    assert large_size > 3.5 * small_size
+    assert large_peak < 1.5 * small_peak, (small_peak, large_peak)
+    # What the 4,500 more rows added to the most held at once: a small part of their bytes.
+    assert large_peak - small_peak < (large_size - small_size) / 10
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_the_file_is_streamed_in_the_requests_thread(projects, async_client):
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(projects.published)()
+    response = await async_client.get(reverse("open_data_file", args=["ballots", "jsonl"]))
+    assert response.status_code == 200 and response.streaming
+    assert response.is_async, "an async iterator, which daphne sends as it comes"
+    body = b"".join([piece async for piece in response.streaming_content])
+    assert [json.loads(line)["outcome"] for line in body.decode().splitlines()] == ["approved"]

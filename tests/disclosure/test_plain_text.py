@@ -180,7 +180,7 @@ def test_text_typed_in_plain_fields_reads_the_same_on_pages_pdfs_feed_and_open_d
 
     # Open data: the JSON exactly; the CSV exactly too (no cell here starts like a formula).
     def open_data(name, fmt):
-        body = client.get(reverse("open_data_file", args=[name, fmt])).content
+        body = client.get(reverse("open_data_file", args=[name, fmt])).getvalue()
         if fmt == "json":
             return json.loads(body)["rows"]
         return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))

@@ -640,6 +640,6 @@ def test_no_private_data_on_any_public_page_or_file(projects, client):
         for extra in ({}, EN):
             response = client.get(url, **extra)
             assert response.status_code == 200, url
-            body = response.content.decode("utf-8-sig")
+            body = response.getvalue().decode("utf-8-sig")
             for marker in markers:
                 assert marker not in body, (url, marker)

@@ -74,7 +74,7 @@ def open_data(client: Client) -> dict[str, dict]:
     files = {}
     for name in opendata.DATASETS:
         response = client.get(reverse("open_data_file", args=[name, "json"]))
-        files[name] = json.loads(response.content)
+        files[name] = json.loads(response.getvalue())
     return files
 
 
@@ -85,7 +85,7 @@ def public_record(client: Client, pages: list[str], object_ids: list[tuple[str, 
     parts = [client.get(page, **ZH).content.decode() for page in pages]
     for name in opendata.DATASETS:
         for fmt in opendata.FORMATS:
-            parts.append(client.get(reverse("open_data_file", args=[name, fmt])).content.decode())
+            parts.append(client.get(reverse("open_data_file", args=[name, fmt])).getvalue().decode())
     parts.append(client.get(reverse("evidence"), **ZH).content.decode())
     for object_type, pk in object_ids:
         for event in EvidenceEvent.objects.filter(object_type=object_type, object_id=str(pk)):
