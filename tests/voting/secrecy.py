@@ -85,7 +85,8 @@ def public_record(client: Client, pages: list[str], object_ids: list[tuple[str, 
     parts = [client.get(page, **ZH).content.decode() for page in pages]
     for name in opendata.DATASETS:
         for fmt in opendata.FORMATS:
-            parts.append(client.get(reverse("open_data_file", args=[name, fmt])).getvalue().decode())
+            response = client.get(reverse("open_data_file", args=[name, fmt]))
+            parts.append(response.getvalue().decode())
     parts.append(client.get(reverse("evidence"), **ZH).content.decode())
     for object_type, pk in object_ids:
         for event in EvidenceEvent.objects.filter(object_type=object_type, object_id=str(pk)):
