@@ -4,6 +4,7 @@ count does not grow with the number of rows."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -43,9 +44,27 @@ from .rules import forget_roles, held_roles
 _ACTIVE = Q(roles__status=RoleStatus.ACTIVE)
 
 
-def community_overview() -> QuerySet[Community]:
-    """Every community with its sub-district and head-counts, for the home page (one query)."""
-    return Community.objects.select_related("sub_district").annotate(
+def communities_found(query: str = "") -> QuerySet[Community]:
+    """Communities by district, street (sub-district) and name; with ``query``, those whose
+    name, street or district contains it. For paging: no head-counts (``community_overview``
+    adds them to one page's)."""
+    communities = Community.objects.select_related("sub_district__district").order_by(
+        "sub_district__district__name", "sub_district__name", "name", "pk"
+    )
+    if query:
+        communities = communities.filter(
+            Q(name__icontains=query)
+            | Q(sub_district__name__icontains=query)
+            | Q(sub_district__district__name__icontains=query)
+        )
+    return communities
+
+
+def community_overview(communities: Iterable[Community]) -> list[Community]:
+    """These communities (one page of them), in their order, with their head-counts: one
+    query, counting the roles and grids of these communities only."""
+    ids = [c.pk for c in communities]
+    counted = Community.objects.filter(pk__in=ids).annotate(
         # distinct: the join over roles and grids repeats each role once per grid.
         resident_count=Count(
             "roles", filter=_ACTIVE & Q(roles__kind=RoleKind.RESIDENT), distinct=True
@@ -55,6 +74,16 @@ def community_overview() -> QuerySet[Community]:
         ),
         grid_count=Count("grids", distinct=True),
     )
+    counts = {
+        pk: row for pk, *row in counted.values_list(
+            "pk", "resident_count", "member_count", "grid_count"
+        )
+    }  # fmt: skip
+    for community in communities:
+        community.resident_count, community.member_count, community.grid_count = counts[
+            community.pk
+        ]
+    return list(communities)
 
 
 def community_switcher(user) -> list[Community]:

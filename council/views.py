@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
@@ -59,12 +60,35 @@ def home(request):
     return overview(request)
 
 
+COMMUNITIES_PER_PAGE = 24
+
+
 def overview(request):
-    """The programme and where each community stands (the front page of a visitor)."""
-    communities = selectors.community_overview()
+    """The programme and where each community stands (the front page of a visitor): a page
+    of communities at a time, grouped by district and street, found by name, street or
+    district (``?q=``); htmx swaps the results in place (``home.html#communities``)."""
+    query = request.GET.get("q", "").strip()[:60]
+    page = Paginator(selectors.communities_found(query), COMMUNITIES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    communities = selectors.community_overview(page.object_list)
     for community in communities:
         community.collection = selectors.collection_status(community)
-    return render(request, "council/home.html", {"communities": communities})
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    response = render(
+        request,
+        "council/home.html#communities" if partial else "council/home.html",
+        {
+            "communities": communities,
+            "page_obj": page,
+            "query": query,
+            "filter_params": {"q": query} if query else {},
+            "list_url": reverse("overview"),
+            "results_id": "communities",
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @never_cache

@@ -271,7 +271,6 @@ def open_data(request):
             "datasets": list(opendata.DATASETS.values()),
             "formats": opendata.FORMATS,
             "types": [{"name": k, "meaning": v} for k, v in opendata.TYPES.items()],
-            "index_url": request.build_absolute_uri(reverse("open_data_index")),
         },
     )
 

@@ -227,3 +227,72 @@ def test_a_pending_resident_is_told_when_they_may_object_to_a_decision(client, w
     assert "You can lodge an objection once your residency is confirmed." in text
     assert 'name="text"' not in text
     assert "Only residents of" not in text
+
+
+# --- The communities of a city, a page at a time -----------------------------------------------
+
+
+def _overview(client, **params):
+    response = client.get(reverse("overview"), params, **EN)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _cards(page: str) -> list[str]:
+    return re.findall(r'<li class="card">\s*<h4><a href="[^"]+">([^<]+)</a>', page)
+
+
+def _city(world, streets=4, per_street=10):
+    from tests.factories import CommunityFactory, SubDistrictFactory
+
+    for s in range(streets):
+        street = SubDistrictFactory(district=world.district, name=f"城市{s}街道")
+        for c in range(per_street):
+            CommunityFactory(sub_district=street, name=f"街道{s}第{c}社区")
+
+
+def test_the_programme_lists_a_page_of_communities_grouped_by_street_in_the_same_queries(
+    client, world, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from council.models import Community
+
+    with CaptureQueriesContext(connection) as few:
+        _overview(client)
+    _city(world)
+    with django_assert_max_num_queries(len(few)):
+        first = _overview(client)
+    assert len(_cards(first)) == 24
+    assert f"{Community.objects.count()} communities" in first  # the world's and the city's
+    assert first.count('class="group-title"') >= 3  # by district and street
+    second = _overview(client, page=2)
+    assert len(_cards(second)) == Community.objects.count() - 24
+    assert not set(_cards(first)) & set(_cards(second))
+
+
+def test_a_community_is_found_by_its_street(client, world):
+    _city(world, streets=2, per_street=3)
+    page = _overview(client, q="城市1街道")
+    assert sorted(_cards(page)) == ["街道1第0社区", "街道1第1社区", "街道1第2社区"]
+    assert "3 communities match" in page
+    nothing = _overview(client, q="不存在的地方")
+    assert _cards(nothing) == [] and "No community's name, street or district" in nothing
+
+
+@pytest.mark.parametrize("page", ["-1", "0", "99999999", "abc", "1.5"])
+def test_a_page_number_out_of_range_or_not_a_number_still_shows_a_page(client, world, page):
+    from council.models import Community
+
+    _city(world, streets=2, per_street=15)
+    last = Community.objects.count() - 24
+    assert len(_cards(_overview(client, page=page))) in (24, last)
+
+
+def test_htmx_swaps_in_the_results_only(client, world):
+    _city(world, streets=1, per_street=3)
+    response = client.get(reverse("overview"), {"q": "街道0"}, HTTP_HX_REQUEST="true", **EN)
+    html = response.content.decode()
+    assert len(_cards(html)) == 3 and "<html" not in html and 'role="search"' not in html
+    assert "HX-Request" in response["Vary"]
