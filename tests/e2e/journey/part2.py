@@ -367,20 +367,21 @@ def _run(site: Site, journey: Journey, tmp: Path) -> None:  # noqa: PLR0915 (one
         visitor.get_by_role("contentinfo").get_by_role("link", name="开放数据").click()
         files = {}
         for name in ("proposals", "spending", "evaluations"):
-            for fmt in ("csv", "json"):
+            for fmt in ("csv", "json", "jsonl"):
                 with visitor.expect_download() as download_info:
-                    visitor.get_by_role("link", name=f"下载 {name}.{fmt}").click()
+                    visitor.get_by_role("link", name=f"下载 {name}.{fmt}", exact=True).click()
                 path = tmp / f"{name}.{fmt}"
                 download_info.value.save_as(path)
                 files[name, fmt] = path.read_text(encoding="utf-8-sig")
         for (name, fmt), text in files.items():
             leaked = [v for v in private if v in text]
             assert not leaked, f"{name}.{fmt} holds private data: {leaked[:3]}"
-            rows = (
-                json.loads(text)["rows"]
-                if fmt == "json"
-                else list(csv.DictReader(io.StringIO(text)))
-            )
+            if fmt == "json":
+                rows = json.loads(text)["rows"]
+            elif fmt == "jsonl":
+                rows = [json.loads(line) for line in text.splitlines()]
+            else:
+                rows = list(csv.DictReader(io.StringIO(text)))
             mine = [r for r in rows if str(r["proposal_id"]) == str(_project_pk(journey))]
             assert len(mine) == 1, (name, fmt, mine)
             row = mine[0]
