@@ -102,13 +102,15 @@ def disclosure_years() -> list[int]:
     ]
 
 
-def feed_items(limit: int) -> list[Disclosure]:
-    """The latest published disclosures for the Atom feed (one query)."""
-    return list(
-        Disclosure.objects.filter(status=PUBLISHED)
-        .select_related("community")
-        .order_by("-published_at", "-pk")[:limit]
-    )
+def feed_items(limit: int, before: tuple[dt.datetime, int] | None = None) -> list[Disclosure]:
+    """Published disclosures for the Atom feed, newest first: the latest ``limit``, or with
+    ``before`` (an entry's publication time and id) the ``limit`` published just before that
+    entry. One query, on the index of publication order, however deep the page."""
+    published = Disclosure.objects.filter(status=PUBLISHED)
+    if before is not None:
+        moment, pk = before
+        published = published.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
+    return list(published.select_related("community").order_by("-published_at", "-pk")[:limit])
 
 
 def communities() -> list[Community]:

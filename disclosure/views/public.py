@@ -9,14 +9,16 @@ its community's staff only — anyone else gets 404, as for something that does 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import mimetypes
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.syndication.views import Feed
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
@@ -415,12 +417,65 @@ def statistics_community(request, slug):
 # --- The Atom feed ----------------------------------------------------------------------------
 
 
-class DisclosureFeed(Feed):
-    """The latest published disclosures as Atom. An entry's author is its community, never a
-    person; its id is a URN derived from the disclosure and its content hash (published
-    content never changes), so it is stable whatever host serves the feed."""
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
 
-    feed_type = Atom1Feed
+
+def feed_cursor(item) -> str:
+    """Where the next page of the feed starts: just before ``item`` (its publication time in
+    microseconds since 1970 and its id), stable however many are published meanwhile."""
+    return f"{(item.published_at - EPOCH) // MICROSECOND}-{item.pk}"
+
+
+def feed_cursor_parse(value: str) -> tuple[dt.datetime, int]:
+    moment, _sep, pk = value.partition("-")
+    if not (moment.isdecimal() and pk.isdecimal() and len(moment) <= 18 and len(pk) <= 18):
+        raise BadRequest(_("This page of the feed does not exist: follow its links."))
+    try:
+        return EPOCH + int(moment) * MICROSECOND, int(pk)
+    except OverflowError:
+        raise BadRequest(_("This page of the feed does not exist: follow its links.")) from None
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list
+    url: str
+
+
+class PagedAtom1Feed(Atom1Feed):
+    """Atom with the links of a paged feed (RFC 5005, section 3): ``first``, and ``next`` to
+    the older entries while there are any."""
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        for rel in ("first", "next"):
+            if self.feed.get(f"{rel}_url"):
+                handler.addQuickElement("link", "", {"rel": rel, "href": self.feed[f"{rel}_url"]})
+
+
+class DisclosureFeed(Feed):
+    """Published disclosures as Atom, newest first, ``FEED_SIZE`` a page; each page links to
+    the next (older) one, ``?before=`` a cursor, so a reader can fetch the whole history. An
+    entry's author is its community, never a person; its id is a URN derived from the
+    disclosure and its content hash (published content never changes), so it is stable
+    whatever host serves the feed."""
+
+    feed_type = PagedAtom1Feed
+
+    def get_object(self, request, *args, **kwargs):
+        # One instance serves every request: what a request asked for travels in ``obj``.
+        before = request.GET.get("before")
+        items = selectors.feed_items(
+            FEED_SIZE + 1, feed_cursor_parse(before) if before is not None else None
+        )
+        return FeedPage(items, request.build_absolute_uri(reverse("disclosure_feed")))
+
+    def feed_extra_kwargs(self, obj):
+        extra = {"first_url": obj.url}
+        if len(obj.items) > FEED_SIZE:
+            extra["next_url"] = f"{obj.url}?before={feed_cursor(obj.items[FEED_SIZE - 1])}"
+        return extra
 
     def title(self):
         return _("Weishi: disclosures of livelihood micro-projects")
@@ -437,8 +492,8 @@ class DisclosureFeed(Feed):
     def author_name(self):
         return _("Weishi")
 
-    def items(self):
-        return selectors.feed_items(FEED_SIZE)
+    def items(self, obj):
+        return obj.items[:FEED_SIZE]
 
     def item_title(self, item):
         return f"{item.title} · v{item.version}"

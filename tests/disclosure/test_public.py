@@ -643,3 +643,46 @@ def test_no_private_data_on_any_public_page_or_file(projects, client):
             body = response.getvalue().decode("utf-8-sig")
             for marker in markers:
                 assert marker not in body, (url, marker)
+
+
+def _feed_page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    root = atom(response.content)
+    ids = [e.find(f"{ATOM}link").get("href") for e in root.iter(f"{ATOM}entry")]
+    links = {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
+    return ids, links
+
+
+def test_the_feed_pages_back_through_every_disclosure_without_repeating_one(
+    projects, client, monkeypatch
+):
+    monkeypatch.setattr("disclosure.views.public.FEED_SIZE", 2)
+    for _ in range(5):
+        projects.published()
+    seen, url, pages = [], reverse("disclosure_feed"), 0
+    while url:
+        ids, links = _feed_page(client, url)
+        assert len(ids) <= 2 and links["first"].endswith(reverse("disclosure_feed"))
+        seen += ids
+        url, pages = links.get("next"), pages + 1
+    published = Disclosure.objects.filter(status="published").order_by("-published_at", "-pk")
+    assert len(seen) == len(set(seen)) == published.count() == 5
+    assert [s.split("/")[-2] for s in seen] == [str(d.pk) for d in published]
+    assert pages == 3
+
+
+def test_a_page_published_into_meanwhile_does_not_shift_the_next_one(projects, client, monkeypatch):
+    monkeypatch.setattr("disclosure.views.public.FEED_SIZE", 2)
+    for _ in range(3):
+        projects.published()
+    first, links = _feed_page(client, reverse("disclosure_feed"))
+    projects.published()  # published while the reader reads page one
+    second, _links = _feed_page(client, links["next"])
+    assert not set(first) & set(second) and len(second) == 1
+
+
+@pytest.mark.parametrize("before", ["x", "-1", "1-", "99999999999999999999-1", "1.5-2", ""])
+def test_a_feed_page_that_cannot_exist_is_a_bad_request(client, db, before):
+    response = client.get(reverse("disclosure_feed"), {"before": before})
+    assert response.status_code == 400
