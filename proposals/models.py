@@ -74,6 +74,15 @@ class ProposalQuerySet(models.QuerySet):
         return self.filter(stage__in=Stage.PUBLIC)
 
 
+def _choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """The label of ``value`` among ``choices`` (one translation lookup); the value itself
+    if it is none of them."""
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 class Proposal(models.Model):
     community = models.ForeignKey(
         Community, models.PROTECT, related_name="proposals", verbose_name=_("community")
@@ -166,6 +175,20 @@ class Proposal(models.Model):
     def is_public(self) -> bool:
         """Whether anyone may see it (``council.rules`` reads this): every stage but a draft."""
         return self.stage in Stage.PUBLIC
+
+    # Its codes' names for pages. Django's get_FOO_display() makes every choice's lazy label
+    # hashable to find one: a translation lookup per choice, hundreds on a list of twenty.
+    @property
+    def stage_label(self) -> str:
+        return _choice_label(Stage, self.stage)
+
+    @property
+    def project_type_label(self) -> str:
+        return _choice_label(ProjectType, self.project_type)
+
+    @property
+    def sub_kind_label(self) -> str:
+        return _choice_label(SubKind, self.sub_kind)
 
     # These two read the related rows through ``.all()``: from a prefetch when a selector made
     # one (``selectors.proposal_page``), else in one query.
