@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -86,11 +87,28 @@ def community_overview(communities: Iterable[Community]) -> list[Community]:
     return list(communities)
 
 
-def community_switcher(user) -> list[Community]:
-    """Communities for the header: the user's own first, then the rest."""
+# Up to this many communities, the header lists them all; a city's hundreds are found on the
+# programme page instead (``communities_found``), and the header lists a person's own.
+SWITCHER_LISTS_ALL_UP_TO = 12
+
+
+@dataclass(frozen=True)
+class Switcher:
+    communities: list[Community]
+    more: bool  # there are others, found on the programme page
+
+
+def community_switcher(user) -> Switcher:
+    """The header's communities: all, the user's own first, while there are few; else only
+    the user's own, and ``more``. One query, two in a city."""
     own = {r.community_id for r in held_roles(user) if r.community_id}
-    communities = list(Community.objects.only("name", "slug").order_by("name"))
-    return sorted(communities, key=lambda c: (c.pk not in own, c.name))
+    first = list(
+        Community.objects.only("name", "slug").order_by("name")[: SWITCHER_LISTS_ALL_UP_TO + 1]
+    )
+    if len(first) <= SWITCHER_LISTS_ALL_UP_TO:
+        return Switcher(sorted(first, key=lambda c: (c.pk not in own, c.name)), more=False)
+    mine = Community.objects.filter(pk__in=own).only("name", "slug").order_by("name")
+    return Switcher(list(mine) if own else [], more=True)
 
 
 def council_seats(community: Community) -> QuerySet[Role]:

@@ -144,3 +144,27 @@ def test_resident_list_query_count_does_not_grow_with_residents(client, world):
     for i in range(6):
         world.resident(world.a, world.a_grid1, f"extra{i}", confirm=bool(i % 2))
     assert _queries(client, path) == before
+
+
+def _header_menu(html: str) -> str:
+    return html.split("<summary>Communities</summary>", 1)[1].split("</details>", 1)[0]
+
+
+def test_in_a_city_the_header_lists_ones_own_communities_and_a_way_to_find_the_others(
+    client, world
+):
+    from tests.factories import CommunityFactory
+
+    for n in range(14):
+        CommunityFactory(sub_district=world.a.sub_district, name=f"城市第{n}社区")
+    visitor = _header_menu(client.get("/evidence/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "城市第" not in visitor and "Find any community" in visitor
+    assert reverse("overview") in visitor
+    client.force_login(world.a_resident.user)
+    mine = _header_menu(client.get("/evidence/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert world.a.name in mine and world.b.name not in mine and "城市第" not in mine
+
+
+def test_with_a_few_communities_the_header_lists_them_all(client, world):
+    menu = _header_menu(client.get("/evidence/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert world.a.name in menu and world.b.name in menu and "Find any community" not in menu
