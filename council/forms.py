@@ -14,6 +14,7 @@ from .personal_data import CONSENT_PURPOSES
 from .signin import lockout_message, password_checked
 from .threads import MAX_LENGTH
 from .validators import phone_normalize, validate_id_number, validate_one_line
+from .widgets import QuickSelect
 
 User = get_user_model()
 
@@ -147,12 +148,16 @@ class SignUpForm(BaseUserCreationForm):
         help_text=_("For notifications and password resets."),
     )
     community = forms.ModelChoiceField(
-        label=_("Your community"), queryset=Community.objects.order_by("name"), empty_label=CHOOSE
+        label=_("Your community"),
+        queryset=Community.objects.order_by("name"),
+        empty_label=CHOOSE,
+        widget=QuickSelect,
     )
     grid = GridChoiceField(
         label=_("Your grid (if you know it)"),
         queryset=Grid.objects.select_related("community"),
         required=False,
+        widget=QuickSelect,
     )
     phone = PhoneField(help_text=_("You can also sign in with it instead of your username."))
     id_number = forms.CharField(

@@ -34,6 +34,7 @@ from council.access import access_community
 from council.models import ProjectType
 from council.money import format_yuan
 from council.streaming import streaming_response
+from council.widgets import QuickSelect
 from proposals.media import upload_serve
 from proposals.models import Stage
 from voting.selectors import ballot_tally
@@ -53,7 +54,9 @@ RESULTS_ID = "disclosure-results"
 class DisclosureFilterForm(forms.Form):
     """The index's GET parameters; a value that does not validate is ignored."""
 
-    community = forms.ChoiceField(label=gettext_lazy("Community"), required=False)
+    community = forms.ChoiceField(
+        label=gettext_lazy("Community"), required=False, widget=QuickSelect
+    )
     kind = forms.ChoiceField(
         label=gettext_lazy("Disclosure"),
         required=False,

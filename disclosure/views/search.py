@@ -16,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 
 from council.search import QUERY_MAX
+from council.widgets import QuickSelect
 
 from .. import selectors
 
@@ -38,7 +39,7 @@ class SearchForm(forms.Form):
             }
         ),
     )
-    community = forms.ChoiceField(label=_("Community"), required=False)
+    community = forms.ChoiceField(label=_("Community"), required=False, widget=QuickSelect)
 
     def __init__(self, *args, communities, **kwargs):
         super().__init__(*args, **kwargs)
