@@ -46,12 +46,13 @@ error.
 
 The same pages of the demo are timed on a second database (the same name + ``_demo``,
 created if missing, migrated, ``seed_demo``) by a subprocess of this script
-(``--demo-half``), and both are printed in one table. Goals (from the issue), each missed one
-marked: at city scale every page's p95 ≤ 50 ms and ≤ 2× its demo p95, and the same number of
-queries at both scales (the pages are the same kinds of object in both: the community and the
-proposal with the longest thread, its latest closed ballot and meeting, the latest published
-decision of a ballot and its project). Exits 1 if a goal is missed, the seeding's included
-(many are, today: the table says which).
+(``--demo-half``), and both are printed in one table. The pages are the same kinds of object
+in both: the community and the proposal with the longest thread, its latest closed ballot and
+meeting, the latest published decision of a ballot and its project. Goals (from the issue),
+each missed one marked: at city scale every page's p95 ≤ 50 ms and ≤ 2× its demo p95, and the
+same number of queries at both scales; a streamed open data file's first bytes ≤ 200 ms
+whatever its size (it reads a chunk of records a query). Exits 1 if a goal is missed, the
+seeding's included (many are, today: the table says which).
 
 Last (unless ``--no-http``), the city served by ``bin/serve``'s daphne workers (no
 scheduler), with 1 worker and then with 2 (requests alternating between their ports, no
@@ -100,6 +101,7 @@ from _harness import (
 from tests.load.servers import database_admin, database_name, database_url
 
 PAGE_MS = 50.0  # goal: every page's p95 at city scale
+FIRST_BYTES_MS = 200.0  # goal: a streamed file's first bytes (p95), whatever its size
 DEMO_RATIO = 2.0  # goal: at city scale, at most this many times the demo's p95
 SEED_GOAL_S = 300.0  # goal: the whole city seeded in 5 minutes (at --scale 1)
 MARKER = "bench_city_marker"
@@ -871,10 +873,11 @@ class Page:
     queries: int | None = None
     size: int | None = None
     error: str = ""
+    first: list[float] = field(default_factory=list)  # ms to a streamed file's first bytes
 
     def as_json(self) -> dict:
         return {k: getattr(self, k) for k in ("name", "path", "who", "skip", "times",
-                                               "queries", "size", "error")}  # fmt: skip
+                                               "queries", "size", "error", "first")}  # fmt: skip
 
 
 def page_targets() -> tuple[list[Page], dict]:
@@ -995,12 +998,21 @@ def clients_for(users: dict[str, int]) -> dict:
     return clients
 
 
-def fetch(client, path: str) -> tuple[int, int]:
-    """GET ``path`` (over "HTTPS", as production runs), its body read whole: (status, bytes)."""
+def fetch(client, path: str) -> tuple[int, int, float | None]:
+    """GET ``path`` (over "HTTPS", as production runs), its body read whole: (status, bytes,
+    and for a streamed file the ms until its first bytes came, else None)."""
+    begin = time.perf_counter_ns()
     response = client.get(path, secure=True)
-    body = b"".join(response.streaming_content) if response.streaming else response.content
+    first = None
+    if response.streaming:
+        pieces = iter(response.streaming_content)
+        size = len(next(pieces, b""))
+        first = (time.perf_counter_ns() - begin) / 1e6
+        size += sum(len(piece) for piece in pieces)
+    else:
+        size = len(response.content)
     response.close()
-    return response.status_code, len(body)
+    return response.status_code, size, first
 
 
 def measure_page(page: Page, client, requests: int, budget: float) -> None:
@@ -1009,7 +1021,7 @@ def measure_page(page: Page, client, requests: int, budget: float) -> None:
 
     try:
         for _ in range(2):
-            status, size = fetch(client, page.path)
+            status, size, _first = fetch(client, page.path)
             if status != 200:
                 page.error = f"HTTP {status}"
                 return
@@ -1019,8 +1031,10 @@ def measure_page(page: Page, client, requests: int, budget: float) -> None:
         started = time.perf_counter()
         for _ in range(requests):
             begin = time.perf_counter_ns()
-            status, size = fetch(client, page.path)
+            status, size, first = fetch(client, page.path)
             page.times.append((time.perf_counter_ns() - begin) / 1e6)
+            if first is not None:
+                page.first.append(first)
             if status != 200:
                 page.error = f"HTTP {status}"
                 return
@@ -1234,6 +1248,13 @@ def report(city: list[Page], demo: list[dict]) -> list[str]:
         elif page.error:
             state = f"ERROR {page.error}"
             missed.append("error")
+        elif page.first:
+            # A streamed file: its goal is its first bytes, whatever its size; it reads its
+            # records a chunk a query, so its queries follow its size.
+            f95 = quantile(page.first, 95)
+            state = f"streamed: first bytes p95 {f95:.1f} ms, whole file p95 {fmt(c95)} ms"
+            if f95 > FIRST_BYTES_MS:
+                missed.append(f"first bytes >{FIRST_BYTES_MS:.0f}ms")
         else:
             state = ""
             if c95 is not None and c95 > PAGE_MS:
@@ -1251,6 +1272,8 @@ def report(city: list[Page], demo: list[dict]) -> list[str]:
         # The page's goal: p95 under the lower of the two bounds, the demo's query count.
         bound = min(PAGE_MS, DEMO_RATIO * d95) if d95 is not None else PAGE_MS
         goal = f"≤ {bound:.1f} ms" + (f", {d['queries']} q" if d.get("queries") else "")
+        if page.first:
+            goal = f"first bytes ≤ {FIRST_BYTES_MS:.0f} ms"
         rows.append(
             (
                 page.name + (" *" if page.who else ""),
