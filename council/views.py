@@ -44,7 +44,7 @@ from .forms import (
 )
 from .home import home_sections_render
 from .mail import password_reset_email_queue
-from .models import Notification, Role, RoleKind, User
+from .models import Notification, Role, RoleKind, RoleStatus, User
 from .notifications import notifications_mark_read
 from .params import whole_number
 from .personal_data import personal_data_json
@@ -223,6 +223,9 @@ def _residency_or_404(community, pk):
     )
 
 
+RESIDENTS_PER_PAGE = 50
+
+
 class ResidentListView(CommunityPermissionMixin, TemplateView):
     """Staff and grid workers: sign-ups to confirm and residents they may see."""
 
@@ -230,12 +233,17 @@ class ResidentListView(CommunityPermissionMixin, TemplateView):
     template_name = "council/residents.html"
 
     def get_context_data(self, **kwargs):
-        residencies = list(selectors.residents_for(self.request.user, self.community))
+        # A page at a time (a city's communities have thousands), sign-ups to confirm first.
+        visible = selectors.residents_for(self.request.user, self.community)
+        page = Paginator(visible, RESIDENTS_PER_PAGE).get_page(self.request.GET.get("page"))
         return super().get_context_data(
-            residencies=residencies,
-            # Sign-ups this person may confirm (never their own).
+            residencies=list(page.object_list),
+            page=page,
+            # Sign-ups this person may confirm (never their own): the few awaiting, on any page.
             pending=[
-                r for r in residencies if self.request.user.has_perm("council.confirm_resident", r)
+                r
+                for r in visible.filter(status=RoleStatus.PENDING)
+                if self.request.user.has_perm("council.confirm_resident", r)
             ],
             grids=list(self.community.grids.all()),
             **kwargs,

@@ -286,3 +286,27 @@ def test_the_work_queue_does_not_list_ones_own_sign_up(world):
     client.force_login(residency.user)
     queue = client.get(reverse("staff_queue", args=[world.a.slug])).context["signups"]
     assert [r.pk for r in queue] == [other.pk]
+
+
+def test_the_residents_list_shows_a_page_at_a_time_with_sign_ups_to_confirm_first(
+    client, world, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.a_staff)
+    url = reverse("residents", args=[world.a.slug])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(52):
+        world.resident(world.a, world.a_grid1, f"paged{n:02d}", confirm=n != 51)
+    with django_assert_max_num_queries(len(few)):
+        first = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    rows = first.context["residencies"]
+    assert len(rows) == 50 and rows[0].status == RoleStatus.PENDING
+    assert [r.user.username for r in first.context["pending"]] == ["paged51"]
+    assert "Page 1 of 2" in first.content.decode()
+    last = client.get(url, {"page": "99"}, HTTP_ACCEPT_LANGUAGE="en")
+    total = len(rows) + len(last.context["residencies"])
+    assert total == world.a.roles.filter(kind=RoleKind.RESIDENT).exclude(status="ended").count()
+    assert not {r.pk for r in rows} & {r.pk for r in last.context["residencies"]}
