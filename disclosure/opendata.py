@@ -44,7 +44,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from council.csvout import Writer
-from council.models import Community, EvidenceEvent
+from council.models import Community
 from voting import selectors as voting_selectors
 
 from . import selectors
@@ -764,13 +764,6 @@ def dataset(name: str) -> Dataset | None:
 
 
 # --- Files ---------------------------------------------------------------------------------
-
-
-def data_version() -> tuple[int, dt.datetime | None]:
-    """What every file's ETag and Last-Modified follow: the last act recorded (every change to
-    what the files carry is one, ``council.evidence``). One query on the log's primary key."""
-    last = EvidenceEvent.objects.order_by("-pk").values_list("pk", "created_at").first()
-    return last or (0, None)
 
 
 def file_chunks(ds: Dataset, fmt: str, rows: Iterator[dict]) -> Iterator[bytes]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -619,19 +620,71 @@ class Statistics:
     published: int
 
 
-def statistics(community: Community | None = None) -> Statistics:
-    """The figures of the statistics pages, district-wide or for one community: five queries
-    whatever the number of projects."""
-    money: dict[tuple[int, str], dict] = {}
-    for row in spending(community):
-        key = (row.envelope.year, row.proposal.project_type)
-        cell = money.setdefault(
-            key,
-            {"year": key[0], "project_type": key[1], "budget": ZERO, "spent": ZERO, "projects": 0},
+def _money_by_year_and_type(community: Community | None) -> list[dict]:
+    """Budget, money spent and projects funded by envelope year and project type, summed by
+    the database (``budget_of`` and ``spent_of`` as one expression each): one query, a row
+    per year and type however many projects."""
+    spent = (
+        ProgressUpdate.objects.filter(proposal=OuterRef("proposal_id"))
+        .order_by("-date", "-pk")
+        .values("spent")[:1]
+    )
+    rows = (
+        _scoped(Reservation.objects.all(), community, "proposal__community")
+        .values("envelope__year", "proposal__project_type")
+        .annotate(
+            budget=Sum(Coalesce(F("proposal__completion__budget"), F("amount"))),
+            spent=Sum(
+                Coalesce(
+                    F("proposal__completion__actual"),
+                    Subquery(spent, output_field=MONEY),
+                    Value(ZERO, output_field=MONEY),
+                )
+            ),
+            projects=Count("pk"),
         )
-        cell["budget"] += budget_of(row)
-        cell["spent"] += spent_of(row)
-        cell["projects"] += 1
+        .order_by("envelope__year", "proposal__project_type")
+    )
+    return [
+        {
+            "year": row["envelope__year"],
+            "project_type": row["proposal__project_type"],
+            "budget": Decimal(row["budget"]),
+            "spent": Decimal(row["spent"]),
+            "projects": row["projects"],
+        }
+        for row in rows
+    ]
+
+
+def data_version() -> tuple[int, dt.datetime | None]:
+    """The last act the evidence log recorded, (id, time): every change to what the public
+    figures and files show is one (``council.evidence``). One query on the log's primary key."""
+    last = EvidenceEvent.objects.order_by("-pk").values_list("pk", "created_at").first()
+    return last or (0, None)
+
+
+def statistics_current(community: Community | None = None) -> Statistics:
+    """``statistics`` as of the last act recorded: summed once after each change and kept in
+    the cache (shared by the workers), not summed again for every reader. One query when
+    nothing has changed since."""
+    version, moment = data_version()
+    stamp = moment.isoformat() if moment else ""
+    key = f"statistics:{community.pk if community else 'all'}:{version}:{stamp}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = statistics(community)
+        cache.set(key, figures, STATISTICS_KEPT)
+    return figures
+
+
+# How long figures no act has outdated stay in the cache: a day (a new act makes a new key).
+STATISTICS_KEPT = 24 * 3600
+
+
+def statistics(community: Community | None = None) -> Statistics:
+    """The figures of the statistics pages, district-wide or for one community: four queries
+    whatever the number of projects, each summed by the database."""
     stage_counts = dict(
         _scoped(Proposal.objects.public(), community)
         .values_list("stage")
@@ -657,7 +710,7 @@ def statistics(community: Community | None = None) -> Statistics:
         verdict_counts[verdict] = n
         evaluations += given
         asked += residents
-    cells = [money[k] for k in sorted(money)]
+    cells = _money_by_year_and_type(community)
     return Statistics(
         money=cells,
         stages=[{"stage": s, "n": stage_counts.get(s, 0)} for s in Stage.PUBLIC],

@@ -299,7 +299,7 @@ def open_data_file(request, name, fmt):
         reasons = [f"{field}: {error}" for field, errors in form.errors.items() for error in errors]
         return HttpResponseBadRequest("\n".join(reasons), content_type="text/plain; charset=utf-8")
     scope = opendata.Scope(**form.cleaned_data)
-    version, changed = opendata.data_version()
+    version, changed = selectors.data_version()
     key = f"{ds.name}.{fmt}?{urlencode(scope.params())}#{version}:{','.join(ds.fields)}"
     etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
     last_modified = int(changed.timestamp()) if changed else None
@@ -391,7 +391,7 @@ def _charts(stats: selectors.Statistics) -> list[charts.Chart]:
 
 
 def _statistics(request, community=None):
-    stats = selectors.statistics(community)
+    stats = selectors.statistics_current(community)
     return render(
         request,
         "disclosure/statistics.html",

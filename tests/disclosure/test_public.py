@@ -686,3 +686,19 @@ def test_a_page_published_into_meanwhile_does_not_shift_the_next_one(projects, c
 def test_a_feed_page_that_cannot_exist_is_a_bad_request(client, db, before):
     response = client.get(reverse("disclosure_feed"), {"before": before})
     assert response.status_code == 400
+
+
+def test_statistics_are_summed_once_per_change_and_never_shown_stale(projects, client):
+    from disclosure.selectors import statistics_current
+
+    projects.in_progress(cost="20000.00")
+    first = statistics_current()
+    with CaptureQueriesContext(connection) as unchanged:
+        again = statistics_current()
+    assert again == first and len(unchanged.captured_queries) == 1  # the log's last act only
+    projects.in_progress(cost="5000.00")  # a change: a new act in the log
+    fresh = statistics_current()
+    assert fresh.funded == first.funded + 1
+    assert fresh.budget == first.budget + Decimal("5000.00")
+    page = client.get(reverse("statistics_district")).content.decode()
+    assert f"{fresh.funded}" in page
