@@ -220,7 +220,29 @@ class BrowserProblems:
     failed_responses: list[str] = field(default_factory=list)
 
     def all(self) -> list[str]:
-        return self.console_errors + self.page_errors + self.csp_violations
+        return self.real_console_errors() + self.page_errors + self.csp_violations
+
+    def real_console_errors(self) -> list[str]:
+        """The console errors, less htmx's report of a request the browser cancelled because
+        the page was left while it was in flight (a poll, e.g. a ballot's live count): htmx
+        logs ``htmx:afterRequest`` and ``htmx:sendAbort`` for the element as errors, though
+        nothing failed. Any other error of that element still counts."""
+        aborted = {
+            e.removeprefix("htmx:sendAbort")
+            for e in self.console_errors
+            if e.startswith("htmx:sendAbort")
+        }
+        return [
+            e
+            for e in self.console_errors
+            if not (
+                e.startswith("htmx:sendAbort")
+                or (
+                    e.startswith("htmx:afterRequest")
+                    and e.removeprefix("htmx:afterRequest") in aborted
+                )
+            )
+        ]
 
 
 # Reports every `securitypolicyviolation` event to Python (init scripts are not subject to
