@@ -26,8 +26,9 @@ import csv
 import io
 import math
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import batched
 from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -80,6 +81,30 @@ class Writer:
             self.writerow(row)
 
 
+def csv_chunks(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    numeric: Collection[str] = (),
+    excel: bool = True,
+    rows_a_chunk: int = 500,
+) -> Iterator[bytes]:
+    """A CSV file in pieces of ``rows_a_chunk`` rows, written as the rows come (a streamed
+    download): ``header``, then ``rows`` (each in the header's order); the columns named in
+    ``numeric`` hold numbers. With ``excel`` (the default) it is UTF-8 with a byte-order mark
+    and CRLF line ends, so Excel reads the Chinese; else plain UTF-8."""
+    out = io.StringIO()
+    positions = [i for i, name in enumerate(header) if name in numeric]
+    writer = Writer(out, numeric=positions, lineterminator="\r\n" if excel else "\n")
+    writer.writerow(header)
+    yield ("\ufeff" if excel else "").encode() + out.getvalue().encode()
+    for chunk in batched(rows, rows_a_chunk):
+        out.seek(0)
+        out.truncate()
+        writer.writerows(chunk)
+        yield out.getvalue().encode()
+
+
 def csv_bytes(
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
@@ -87,12 +112,5 @@ def csv_bytes(
     numeric: Collection[str] = (),
     excel: bool = True,
 ) -> bytes:
-    """A whole CSV file: ``header``, then ``rows`` (each in the header's order); the columns
-    named in ``numeric`` hold numbers. With ``excel`` (the default) it is UTF-8 with a
-    byte-order mark and CRLF line ends, so Excel reads the Chinese; else plain UTF-8."""
-    out = io.StringIO()
-    positions = [i for i, name in enumerate(header) if name in numeric]
-    writer = Writer(out, numeric=positions, lineterminator="\r\n" if excel else "\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig" if excel else "utf-8")
+    """A whole CSV file, as ``csv_chunks`` writes it."""
+    return b"".join(csv_chunks(header, rows, numeric=numeric, excel=excel))

@@ -28,7 +28,6 @@ again gets 304 until something has changed.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from council.csvout import Writer
+from council.csvout import csv_chunks
 from council.models import Community
 from voting import selectors as voting_selectors
 
@@ -790,19 +789,15 @@ NUMERIC_TYPES = frozenset({"integer", "decimal"})
 
 
 def _csv_chunks(ds: Dataset, rows: Iterator[dict]) -> Iterator[bytes]:
-    """UTF-8 with a byte-order mark and CRLF line ends, so Excel reads the Chinese; text cells
-    a spreadsheet would run as formulas made inert (``council.csvout``); the columns typed
-    ``integer`` or ``decimal`` keep their numbers as they are."""
-    numeric = [i for i, c in enumerate(ds.columns) if c.type in NUMERIC_TYPES]
-    out = io.StringIO()
-    writer = Writer(out, numeric=numeric, lineterminator="\r\n")
-    writer.writerow(ds.fields)
-    yield "\ufeff".encode() + out.getvalue().encode()
-    for chunk in batched(rows, CHUNK):
-        out.seek(0)
-        out.truncate()
-        writer.writerows([row[name] for name in ds.fields] for row in chunk)
-        yield out.getvalue().encode()
+    """As ``council.csvout`` writes every CSV file (formulas made inert, Excel's byte-order
+    mark); the columns typed ``integer`` or ``decimal`` keep their numbers as they are."""
+    numeric = {c.name for c in ds.columns if c.type in NUMERIC_TYPES}
+    return csv_chunks(
+        ds.fields,
+        ([row[name] for name in ds.fields] for row in rows),
+        numeric=numeric,
+        rows_a_chunk=CHUNK,
+    )
 
 
 def index_chunks(base: str) -> Iterator[bytes]:
