@@ -483,6 +483,43 @@ def thread_messages(thread: Thread, *, after: int = 0, limit: int | None = None)
     return list(messages[:limit] if limit else messages)
 
 
+# Top-level messages a page shows at once; "Show earlier messages" loads the ones before.
+THREAD_WINDOW = 30
+
+
+@dataclass
+class ThreadWindow:
+    """Messages of a thread as a page shows them (``thread_window``): ``messages`` in order,
+    top-level ones with their replies; ``earlier`` is the ``before`` that shows the window
+    before this one, None when this one reaches the first message."""
+
+    messages: list
+    earlier: int | None
+
+
+def thread_window(thread: Thread, *, before: int | None = None, size: int = THREAD_WINDOW):
+    """The last ``size`` top-level messages of the thread before message ``before`` (the
+    newest when None), each with all its replies (a reply always hangs from a top-level
+    message: ``threads.message_post``). One query, however long the thread."""
+    tops = Message.objects.filter(thread=thread, reply_to__isnull=True)
+    if before is not None:
+        tops = tops.filter(pk__lt=before)
+    # One more than shown: whether there is anything earlier.
+    top_ids = tops.order_by("-pk").values("pk")[: size + 1]
+    rows = list(
+        Message.objects.filter(Q(pk__in=top_ids) | Q(reply_to__in=top_ids))
+        .select_related("author", "quote__author", "hidden_by")
+        .order_by("pk")
+    )
+    shown_tops = [m.pk for m in rows if m.reply_to_id is None]
+    if len(shown_tops) <= size:
+        return ThreadWindow(rows, None)
+    dropped = shown_tops[0]
+    return ThreadWindow(
+        [m for m in rows if dropped not in (m.pk, m.reply_to_id)], earlier=shown_tops[1]
+    )
+
+
 def message_for(message_id: int) -> Message | None:
     return (
         Message.objects.select_related("thread__community", "author", "quote__author", "hidden_by")

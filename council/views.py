@@ -27,9 +27,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from . import clock, display, selectors, services, thread_actions, threads
+from . import clock, display, selectors, services, thread_actions, thread_render, threads
 from .access import CommunityPermissionMixin, access_community
-from .errors import InvalidMove, NotAllowed
+from .errors import InvalidMove, NotAllowed, NotUnderstood
 from .forms import (
     AccountCloseForm,
     ConfirmForm,
@@ -651,6 +651,24 @@ thread_edit = _thread_action("edit")
 thread_delete = _thread_action("delete")
 thread_hide = _thread_action("hide")
 thread_report = _thread_action("report")
+
+
+def thread_messages(request, thread_id):
+    """A thread's messages before message ``?before=`` (「显示更早的留言」): the window of
+    ``selectors.thread_window`` with the link to the one before it. htmx puts them above the
+    messages a page shows; without JavaScript it is a page of its own."""
+    thread = selectors.thread_for(request.user, thread_id)
+    if thread is None:
+        raise Http404
+    before = whole_number(request.GET.get("before"), minimum=1)
+    if before is None:
+        raise NotUnderstood(_("This page of messages does not exist: follow the thread's links."))
+    context = thread_render.thread_context(
+        request.user, thread, next_url=request.get_full_path(), before=before
+    )
+    if request.htmx:
+        return render(request, "council/thread_messages.html#window", context)
+    return render(request, "council/thread_messages.html", context)
 
 
 class ReportListView(CommunityPermissionMixin, TemplateView):

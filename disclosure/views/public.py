@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.syndication.views import Feed
-from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
@@ -31,6 +30,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from council.access import access_community
+from council.errors import NotUnderstood
 from council.models import ProjectType
 from council.money import format_yuan
 from council.streaming import streaming_response
@@ -433,11 +433,11 @@ def feed_cursor(item) -> str:
 def feed_cursor_parse(value: str) -> tuple[dt.datetime, int]:
     moment, _sep, pk = value.partition("-")
     if not (moment.isdecimal() and pk.isdecimal() and len(moment) <= 18 and len(pk) <= 18):
-        raise BadRequest(_("This page of the feed does not exist: follow its links."))
+        raise NotUnderstood(_("This page of the feed does not exist: follow its links."))
     try:
         return EPOCH + int(moment) * MICROSECOND, int(pk)
     except OverflowError:
-        raise BadRequest(_("This page of the feed does not exist: follow its links.")) from None
+        raise NotUnderstood(_("This page of the feed does not exist: follow its links.")) from None
 
 
 @dataclass(frozen=True)
