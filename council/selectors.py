@@ -500,12 +500,16 @@ class ThreadWindow:
 def thread_window(thread: Thread, *, before: int | None = None, size: int = THREAD_WINDOW):
     """The last ``size`` top-level messages of the thread before message ``before`` (the
     newest when None), each with all its replies (a reply always hangs from a top-level
-    message: ``threads.message_post``). One query, however long the thread."""
+    message: ``threads.message_post``). Two queries, each reading the window's rows alone through an index, however long the
+    thread. (One query with the first as a subquery would read every message of every thread:
+    PostgreSQL cannot use an index for ``IN (subquery) OR IN (subquery)``.)"""
     tops = Message.objects.filter(thread=thread, reply_to__isnull=True)
     if before is not None:
         tops = tops.filter(pk__lt=before)
     # One more than shown: whether there is anything earlier.
-    top_ids = tops.order_by("-pk").values("pk")[: size + 1]
+    top_ids = list(tops.order_by("-pk").values_list("pk", flat=True)[: size + 1])
+    if not top_ids:
+        return ThreadWindow([], None)
     rows = list(
         Message.objects.filter(Q(pk__in=top_ids) | Q(reply_to__in=top_ids))
         .select_related("author", "quote__author", "hidden_by")
