@@ -620,18 +620,17 @@ class Statistics:
     published: int
 
 
-def _money_by_year_and_type(community: Community | None) -> list[dict]:
-    """Budget, money spent and projects funded by envelope year and project type, summed by
-    the database (``budget_of`` and ``spent_of`` as one expression each): one query, a row
-    per year and type however many projects."""
+def money_sums(reservations: QuerySet[Reservation], *group_by: str) -> QuerySet:
+    """``reservations`` summed by the database per ``group_by`` values: ``budget`` and
+    ``spent`` (``budget_of`` and ``spent_of`` as one expression each) and ``projects``. One
+    query, a row per group however many projects."""
     spent = (
         ProgressUpdate.objects.filter(proposal=OuterRef("proposal_id"))
         .order_by("-date", "-pk")
         .values("spent")[:1]
     )
-    rows = (
-        _scoped(Reservation.objects.all(), community, "proposal__community")
-        .values("envelope__year", "proposal__project_type")
+    return (
+        reservations.values(*group_by)
         .annotate(
             budget=Sum(Coalesce(F("proposal__completion__budget"), F("amount"))),
             spent=Sum(
@@ -643,7 +642,17 @@ def _money_by_year_and_type(community: Community | None) -> list[dict]:
             ),
             projects=Count("pk"),
         )
-        .order_by("envelope__year", "proposal__project_type")
+        .order_by(*group_by)
+    )
+
+
+def _money_by_year_and_type(community: Community | None) -> list[dict]:
+    """Budget, money spent and projects funded by envelope year and project type
+    (``money_sums``): one query, a row per year and type however many projects."""
+    rows = money_sums(
+        _scoped(Reservation.objects.all(), community, "proposal__community"),
+        "envelope__year",
+        "proposal__project_type",
     )
     return [
         {
