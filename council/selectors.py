@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -64,27 +64,36 @@ def communities_found(query: str = "") -> QuerySet[Community]:
 def community_overview(communities: Iterable[Community]) -> list[Community]:
     """These communities (one page of them), in their order, with their head-counts: one
     query, counting the roles and grids of these communities only."""
-    ids = [c.pk for c in communities]
-    counted = Community.objects.filter(pk__in=ids).annotate(
-        # distinct: the join over roles and grids repeats each role once per grid.
-        resident_count=Count(
-            "roles", filter=_ACTIVE & Q(roles__kind=RoleKind.RESIDENT), distinct=True
-        ),
-        member_count=Count(
-            "roles", filter=_ACTIVE & Q(roles__kind=RoleKind.COUNCIL_MEMBER), distinct=True
-        ),
-        grid_count=Count("grids", distinct=True),
-    )
-    counts = {
-        pk: row for pk, *row in counted.values_list(
-            "pk", "resident_count", "member_count", "grid_count"
+    communities = list(communities)
+
+    def counted(rows: QuerySet) -> Subquery:
+        # A count per community as its own subquery: each reads that community's rows through
+        # an index, where a join of roles and grids would count their product (DISTINCT).
+        return Subquery(
+            rows.filter(community=OuterRef("pk"))
+            .order_by()
+            .values("community")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
         )
-    }  # fmt: skip
+
+    active = Role.objects.filter(status=RoleStatus.ACTIVE)
+    counts = {
+        pk: row
+        for pk, *row in Community.objects.filter(pk__in=[c.pk for c in communities])
+        .annotate(
+            resident_count=Coalesce(counted(active.filter(kind=RoleKind.RESIDENT)), 0),
+            member_count=Coalesce(counted(active.filter(kind=RoleKind.COUNCIL_MEMBER)), 0),
+            grid_count=Coalesce(counted(Grid.objects.all()), 0),
+        )
+        .values_list("pk", "resident_count", "member_count", "grid_count")
+    }
     for community in communities:
         community.resident_count, community.member_count, community.grid_count = counts[
             community.pk
         ]
-    return list(communities)
+    return communities
 
 
 # Up to this many communities, the header lists them all; a city's hundreds are found on the
@@ -500,9 +509,10 @@ class ThreadWindow:
 def thread_window(thread: Thread, *, before: int | None = None, size: int = THREAD_WINDOW):
     """The last ``size`` top-level messages of the thread before message ``before`` (the
     newest when None), each with all its replies (a reply always hangs from a top-level
-    message: ``threads.message_post``). Two queries, each reading the window's rows alone through an index, however long the
-    thread. (One query with the first as a subquery would read every message of every thread:
-    PostgreSQL cannot use an index for ``IN (subquery) OR IN (subquery)``.)"""
+    message: ``threads.message_post``). Two queries, each reading the window's rows alone
+    through an index, however long the thread. (One query with the first as a subquery would
+    read every message of every thread: PostgreSQL cannot use an index for
+    ``IN (subquery) OR IN (subquery)``.)"""
     tops = Message.objects.filter(thread=thread, reply_to__isnull=True)
     if before is not None:
         tops = tops.filter(pk__lt=before)
