@@ -27,9 +27,7 @@ def _post_many(world, thread, count, *, start=0):
     for n in range(start, start + count):
         if n % 5 == 0:
             author = world.resident(world.a, world.a_grid1, f"talker{n}").user
-        messages.append(
-            threads.message_post(actor=author, thread=thread, body=f"第{n}条留言")
-        )
+        messages.append(threads.message_post(actor=author, thread=thread, body=f"第{n}条留言"))
     return messages
 
 
