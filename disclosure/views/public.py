@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -532,6 +533,46 @@ class DisclosureFeed(Feed):
 
     def item_categories(self, item):
         return [item.kind]
+
+
+_feed = DisclosureFeed()
+
+
+def disclosure_feed(request):
+    """The Atom feed (``DisclosureFeed``), rendered once per version of the data (the last act
+    the log recorded), language, address and page, and kept in the cache shared by the
+    workers: feed readers poll, and between two acts every poll is the same. Answers 304 to a
+    reader that already holds this version (ETag, Last-Modified). One query when it has not
+    changed."""
+    version, changed = selectors.data_version()
+    key = ":".join(
+        [
+            "feed",
+            str(version),
+            get_language(),
+            request.build_absolute_uri("/"),
+            request.GET.get("before", "")[:64],
+        ]
+    )
+    etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+    last_modified = int(changed.timestamp()) if changed else None
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        return not_modified
+    kept = cache.get(key)
+    if kept is None:
+        rendered = _feed(request)  # a cursor that cannot exist raises NotUnderstood: a 400
+        kept = (rendered.content, rendered["Content-Type"])
+        cache.set(key, kept, FEED_KEPT)
+    response = HttpResponse(kept[0], content_type=kept[1])
+    response["ETag"] = etag
+    if changed:
+        response["Last-Modified"] = http_date(last_modified)
+    return response
+
+
+# How long a page of the feed no act has outdated stays in the cache (a new act, a new key).
+FEED_KEPT = 24 * 3600
 
 
 def _summary(item) -> str:

@@ -524,6 +524,27 @@ def test_the_feed_query_count_does_not_grow(projects, client):
     assert count_queries(client, reverse("disclosure_feed")) == few
 
 
+def test_a_feed_reader_polling_between_two_acts_gets_304_and_then_the_new_entry(
+    projects, client
+):
+    first = projects.published()
+    url = reverse("disclosure_feed")
+    response = client.get(url)
+    etag, modified = response["ETag"], response["Last-Modified"]
+    # Polling again: one query (the log's last act), the same feed, then nothing to send.
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(url)
+    assert again.content == response.content and len(captured.captured_queries) == 1
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    # A new publication is a new version: never the feed kept from before.
+    second = projects.published()
+    fresh = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert fresh.status_code == 200 and fresh["ETag"] != etag
+    body = fresh.content.decode()
+    assert second.title in body and first.title in body
+
+
 # --- Statistics -------------------------------------------------------------------------------
 
 
