@@ -7,8 +7,18 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -109,15 +119,21 @@ class Switcher:
 
 def community_switcher(user) -> Switcher:
     """The header's communities: all, the user's own first, while there are few; else only
-    the user's own, and ``more``. One query, two in a city."""
+    the user's own, and ``more``. One query however many communities: the first few by name
+    and the user's own, each row with the number of communities in all."""
     own = {r.community_id for r in held_roles(user) if r.community_id}
-    first = list(
-        Community.objects.only("name", "slug").order_by("name")[: SWITCHER_LISTS_ALL_UP_TO + 1]
+    rows = list(
+        Community.objects.annotate(
+            place=Window(RowNumber(), order_by=[F("name").asc(), F("pk").asc()]),
+            total=Window(Count("pk")),
+        )
+        .filter(Q(place__lte=SWITCHER_LISTS_ALL_UP_TO) | Q(pk__in=own))
+        .only("name", "slug")
+        .order_by("name", "pk")
     )
-    if len(first) <= SWITCHER_LISTS_ALL_UP_TO:
-        return Switcher(sorted(first, key=lambda c: (c.pk not in own, c.name)), more=False)
-    mine = Community.objects.filter(pk__in=own).only("name", "slug").order_by("name")
-    return Switcher(list(mine) if own else [], more=True)
+    if not rows or rows[0].total <= SWITCHER_LISTS_ALL_UP_TO:
+        return Switcher(sorted(rows, key=lambda c: (c.pk not in own, c.name)), more=False)
+    return Switcher([c for c in rows if c.pk in own], more=True)
 
 
 def council_seats(community: Community) -> QuerySet[Role]:
