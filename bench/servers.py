@@ -169,15 +169,24 @@ def parse_args() -> argparse.Namespace:
         "--seconds", type=float, default=3, help="seconds under load a page and server (3)"
     )
     parser.add_argument(
-        "--servers", default=",".join(KINDS), help=f"which, comma-separated ({','.join(KINDS)})"
+        "--servers",
+        default=",".join(KINDS),
+        help=f"which, comma-separated ({','.join(KINDS)}); NAME:N runs N workers of it",
     )
     parser.add_argument("--seed", action="store_true", help="migrate, empty, seed_demo first")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "out", help="bench/out")
     args = parser.parse_args()
     args.kinds = [k.strip() for k in args.servers.split(",") if k.strip()]
-    unknown = [k for k in args.kinds if k not in KINDS]
+
+    def known(kind: str) -> bool:
+        name, _, count = kind.partition(":")
+        return name in KINDS and (not count or (count.isdigit() and int(count) > 0))
+
+    unknown = [k for k in args.kinds if not known(k)]
     if unknown or not args.kinds:
-        parser.error(f"--servers: unknown {unknown}; choose among {', '.join(KINDS)}")
+        parser.error(
+            f"--servers: unknown {unknown}; choose among {', '.join(KINDS)} (NAME:N for N workers)"
+        )
     if args.workers < 1 or args.requests < 2 or args.clients < 1 or args.seconds <= 0:
         parser.error("--workers, --clients ≥ 1, --requests ≥ 2, --seconds > 0")
     return args
@@ -241,16 +250,18 @@ class Backends:
 
 
 @contextlib.contextmanager
-def servers_started(kinds: list[str], workers: int, env: dict, out: Path):
+def servers_started(kinds: list[str], default_workers: int, env: dict, out: Path):
     started: list[Server] = []
     try:
         for kind in kinds:
-            command, extra, pooled = KINDS[kind]
+            name, _, count = kind.partition(":")  # "gunicorn:4": that server with 4 workers
+            command, extra, pooled = KINDS[name]
+            workers = int(count or default_workers)
             first = free_port(workers)
             ports = list(range(first, first + workers))
             procs, logs = [], []
             for port in ports:
-                log = out / f"servers-{kind}-{port}.log"
+                log = out / f"servers-{name}-{port}.log"
                 procs.append(process_start(command(port), {**env, **extra}, log))
                 logs.append(log)
             started.append(Server(kind, ports, procs, pooled))
