@@ -124,7 +124,7 @@ def _granian(port) -> list[str]:
 def _gunicorn(port) -> list[str]:
     return [
         str(BIN / "gunicorn"), "--workers", "1", "--bind", f"{HOST}:{port}",
-        "--log-level", "warning", "config.wsgi:application",
+        "--no-control-socket", "--log-level", "warning", "config.wsgi:application",
     ]  # fmt: skip
 
 
