@@ -28,8 +28,8 @@ it.
   a growing pause and resuming after the last message they saw, as the page's script does.
 
 At ``--kill-at`` (default a quarter of the run) the second page worker (gunicorn's master;
-its worker process finishes its request and exits, or serves on until the new master is up)
-is killed with ``kill -9``;
+its orphaned worker process serves on until it sees its parent gone, up to 30 s) is killed
+with ``kill -9``;
 a probe asks it for ``/`` directly every 0.1 s until it answers again, and another probe asks
 the first worker every 0.25 s. At ``--redis-at`` (default half the run) Redis is stopped for
 ``--redis-down`` seconds (default a third of the run), then started again, empty; with
