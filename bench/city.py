@@ -54,7 +54,7 @@ same number of queries at both scales; a streamed open data file's first bytes �
 whatever its size (it reads a chunk of records a query). Exits 1 if a goal is missed, the
 seeding's included (many are, today: the table says which).
 
-Last (unless ``--no-http``), the city served by ``bin/serve``'s daphne workers (no
+Last (unless ``--no-http``), the city served by ``bin/serve``'s page workers (gunicorn) (no
 scheduler), with 1 worker and then with 2 (requests alternating between their ports, no
 nginx): each page requested from 2 client threads, ``--http-requests`` each (default 10),
 p50 and p95 per page.
@@ -167,7 +167,7 @@ def parse_args() -> argparse.Namespace:
         "--http-requests", type=int, default=10, help="requests a client thread (10)"
     )
     parser.add_argument("--keep", action="store_true", help="reuse a city (and demo) seeded")
-    parser.add_argument("--no-http", action="store_true", help="leave out the daphne part")
+    parser.add_argument("--no-http", action="store_true", help="leave out the served part")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "out", help="bench/out")
     parser.add_argument("--demo-half", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
@@ -1060,7 +1060,7 @@ def measure_page(page: Page, client, requests: int, budget: float) -> None:
 
 def measure_pages(requests: int, budget: float) -> tuple[list[Page], dict]:
     """Every page, one after the other; (the pages, the session cookie of each signed-in
-    client, for the daphne part)."""
+    client, for the served part)."""
     pages, users = page_targets()
     with bench_settings():
         clients = clients_for(users)
@@ -1170,7 +1170,7 @@ def run_demo_half(args, out_dir: Path) -> dict:
     return json.loads(result.read_text())
 
 
-# --- Served by daphne -----------------------------------------------------------------------
+# --- Served by bin/serve ---------------------------------------------------------------------
 
 
 def _client(page: Page, jar, ports, each: int, deadline: float, t: int, out: list) -> None:
@@ -1235,7 +1235,7 @@ def http_part(args, pages: list[Page], cookies: dict, out_dir: Path, redis_url: 
     for workers in (1, 2):
         log = out_dir / f"city-serve-{workers}.log"
         progress(f"bin/serve with {workers} worker(s) (log {log})…")
-        with serve_start(env, log, workers=workers) as (_proc, ports):
+        with serve_start(env, log, workers=workers, ws_workers=1) as (_proc, ports, _):
             results[workers] = measure_http(pages, cookies, ports, args.http_requests, args.budget)
     return results
 
@@ -1413,10 +1413,10 @@ def main() -> int:
         try:
             http = http_part(args, pages, cookies, out_dir, redis_url)
         except ServerError as error:
-            print(f"note: the daphne part failed, not measured: {error}")
+            print(f"note: the served part failed, not measured: {error}")
         except Exception:  # noqa: BLE001 - the in-process figures are still printed
             traceback.print_exc()
-            print("note: the daphne part failed (above), not measured")
+            print("note: the served part failed (above), not measured")
 
     print()
     print(f"city: {size}")
@@ -1448,12 +1448,12 @@ def main() -> int:
     print()
     if http:
         print(
-            f"Served by bin/serve's daphne (no scheduler, no nginx), 2 client threads × "
+            f"Served by bin/serve's page workers (no scheduler, no nginx), 2 client threads × "
             f"{args.http_requests} requests a page, alternating between the workers (ms):"
         )
         report_http(http, pages)
     else:
-        print("Served by daphne with 1 and 2 workers: not measured in this run.")
+        print("Served by bin/serve with 1 and 2 workers: not measured in this run.")
     if seed_missed:
         failures.append(f"the city took {seed_total:.0f} s to seed (goal ≤ {SEED_GOAL_S:.0f} s)")
     return verdict(failures, "OK: every goal met")

@@ -400,7 +400,7 @@ def main() -> int:
         fail(f"asked for {args.members} members, the ballot lists {len(members)} voters")
 
     log = out_dir / "votes-serve.log"
-    with serve_start({**env, "PY": PYTHON}, log) as (serve, ports):
+    with serve_start({**env, "PY": PYTHON}, log) as (serve, ports, _ws_ports):
         progress(f"bin/serve: both workers answer ({time.perf_counter() - started:.0f} s)")
         fetch_csrf(members, ports, ballot_path, setup["csrf_cookie"])
         closed = ", ".join(f"ballot {c['id']} ({c['outcome']})" for c in setup["closed"])

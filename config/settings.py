@@ -120,20 +120,22 @@ def env_number(name: str, default: float, *, minimum: float = 0) -> float:
 
 
 if DATABASE_URL:
-    # Django's psycopg connection pool, one per process. Under daphne every request runs its
-    # queries in a thread of its own: a per-thread persistent connection would never be reused
-    # (and bench/votes.py saw PostgreSQL's 100 connections run out with "too many clients"), so
-    # CONN_MAX_AGE stays 0 and the pool, shared by the process's threads, lends a connection to
-    # a request and takes it back when the request ends. A request that finds every connection
-    # lent waits up to DATABASE_POOL_TIMEOUT seconds, then gets the 503 page
-    # (config.error_views). Size: workers × DATABASE_POOL_MAX + the scheduler's and commands'
-    # few must stay under PostgreSQL's max_connections (100 by default; see the README).
+    # Django's psycopg connection pool, one per process. A request borrows a connection and
+    # gives it back when it ends, instead of opening one (bench/servers.py prices the
+    # difference). CONN_MAX_AGE stays 0, as the pool requires. A page worker (gunicorn, sync)
+    # answers one request at a time; a WebSocket worker (daphne) runs its consumers' queries
+    # in one thread; so a few connections a process are plenty (tests/load/test_pool.py saw
+    # at most 2 under 200 requests at once). A request that finds every connection lent waits
+    # up to DATABASE_POOL_TIMEOUT seconds, then gets the 503 page (config.error_views). Size:
+    # (page workers + WebSocket workers + the scheduler) × DATABASE_POOL_MAX, on every
+    # machine, + ~10 for commands must stay under PostgreSQL's max_connections (100 by
+    # default; see the README, "Deploying").
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     }
     DATABASES["default"].setdefault("TEST", {})
     DATABASES["default"]["TEST"]["NAME"] = os.environ.get("TEST_DATABASE_NAME", "weishi_test")
-    DATABASE_POOL_MAX = int(env_number("DATABASE_POOL_MAX", 16))
+    DATABASE_POOL_MAX = int(env_number("DATABASE_POOL_MAX", 4))
     if DATABASE_POOL_MAX:  # 0: no pool, a connection per request (behind PgBouncer, say)
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             # Opened at the first query; kept down to min_size when idle for max_idle seconds.
