@@ -524,9 +524,7 @@ def test_the_feed_query_count_does_not_grow(projects, client):
     assert count_queries(client, reverse("disclosure_feed")) == few
 
 
-def test_a_feed_reader_polling_between_two_acts_gets_304_and_then_the_new_entry(
-    projects, client
-):
+def test_a_feed_reader_polling_between_two_acts_gets_304_and_then_the_new_entry(projects, client):
     first = projects.published()
     url = reverse("disclosure_feed")
     response = client.get(url)

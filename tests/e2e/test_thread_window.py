@@ -16,10 +16,12 @@ POST_MANY = """
 from council import threads
 from council.models import User
 from proposals.models import Proposal
-proposal = Proposal.objects.filter(community__slug="donghu", stage="consultation").order_by("pk").first()
+here = Proposal.objects.filter(community__slug="donghu", stage="consultation")
+proposal = here.order_by("pk").first()
 authors = list(User.objects.filter(username__startswith="donghu-resident").order_by("pk")[:8])
 for n in range(36):
-    threads.message_post(actor=authors[n % len(authors)], thread=proposal.thread, body=f"长讨论第{n}条")
+    author = authors[n % len(authors)]
+    threads.message_post(actor=author, thread=proposal.thread, body=f"长讨论第{n}条")
 print(proposal.pk)
 """
 
