@@ -202,6 +202,7 @@ def test_term_stops_every_process_and_exits_0(serve) -> None:
         (["two"], {}, "PAGE_WORKERS must be a positive whole number, not 'two'"),
         (["2", "65535"], {}, "FIRST_PORT must be a port number with room for 2 page workers"),
         (["1"], {"WS_WORKERS": "0"}, "WS_WORKERS must be a positive whole number"),
+        (["1"], {"PAGE_THREADS": "x"}, "PAGE_THREADS must be a positive whole number"),
         (["1"], {"WS_FIRST_PORT": "x"}, "WS_FIRST_PORT must be a port number with room for 2"),
         (
             ["2", "8001"],
