@@ -932,6 +932,8 @@ def page_targets() -> tuple[list[Page], dict]:
         else Page("meeting board", skip="no meeting")
     )
     pages.append(Page("council", f"/c/{slug}/council/"))
+    # Its community select groups the city's 600, its grid select lists that community's grids.
+    pages.append(Page("sign-up, a community chosen", f"/accounts/signup/?community={community.pk}"))
     pages.append(Page("disclosure index", "/disclosures/"))
     # A decision by a ballot: the kind the city has, so that both pages show the same parts.
     published = Disclosure.objects.filter(

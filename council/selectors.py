@@ -631,8 +631,6 @@ def latest_notifications(user, *, limit: int = 5) -> list:
 def communities_by_place() -> QuerySet[Community]:
     """Every community with its sub-district and district loaded, ordered by district,
     sub-district and name: for selects grouped by place (``council.forms.community_choices``)."""
-    return (
-        Community.objects.select_related("sub_district__district")
-        .only("name", "slug", "sub_district__name", "sub_district__district__name")
-        .order_by("sub_district__district__name", "sub_district__name", "name")
+    return Community.objects.select_related("sub_district__district").order_by(
+        "sub_district__district__name", "sub_district__name", "name"
     )

@@ -118,7 +118,11 @@ def feed_items(limit: int, before: tuple[dt.datetime, int] | None = None) -> lis
 def communities() -> list[Community]:
     """Every community, by district, sub-district and name, with both loaded (the filters'
     selects group them: ``council.forms.community_choices``)."""
-    return list(communities_by_place())
+    return list(
+        communities_by_place().only(
+            "name", "slug", "sub_district__name", "sub_district__district__name"
+        )
+    )
 
 
 def staff_drafts(user) -> list[Community]:
