@@ -80,6 +80,10 @@ def test_without_javascript_a_button_lists_the_grids(open_page):
     expect(_field(form, "显示名称")).to_have_value("不用脚本的居民")
     expect(form.locator(".error")).to_have_count(0)
     _shot(page, "signup-no-js-390")
+    # Enter in a field still signs up (here: refused, the passwords missing), never lists again.
+    with page.expect_navigation():
+        _field(form, "显示名称").press("Enter")
+    expect(_field(form, "密码").locator("xpath=..").locator(".error")).to_have_count(1)
     assert problems.all() == [], problems
 
 
