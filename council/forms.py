@@ -84,9 +84,9 @@ class GridChoiceField(forms.ModelChoiceField):
 
 
 def community_group(community: Community) -> str:
-    """The ``<optgroup>`` a community is listed under: its district and sub-district (街道).
-    Needs both loaded (``selectors.communities_by_place``)."""
-    return f"{community.sub_district.district.name} · {community.sub_district.name}"
+    """The ``<optgroup>`` a community is listed under: its district and sub-district (街道),
+    as ``selectors.communities_by_place`` annotates them."""
+    return community.place
 
 
 def community_choices(

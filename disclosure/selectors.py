@@ -118,11 +118,7 @@ def feed_items(limit: int, before: tuple[dt.datetime, int] | None = None) -> lis
 def communities() -> list[Community]:
     """Every community, by district, sub-district and name, with both loaded (the filters'
     selects group them: ``council.forms.community_choices``)."""
-    return list(
-        communities_by_place().only(
-            "name", "slug", "sub_district__name", "sub_district__district__name"
-        )
-    )
+    return list(communities_by_place().only("name", "slug"))
 
 
 def staff_drafts(user) -> list[Community]:
