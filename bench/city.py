@@ -36,7 +36,8 @@ city of the same scale seeded by an earlier run (a marker table records it), and
 Then, in one run, it times through ``django.test.Client`` in its own process (as
 ``bench/pages.py``) each page type: home, the district's statistics, a community, its
 proposal list and a search of it, the proposal with the 300-message thread, a ballot, the
-meeting board, the council, the disclosure index, a disclosure, a project, a community's
+meeting board, the council, the sign-up form with a community chosen (its grouped community
+select and that community's grids), the disclosure index, a disclosure, a project, a community's
 statistics, the Atom feed, open data (``proposals.csv``, ``ballots.json``, streamed and read
 whole), the evidence page; and signed in, the staff queue and the residents list (staff) and
 the district dashboard (district admin). Each page: 2 warm-up requests, then ``--requests``
@@ -943,6 +944,8 @@ def page_targets() -> tuple[list[Page], dict]:
         else Page("meeting board", skip="no meeting")
     )
     pages.append(Page("council", f"/c/{slug}/council/"))
+    # Its community select groups the city's 600, its grid select lists that community's grids.
+    pages.append(Page("sign-up, a community chosen", f"/accounts/signup/?community={community.pk}"))
     pages.append(Page("disclosure index", "/disclosures/"))
     # A decision by a ballot: the kind the city has, so that both pages show the same parts.
     published = Disclosure.objects.filter(

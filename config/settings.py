@@ -5,6 +5,7 @@ sets ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (channel layer and cache), ``S
 ``ALLOWED_HOSTS`` and leaves ``DEBUG`` off.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -336,12 +337,58 @@ if any(len(pair) != 2 for pair in LOG_WITNESSES):
 
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Every file the app keeps (uploaded photos and documents, progress photos, published PDFs)
+# goes through the "default" storage, never a path under MEDIA_ROOT: on one machine that is
+# the MEDIA_ROOT folder; with workers on several machines, a store they all reach, named here.
+LOCAL_MEDIA_STORAGE = "django.core.files.storage.FileSystemStorage"
+# django-storages' backends that, unlike Django's own, replace a file of the same name by
+# default: two residents' "IMG_0001.jpg" in one month would be one file.
+OVERWRITING_STORAGES = {
+    "storages.backends.s3.S3Storage",
+    "storages.backends.s3boto3.S3Boto3Storage",
+    "storages.backends.gcloud.GoogleCloudStorage",
+}
+
+
+def media_storage(backend: str, options: str) -> dict:
+    """The ``STORAGES["default"]`` entry for a backend's dotted path (empty: the MEDIA_ROOT
+    folder) and its options as a JSON object (empty: none). Guarantees that a stored file is
+    never replaced by another of the same name and that no option makes the files public;
+    raises ``ImproperlyConfigured`` saying what is wrong otherwise."""
+    backend = backend.strip() or LOCAL_MEDIA_STORAGE
+    try:
+        parsed = json.loads(options) if options.strip() else {}
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"MEDIA_STORAGE_OPTIONS is not JSON ({error}): write an object, e.g. "
+            '{"bucket_name": "weishi-media", "endpoint_url": "https://s3.example.cn"}'
+        ) from None
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured("MEDIA_STORAGE_OPTIONS must be a JSON object: {...}")
+    if backend in OVERWRITING_STORAGES:
+        parsed.setdefault("file_overwrite", False)
+    if parsed.get("file_overwrite"):
+        raise ImproperlyConfigured(
+            "MEDIA_STORAGE_OPTIONS: file_overwrite would let one upload replace another of "
+            "the same name; leave it out"
+        )
+    if str(parsed.get("default_acl") or "").startswith("public"):
+        raise ImproperlyConfigured(
+            "MEDIA_STORAGE_OPTIONS: the stored files include private ones (photos of "
+            "proposals not yet public); the app serves them after its checks, so the store "
+            "must not make them public: leave default_acl out or make it private"
+        )
+    return {"BACKEND": backend, "OPTIONS": parsed}
+
+
 # WhiteNoise serves static files in every mode (plain daphne serves none). With DEBUG on it
 # reads them from the apps' folders; with DEBUG off from `collectstatic`'s hashed copies.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(
+        os.environ.get("MEDIA_STORAGE_BACKEND", ""), os.environ.get("MEDIA_STORAGE_OPTIONS", "")
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -16,9 +16,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, Concat, RowNumber
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -693,3 +694,14 @@ def latest_notifications(user, *, limit: int = 5) -> list:
     for note in notes:
         note.link = note.url if url_has_allowed_host_and_scheme(note.url, None) else ""
     return notes
+
+
+def communities_by_place() -> QuerySet[Community]:
+    """Every community ordered by district, sub-district and name, each with ``place``, the
+    two names ("District · Sub-district"): for selects grouped by place
+    (``council.forms.community_choices``)."""
+    # The names joined by the database, not select_related: a city's 600 communities would
+    # make 1,200 more model instances than the select needs (a third of the index's time).
+    return Community.objects.annotate(
+        place=Concat("sub_district__district__name", Value(" · "), "sub_district__name")
+    ).order_by("sub_district__district__name", "sub_district__name", "name")

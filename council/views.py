@@ -122,9 +122,33 @@ def community_detail(request, slug):
     )
 
 
+# The sign-up form's button that lists the chosen community's grids without JavaScript (with
+# it, htmx asks for the grid select as soon as a community is chosen).
+LIST_GRIDS = "list_grids"
+# What a round trip for the grid list carries over (never the passwords).
+SIGNUP_KEPT = (
+    "display_name", "email", "community", "phone", "id_number", "address", "household_status",
+)  # fmt: skip
+
+
 def signup(request):
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    """Sign up as a resident. The grid select lists only the chosen community's grids: htmx
+    fetches it again when the community changes (``?community=``, answered with the select
+    alone), and without JavaScript a button posts the form back to list them, nothing checked
+    and what was typed kept."""
+    listing = request.method == "POST" and LIST_GRIDS in request.POST
+    if request.method == "POST" and not listing:
+        form = SignUpForm(request.POST)
+    else:
+        source = request.POST if listing else request.GET
+        form = SignUpForm(initial={name: source[name] for name in SIGNUP_KEPT if source.get(name)})
+        if request.htmx and "community" in request.GET:
+            response = HttpResponse(str(form["grid"]))
+            patch_vary_headers(response, ["HX-Request"])
+            return response
+        if listing:
+            form.fields["grid"].widget.attrs["autofocus"] = True
+    if request.method == "POST" and not listing and form.is_valid():
         data = form.cleaned_data
         try:
             residency = services.resident_sign_up(
@@ -155,7 +179,25 @@ def signup(request):
             response = redirect("welcome")
             display.carry_over(request, residency.user, response)
             return response
-    return render(request, "registration/signup.html", {"form": form})
+    form.fields["community"].widget.attrs |= {
+        "hx-get": reverse("signup"),
+        "hx-target": "#" + form["grid"].auto_id,
+        "hx-swap": "outerHTML",
+    }
+    response = render(
+        request,
+        "registration/signup.html",
+        {
+            "form": form,
+            "refresh_after": {
+                "field": "community",
+                "name": LIST_GRIDS,
+                "label": _("List this community's grids"),
+            },
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required

@@ -25,6 +25,7 @@ from council.models import Checkpoint, Community, EvidenceEvent, Role, RoleKind,
 from council.personal_data import entered_by_other, iso
 from council.rules import held_roles
 from council.search import SearchHits, highlighted, query_terms, snippet
+from council.selectors import communities_by_place
 from proposals.models import FeasibilityReview, Proposal, Stage
 from proposals.search import KIND as PROPOSAL
 from proposals.selectors import Found, proposals_found
@@ -117,7 +118,9 @@ def feed_items(limit: int, before: tuple[dt.datetime, int] | None = None) -> lis
 
 
 def communities() -> list[Community]:
-    return list(Community.objects.only("name", "slug").order_by("name"))
+    """Every community, by district, sub-district and name, with both loaded (the filters'
+    selects group them: ``council.forms.community_choices``)."""
+    return list(communities_by_place().only("name", "slug"))
 
 
 def staff_drafts(user) -> list[Community]:

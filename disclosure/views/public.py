@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from council.access import access_community
 from council.errors import NotUnderstood
+from council.forms import community_choices
 from council.models import ProjectType
 from council.money import format_yuan
 from council.streaming import streaming_response
@@ -74,10 +75,9 @@ class DisclosureFilterForm(forms.Form):
 
     def __init__(self, *args, communities, years, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = [
-            ("", gettext_lazy("All communities")),
-            *((c.slug, c.name) for c in communities),
-        ]
+        self.fields["community"].choices = community_choices(
+            communities, gettext_lazy("All communities")
+        )
         self.fields["year"].choices = [
             ("", gettext_lazy("All years")),
             *((str(y), str(y)) for y in years),

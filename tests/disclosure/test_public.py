@@ -15,10 +15,11 @@ from django.urls import reverse
 from PIL import Image
 
 from council import clock
-from council.models import PrivateData
+from council.models import Community, PrivateData
 from disclosure import services
 from disclosure.models import Disclosure, Kind
 from proposals.models import Proposal, Stage
+from tests.factories import CommunityFactory, SubDistrictFactory
 from voting import services as voting_services
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -281,6 +282,26 @@ def test_index_filters_by_community_kind_year_and_project_type(projects, client)
     assert rows(community=projects.world.a.slug) == everything
     assert rows(community=projects.world.b.slug) == set()
     assert rows(kind="nonsense") == everything  # an invalid value is ignored, not an error
+
+
+def community_groups(html: str) -> dict[str, list[str]]:
+    """The community filter's ``<optgroup>`` labels and the community names under each."""
+    select = re.search(r'<select name="community".*?</select>', html, re.S).group(0)
+    groups = re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select, re.S)
+    return {label: re.findall(r"<option [^>]*>([^<]*)</option>", opts) for label, opts in groups}
+
+
+def test_index_lists_communities_by_district_and_street_in_flat_queries(projects, client):
+    world = projects.world
+    before = count_queries(client, reverse("disclosure_index"))
+    street = SubDistrictFactory(district=world.district, name="桃源街道")
+    CommunityFactory.create_batch(12, sub_district=street)
+    assert count_queries(client, reverse("disclosure_index")) == before
+
+    groups = community_groups(client.get(reverse("disclosure_index")).content.decode())
+    assert len(groups[f"{world.district.name} · 桃源街道"]) == 12
+    assert world.a.name in groups[f"{world.district.name} · {world.a.sub_district.name}"]
+    assert sum(map(len, groups.values())) == Community.objects.count()  # every one, once
 
 
 def test_index_swaps_its_results_with_htmx_and_keeps_links(projects, client):
