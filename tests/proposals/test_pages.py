@@ -856,4 +856,4 @@ def test_the_page_query_count_does_not_grow_with_the_proposal(client, world, pro
             assert client.get(url("proposal", proposal)).status_code == 200
         counts.append(len(queries))
     assert counts[1] == counts[2], [q["sql"] for q in queries.captured_queries]
-    assert counts[1] <= 26
+    assert counts[1] <= 27  # the thread window reads its top-level ids, then their rows
