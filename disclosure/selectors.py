@@ -25,7 +25,7 @@ from council.models import Checkpoint, Community, EvidenceEvent, Role, RoleKind,
 from council.personal_data import entered_by_other, iso
 from council.rules import held_roles
 from council.search import SearchHits, highlighted, query_terms, snippet
-from council.selectors import communities_by_place
+from council.selectors import SWITCHER_LISTS_ALL_UP_TO, communities_by_place
 from proposals.models import FeasibilityReview, Proposal, Stage
 from proposals.search import KIND as PROPOSAL
 from proposals.selectors import Found, proposals_found
@@ -115,6 +115,14 @@ def feed_items(limit: int, before: tuple[dt.datetime, int] | None = None) -> lis
         moment, pk = before
         published = published.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
     return list(published.select_related("community").order_by("-published_at", "-pk")[:limit])
+
+
+def communities_few() -> list[Community] | None:
+    """Every community, by place, while there are few enough to list on one page (as the
+    header lists them: ``council.selectors.SWITCHER_LISTS_ALL_UP_TO``); None in a city, whose
+    hundreds are found on the programme page instead. One query."""
+    first = list(communities_by_place().only("name", "slug")[: SWITCHER_LISTS_ALL_UP_TO + 1])
+    return None if len(first) > SWITCHER_LISTS_ALL_UP_TO else first
 
 
 def communities() -> list[Community]:

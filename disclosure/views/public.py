@@ -405,7 +405,9 @@ def _statistics(request, community=None):
                 if stats.residents_asked
                 else None
             ),
-            "communities": selectors.communities() if community is None else [],
+            # The district's page links to each community's, or, in a city, to where any
+            # community is found.
+            "communities": selectors.communities_few() if community is None else [],
         },
     )
 

@@ -750,3 +750,15 @@ def test_statistics_are_summed_once_per_change_and_never_shown_stale(
     assert fresh.budget == first.budget + Decimal("5000.00")
     page = client.get(reverse("statistics_district")).content.decode()
     assert f"{fresh.funded}" in page
+
+
+def test_the_statistics_of_a_city_link_to_where_any_community_is_found_not_to_each(client, world):
+    from tests.factories import CommunityFactory
+
+    few = client.get(reverse("statistics_district"), **EN).content.decode()
+    assert reverse("statistics", args=[world.b.slug]) in few
+    for n in range(13):
+        CommunityFactory(sub_district=world.a.sub_district, name=f"城市第{n}社区")
+    city = client.get(reverse("statistics_district"), **EN).content.decode()
+    assert "城市第" not in city and reverse("statistics", args=[world.b.slug]) not in city
+    assert "Find any community" in city and reverse("overview") in city
