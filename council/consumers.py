@@ -2,21 +2,31 @@
 
 No database code here: every read and write goes through ``database_sync_to_async`` to the
 services of ``council.threads`` (via ``council.thread_actions``) and to the render helpers of
-``council.thread_render``. Broadcasts carry ids; each connection renders what it receives for
-its own viewer. A bad frame (too large, too deep, a number out of range) gets an error frame,
-never a closed connection (``council.realtime.read_frame``). While the channel layer is
-unreachable the client gets an error frame saying so and the socket closes with 4013; the page's
-script reconnects later and resumes (``council.realtime.LayerAware``). A broadcast lost while
+``council.thread_render``. A broadcast of a message carries it rendered once per audience
+(language × what its controls depend on, ``thread_render.Audience``, and its author's own): a
+connection learns its audience once, on connecting (again when the thread opens or closes,
+when an act of its own is refused, and at each ping), and then sends each message's fragment
+as it comes — no database work per message on a reader's connection. Who is viewing is kept
+per server process (``PresenceRelay``): joins, pings and leaves are written together at most
+once per ``PRESENCE_DEBOUNCE`` seconds per thread, and the count is read and rendered once
+and broadcast — never a frame per reader per join. A bad frame (too large, too deep, a number
+out of range) gets an error frame, never a closed connection
+(``council.realtime.read_frame``). While the channel layer is unreachable the client gets an
+error frame saying so and the socket closes with 4013; the page's script reconnects later and
+resumes (``council.realtime.LayerAware``). A broadcast lost while
 Redis was away or hung is made good: each new message names the one before it, and a
 connection that has not sent that one sends what it missed first (or at its next ping).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from . import selectors, thread_actions, thread_render, threads
+from . import thread_actions, thread_render, threads
 from .params import whole_number
 from .realtime import BadFrame, Debounce, LayerAware, read_frame, thread_group
 
@@ -28,9 +38,76 @@ REFUSED = 4403  # the thread is missing or not readable: both look alike
 
 MESSAGE_ACTIONS = frozenset(thread_actions.FORMS)
 
+logger = logging.getLogger("weishi.realtime")
+
 
 def _db(function):
     return database_sync_to_async(function)
+
+
+class PresenceRelay:
+    """Who is viewing one thread, as this server process sees it: the connections that joined,
+    pinged or left since the last write. The first change of a burst schedules one write
+    ``PRESENCE_DEBOUNCE`` seconds later (``threads.presence_update``), which broadcasts the
+    new count, rendered once, to every reader of the thread — so a thousand readers arriving
+    cost a few writes and a few frames per reader, not a frame per reader per join."""
+
+    def __init__(self, thread_id: int):
+        self.thread_id = thread_id
+        self.loop = asyncio.get_running_loop()
+        self.members = 0
+        self.joined: dict[str, int | None] = {}
+        self.touched: set[str] = set()
+        self.left: set[str] = set()
+        self.lock = asyncio.Lock()
+        self.debounce = Debounce(PRESENCE_DEBOUNCE, self.flush)
+
+    def join(self, channel_name: str, user_id) -> None:
+        self.members += 1
+        self.left.discard(channel_name)
+        self.joined[channel_name] = user_id
+        self.debounce.poke()
+
+    def touch(self, channel_name: str) -> None:
+        self.touched.add(channel_name)
+        self.debounce.poke()
+
+    def leave(self, channel_name: str) -> None:
+        self.members -= 1
+        self.touched.discard(channel_name)
+        if self.joined.pop(channel_name, False) is False:
+            # Written already (or being written): delete it. Otherwise it was never written.
+            self.left.add(channel_name)
+        self.debounce.poke()
+
+    async def flush(self) -> None:
+        async with self.lock:
+            joined, touched, left = self.joined, self.touched, self.left
+            self.joined, self.touched, self.left = {}, set(), set()
+            if joined or touched or left:
+                try:
+                    await _db(threads.presence_update)(
+                        thread_id=self.thread_id, joined=joined, touched=touched, left=left
+                    )
+                except Exception as error:  # noqa: BLE001 - the database away: try again later
+                    logger.warning("Presence of thread %s not saved (%s)", self.thread_id, error)
+                    self.joined = {**joined, **self.joined}
+                    self.left |= left - set(self.joined)
+                    self.debounce.poke()
+                    return
+            if not self.members and _relays.get(self.thread_id) is self:
+                del _relays[self.thread_id]
+
+
+_relays: dict[int, PresenceRelay] = {}
+
+
+def presence_relay(thread_id: int) -> PresenceRelay:
+    """This process's relay of ``thread_id`` (one per event loop: each test has its own)."""
+    relay = _relays.get(thread_id)
+    if relay is None or relay.loop is not asyncio.get_running_loop():
+        relay = _relays[thread_id] = PresenceRelay(thread_id)
+    return relay
 
 
 class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
@@ -47,12 +124,28 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         self.presence_debounce = Debounce(PRESENCE_DEBOUNCE, self.send_presence)
         self.read_upto = 0
         self.read_debounce = Debounce(READ_DEBOUNCE, self.save_read)
-        thread = await _db(selectors.thread_for)(self.viewer.user, self.thread_id)
-        if not await self.accept_and_join(self.group, found=thread is not None, refusal=REFUSED):
+        self.relay = None
+        audience = await _db(thread_render.connection_audience)(self.viewer.user, self.thread_id)
+        if not await self.accept_and_join(self.group, found=audience is not None, refusal=REFUSED):
             return
-        await _db(threads.presence_join)(
-            thread=thread, user=self.viewer.user, channel_name=self.channel_name
-        )
+        self.audience = audience
+        self.relay = presence_relay(self.thread_id)
+        self.relay.join(self.channel_name, self.user_id)
+
+    @property
+    def user_id(self):
+        user = self.viewer.user
+        return user.pk if user.is_authenticated else None
+
+    async def recheck(self) -> bool:
+        """Read the connection's audience again (a role lost or gained, the thread closed);
+        False, and the socket closing, if the thread may no longer be read."""
+        audience = await _db(thread_render.connection_audience)(self.viewer.user, self.thread_id)
+        if audience is None:
+            await self.close(code=REFUSED)
+            return False
+        self.audience = audience
+        return True
 
     async def disconnect(self, code):
         debounce = getattr(self, "presence_debounce", None)
@@ -61,10 +154,8 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         read = getattr(self, "read_debounce", None)
         if read is not None:
             read.cancel()
-        if await self.leave_joined(self.group):
-            await _db(threads.presence_leave)(
-                thread_id=self.thread_id, channel_name=self.channel_name
-            )
+        if await self.leave_joined(self.group) and self.relay is not None:
+            self.relay.leave(self.channel_name)
 
     # --- Client → server --------------------------------------------------------------------
 
@@ -82,7 +173,9 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         elif action == "resume":
             await self.resume(frame.get("after"))
         elif action == "ping":
-            await _db(threads.presence_touch)(channel_name=self.channel_name)
+            self.relay.touch(self.channel_name)
+            if not await self.recheck():
+                return
             if self.last_sent is not None:
                 # A broadcast lost while Redis was away or hung, with nothing posted since.
                 await self.send_missed(self.last_sent)
@@ -103,6 +196,8 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
             await self.error(outcome.code, outcome.text)
             if not outcome.readable:
                 await self.close(code=REFUSED)
+            elif outcome.code == "not_allowed":
+                await self.recheck()  # its rights changed: its controls follow
             return
         if action == "post":
             await self.send_html(
@@ -156,7 +251,7 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         if html:
             await self.send(text_data=html)
 
-    # --- Group events (ids only) --------------------------------------------------------------
+    # --- Group events ------------------------------------------------------------------------
 
     async def thread_changed(self, event):
         prev, message = event.get("prev"), event.get("message")
@@ -169,22 +264,34 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
                 return  # already sent, by a resume or by filling a gap
             self.last_sent = message
         if message is not None:
-            html = await _db(thread_render.render_message)(
-                self.viewer, event["message"], event.get("change", "new"), event.get("version")
+            html = thread_render.fragment_for(
+                event, self.viewer.language, self.audience, self.user_id, self.viewer.csrf_token
             )
+            if html is None:  # no fragment for this audience: render it here
+                html = await _db(thread_render.render_message)(
+                    self.viewer, message, event.get("change", "new"), event.get("version")
+                )
             if html and event.get("change") == "new":
                 self.mark_read(message)
         else:
+            if not await self.recheck():
+                return
             html = await _db(thread_render.render_state)(self.viewer, self.thread_id)
         await self.send_html(html)
 
     async def thread_presence(self, event):
-        self.presence_version = event.get("version")
-        self.presence_debounce.poke()
+        html = (event.get("html") or {}).get(self.viewer.language)
+        if html is None:
+            # Sent without its rendering (it failed): render here, once per burst.
+            self.presence_debounce.poke()
+            return
+        version = event.get("version")
+        if None not in (self.presence_version, version) and version <= self.presence_version:
+            return  # an older count, overtaken by one already shown
+        self.presence_version = version
+        await self.send_html(html)
 
     async def send_presence(self):
         if self.joined:
-            html = await _db(thread_render.render_presence)(
-                self.viewer, self.thread_id, self.presence_version
-            )
+            html = await _db(thread_render.render_presence)(self.viewer, self.thread_id, None)
             await self.send_html(html)

@@ -2,8 +2,10 @@
 the channel layer (Redis) going away.
 
 - ``send_event_on_commit``: broadcasts are sent only once the transaction that caused them
-  commits (Zulip's ``send_event_on_commit``). Events carry ids, never HTML: each connection
-  renders what it receives for its own viewer. A broadcast never fails nor holds the request:
+  commits (Zulip's ``send_event_on_commit``). An event carries ids, and may carry what it
+  shows already rendered, once per audience (``render``, run after the commit): a connection
+  then sends its audience's fragment as it is, with no database work of its own, however many
+  readers the group has. A broadcast never fails nor holds the request:
   when Redis is unreachable, answers with an error or does not answer within
   ``LAYER_TIMEOUT`` (a hung server), it is logged (once per outage) and dropped — the change
   itself is saved, and readers get it when they reconnect (the protocol's ``resume``).
@@ -59,9 +61,13 @@ def thread_group(thread_id: int) -> str:
     return f"thread-{thread_id}"
 
 
-def send_event_on_commit(group: str, event: dict) -> None:
+def send_event_on_commit(group: str, event: dict, render=None) -> None:
     """Send ``event`` (a dict with a ``type`` naming the consumer's handler) to ``group``
     after the current transaction commits; nothing is sent if it rolls back.
+
+    ``render`` (optional, no arguments) is called after the commit and returns keys added to
+    the event — fragments rendered once for every reader, from the committed data. Should it
+    fail, the event goes without them (logged): the consumers then render for themselves.
 
     Never raises, and waits at most ``LAYER_TIMEOUT``: while the channel layer is unreachable
     or hung the event is dropped (the outage is logged once), and the layer is tried again
@@ -72,8 +78,16 @@ def send_event_on_commit(group: str, event: dict) -> None:
         layer = get_channel_layer()
         if layer is None or not LAYER.available():
             return
+        sent = event
+        if render is not None:
+            try:
+                sent = {**event, **render()}
+            except Exception:  # noqa: BLE001 - the ids alone still reach every reader
+                logging.getLogger("weishi.realtime").exception(
+                    "Rendering a broadcast to %s failed; sending its ids only", group
+                )
         try:
-            async_to_sync(within_timeout)(layer.group_send(group, event))
+            async_to_sync(within_timeout)(layer.group_send(group, sent))
         except UNREACHABLE as error:
             LAYER.failed(error)
         else:

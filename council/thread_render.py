@@ -1,10 +1,16 @@
-"""Thread fragments rendered for one viewer, from the partials of ``council/thread.html``.
+"""Thread fragments, from the partials of ``council/thread.html``.
 
 The page and the WebSocket consumer use the same partials: the page through
 ``thread_context``, the consumer through the ``render_*`` functions, each of which renders in
 the viewer's language with the viewer's own controls (edit, delete, hide, report). These are
 synchronous (they read the database); the consumer calls them through
 ``database_sync_to_async``.
+
+Broadcasts carry their fragments already rendered (``message_broadcast``,
+``presence_broadcast``): a message once per *audience* — a language and what the message's
+controls vary on (``Audience``: may reply, may report, may hide), plus its author's own
+rendering (edit, delete) — so that a connection only picks its audience's fragment
+(``fragment_for``) and a thread of a thousand readers costs ten renderings, not a thousand.
 """
 
 from __future__ import annotations
@@ -195,6 +201,158 @@ def _render(viewer: Viewer, partial: str, context: dict) -> str:
             f"{TEMPLATE}#{partial}",
             {"user": viewer.user, "csrf_token": viewer.csrf_token, "oob": True, **context},
         )
+
+
+# --- Fragments rendered once, for every reader of a broadcast -------------------------------------
+
+
+# What a message's controls depend on, besides the message: whether the viewer may reply
+# (post), report and hide (moderate). Edit and delete are the author's own (``OWN``).
+@dataclass(frozen=True)
+class Audience:
+    post: bool = False
+    report: bool = False
+    moderate: bool = False
+
+    @property
+    def key(self) -> str:
+        flags = (("p", self.post), ("r", self.report), ("m", self.moderate))
+        return "".join(letter for letter, on in flags if on) or "-"
+
+
+ANONYMOUS = Audience()
+OWN = "own"
+
+# Rendered in place of the viewer's CSRF token; a connection puts its own in (``fragment_for``).
+# The whole tag is replaced: user text cannot hold an <input> (the sanitiser drops it).
+CSRF_SLOT = "csrf-slot-of-this-connection"
+_CSRF_TAG = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+
+# A broadcast whose fragments would exceed this goes with ids only (each connection renders
+# for itself); a 4,000-character message in ten renderings stays far below it.
+MAX_BROADCAST_HTML = 1024 * 1024
+
+
+def audience_of(user, thread: Thread) -> Audience:
+    """The audience ``user`` belongs to in ``thread`` (no query for an anonymous reader)."""
+    if not user.is_authenticated:
+        return ANONYMOUS
+    return Audience(
+        post=user.has_perm("council.post_in_thread", thread),
+        report=user.has_perm("council.report_message", thread),
+        moderate=user.has_perm("council.hide_message", thread),
+    )
+
+
+def connection_audience(user, thread_id: int) -> Audience | None:
+    """What a connection needs to know once: its audience in the thread, or None if the
+    thread is missing or not readable by ``user``."""
+    thread = selectors.thread_for(user, thread_id)
+    return None if thread is None else audience_of(user, thread)
+
+
+def broadcast_audiences(thread: Thread) -> set[Audience]:
+    """The audiences a message of ``thread`` is rendered for: anonymous readers, signed-in
+    readers who may not post, those who may, and the community's staff. Any other (staff of
+    a private thread who live elsewhere) renders for itself."""
+    is_open = thread.is_open
+    return {
+        ANONYMOUS,
+        Audience(report=thread.is_public),
+        Audience(post=is_open, report=True),
+        Audience(post=is_open, report=True, moderate=True),
+    }
+
+
+def fragment_key(language: str, audience: Audience | str) -> str:
+    return f"{language}/{audience if isinstance(audience, str) else audience.key}"
+
+
+def _languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def _fragments(renders: dict[str, str]) -> dict:
+    """``{"fragments": {key: index}, "html": [...]}``: equal renderings sent once."""
+    html: list[str] = []
+    index: dict[str, int] = {}
+    keys = {}
+    for key, text in renders.items():
+        if text not in index:
+            index[text] = len(html)
+            html.append(text)
+        keys[key] = index[text]
+    if sum(len(text) for text in html) > MAX_BROADCAST_HTML:
+        return {}
+    return {"fragments": keys, "html": html}
+
+
+def message_broadcast(message_id: int, change: str = "new") -> dict:
+    """A message's fragment (a "new message" or "changed message" frame, as
+    ``render_message`` makes it) in every language for every audience of
+    ``broadcast_audiences``, and for its author (``OWN``): the keys the broadcast adds
+    (``fragments``, ``html``, ``author``). Empty if the message is gone."""
+    message = selectors.message_for(message_id)
+    if message is None:
+        return {}
+    thread = message.thread
+    nobody = AnonymousUser()
+    partial = "message_new" if change == "new" else "message"
+    renders = {}
+    for audience in sorted(broadcast_audiences(thread), key=lambda a: a.key):
+        perms = {"post": audience.post, "report": audience.report, "moderate": audience.moderate}
+        _decorate(nobody, thread, perms, [message])
+        context = {"thread": thread, "message": message, "thread_perms": perms}
+        for language in _languages():
+            renders[fragment_key(language, audience)] = _render(
+                Viewer(nobody, language, CSRF_SLOT), partial, context
+            )
+    author = message.author
+    if author is not None and author.is_active:
+        own = audience_of(author, thread)
+        perms = {"post": own.post, "report": own.report, "moderate": own.moderate}
+        _decorate(author, thread, perms, [message])
+        context = {"thread": thread, "message": message, "thread_perms": perms}
+        for language in _languages():
+            renders[fragment_key(language, OWN)] = _render(
+                Viewer(author, language, CSRF_SLOT), partial, context
+            )
+    return {"author": message.author_id, **_fragments(renders)}
+
+
+def presence_broadcast(thread_id: int) -> dict:
+    """Who is viewing, read once and rendered in every language: the keys the presence
+    broadcast adds (``html``: language → fragment; ``version``, when it was read). The line
+    is the same for every viewer."""
+    version = time.time()  # before the read: a later read has a larger one
+    presence = selectors.presence_of(thread_id)
+    context = {"thread": Thread(pk=thread_id), "presence": presence}
+    return {
+        "version": version,
+        "html": {
+            language: _render(Viewer(AnonymousUser(), language), "presence", context)
+            for language in _languages()
+        },
+    }
+
+
+def fragment_for(event: dict, language: str, audience: Audience, user_id, csrf_token: str):
+    """The fragment of a broadcast (``message_broadcast``) for one connection, with its CSRF
+    token put in; None if the broadcast has none for it (the connection renders then).
+    No database access."""
+    fragments = event.get("fragments")
+    if not fragments:
+        return None
+    own = user_id is not None and user_id == event.get("author")
+    index = fragments.get(fragment_key(language, OWN if own else audience))
+    if index is None:
+        return None
+    html = event["html"][index]
+    if CSRF_SLOT in html:
+        html = html.replace(
+            _CSRF_TAG.format(CSRF_SLOT), _CSRF_TAG.format(csrf_token) if csrf_token else ""
+        )
+    return html
 
 
 # --- Fragments for a connection ------------------------------------------------------------------
