@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -45,6 +47,24 @@ def _db(function):
     return database_sync_to_async(function)
 
 
+# Threads seen public, by this process, when: an anonymous reader of one of them connects with
+# no database work (a thread's publicity is set when it is made and never changes; a thread
+# deleted meanwhile is at worst joined for PUBLIC_TTL seconds, and shows nothing).
+PUBLIC_TTL = 10.0
+_public_threads: dict[int, float] = {}
+
+
+async def _audience_on_connect(user, thread_id: int):
+    if not user.is_authenticated:
+        seen = _public_threads.get(thread_id)
+        if seen is not None and time.monotonic() - seen < PUBLIC_TTL:
+            return thread_render.ANONYMOUS
+    audience = await _db(thread_render.connection_audience)(user, thread_id)
+    if audience is not None and not user.is_authenticated:
+        _public_threads[thread_id] = time.monotonic()
+    return audience
+
+
 class PresenceRelay:
     """Who is viewing one thread, as this server process sees it: the connections that joined,
     pinged or left since the last write. The first change of a burst schedules one write
@@ -56,14 +76,26 @@ class PresenceRelay:
         self.thread_id = thread_id
         self.loop = asyncio.get_running_loop()
         self.members = 0
+        # The fragments this process's readers are sent (``thread_render.fragment_key``),
+        # noted in the cache at each write so that broadcasts render those.
+        self.audiences: Counter[str] = Counter()
+        self.noted: set[str] = set()
+        self.notes: set[asyncio.Future] = set()
         self.joined: dict[str, int | None] = {}
         self.touched: set[str] = set()
         self.left: set[str] = set()
         self.lock = asyncio.Lock()
         self.debounce = Debounce(PRESENCE_DEBOUNCE, self.flush)
 
-    def join(self, channel_name: str, user_id) -> None:
+    def join(self, channel_name: str, user_id, audience_key: str) -> None:
         self.members += 1
+        self.audiences[audience_key] += 1
+        if audience_key not in self.noted:
+            # The first reader of an audience here: noted at once, not at the next write,
+            # so that the next broadcast already renders for them.
+            self.noted.add(audience_key)
+            self.notes.add(asyncio.ensure_future(self.note([audience_key])))
+            self.notes.difference_update([task for task in self.notes if task.done()])
         self.left.discard(channel_name)
         self.joined[channel_name] = user_id
         self.debounce.poke()
@@ -72,13 +104,20 @@ class PresenceRelay:
         self.touched.add(channel_name)
         self.debounce.poke()
 
-    def leave(self, channel_name: str) -> None:
+    def leave(self, channel_name: str, audience_key: str) -> None:
         self.members -= 1
+        self.audiences[audience_key] -= 1
         self.touched.discard(channel_name)
         if self.joined.pop(channel_name, False) is False:
             # Written already (or being written): delete it. Otherwise it was never written.
             self.left.add(channel_name)
         self.debounce.poke()
+
+    async def note(self, keys) -> None:
+        try:
+            await _db(thread_render.audiences_note)(self.thread_id, keys)
+        except Exception as error:  # noqa: BLE001 - the cache away: readers render for themselves
+            logger.warning("Audiences of thread %s not noted (%s)", self.thread_id, error)
 
     async def flush(self) -> None:
         async with self.lock:
@@ -86,6 +125,8 @@ class PresenceRelay:
             self.joined, self.touched, self.left = {}, set(), set()
             if joined or touched or left:
                 try:
+                    if touched:  # kept noted while their readers stay
+                        await self.note([key for key, n in self.audiences.items() if n > 0])
                     await _db(threads.presence_update)(
                         thread_id=self.thread_id, joined=joined, touched=touched, left=left
                     )
@@ -125,12 +166,16 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         self.read_upto = 0
         self.read_debounce = Debounce(READ_DEBOUNCE, self.save_read)
         self.relay = None
-        audience = await _db(thread_render.connection_audience)(self.viewer.user, self.thread_id)
+        audience = await _audience_on_connect(self.viewer.user, self.thread_id)
         if not await self.accept_and_join(self.group, found=audience is not None, refusal=REFUSED):
             return
         self.audience = audience
         self.relay = presence_relay(self.thread_id)
-        self.relay.join(self.channel_name, self.user_id)
+        self.relay.join(self.channel_name, self.user_id, self.audience_key)
+
+    @property
+    def audience_key(self) -> str:
+        return thread_render.fragment_key(self.viewer.language, self.audience)
 
     @property
     def user_id(self):
@@ -144,7 +189,10 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         if audience is None:
             await self.close(code=REFUSED)
             return False
-        self.audience = audience
+        if audience != self.audience and self.relay is not None:
+            self.relay.leave(self.channel_name, self.audience_key)
+            self.audience = audience
+            self.relay.join(self.channel_name, self.user_id, self.audience_key)
         return True
 
     async def disconnect(self, code):
@@ -155,7 +203,7 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         if read is not None:
             read.cancel()
         if await self.leave_joined(self.group) and self.relay is not None:
-            self.relay.leave(self.channel_name)
+            self.relay.leave(self.channel_name, self.audience_key)
 
     # --- Client → server --------------------------------------------------------------------
 
@@ -264,13 +312,7 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
                 return  # already sent, by a resume or by filling a gap
             self.last_sent = message
         if message is not None:
-            html = thread_render.fragment_for(
-                event, self.viewer.language, self.audience, self.user_id, self.viewer.csrf_token
-            )
-            if html is None:  # no fragment for this audience: render it here
-                html = await _db(thread_render.render_message)(
-                    self.viewer, message, event.get("change", "new"), event.get("version")
-                )
+            html = await self.message_html(event)
             if html and event.get("change") == "new":
                 self.mark_read(message)
         else:
@@ -278,6 +320,29 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
                 return
             html = await _db(thread_render.render_state)(self.viewer, self.thread_id)
         await self.send_html(html)
+
+    async def message_html(self, event) -> str:
+        """The broadcast's fragment for this connection; rendered here (once per process and
+        audience) only if the broadcast has none for it."""
+        viewer, change, version = self.viewer, event.get("change", "new"), event.get("version")
+        html = thread_render.fragment_for(
+            event, viewer.language, self.audience, self.user_id, viewer.csrf_token
+        )
+        if html is not None:
+            return html
+        if "fragments" not in event:  # sent with ids only (its rendering failed)
+            render = _db(thread_render.render_message)
+            return await render(viewer, event["message"], change, version)
+        own = self.user_id is not None and self.user_id == event.get("author")
+        html = await _db(thread_render.audience_fragment)(
+            event["message"],
+            change,
+            version,
+            viewer.language,
+            self.audience,
+            viewer.user if own else None,
+        )
+        return thread_render.with_csrf(html, viewer.csrf_token)
 
     async def thread_presence(self, event):
         html = (event.get("html") or {}).get(self.viewer.language)

@@ -28,6 +28,7 @@ import logging
 import math
 
 from asgiref.sync import async_to_sync
+from channels.consumer import get_handler_name
 from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
 from django.db import OperationalError, transaction
@@ -138,8 +139,16 @@ class LayerAware:
         self.accepted = True
 
     async def dispatch(self, message):
+        # Channels' own dispatch first hops to the process's one database thread to close old
+        # connections, for every message, even one that needs no database: a broadcast to a
+        # thousand readers would queue a thousand hops there, behind the poster's own work.
+        # Here every database call goes through ``database_sync_to_async``, which closes old
+        # connections before and after itself; a message that needs none makes no hop.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
         try:
-            await super().dispatch(message)
+            await handler(message)
         except OperationalError as error:
             logger.warning("A socket's database call failed (%s); closing it with 4013", error)
             if message.get("type") == "websocket.disconnect":

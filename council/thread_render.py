@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.http.cookie import parse_cookie
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -268,6 +269,38 @@ def fragment_key(language: str, audience: Audience | str) -> str:
     return f"{language}/{audience if isinstance(audience, str) else audience.key}"
 
 
+# Which audiences have readers in a thread, kept in the cache (Redis: every process's) by
+# each process's presence writes (``threads.presence_update``). A broadcast renders those
+# only; an audience not yet listed (a reader who arrived a moment ago) renders for itself.
+# Long-lived: a listed audience whose readers have gone costs one rendering too many.
+AUDIENCE_TTL = 3600
+_ALL_AUDIENCES = [
+    Audience(post, report, moderate)
+    for post in (False, True)
+    for report in (False, True)
+    for moderate in (False, True)
+]
+
+
+def _audience_cache_key(thread_id: int, key: str) -> str:
+    return f"thread-audience:{thread_id}:{key}"
+
+
+def audiences_note(thread_id: int, keys) -> None:
+    """Note that readers of the fragment ``keys`` (``fragment_key``) are in ``thread_id``."""
+    if keys:
+        cache.set_many(
+            {_audience_cache_key(thread_id, key): 1 for key in keys}, timeout=AUDIENCE_TTL
+        )
+
+
+def audiences_present(thread_id: int) -> set[str]:
+    """The fragment keys noted for ``thread_id`` (one cache round trip)."""
+    keys = [fragment_key(lang, a) for lang in _languages() for a in _ALL_AUDIENCES]
+    found = cache.get_many([_audience_cache_key(thread_id, key) for key in keys])
+    return {key for key in keys if _audience_cache_key(thread_id, key) in found}
+
+
 def _languages() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
 
@@ -287,43 +320,90 @@ def _fragments(renders: dict[str, str]) -> dict:
     return {"fragments": keys, "html": html}
 
 
+def _languages_read(thread_id: int) -> list[str]:
+    present = audiences_present(thread_id)
+    read = [lang for lang in _languages() if any(k.startswith(f"{lang}/") for k in present)]
+    return read or _languages()
+
+
 def message_broadcast(message_id: int, change: str = "new") -> dict:
     """A message's fragment (a "new message" or "changed message" frame, as
-    ``render_message`` makes it) in every language for every audience of
-    ``broadcast_audiences``, and for its author (``OWN``): the keys the broadcast adds
-    (``fragments``, ``html``, ``author``). Empty if the message is gone."""
+    ``render_message`` makes it) for each audience of ``broadcast_audiences`` that has
+    readers (``audiences_present``), in their language, and for its author (``OWN``) in the
+    languages read: the keys the broadcast adds (``fragments``, ``html``, ``author``).
+    Empty if the message is gone. A fixed number of queries and one cache read."""
     message = selectors.message_for(message_id)
     if message is None:
         return {}
     thread = message.thread
+    present = audiences_present(thread.pk)
+    languages = [lang for lang in _languages() if any(k.startswith(f"{lang}/") for k in present)]
     nobody = AnonymousUser()
-    partial = "message_new" if change == "new" else "message"
     renders = {}
     for audience in sorted(broadcast_audiences(thread), key=lambda a: a.key):
-        perms = {"post": audience.post, "report": audience.report, "moderate": audience.moderate}
-        _decorate(nobody, thread, perms, [message])
-        context = {"thread": thread, "message": message, "thread_perms": perms}
-        for language in _languages():
-            renders[fragment_key(language, audience)] = _render(
-                Viewer(nobody, language, CSRF_SLOT), partial, context
-            )
+        wanted = [lang for lang in languages if fragment_key(lang, audience) in present]
+        if wanted:
+            _decorate(nobody, thread, _flags(audience), [message])
+            for language in wanted:
+                renders[fragment_key(language, audience)] = _fragment(
+                    nobody, language, thread, message, audience, change
+                )
     author = message.author
-    if author is not None and author.is_active:
+    if author.is_active and languages:
         own = audience_of(author, thread)
-        perms = {"post": own.post, "report": own.report, "moderate": own.moderate}
-        _decorate(author, thread, perms, [message])
-        context = {"thread": thread, "message": message, "thread_perms": perms}
-        for language in _languages():
-            renders[fragment_key(language, OWN)] = _render(
-                Viewer(author, language, CSRF_SLOT), partial, context
+        _decorate(author, thread, _flags(own), [message])
+        for language in languages:
+            renders[fragment_key(language, OWN)] = _fragment(
+                author, language, thread, message, own, change
             )
     return {"author": message.author_id, **_fragments(renders)}
 
 
+def _flags(audience: Audience) -> dict:
+    return {"post": audience.post, "report": audience.report, "moderate": audience.moderate}
+
+
+def _fragment(user, language, thread, message, audience, change) -> str:
+    """``message`` (already ``_decorate``d for ``audience``) as a frame, with the CSRF slot."""
+    partial = "message_new" if change == "new" else "message"
+    context = {"thread": thread, "message": message, "thread_perms": _flags(audience)}
+    return _render(Viewer(user, language, CSRF_SLOT), partial, context)
+
+
+def audience_fragment(
+    message_id: int, change: str, version, language: str, audience: Audience, author
+) -> str:
+    """One audience's fragment of a broadcast that came without it (its readers arrived a
+    moment ago, or its rendering failed), with the CSRF slot: rendered once per process and
+    change, shared by the connections of that audience. ``author``: the message's author,
+    for their own rendering, else None. Empty if the message is gone."""
+
+    def build() -> str:
+        message = selectors.message_for(message_id)
+        if message is None:
+            return ""
+        user = author if author is not None else AnonymousUser()
+        _decorate(user, message.thread, _flags(audience), [message])
+        return _fragment(user, language, message.thread, message, audience, change)
+
+    own = OWN if author is not None else audience.key
+    return _shared_render(("message", message_id, change, version, language, own), build)
+
+
+def with_csrf(html: str, csrf_token: str) -> str:
+    """``html`` with a connection's CSRF token in place of the slot it was rendered with."""
+    if CSRF_SLOT not in html:
+        return html
+    return html.replace(
+        _CSRF_TAG.format(CSRF_SLOT), _CSRF_TAG.format(csrf_token) if csrf_token else ""
+    )
+
+
 def presence_broadcast(thread_id: int) -> dict:
-    """Who is viewing, read once and rendered in every language: the keys the presence
-    broadcast adds (``html``: language → fragment; ``version``, when it was read). The line
-    is the same for every viewer."""
+    """Who is viewing, read once and rendered in each language read (``audiences_present``;
+    every language if none is noted): the keys the presence broadcast adds (``html``:
+    language → fragment; ``version``, when it was read). The line is the same for every
+    viewer."""
     version = time.time()  # before the read: a later read has a larger one
     presence = selectors.presence_of(thread_id)
     context = {"thread": Thread(pk=thread_id), "presence": presence}
@@ -331,7 +411,7 @@ def presence_broadcast(thread_id: int) -> dict:
         "version": version,
         "html": {
             language: _render(Viewer(AnonymousUser(), language), "presence", context)
-            for language in _languages()
+            for language in _languages_read(thread_id)
         },
     }
 
@@ -347,12 +427,7 @@ def fragment_for(event: dict, language: str, audience: Audience, user_id, csrf_t
     index = fragments.get(fragment_key(language, OWN if own else audience))
     if index is None:
         return None
-    html = event["html"][index]
-    if CSRF_SLOT in html:
-        html = html.replace(
-            _CSRF_TAG.format(CSRF_SLOT), _CSRF_TAG.format(csrf_token) if csrf_token else ""
-        )
-    return html
+    return with_csrf(event["html"][index], csrf_token)
 
 
 # --- Fragments for a connection ------------------------------------------------------------------
