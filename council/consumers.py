@@ -166,6 +166,7 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         self.read_upto = 0
         self.read_debounce = Debounce(READ_DEBOUNCE, self.save_read)
         self.relay = None
+        self.composer = None
         audience = await _audience_on_connect(self.viewer.user, self.thread_id)
         if not await self.accept_and_join(self.group, found=audience is not None, refusal=REFUSED):
             return
@@ -193,6 +194,7 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
             self.relay.leave(self.channel_name, self.audience_key)
             self.audience = audience
             self.relay.join(self.channel_name, self.user_id, self.audience_key)
+            self.composer = None
         return True
 
     async def disconnect(self, code):
@@ -248,9 +250,12 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
                 await self.recheck()  # its rights changed: its controls follow
             return
         if action == "post":
-            await self.send_html(
-                await _db(thread_render.render_composer)(self.viewer, self.thread_id)
-            )
+            # The emptied composer is the same after every post while the rights it shows
+            # (``recheck``) and the thread's state stay: rendered once per connection.
+            if self.composer is None:
+                render = _db(thread_render.render_composer)
+                self.composer = await render(self.viewer, self.thread_id)
+            await self.send_html(self.composer)
         else:
             await self.send_html(
                 thread_render.render_error(
@@ -316,6 +321,7 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
             if html and event.get("change") == "new":
                 self.mark_read(message)
         else:
+            self.composer = None
             if not await self.recheck():
                 return
             html = await _db(thread_render.render_state)(self.viewer, self.thread_id)

@@ -46,12 +46,16 @@ TRY_AGAIN_LATER = 4013
 # OSErrors).
 UNREACHABLE = (RedisError, OSError)
 
-# The longest a broadcast, a join or a leave waits on Redis. The channel layer's connections
-# have no socket timeout (its consumers block on reads by design, channels_redis#422), so a
-# hung Redis — accepting connections, answering nothing — would hold a request's on-commit
-# broadcast, and the pooled database connection under it, forever. A call that takes longer
-# counts as Redis unreachable: the breaker then skips it for a few seconds.
+# The longest a broadcast waits on Redis. The channel layer's connections have no socket
+# timeout (its consumers block on reads by design, channels_redis#422), so a hung Redis —
+# accepting connections, answering nothing — would hold a request's on-commit broadcast, and
+# the pooled database connection under it, forever. A call that takes longer counts as Redis
+# unreachable: the breaker then skips it for a few seconds.
 LAYER_TIMEOUT = 1.0
+# The longest a socket's join or leave waits. Longer: it holds nothing but its own socket, and
+# a thousand readers arriving at once on a busy machine can see a join take over a second —
+# which must not count as an outage, closing every socket that arrives for the next seconds.
+JOIN_TIMEOUT = 5.0
 
 LAYER = Outage("The channel layer (Redis)")
 
@@ -97,9 +101,10 @@ def send_event_on_commit(group: str, event: dict, render=None) -> None:
     transaction.on_commit(send)
 
 
-async def within_timeout(call):
-    """Await ``call`` (a channel layer's coroutine); ``TimeoutError`` after ``LAYER_TIMEOUT``."""
-    async with asyncio.timeout(LAYER_TIMEOUT):
+async def within_timeout(call, seconds: float | None = None):
+    """Await ``call`` (a channel layer's coroutine); ``TimeoutError`` after ``seconds``
+    (``LAYER_TIMEOUT`` by default)."""
+    async with asyncio.timeout(LAYER_TIMEOUT if seconds is None else seconds):
         return await call
 
 
@@ -125,7 +130,7 @@ class RedisChannelLayer(BaseRedisChannelLayer):
 
 class LayerAware:
     """For ``AsyncWebsocketConsumer``s that join a group: joining and leaving never crash on
-    an unreachable channel layer, nor wait on a hung one for more than ``LAYER_TIMEOUT``; the
+    an unreachable channel layer, nor wait on a hung one for more than ``JOIN_TIMEOUT``; the
     consumer then says so (``unavailable``, for the consumer to override) and closes with
     4013. The same when the database cannot lend a connection (the pool's wait ran out under
     load, or PostgreSQL is away): the socket is told and closed with 4013, never crashed with
@@ -163,7 +168,9 @@ class LayerAware:
         """Join ``group``; on False the client was told and the socket is closing."""
         if LAYER.available():
             try:
-                await within_timeout(self.channel_layer.group_add(group, self.channel_name))
+                await within_timeout(
+                    self.channel_layer.group_add(group, self.channel_name), JOIN_TIMEOUT
+                )
             except UNREACHABLE as error:
                 LAYER.failed(error)
             else:
@@ -198,7 +205,9 @@ class LayerAware:
 
     async def leave_group(self, group: str) -> None:
         try:
-            await within_timeout(self.channel_layer.group_discard(group, self.channel_name))
+            await within_timeout(
+                self.channel_layer.group_discard(group, self.channel_name), JOIN_TIMEOUT
+            )
         except UNREACHABLE as error:
             LAYER.failed(error)
 
