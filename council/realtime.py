@@ -13,8 +13,9 @@ the channel layer (Redis) going away.
   client (``realtime_unavailable``) and closes with 4013, "try again later", which browsers
   answer by reconnecting with a growing, jittered delay (``static/js/ws-backoff.js``) — instead
   of crashing with 1011 and being reconnected at once, in a loop.
-- ``Debounce``: a burst of group events (members voting together, a meeting arriving) becomes
-  one rendering per connection, not one per event.
+- ``Debounce``: a burst of events (members voting together, a meeting arriving) becomes one
+  run, not one per event — one write and rendering per server process, for all its sockets
+  (``council.consumers.PresenceRelay``, ``voting.consumers.BoardRelay``).
 - ``read_frame``: every frame a client sends is checked before anything reads it — its size,
   its nesting, its numbers — so that a bad frame gets an error frame and the connection stays
   usable (docs/threads-protocol.md, "Limits").

@@ -301,3 +301,23 @@ async def test_a_reader_who_missed_a_broadcast_still_gets_it_before_the_next(wor
     assert ["第二" in frames[0], "第三" in frames[1]] == [True, True]
     assert all(f'message-{first.pk}"' not in f for f in frames)
     await reader.disconnect()
+
+
+def test_who_is_viewing_names_a_few_and_counts_the_rest(thread, django_assert_max_num_queries):
+    from tests.factories import UserFactory
+
+    people = UserFactory.create_batch(15)
+    joined = {f"signed-in-{p.pk}": p.pk for p in people}
+    joined.update({f"anonymous-{n}": None for n in range(40)})
+    threads.presence_update(thread_id=thread.pk, joined=joined)
+
+    with django_assert_max_num_queries(3):
+        rendered = thread_render.presence_broadcast(thread.pk)["html"]
+    line = rendered["en"]
+    assert line.count('class="viewer"') == 12
+    assert "3 others" in line and "40 visitors" in line
+    assert "另外 3 人" in rendered["zh-hans"]
+
+    threads.presence_update(thread_id=thread.pk, left=list(joined)[:14])
+    line = thread_render.presence_broadcast(thread.pk)["html"]["en"]
+    assert line.count('class="viewer"') == 1 and "other" not in line
