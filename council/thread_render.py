@@ -10,7 +10,8 @@ Broadcasts carry their fragments already rendered (``message_broadcast``,
 ``presence_broadcast``): a message once per *audience* — a language and what the message's
 controls vary on (``Audience``: may reply, may report, may hide), plus its author's own
 rendering (edit, delete) — so that a connection only picks its audience's fragment
-(``fragment_for``) and a thread of a thousand readers costs ten renderings, not a thousand.
+(``fragment_for``) and a thread of a thousand readers costs a few renderings — of the
+audiences that have readers, at most ten — not a thousand.
 """
 
 from __future__ import annotations
@@ -270,8 +271,9 @@ def fragment_key(language: str, audience: Audience | str) -> str:
 
 
 # Which audiences have readers in a thread, kept in the cache (Redis: every process's) by
-# each process's presence writes (``threads.presence_update``). A broadcast renders those
-# only; an audience not yet listed (a reader who arrived a moment ago) renders for itself.
+# each process's presence relay (``council.consumers.PresenceRelay``: when its first reader of
+# an audience arrives, and at each write of pings). A broadcast renders those only; an
+# audience not yet listed renders for itself (once per process: ``audience_fragment``).
 # Long-lived: a listed audience whose readers have gone costs one rendering too many.
 AUDIENCE_TTL = 3600
 _ALL_AUDIENCES = [
