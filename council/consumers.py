@@ -8,14 +8,14 @@ connection learns its audience once, on connecting (again when the thread opens 
 when an act of its own is refused, and at each ping), and then sends each message's fragment
 as it comes — no database work per message on a reader's connection. Who is viewing is kept
 per server process (``PresenceRelay``): joins, pings and leaves are written together at most
-once per ``PRESENCE_DEBOUNCE`` seconds per thread, and the count is read and rendered once
-and broadcast — never a frame per reader per join. A bad frame (too large, too deep, a number
-out of range) gets an error frame, never a closed connection
+once per ``PRESENCE_DEBOUNCE`` seconds per thread (less often in a crowded one), and the count
+is read and rendered once and broadcast — never a frame per reader per join. A bad frame (too
+large, too deep, a number out of range) gets an error frame, never a closed connection
 (``council.realtime.read_frame``). While the channel layer is unreachable the client gets an
 error frame saying so and the socket closes with 4013; the page's script reconnects later and
-resumes (``council.realtime.LayerAware``). A broadcast lost while
-Redis was away or hung is made good: each new message names the one before it, and a
-connection that has not sent that one sends what it missed first (or at its next ping).
+resumes (``council.realtime.LayerAware``). A broadcast lost while Redis was away or hung is
+made good: each new message names the one before it, and a connection that has not sent that
+one sends what it missed first (or at its next ping).
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ from .params import whole_number
 from .realtime import BadFrame, Debounce, LayerAware, read_frame, thread_group
 
 PRESENCE_DEBOUNCE = 1.0
+# A crowded thread updates who is viewing less often: one more second per this many readers
+# of the process, up to PRESENCE_MAX_DELAY (a thousand readers arriving: a frame every two
+# seconds or so, not every second, while they arrive).
+PRESENCE_READERS_PER_SECOND = 250
+PRESENCE_MAX_DELAY = 5.0
 # How far a signed-in reader has read (``threads.thread_mark_read``) is written at most once
 # per READ_DEBOUNCE seconds while messages arrive.
 READ_DEBOUNCE = 2.0
@@ -68,9 +73,10 @@ async def _audience_on_connect(user, thread_id: int):
 class PresenceRelay:
     """Who is viewing one thread, as this server process sees it: the connections that joined,
     pinged or left since the last write. The first change of a burst schedules one write
-    ``PRESENCE_DEBOUNCE`` seconds later (``threads.presence_update``), which broadcasts the
-    new count, rendered once, to every reader of the thread — so a thousand readers arriving
-    cost a few writes and a few frames per reader, not a frame per reader per join."""
+    (``threads.presence_update``) ``PRESENCE_DEBOUNCE`` seconds later (up to
+    ``PRESENCE_MAX_DELAY`` in a crowded thread), which broadcasts the new count, rendered once,
+    to every reader of the thread — so a thousand readers arriving cost a few writes and a few
+    frames per reader, not a frame per reader per join."""
 
     def __init__(self, thread_id: int):
         self.thread_id = thread_id
@@ -98,11 +104,11 @@ class PresenceRelay:
             self.notes.difference_update([task for task in self.notes if task.done()])
         self.left.discard(channel_name)
         self.joined[channel_name] = user_id
-        self.debounce.poke()
+        self.poke()
 
     def touch(self, channel_name: str) -> None:
         self.touched.add(channel_name)
-        self.debounce.poke()
+        self.poke()
 
     def leave(self, channel_name: str, audience_key: str) -> None:
         self.members -= 1
@@ -111,6 +117,11 @@ class PresenceRelay:
         if self.joined.pop(channel_name, False) is False:
             # Written already (or being written): delete it. Otherwise it was never written.
             self.left.add(channel_name)
+        self.poke()
+
+    def poke(self) -> None:
+        crowd = self.members / PRESENCE_READERS_PER_SECOND
+        self.debounce.delay = min(PRESENCE_MAX_DELAY, PRESENCE_DEBOUNCE * max(1.0, crowd))
         self.debounce.poke()
 
     async def note(self, keys) -> None:
@@ -134,7 +145,7 @@ class PresenceRelay:
                     logger.warning("Presence of thread %s not saved (%s)", self.thread_id, error)
                     self.joined = {**joined, **self.joined}
                     self.left |= left - set(self.joined)
-                    self.debounce.poke()
+                    self.poke()
                     return
             if not self.members and _relays.get(self.thread_id) is self:
                 del _relays[self.thread_id]
