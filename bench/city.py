@@ -36,7 +36,8 @@ city of the same scale seeded by an earlier run (a marker table records it), and
 Then, in one run, it times through ``django.test.Client`` in its own process (as
 ``bench/pages.py``) each page type: home, the district's statistics, a community, its
 proposal list and a search of it, the proposal with the 300-message thread, a ballot, the
-meeting board, the council, the disclosure index, a disclosure, a project, a community's
+meeting board, the council, the sign-up form with a community chosen (its grouped community
+select and that community's grids), the disclosure index, a disclosure, a project, a community's
 statistics, the Atom feed, open data (``proposals.csv``, ``ballots.json``, streamed and read
 whole), the evidence page; and signed in, the staff queue and the residents list (staff) and
 the district dashboard (district admin). Each page: 2 warm-up requests, then ``--requests``
@@ -54,7 +55,7 @@ same number of queries at both scales; a streamed open data file's first bytes �
 whatever its size (it reads a chunk of records a query). Exits 1 if a goal is missed, the
 seeding's included (many are, today: the table says which).
 
-Last (unless ``--no-http``), the city served by ``bin/serve``'s daphne workers (no
+Last (unless ``--no-http``), the city served by ``bin/serve``'s page workers (gunicorn) (no
 scheduler), with 1 worker and then with 2 (requests alternating between their ports, no
 nginx): each page requested from 2 client threads, ``--http-requests`` each (default 10),
 p50 and p95 per page.
@@ -167,7 +168,7 @@ def parse_args() -> argparse.Namespace:
         "--http-requests", type=int, default=10, help="requests a client thread (10)"
     )
     parser.add_argument("--keep", action="store_true", help="reuse a city (and demo) seeded")
-    parser.add_argument("--no-http", action="store_true", help="leave out the daphne part")
+    parser.add_argument("--no-http", action="store_true", help="leave out the served part")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "out", help="bench/out")
     parser.add_argument("--demo-half", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
@@ -857,7 +858,18 @@ def seed_city(scale: float) -> list[Step]:
         return 0
 
     timed(city, "ANALYZE", analyze)
+    # Written behind the services' back, the city has no statistics cells yet: what
+    # `manage.py statistics_rebuild` does after a bulk import.
+    timed(city, "statistics cells (statistics_rebuild)", statistics_cells_ensure)
     return city.steps
+
+
+def statistics_cells_ensure() -> int:
+    """Every community's statistics cells, built from the rows (``statistics_rebuild``);
+    how many communities."""
+    from disclosure.services import statistics_rebuild
+
+    return statistics_rebuild()
 
 
 # --- Pages ----------------------------------------------------------------------------------
@@ -932,6 +944,8 @@ def page_targets() -> tuple[list[Page], dict]:
         else Page("meeting board", skip="no meeting")
     )
     pages.append(Page("council", f"/c/{slug}/council/"))
+    # Its community select groups the city's 600, its grid select lists that community's grids.
+    pages.append(Page("sign-up, a community chosen", f"/accounts/signup/?community={community.pk}"))
     pages.append(Page("disclosure index", "/disclosures/"))
     # A decision by a ballot: the kind the city has, so that both pages show the same parts.
     published = Disclosure.objects.filter(
@@ -1049,7 +1063,7 @@ def measure_page(page: Page, client, requests: int, budget: float) -> None:
 
 def measure_pages(requests: int, budget: float) -> tuple[list[Page], dict]:
     """Every page, one after the other; (the pages, the session cookie of each signed-in
-    client, for the daphne part)."""
+    client, for the served part)."""
     pages, users = page_targets()
     with bench_settings():
         clients = clients_for(users)
@@ -1118,6 +1132,10 @@ def demo_half(args) -> int:
     seeded = None
     if args.keep and marker_read() is not None:
         progress("demo: reusing the demo seeded earlier")
+        from disclosure.models import StatisticsCell
+
+        if not StatisticsCell.objects.exists():  # seeded before the cells existed
+            statistics_cells_ensure()
     else:
         migrate_and_empty()
         started = time.perf_counter()
@@ -1155,7 +1173,7 @@ def run_demo_half(args, out_dir: Path) -> dict:
     return json.loads(result.read_text())
 
 
-# --- Served by daphne -----------------------------------------------------------------------
+# --- Served by bin/serve ---------------------------------------------------------------------
 
 
 def _client(page: Page, jar, ports, each: int, deadline: float, t: int, out: list) -> None:
@@ -1220,7 +1238,7 @@ def http_part(args, pages: list[Page], cookies: dict, out_dir: Path, redis_url: 
     for workers in (1, 2):
         log = out_dir / f"city-serve-{workers}.log"
         progress(f"bin/serve with {workers} worker(s) (log {log})…")
-        with serve_start(env, log, workers=workers) as (_proc, ports):
+        with serve_start(env, log, workers=workers, ws_workers=1) as (_proc, ports, _):
             results[workers] = measure_http(pages, cookies, ports, args.http_requests, args.budget)
     return results
 
@@ -1373,6 +1391,12 @@ def main() -> int:
     if reused:
         progress(f"reusing the city seeded earlier at scale {args.scale:g}")
         steps = marker["steps"]["steps"]
+        from disclosure.models import StatisticsCell
+
+        if not StatisticsCell.objects.exists():  # seeded before the cells existed
+            started = time.perf_counter()
+            statistics_cells_ensure()
+            progress(f"statistics cells built in {time.perf_counter() - started:.1f} s")
     else:
         migrate_and_empty()
         steps = [s.__dict__ for s in seed_city(args.scale)]
@@ -1392,10 +1416,10 @@ def main() -> int:
         try:
             http = http_part(args, pages, cookies, out_dir, redis_url)
         except ServerError as error:
-            print(f"note: the daphne part failed, not measured: {error}")
+            print(f"note: the served part failed, not measured: {error}")
         except Exception:  # noqa: BLE001 - the in-process figures are still printed
             traceback.print_exc()
-            print("note: the daphne part failed (above), not measured")
+            print("note: the served part failed (above), not measured")
 
     print()
     print(f"city: {size}")
@@ -1427,12 +1451,12 @@ def main() -> int:
     print()
     if http:
         print(
-            f"Served by bin/serve's daphne (no scheduler, no nginx), 2 client threads × "
+            f"Served by bin/serve's page workers (no scheduler, no nginx), 2 client threads × "
             f"{args.http_requests} requests a page, alternating between the workers (ms):"
         )
         report_http(http, pages)
     else:
-        print("Served by daphne with 1 and 2 workers: not measured in this run.")
+        print("Served by bin/serve with 1 and 2 workers: not measured in this run.")
     if seed_missed:
         failures.append(f"the city took {seed_total:.0f} s to seed (goal ≤ {SEED_GOAL_S:.0f} s)")
     return verdict(failures, "OK: every goal met")

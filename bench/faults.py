@@ -8,10 +8,11 @@ It builds the production shape on this machine, on ports of its own: a PostgreSQ
 (``DATABASE_URL``, default ``weishi_bench_faults`` on 127.0.0.1:5432; the name must contain
 ``bench``: it is dropped and re-created, migrated and loaded with ``seed_demo``), **its own
 redis-server** on a free port (never a shared one: the run stops it), ``bin/serve 2`` (two
-daphne workers and the minute scheduler) and nginx running ``deploy/nginx.conf`` in front of
-them over TLS, as ``tests/load/test_two_processes.py`` does. Everything goes through nginx, as
-a browser's requests would: what the test measures is what residents would see, and nginx
-passing requests from a dead worker to the live one is part of it.
+page workers, two WebSocket workers and the minute scheduler) and nginx running
+``deploy/nginx.conf`` in front of them over TLS, as ``tests/load/test_two_processes.py`` does.
+Everything goes through nginx, as a browser's requests would: what the test measures is what
+residents would see, and nginx passing requests from a dead worker to the live one is part of
+it.
 
 ``--concurrency`` clients (default 200) each keep one request in flight, without pause, for
 ``--seconds`` (default 60), over keep-alive TLS connections:
@@ -26,7 +27,9 @@ passing requests from a dead worker to the live one is part of it.
 * ``--readers`` anonymous WebSocket readers (default 4) follow the threads, reconnecting with
   a growing pause and resuming after the last message they saw, as the page's script does.
 
-At ``--kill-at`` (default a quarter of the run) the second worker is killed with ``kill -9``;
+At ``--kill-at`` (default a quarter of the run) the second page worker (gunicorn's master;
+its orphaned worker process serves on until it sees its parent gone, up to 30 s) is killed
+with ``kill -9``;
 a probe asks it for ``/`` directly every 0.1 s until it answers again, and another probe asks
 the first worker every 0.25 s. At ``--redis-at`` (default half the run) Redis is stopped for
 ``--redis-down`` seconds (default a third of the run), then started again, empty; with

@@ -442,11 +442,17 @@ def main() -> int:
 
     servers = []
     try:
+        # The app's WebSocket workers (daphne) on app_ports; its page workers beside them.
         app_first = free_port(2)
         app_ports = [app_first, app_first + 1]
+        page_first = free_port(2)
+        while page_first in (app_first - 1, app_first, app_first + 1):
+            page_first = free_port(2)
+        page_ports = [page_first, page_first + 1]
         serve_log = out_dir / "realtime-serve.log"
-        command = [str(SERVE), "2", str(app_first)]
-        servers.append((process_start(command, {**env, "PY": PYTHON}, serve_log), serve_log))
+        command = [str(SERVE), "2", str(page_first)]
+        serve_env = {**env, "PY": PYTHON, "WS_WORKERS": "2", "WS_FIRST_PORT": str(app_first)}
+        servers.append((process_start(command, serve_env, serve_log), serve_log))
         echo_env = {
             **env,
             "DJANGO_SETTINGS_MODULE": "bench.echo_settings",
@@ -457,15 +463,15 @@ def main() -> int:
             log = out_dir / f"realtime-echo-{n + 1}.log"
             command = [DAPHNE, "-b", HOST, "-p", str(port), "bench.echo_asgi:application"]
             servers.append((process_start(command, echo_env, log), log))
-        wait_until_up(app_ports + echo_ports, servers, seconds=120)
-        session = sign_in(app_ports[0], POSTER, PASSWORD)["sessionid"]
+        wait_until_up(app_ports + page_ports + echo_ports, servers, seconds=120)
+        session = sign_in(page_ports[0], POSTER, PASSWORD)["sessionid"]
         print(
             f"database {database_name(env['DATABASE_URL'])} (PostgreSQL), channel layer "
             f"{env['REDIS_URL']}; set-up took {time.perf_counter() - started:.1f} s"
             + ("" if args.settings == "config.settings" else f"; app settings: {args.settings}")
         )
         print(
-            f"app: bin/serve workers on ports {app_ports[0]} and {app_ports[1]}, thread "
+            f"app: bin/serve WebSocket workers on ports {app_ports[0]} and {app_ports[1]}, thread "
             f"{lookup['thread']}; floor: bench/echo_asgi.py on ports {echo_ports[0]} and "
             f"{echo_ports[1]}"
         )

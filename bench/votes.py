@@ -68,6 +68,7 @@ from _harness import (
 
 CLOSE_REASON = "性能测试：换一轮新的表决（bench/votes.py）"
 CHOICES = ("yes", "no", "abstain")
+FLOOR_PATH = "/__bench__/floor/"  # bench/served_urls.py's
 
 # Printed by `manage.py shell -c`: close the demo's ballot, seat the members, open the ballot,
 # one session per member.
@@ -257,7 +258,16 @@ def parse_args() -> argparse.Namespace:
 
 
 def environment(out_dir: Path, settings_module: str) -> dict[str, str]:
-    env = bench_env(os.environ.get("DATABASE_URL", ""), out_dir / "votes-static", settings_module)
+    # The site's settings plus the floor's URL (bench/served_settings.py), unless a variant
+    # is compared.
+    if settings_module == "config.settings":
+        settings_module = "served_settings"
+    env = bench_env(
+        os.environ.get("DATABASE_URL", ""),
+        out_dir / "votes-static",
+        settings_module,
+        PYTHONPATH=os.pathsep.join([str(BENCH_DIR), str(BENCH_DIR.parent)]),
+    )
     if not os.environ.get("REDIS_URL"):
         fail("set REDIS_URL (e.g. redis://127.0.0.1:6379/9): the two workers share it")
     return env
@@ -320,10 +330,32 @@ def cast(member: Member, choice: str, port: int, path: str) -> Result:
     return Result(member.id, choice, port, latency, True)
 
 
+def floor_post(member: Member, choice: str, port: int, path: str) -> Result:
+    """The floor: the same POST as a vote (the member's session, CSRF, htmx headers, a new
+    connection) to ``HttpResponse("ok")`` behind the site's whole middleware."""
+    headers = {"X-CSRFToken": member.csrf, "HX-Request": "true"}
+    body = urlencode({"choice": choice}).encode()
+    start = time.perf_counter()
+    try:
+        answer = http_request(
+            port, "POST", path, cookies=dict(member.cookies), body=body, headers=headers, timeout=60
+        )
+    except (OSError, http.client.HTTPException) as error:
+        return Result(member.id, choice, port, time.perf_counter() - start, False, repr(error))
+    latency = time.perf_counter() - start
+    return Result(member.id, choice, port, latency, answer.status == 200, f"HTTP {answer.status}")
+
+
 def fire(
-    members: list[Member], args: argparse.Namespace, ports: list[int], path: str
+    members: list[Member],
+    args: argparse.Namespace,
+    ports: list[int],
+    path: str,
+    send=None,
 ) -> tuple[list[Result], float]:
-    """Every member's requests in a seeded random order, alternating between the workers."""
+    """Every member's requests in a seeded random order, alternating between the workers
+    (``send``: ``cast`` unless given)."""
+    send = send or cast
     rng = random.Random(args.seed)
     plan = [(m, rng.choice(CHOICES)) for m in members for _ in range(args.requests_per_member)]
     rng.shuffle(plan)
@@ -332,7 +364,7 @@ def fire(
 
     def one(n: int) -> None:
         member, choice = plan[n]
-        result = cast(member, choice, ports[n % len(ports)], path)
+        result = send(member, choice, ports[n % len(ports)], path)
         with lock:
             results.append(result)
 
@@ -400,7 +432,7 @@ def main() -> int:
         fail(f"asked for {args.members} members, the ballot lists {len(members)} voters")
 
     log = out_dir / "votes-serve.log"
-    with serve_start({**env, "PY": PYTHON}, log) as (serve, ports):
+    with serve_start({**env, "PY": PYTHON}, log) as (serve, ports, _ws_ports):
         progress(f"bin/serve: both workers answer ({time.perf_counter() - started:.0f} s)")
         fetch_csrf(members, ports, ballot_path, setup["csrf_cookie"])
         closed = ", ".join(f"ballot {c['id']} ({c['outcome']})" for c in setup["closed"])
@@ -420,7 +452,11 @@ def main() -> int:
             f"({len(members)} members × {args.requests_per_member}), {args.concurrency} in "
             f"flight, alternating between the workers, choices seeded {args.seed}"
         )
+        # The floor, in the same shape, just before and just after the votes: the run's
+        # noise hits both alike (bench/README.md, "Reading the figures").
+        floor = fire(members, args, ports, FLOOR_PATH, send=floor_post)[0]
         results, elapsed = fire(members, args, ports, vote_path)
+        floor += fire(members, args, ports, FLOOR_PATH, send=floor_post)[0]
         if serve.poll() is not None:
             fail(f"bin/serve exited ({serve.returncode}) during the run; see {log}")
         # The scheduler's sequencer runs a few times a second: leave it the time to place the
@@ -436,6 +472,9 @@ def main() -> int:
     throughput = len(results) / elapsed if elapsed else float("nan")
     per_worker = {port: sum(1 for r in results if r.port == port) for port in ports}
     signed_after = check["to_checkpoint"]
+    floor_ms = [r.latency_s * 1000 for r in floor if r.ok]
+    p50_ratio = quantile(latencies, 50) / quantile(floor_ms, 50) if floor_ms else float("nan")
+    p95_ratio = quantile(latencies, 95) / quantile(floor_ms, 95) if floor_ms else float("nan")
 
     print()
     table(
@@ -460,6 +499,9 @@ def main() -> int:
             ("latency p50 ms", f"{quantile(latencies, 50):.1f}"),
             ("latency p95 ms", f"{quantile(latencies, 95):.1f}"),
             ("latency max ms", f"{max(latencies):.1f}" if latencies else "-"),
+            ("floor p50 / p95 ms", f"{quantile(floor_ms, 50):.1f} / {quantile(floor_ms, 95):.1f}"),
+            ("vote p50 / p95 x floor", f"{p50_ratio:.1f} / {p95_ratio:.1f}"),
+            ("floor errors", str(sum(1 for r in floor if not r.ok))),
         ],
     )
     print(
@@ -488,6 +530,7 @@ def main() -> int:
         ("evidence matches votes", f"{matches}/{len(expected)}"),
         ("throughput", f"{throughput:.1f} req/s"),
         ("latency p50 / p95", f"{quantile(latencies, 50):.0f} / {quantile(latencies, 95):.0f} ms"),
+        ("x floor p50 / p95", f"{p50_ratio:.1f} / {p95_ratio:.1f}"),
     ]
     summary += [(label.replace(" projects:", ":"), f"{s:.3f} s") for label, s in allocation or []]
     table(("summary", "value"), summary)
@@ -511,6 +554,8 @@ def main() -> int:
                 "throughput_rps": round(throughput, 1),
                 "p50_ms": round(quantile(latencies, 50), 1),
                 "p95_ms": round(quantile(latencies, 95), 1),
+                "floor_p50_ms": round(quantile(floor_ms, 50), 1),
+                "floor_p95_ms": round(quantile(floor_ms, 95), 1),
                 "allocation": dict(allocation or []),
             },
             ensure_ascii=False,

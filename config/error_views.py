@@ -28,7 +28,7 @@ from django.middleware.csrf import get_token
 from django.template import context_processors, loader
 from django.utils import translation
 
-from council.errors import RateLimited
+from council.errors import NotUnderstood, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +115,8 @@ def _plain_context(request, context: dict) -> dict:
 def bad_request(request, exception=None):
     if isinstance(exception, RequestDataTooBig):
         return render_error(request, 413, {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    if isinstance(exception, NotUnderstood):
+        return render_error(request, 400, {"error_text": str(exception)})
     return render_error(request, 400)
 
 

@@ -5,6 +5,7 @@ sets ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (channel layer and cache), ``S
 ``ALLOWED_HOSTS`` and leaves ``DEBUG`` off.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -120,20 +121,22 @@ def env_number(name: str, default: float, *, minimum: float = 0) -> float:
 
 
 if DATABASE_URL:
-    # Django's psycopg connection pool, one per process. Under daphne every request runs its
-    # queries in a thread of its own: a per-thread persistent connection would never be reused
-    # (and bench/votes.py saw PostgreSQL's 100 connections run out with "too many clients"), so
-    # CONN_MAX_AGE stays 0 and the pool, shared by the process's threads, lends a connection to
-    # a request and takes it back when the request ends. A request that finds every connection
-    # lent waits up to DATABASE_POOL_TIMEOUT seconds, then gets the 503 page
-    # (config.error_views). Size: workers × DATABASE_POOL_MAX + the scheduler's and commands'
-    # few must stay under PostgreSQL's max_connections (100 by default; see the README).
+    # Django's psycopg connection pool, one per process. A request borrows a connection and
+    # gives it back when it ends, instead of opening one (bench/servers.py prices the
+    # difference). CONN_MAX_AGE stays 0, as the pool requires. A page worker (gunicorn, sync)
+    # answers one request at a time; a WebSocket worker (daphne) runs its consumers' queries
+    # in one thread; so a few connections a process are plenty (tests/load/test_pool.py saw
+    # at most 2 under 200 requests at once). A request that finds every connection lent waits
+    # up to DATABASE_POOL_TIMEOUT seconds, then gets the 503 page (config.error_views). Size:
+    # (page workers + WebSocket workers + the scheduler) × DATABASE_POOL_MAX, on every
+    # machine, + ~10 for commands must stay under PostgreSQL's max_connections (100 by
+    # default; see the README, "Deploying").
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     }
     DATABASES["default"].setdefault("TEST", {})
     DATABASES["default"]["TEST"]["NAME"] = os.environ.get("TEST_DATABASE_NAME", "weishi_test")
-    DATABASE_POOL_MAX = int(env_number("DATABASE_POOL_MAX", 16))
+    DATABASE_POOL_MAX = int(env_number("DATABASE_POOL_MAX", 4))
     if DATABASE_POOL_MAX:  # 0: no pool, a connection per request (behind PgBouncer, say)
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             # Opened at the first query; kept down to min_size when idle for max_idle seconds.
@@ -334,12 +337,58 @@ if any(len(pair) != 2 for pair in LOG_WITNESSES):
 
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Every file the app keeps (uploaded photos and documents, progress photos, published PDFs)
+# goes through the "default" storage, never a path under MEDIA_ROOT: on one machine that is
+# the MEDIA_ROOT folder; with workers on several machines, a store they all reach, named here.
+LOCAL_MEDIA_STORAGE = "django.core.files.storage.FileSystemStorage"
+# django-storages' backends that, unlike Django's own, replace a file of the same name by
+# default: two residents' "IMG_0001.jpg" in one month would be one file.
+OVERWRITING_STORAGES = {
+    "storages.backends.s3.S3Storage",
+    "storages.backends.s3boto3.S3Boto3Storage",
+    "storages.backends.gcloud.GoogleCloudStorage",
+}
+
+
+def media_storage(backend: str, options: str) -> dict:
+    """The ``STORAGES["default"]`` entry for a backend's dotted path (empty: the MEDIA_ROOT
+    folder) and its options as a JSON object (empty: none). Guarantees that a stored file is
+    never replaced by another of the same name and that no option makes the files public;
+    raises ``ImproperlyConfigured`` saying what is wrong otherwise."""
+    backend = backend.strip() or LOCAL_MEDIA_STORAGE
+    try:
+        parsed = json.loads(options) if options.strip() else {}
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"MEDIA_STORAGE_OPTIONS is not JSON ({error}): write an object, e.g. "
+            '{"bucket_name": "weishi-media", "endpoint_url": "https://s3.example.cn"}'
+        ) from None
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured("MEDIA_STORAGE_OPTIONS must be a JSON object: {...}")
+    if backend in OVERWRITING_STORAGES:
+        parsed.setdefault("file_overwrite", False)
+    if parsed.get("file_overwrite"):
+        raise ImproperlyConfigured(
+            "MEDIA_STORAGE_OPTIONS: file_overwrite would let one upload replace another of "
+            "the same name; leave it out"
+        )
+    if str(parsed.get("default_acl") or "").startswith("public"):
+        raise ImproperlyConfigured(
+            "MEDIA_STORAGE_OPTIONS: the stored files include private ones (photos of "
+            "proposals not yet public); the app serves them after its checks, so the store "
+            "must not make them public: leave default_acl out or make it private"
+        )
+    return {"BACKEND": backend, "OPTIONS": parsed}
+
+
 # WhiteNoise serves static files in every mode (plain daphne serves none). With DEBUG on it
 # reads them from the apps' folders; with DEBUG off from `collectstatic`'s hashed copies.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(
+        os.environ.get("MEDIA_STORAGE_BACKEND", ""), os.environ.get("MEDIA_STORAGE_OPTIONS", "")
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -1,6 +1,6 @@
 """Errors services raise, each carrying a message fit to show the user."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 
 
 class NotAllowed(PermissionDenied):
@@ -13,3 +13,8 @@ class InvalidMove(Exception):
 
 class RateLimited(InvalidMove):
     """Too many actions in a short time: allowed again after a moment."""
+
+
+class NotUnderstood(BadRequest):
+    """A page's address asks for something that cannot exist (a malformed cursor or number):
+    the 400 page says this message, in the reader's language."""

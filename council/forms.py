@@ -1,16 +1,21 @@
 """Input forms of the council app: they validate, services write."""
 
+import itertools
+from collections.abc import Callable, Iterable
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 
 from .models import Community, Grid, HouseholdStatus, PrivateData, phone_validator
 from .params import IdChoiceField
 from .personal_data import CONSENT_PURPOSES
+from .selectors import communities_by_place
 from .signin import lockout_message, password_checked
 from .threads import MAX_LENGTH
 from .validators import phone_normalize, validate_id_number, validate_one_line
@@ -76,6 +81,55 @@ class GridChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return f"{obj.community.name} · {obj.name}"
+
+
+def community_group(community: Community) -> str:
+    """The ``<optgroup>`` a community is listed under: its district and sub-district (街道),
+    as ``selectors.communities_by_place`` annotates them."""
+    return community.place
+
+
+def community_choices(
+    communities: Iterable[Community], empty_label, value: Callable = lambda c: c.slug
+) -> list:
+    """Choices for a select of ``communities`` (in ``communities_by_place``'s order), grouped
+    by district and sub-district, so that a person finds theirs among a city's hundreds."""
+    return [
+        ("", empty_label),
+        *(
+            (group, [(value(c), c.name) for c in members])
+            for group, members in itertools.groupby(communities, key=community_group)
+        ),
+    ]
+
+
+class _CommunitiesByPlace(ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for group, members in itertools.groupby(self.queryset, key=community_group):
+            yield (group, [self.choice(c) for c in members])
+
+
+class CommunityChoiceField(forms.ModelChoiceField):
+    """A community, chosen from a select grouped by district and sub-district (one query)."""
+
+    iterator = _CommunitiesByPlace
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", communities_by_place())
+        kwargs.setdefault("widget", QuickSelect)
+        super().__init__(**kwargs)
+
+
+class CommunityGridField(GridChoiceField):
+    """A grid of the community chosen beside it (``SignUpForm``): listed by its own name, and
+    any other community's grid refused with a message that says so."""
+
+    default_error_messages = {"invalid_choice": _("That grid is not in the community you chose.")}
+
+    def label_from_instance(self, obj):
+        return obj.name
 
 
 class LockoutMessageMixin:
@@ -147,17 +201,13 @@ class SignUpForm(BaseUserCreationForm):
         required=False,
         help_text=_("For notifications and password resets."),
     )
-    community = forms.ModelChoiceField(
-        label=_("Your community"),
-        queryset=Community.objects.order_by("name"),
-        empty_label=CHOOSE,
-        widget=QuickSelect,
-    )
-    grid = GridChoiceField(
+    community = CommunityChoiceField(label=_("Your community"), empty_label=CHOOSE)
+    grid = CommunityGridField(
         label=_("Your grid (if you know it)"),
-        queryset=Grid.objects.select_related("community"),
+        queryset=Grid.objects.none(),
         required=False,
         widget=QuickSelect,
+        help_text=_("The grids of the community you chose."),
     )
     phone = PhoneField(help_text=_("You can also sign in with it instead of your username."))
     id_number = forms.CharField(
@@ -193,15 +243,25 @@ class SignUpForm(BaseUserCreationForm):
         "consent",
     ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the chosen community's grids are offered (a city has over a thousand), and
+        # only they are accepted.
+        community = self.chosen_community_id()
+        if community is not None:
+            self.fields["grid"].queryset = Grid.objects.filter(community_id=community)
+
+    def chosen_community_id(self) -> int | None:
+        """The community chosen so far (posted, or given as initial), if it looks like one."""
+        if self.is_bound:
+            raw = self.data.get(self.add_prefix("community"))
+        else:
+            raw = self.initial.get("community")
+        raw = str(getattr(raw, "pk", raw) or "")
+        return int(raw) if raw.isascii() and raw.isdigit() else None
+
     def clean_id_number(self):
         return self.cleaned_data["id_number"].upper()
-
-    def clean(self):
-        cleaned = super().clean()
-        community, grid = cleaned.get("community"), cleaned.get("grid")
-        if community and grid and grid.community_id != community.pk:
-            self.add_error("grid", _("That grid is not in the community you chose."))
-        return cleaned
 
 
 class AccountCloseForm(forms.Form):

@@ -19,6 +19,9 @@ The hooks, and what a registered function is:
   actor the public log shows by role only when ``hidden`` holds (a secret ballot's "voted").
 - ``evidence_documents``: ``(sha256 hex) -> seq | None``, the evidence event recording a
   published document (a PDF, a disclosure's content) with this SHA-256, for ``/log/lookup``.
+- ``evidence_recorded``: ``(action, community_id) -> None``, told of every act the evidence
+  log records, inside the transaction that makes it (``council.evidence.evidence_append``):
+  for figures an app above keeps up to date (the statistics' cells), on commit.
 - ``minute_jobs``: ``() -> {figure: count}``, run every minute by ``manage.py minutely``.
 - ``proposal_panels``: ``(request, proposal) -> (template, context) | None``, a section of the
   proposal page.

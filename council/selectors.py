@@ -7,8 +7,19 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, Concat, RowNumber
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -64,27 +75,36 @@ def communities_found(query: str = "") -> QuerySet[Community]:
 def community_overview(communities: Iterable[Community]) -> list[Community]:
     """These communities (one page of them), in their order, with their head-counts: one
     query, counting the roles and grids of these communities only."""
-    ids = [c.pk for c in communities]
-    counted = Community.objects.filter(pk__in=ids).annotate(
-        # distinct: the join over roles and grids repeats each role once per grid.
-        resident_count=Count(
-            "roles", filter=_ACTIVE & Q(roles__kind=RoleKind.RESIDENT), distinct=True
-        ),
-        member_count=Count(
-            "roles", filter=_ACTIVE & Q(roles__kind=RoleKind.COUNCIL_MEMBER), distinct=True
-        ),
-        grid_count=Count("grids", distinct=True),
-    )
-    counts = {
-        pk: row for pk, *row in counted.values_list(
-            "pk", "resident_count", "member_count", "grid_count"
+    communities = list(communities)
+
+    def counted(rows: QuerySet) -> Subquery:
+        # A count per community as its own subquery: each reads that community's rows through
+        # an index, where a join of roles and grids would count their product (DISTINCT).
+        return Subquery(
+            rows.filter(community=OuterRef("pk"))
+            .order_by()
+            .values("community")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
         )
-    }  # fmt: skip
+
+    active = Role.objects.filter(status=RoleStatus.ACTIVE)
+    counts = {
+        pk: row
+        for pk, *row in Community.objects.filter(pk__in=[c.pk for c in communities])
+        .annotate(
+            resident_count=Coalesce(counted(active.filter(kind=RoleKind.RESIDENT)), 0),
+            member_count=Coalesce(counted(active.filter(kind=RoleKind.COUNCIL_MEMBER)), 0),
+            grid_count=Coalesce(counted(Grid.objects.all()), 0),
+        )
+        .values_list("pk", "resident_count", "member_count", "grid_count")
+    }
     for community in communities:
         community.resident_count, community.member_count, community.grid_count = counts[
             community.pk
         ]
-    return list(communities)
+    return communities
 
 
 # Up to this many communities, the header lists them all; a city's hundreds are found on the
@@ -100,15 +120,21 @@ class Switcher:
 
 def community_switcher(user) -> Switcher:
     """The header's communities: all, the user's own first, while there are few; else only
-    the user's own, and ``more``. One query, two in a city."""
+    the user's own, and ``more``. One query however many communities: the first few by name
+    and the user's own, each row with the number of communities in all."""
     own = {r.community_id for r in held_roles(user) if r.community_id}
-    first = list(
-        Community.objects.only("name", "slug").order_by("name")[: SWITCHER_LISTS_ALL_UP_TO + 1]
+    rows = list(
+        Community.objects.annotate(
+            place=Window(RowNumber(), order_by=[F("name").asc(), F("pk").asc()]),
+            total=Window(Count("pk")),
+        )
+        .filter(Q(place__lte=SWITCHER_LISTS_ALL_UP_TO) | Q(pk__in=own))
+        .only("name", "slug")
+        .order_by("name", "pk")
     )
-    if len(first) <= SWITCHER_LISTS_ALL_UP_TO:
-        return Switcher(sorted(first, key=lambda c: (c.pk not in own, c.name)), more=False)
-    mine = Community.objects.filter(pk__in=own).only("name", "slug").order_by("name")
-    return Switcher(list(mine) if own else [], more=True)
+    if not rows or rows[0].total <= SWITCHER_LISTS_ALL_UP_TO:
+        return Switcher(sorted(rows, key=lambda c: (c.pk not in own, c.name)), more=False)
+    return Switcher([c for c in rows if c.pk in own], more=True)
 
 
 def council_seats(community: Community) -> QuerySet[Role]:
@@ -483,6 +509,48 @@ def thread_messages(thread: Thread, *, after: int = 0, limit: int | None = None)
     return list(messages[:limit] if limit else messages)
 
 
+# Top-level messages a page shows at once; "Show earlier messages" loads the ones before.
+THREAD_WINDOW = 30
+
+
+@dataclass
+class ThreadWindow:
+    """Messages of a thread as a page shows them (``thread_window``): ``messages`` in order,
+    top-level ones with their replies; ``earlier`` is the ``before`` that shows the window
+    before this one, None when this one reaches the first message."""
+
+    messages: list
+    earlier: int | None
+
+
+def thread_window(thread: Thread, *, before: int | None = None, size: int = THREAD_WINDOW):
+    """The last ``size`` top-level messages of the thread before message ``before`` (the
+    newest when None), each with all its replies (a reply always hangs from a top-level
+    message: ``threads.message_post``). Two queries, each reading the window's rows alone
+    through an index, however long the thread. (One query with the first as a subquery would
+    read every message of every thread: PostgreSQL cannot use an index for
+    ``IN (subquery) OR IN (subquery)``.)"""
+    tops = Message.objects.filter(thread=thread, reply_to__isnull=True)
+    if before is not None:
+        tops = tops.filter(pk__lt=before)
+    # One more than shown: whether there is anything earlier.
+    top_ids = list(tops.order_by("-pk").values_list("pk", flat=True)[: size + 1])
+    if not top_ids:
+        return ThreadWindow([], None)
+    rows = list(
+        Message.objects.filter(Q(pk__in=top_ids) | Q(reply_to__in=top_ids))
+        .select_related("author", "quote__author", "hidden_by")
+        .order_by("pk")
+    )
+    shown_tops = [m.pk for m in rows if m.reply_to_id is None]
+    if len(shown_tops) <= size:
+        return ThreadWindow(rows, None)
+    dropped = shown_tops[0]
+    return ThreadWindow(
+        [m for m in rows if dropped not in (m.pk, m.reply_to_id)], earlier=shown_tops[1]
+    )
+
+
 def message_for(message_id: int) -> Message | None:
     return (
         Message.objects.select_related("thread__community", "author", "quote__author", "hidden_by")
@@ -642,3 +710,14 @@ def latest_notifications(user, *, limit: int = 5) -> list:
     for note in notes:
         note.link = note.url if url_has_allowed_host_and_scheme(note.url, None) else ""
     return notes
+
+
+def communities_by_place() -> QuerySet[Community]:
+    """Every community ordered by district, sub-district and name, each with ``place``, the
+    two names ("District · Sub-district"): for selects grouped by place
+    (``council.forms.community_choices``)."""
+    # The names joined by the database, not select_related: a city's 600 communities would
+    # make 1,200 more model instances than the select needs (a third of the index's time).
+    return Community.objects.annotate(
+        place=Concat("sub_district__district__name", Value(" · "), "sub_district__name")
+    ).order_by("sub_district__district__name", "sub_district__name", "name")

@@ -179,21 +179,34 @@ def _without_reply(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def thread_context(user, thread: Thread, *, next_url: str = "", reply_to=None) -> dict:
+def thread_context(
+    user, thread: Thread, *, next_url: str = "", reply_to=None, before: int | None = None
+) -> dict:
     """What the ``thread`` partial needs, for a page. ``thread`` must be readable by ``user``.
-    ``reply_to`` (a message id from the page's address, the 「回复」 link without JavaScript)
-    opens the composer as a reply to that message, if this user may answer it."""
+
+    The page shows the newest messages (``selectors.thread_window``), or those before message
+    ``before``; ``thread_earlier`` loads the ones before them. ``reply_to`` (a message id from
+    the page's address, the 「回复」 link without JavaScript) opens the composer as a reply to
+    that message, if this user may answer it, shown or not."""
     perms = _perms(user, thread)
-    messages = _decorate(user, thread, perms, selectors.thread_messages(thread))
+    window = selectors.thread_window(thread, before=before)
+    messages = _decorate(user, thread, perms, window.messages)
     wanted = whole_number(reply_to, minimum=1) if reply_to else None
-    target = next((m for m in messages if m.pk == wanted and m.can_reply), None)
+    target = next((m for m in messages if m.pk == wanted), None)
+    if wanted is not None and target is None:
+        # An earlier message, not in this window: read it alone (only when asked for).
+        found = selectors.message_for(wanted)
+        if found is not None and found.thread_id == thread.pk:
+            target = _decorate(user, thread, perms, [found])[0]
     return {
         "thread": thread,
         "thread_messages": _nested(messages),
+        "thread_last": max((m.pk for m in messages), default=None),
+        "thread_earlier": window.earlier,
         "thread_perms": perms,
         "presence": selectors.presence_of(thread.pk),
         "thread_next": _without_reply(next_url),
-        "reply_target": target,
+        "reply_target": target if target is not None and target.can_reply else None,
     }
 
 

@@ -58,6 +58,7 @@ urlpatterns = [
         views.ResidentUnlockView.as_view(),
         name="resident_unlock",
     ),
+    path("threads/<id:thread_id>/messages/", views.thread_messages, name="thread_messages"),
     path("threads/<id:thread_id>/post/", views.thread_post, name="thread_post"),
     path("threads/<id:thread_id>/edit/", views.thread_edit, name="thread_edit"),
     path("threads/<id:thread_id>/delete/", views.thread_delete, name="thread_delete"),

@@ -27,9 +27,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from . import clock, display, selectors, services, thread_actions, threads
+from . import clock, display, selectors, services, thread_actions, thread_render, threads
 from .access import CommunityPermissionMixin, access_community
-from .errors import InvalidMove, NotAllowed
+from .errors import InvalidMove, NotAllowed, NotUnderstood
 from .forms import (
     AccountCloseForm,
     ConfirmForm,
@@ -122,9 +122,33 @@ def community_detail(request, slug):
     )
 
 
+# The sign-up form's button that lists the chosen community's grids without JavaScript (with
+# it, htmx asks for the grid select as soon as a community is chosen).
+LIST_GRIDS = "list_grids"
+# What a round trip for the grid list carries over (never the passwords).
+SIGNUP_KEPT = (
+    "display_name", "email", "community", "phone", "id_number", "address", "household_status",
+)  # fmt: skip
+
+
 def signup(request):
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    """Sign up as a resident. The grid select lists only the chosen community's grids: htmx
+    fetches it again when the community changes (``?community=``, answered with the select
+    alone), and without JavaScript a button posts the form back to list them, nothing checked
+    and what was typed kept."""
+    listing = request.method == "POST" and LIST_GRIDS in request.POST
+    if request.method == "POST" and not listing:
+        form = SignUpForm(request.POST)
+    else:
+        source = request.POST if listing else request.GET
+        form = SignUpForm(initial={name: source[name] for name in SIGNUP_KEPT if source.get(name)})
+        if request.htmx and "community" in request.GET:
+            response = HttpResponse(str(form["grid"]))
+            patch_vary_headers(response, ["HX-Request"])
+            return response
+        if listing:
+            form.fields["grid"].widget.attrs["autofocus"] = True
+    if request.method == "POST" and not listing and form.is_valid():
         data = form.cleaned_data
         try:
             residency = services.resident_sign_up(
@@ -155,7 +179,25 @@ def signup(request):
             response = redirect("welcome")
             display.carry_over(request, residency.user, response)
             return response
-    return render(request, "registration/signup.html", {"form": form})
+    form.fields["community"].widget.attrs |= {
+        "hx-get": reverse("signup"),
+        "hx-target": "#" + form["grid"].auto_id,
+        "hx-swap": "outerHTML",
+    }
+    response = render(
+        request,
+        "registration/signup.html",
+        {
+            "form": form,
+            "refresh_after": {
+                "field": "community",
+                "name": LIST_GRIDS,
+                "label": _("List this community's grids"),
+            },
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
@@ -651,6 +693,24 @@ thread_edit = _thread_action("edit")
 thread_delete = _thread_action("delete")
 thread_hide = _thread_action("hide")
 thread_report = _thread_action("report")
+
+
+def thread_messages(request, thread_id):
+    """A thread's messages before message ``?before=`` (「显示更早的留言」): the window of
+    ``selectors.thread_window`` with the link to the one before it. htmx puts them above the
+    messages a page shows; without JavaScript it is a page of its own."""
+    thread = selectors.thread_for(request.user, thread_id)
+    if thread is None:
+        raise Http404
+    before = whole_number(request.GET.get("before"), minimum=1)
+    if before is None:
+        raise NotUnderstood(_("This page of messages does not exist: follow the thread's links."))
+    context = thread_render.thread_context(
+        request.user, thread, next_url=request.get_full_path(), before=before
+    )
+    if request.htmx:
+        return render(request, "council/thread_messages.html#window", context)
+    return render(request, "council/thread_messages.html", context)
 
 
 class ReportListView(CommunityPermissionMixin, TemplateView):

@@ -3,7 +3,9 @@ a glance — proposals per stage, this year's money (envelope, approved, spent) 
 overdue — with links to the community's pages the admin may read.
 
 A fixed number of queries whatever the number of communities: each figure is one aggregate
-query over the whole district, grouped by community.
+query over the whole district, grouped by community (money too: summed by the database, not
+read project by project). The page shows the communities a page at a time, by street; the
+district's totals cover them all.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from django.db.models import Count
 from council import clock
 from council.models import Community, District
 from proposals.models import Proposal, Stage
-from voting.models import Envelope
+from voting.models import Envelope, Reservation
 
 from .models import EvaluationWindow, Objection
-from .queue import progress_owed_among
-from .selectors import budget_of, spending, spent_of
+from .queue import progress_owed_counts
+from .selectors import money_sums
 
 ZERO = Decimal("0.00")
 
@@ -93,15 +95,18 @@ def district_dashboard(district: District, year: int | None = None) -> Dashboard
     ):
         lines[community_id].envelope = amount
 
-    for row in spending().filter(
-        envelope__year=year, **{"envelope__" + k: v for k, v in in_district.items()}
+    for row in money_sums(
+        Reservation.objects.filter(
+            envelope__year=year, **{"envelope__" + k: v for k, v in in_district.items()}
+        ),
+        "proposal__community_id",
     ):
-        line = lines[row.proposal.community.pk]
-        line.approved += budget_of(row)
-        line.spent += spent_of(row)
+        line = lines[row["proposal__community_id"]]
+        line.approved, line.spent = Decimal(row["budget"]), Decimal(row["spent"])
 
-    for proposal in progress_owed_among(Proposal.objects.filter(**in_district), now):
-        lines[proposal.community_id].progress_owed += 1
+    owed = progress_owed_counts(Proposal.objects.filter(**in_district), now)
+    for community_id, n in owed.items():
+        lines[community_id].progress_owed = n
 
     for community_id, n in (
         Objection.objects.filter(

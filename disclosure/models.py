@@ -319,3 +319,38 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.window_id}: {self.rating}"
+
+
+class FigureKind(models.TextChoices):
+    STAGE = "stage", _("proposals in a stage")
+    VERDICT = "verdict", _("evaluations with a verdict")
+    MONEY = "money", _("money of a year and project type")
+    PUBLISHED = "published", _("published disclosures")
+
+
+class StatisticsCell(models.Model):
+    """One community's figure for the statistics pages (统计): proposals per stage, closed
+    evaluation windows per verdict, money per envelope year and project type, published
+    disclosures. Written only by ``disclosure.services.statistics_refresh`` once an act that
+    changes a figure commits; a district's statistics sum these cells instead of every row."""
+
+    community = models.ForeignKey(Community, models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=FigureKind.choices)
+    # The stage, the verdict or the project type; "" for published disclosures.
+    key = models.CharField(max_length=40, blank=True)
+    year = models.PositiveSmallIntegerField(default=0)  # money: the envelope's year; else 0
+    count = models.PositiveIntegerField(default=0)
+    budget = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    given = models.PositiveIntegerField(default=0)  # verdict: evaluations given
+    asked = models.PositiveIntegerField(default=0)  # verdict: residents asked
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "kind", "key", "year"], name="statistics_cell_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.kind} {self.key} {self.year}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +16,14 @@ from council.selectors import open_reports
 from proposals.models import Proposal, Stage
 from voting.models import Ballot, BallotStatus, Outcome
 
-from .models import Disclosure, DisclosureStatus, Evaluation, EvaluationWindow, Objection
+from .models import (
+    Disclosure,
+    DisclosureStatus,
+    Evaluation,
+    EvaluationWindow,
+    Objection,
+    ProgressUpdate,
+)
 
 PROGRESS_DUE_DAYS = 14
 """A project in progress owes its residents a progress update when none has been posted for
@@ -74,8 +81,7 @@ def progress_owed(community: Community, now=None) -> list[Proposal]:
 
 
 def progress_owed_among(proposals, now=None) -> list[Proposal]:
-    """``progress_owed`` of any set of proposals (a district's, for its dashboard). One
-    query."""
+    """``progress_owed`` of any set of proposals. One query."""
     now = now or clock.now()
     due_before = now - dt.timedelta(days=PROGRESS_DUE_DAYS)
     owed = []
@@ -90,6 +96,26 @@ def progress_owed_among(proposals, now=None) -> list[Proposal]:
             owed.append(proposal)
     owed.sort(key=lambda p: (p.last_progress, p.pk))
     return owed
+
+
+def progress_owed_counts(proposals, now=None) -> dict[int, int]:
+    """How many of ``proposals`` owe a progress update (``progress_owed``'s rule), per
+    community id: counted by the database, one query, a row per community (the district
+    dashboard's, which needs the numbers only)."""
+    now = now or clock.now()
+    due_before = now - dt.timedelta(days=PROGRESS_DUE_DAYS)
+    # An update dated D starts the count at midnight of D (local time): it is recent enough
+    # when D is after the local date of ``due_before``.
+    recent = ProgressUpdate.objects.filter(
+        proposal=OuterRef("pk"), date__gt=timezone.localdate(due_before)
+    )
+    return dict(
+        proposals.filter(stage=Stage.IN_PROGRESS, stage_changed_at__lte=due_before)
+        .filter(~Exists(recent))
+        .values_list("community_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
 
 
 def staff_queue(community: Community, user) -> dict:

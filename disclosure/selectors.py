@@ -25,6 +25,7 @@ from council.models import Checkpoint, Community, EvidenceEvent, Role, RoleKind,
 from council.personal_data import entered_by_other, iso
 from council.rules import held_roles
 from council.search import SearchHits, highlighted, query_terms, snippet
+from council.selectors import communities_by_place
 from proposals.models import FeasibilityReview, Proposal, Stage
 from proposals.search import KIND as PROPOSAL
 from proposals.selectors import Found, proposals_found
@@ -43,12 +44,14 @@ from .models import (
     Disclosure,
     DisclosureStatus,
     EvaluationWindow,
+    FigureKind,
     Kind,
     Objection,
     ProgressPhoto,
     ProgressUpdate,
     Provider,
     Rating,
+    StatisticsCell,
     Verdict,
 )
 from .search import KIND as DISCLOSURE
@@ -115,7 +118,9 @@ def feed_items(limit: int, before: tuple[dt.datetime, int] | None = None) -> lis
 
 
 def communities() -> list[Community]:
-    return list(Community.objects.only("name", "slug").order_by("name"))
+    """Every community, by district, sub-district and name, with both loaded (the filters'
+    selects group them: ``council.forms.community_choices``)."""
+    return list(communities_by_place().only("name", "slug"))
 
 
 def staff_drafts(user) -> list[Community]:
@@ -620,18 +625,17 @@ class Statistics:
     published: int
 
 
-def _money_by_year_and_type(community: Community | None) -> list[dict]:
-    """Budget, money spent and projects funded by envelope year and project type, summed by
-    the database (``budget_of`` and ``spent_of`` as one expression each): one query, a row
-    per year and type however many projects."""
+def money_sums(reservations: QuerySet[Reservation], *group_by: str) -> QuerySet:
+    """``reservations`` summed by the database per ``group_by`` values: ``budget`` and
+    ``spent`` (``budget_of`` and ``spent_of`` as one expression each) and ``projects``. One
+    query, a row per group however many projects."""
     spent = (
         ProgressUpdate.objects.filter(proposal=OuterRef("proposal_id"))
         .order_by("-date", "-pk")
         .values("spent")[:1]
     )
-    rows = (
-        _scoped(Reservation.objects.all(), community, "proposal__community")
-        .values("envelope__year", "proposal__project_type")
+    return (
+        reservations.values(*group_by)
         .annotate(
             budget=Sum(Coalesce(F("proposal__completion__budget"), F("amount"))),
             spent=Sum(
@@ -643,18 +647,8 @@ def _money_by_year_and_type(community: Community | None) -> list[dict]:
             ),
             projects=Count("pk"),
         )
-        .order_by("envelope__year", "proposal__project_type")
+        .order_by(*group_by)
     )
-    return [
-        {
-            "year": row["envelope__year"],
-            "project_type": row["proposal__project_type"],
-            "budget": Decimal(row["budget"]),
-            "spent": Decimal(row["spent"]),
-            "projects": row["projects"],
-        }
-        for row in rows
-    ]
 
 
 def data_version() -> tuple[int, dt.datetime | None]:
@@ -683,14 +677,43 @@ STATISTICS_KEPT = 24 * 3600
 
 
 def statistics(community: Community | None = None) -> Statistics:
-    """The figures of the statistics pages, district-wide or for one community: four queries
-    whatever the number of projects, each summed by the database."""
-    stage_counts = dict(
-        _scoped(Proposal.objects.public(), community)
+    """The figures of the statistics pages, district-wide or for one community, summed from
+    the communities' cells (``StatisticsCell``, kept by ``statistics_refresh``): one query,
+    a few hundred rows for a whole city, whatever the number of projects."""
+    rows = (
+        _scoped(StatisticsCell.objects.all(), community)
+        .values("kind", "key", "year")
+        .annotate(
+            n=Sum("count"),
+            money_budget=Sum("budget"),
+            money_spent=Sum("spent"),
+            evaluations=Sum("given"),
+            residents=Sum("asked"),
+        )
+        .order_by("kind", "year", "key")
+    )
+    return _statistics_of(rows)
+
+
+def statistics_scan(community: Community | None = None) -> Statistics:
+    """``statistics`` summed from the rows themselves (four queries, each summed by the
+    database but reading every proposal, window and project): what the cells must equal."""
+    return _statistics_of(statistics_cells_scan(community))
+
+
+def statistics_cells_scan(community: Community | None = None) -> list[dict]:
+    """The cells of ``community`` (every community's, summed, when None) read from the rows:
+    {"kind", "key", "year", "n", "money_budget", "money_spent", "evaluations", "residents"}.
+    Four queries."""
+    blank = {"year": 0, "n": 0, "money_budget": ZERO, "money_spent": ZERO}
+    blank |= {"evaluations": 0, "residents": 0}
+    cells = [
+        {**blank, "kind": FigureKind.STAGE, "key": stage, "n": n}
+        for stage, n in _scoped(Proposal.objects.public(), community)
         .values_list("stage")
         .annotate(n=Count("pk"))
         .order_by()
-    )
+    ]
     windows = (
         _scoped(
             EvaluationWindow.objects.filter(closed_at__isnull=False),
@@ -705,24 +728,64 @@ def statistics(community: Community | None = None) -> Statistics:
         )
         .order_by()
     )
-    verdict_counts, evaluations, asked = {}, 0, 0
-    for verdict, n, given, residents in windows:
-        verdict_counts[verdict] = n
-        evaluations += given
-        asked += residents
-    cells = _money_by_year_and_type(community)
+    cells += [
+        {**blank, "kind": FigureKind.VERDICT, "key": verdict, "n": n}
+        | {"evaluations": given, "residents": asked}
+        for verdict, n, given, asked in windows
+    ]
+    money = money_sums(
+        _scoped(Reservation.objects.all(), community, "proposal__community"),
+        "envelope__year",
+        "proposal__project_type",
+    )
+    cells += [
+        {**blank, "kind": FigureKind.MONEY, "key": row["proposal__project_type"]}
+        | {"year": row["envelope__year"], "n": row["projects"]}
+        | {"money_budget": Decimal(row["budget"]), "money_spent": Decimal(row["spent"])}
+        for row in money
+    ]
+    published = _scoped(Disclosure.objects.filter(status=PUBLISHED), community).count()
+    if published:
+        cells.append({**blank, "kind": FigureKind.PUBLISHED, "key": "", "n": published})
+    return cells
+
+
+def _statistics_of(cells) -> Statistics:
+    stage_counts, verdict_counts, money = {}, {}, []
+    evaluations = asked = published = 0
+    for cell in cells:
+        kind, key, n = cell["kind"], cell["key"], cell["n"] or 0
+        if kind == FigureKind.STAGE:
+            stage_counts[key] = n
+        elif kind == FigureKind.VERDICT:
+            verdict_counts[key] = n
+            evaluations += cell["evaluations"] or 0
+            asked += cell["residents"] or 0
+        elif kind == FigureKind.MONEY:
+            money.append(
+                {
+                    "year": cell["year"],
+                    "project_type": key,
+                    "budget": Decimal(cell["money_budget"]),
+                    "spent": Decimal(cell["money_spent"]),
+                    "projects": n,
+                }
+            )
+        elif kind == FigureKind.PUBLISHED:
+            published = n
+    money.sort(key=lambda c: (c["year"], c["project_type"]))
     return Statistics(
-        money=cells,
+        money=money,
         stages=[{"stage": s, "n": stage_counts.get(s, 0)} for s in Stage.PUBLIC],
         verdicts=[{"verdict": v, "n": verdict_counts.get(v, 0)} for v in Verdict.values],
         proposals=sum(stage_counts.values()),
-        funded=sum(c["projects"] for c in cells),
-        budget=sum((c["budget"] for c in cells), ZERO),
-        spent=sum((c["spent"] for c in cells), ZERO),
+        funded=sum(c["projects"] for c in money),
+        budget=sum((c["budget"] for c in money), ZERO),
+        spent=sum((c["spent"] for c in money), ZERO),
         evaluated=sum(verdict_counts.values()),
         evaluations=evaluations,
         residents_asked=asked,
-        published=_scoped(Disclosure.objects.filter(status=PUBLISHED), community).count(),
+        published=published,
     )
 
 

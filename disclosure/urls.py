@@ -9,7 +9,7 @@ urlpatterns = [
     # Public
     path("search/", search.search_page, name="search"),
     path("disclosures/", public.disclosure_index, name="disclosure_index"),
-    path("disclosures/feed.atom", public.DisclosureFeed(), name="disclosure_feed"),
+    path("disclosures/feed.atom", public.disclosure_feed, name="disclosure_feed"),
     path("disclosures/<id:pk>/", public.disclosure_detail, name="disclosure"),
     path("disclosures/<id:pk>/pdf/", files.disclosure_pdf_file, name="disclosure_pdf"),
     path("disclosures/<id:pk>/notice/", files.disclosure_notice, name="disclosure_notice"),

@@ -7,7 +7,7 @@ from .home import awaiting_evaluation_section
 from .panels import proposal_disclosure_panel
 from .search import disclosure_documents
 from .selectors import personal_data_of
-from .services import disclosure_tick
+from .services import disclosure_tick, statistics_refresh_after
 from .services.labels import ACTION_LABELS
 from .steps import proposal_deadlines
 
@@ -24,6 +24,8 @@ hooks.register(
     },
 )
 hooks.register("minute_jobs", disclosure_tick)
+# Each community's statistics are refreshed once an act that changes them commits.
+hooks.register("evidence_recorded", statistics_refresh_after)
 hooks.register("evidence_documents", selectors.evidence_document_seq)
 hooks.register("proposal_panels", proposal_disclosure_panel)
 hooks.register("personal_data_sections", lambda user: {"disclosure": personal_data_of(user)})

@@ -105,7 +105,9 @@ def clean_upload(uploaded) -> CleanUpload:
 
 
 def upload_serve(field, content_type: str, filename: str) -> FileResponse:
-    """The stored file of ``field`` as a response (404 if there is none, or it is gone).
+    """The stored file of ``field`` as a response (404 if there is none, or it is gone),
+    streamed from whichever storage keeps it (``STORAGES["default"]``): never a redirect to
+    the store, so no file ever has an address that skips the caller's permission check.
 
     Only a JPEG, which is always a photo this module re-encoded, is shown inline. Anything else
     (a PDF is the uploader's own bytes: it may carry scripts, forms and links) is downloaded,

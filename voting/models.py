@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -274,6 +275,13 @@ class Ballot(RulesCopy):
     @property
     def is_open(self) -> bool:
         return self.status == BallotStatus.OPEN
+
+    @cached_property
+    def voter_ids(self) -> frozenset[int]:
+        """The members who may vote (on the list copied at opening, not recused), read once;
+        ``council.rules``'s ``voting.vote`` asks it. ``voting.selectors.ballot_votes`` sets it
+        from the list it reads anyway, so a page does not read it twice."""
+        return frozenset(self.eligible.filter(recused=False).values_list("member_id", flat=True))
 
     @property
     def publishes_receipts(self) -> bool:

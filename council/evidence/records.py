@@ -253,6 +253,8 @@ def evidence_append(
         payload=payload,
     )
     _insert(event)
+    for told in get_hooks("evidence_recorded"):
+        told(action, event.community_id)
     return event
 
 

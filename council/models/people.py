@@ -190,7 +190,12 @@ class Role(models.Model):
     class Meta:
         verbose_name = _("role")
         verbose_name_plural = _("roles")
-        indexes = [models.Index(fields=["user", "status"])]
+        indexes = [
+            models.Index(fields=["user", "status"]),
+            # Head-counts per community and kind (the programme page, the residents list):
+            # counted from the index alone, not from each role's row.
+            models.Index(fields=["community", "kind", "status"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="role_scope_matches_kind",

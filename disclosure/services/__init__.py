@@ -22,6 +22,7 @@ from .results import (
     windows_close_due,
     windows_remind,
 )
+from .statistics import statistics_rebuild, statistics_refresh, statistics_refresh_after
 
 
 def disclosure_tick() -> dict[str, int]:
@@ -53,6 +54,9 @@ __all__ = [
     "result_draft",
     "unanswered_objections",
     "variance_needs_explanation",
+    "statistics_rebuild",
+    "statistics_refresh",
+    "statistics_refresh_after",
     "window_close",
     "windows_close_due",
     "windows_remind",

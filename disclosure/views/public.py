@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.syndication.views import Feed
-from django.core.exceptions import BadRequest
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -31,6 +31,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from council.access import access_community
+from council.errors import NotUnderstood
+from council.forms import community_choices
 from council.models import ProjectType
 from council.money import format_yuan
 from council.streaming import streaming_response
@@ -73,10 +75,9 @@ class DisclosureFilterForm(forms.Form):
 
     def __init__(self, *args, communities, years, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = [
-            ("", gettext_lazy("All communities")),
-            *((c.slug, c.name) for c in communities),
-        ]
+        self.fields["community"].choices = community_choices(
+            communities, gettext_lazy("All communities")
+        )
         self.fields["year"].choices = [
             ("", gettext_lazy("All years")),
             *((str(y), str(y)) for y in years),
@@ -433,11 +434,11 @@ def feed_cursor(item) -> str:
 def feed_cursor_parse(value: str) -> tuple[dt.datetime, int]:
     moment, _sep, pk = value.partition("-")
     if not (moment.isdecimal() and pk.isdecimal() and len(moment) <= 18 and len(pk) <= 18):
-        raise BadRequest(_("This page of the feed does not exist: follow its links."))
+        raise NotUnderstood(_("This page of the feed does not exist: follow its links."))
     try:
         return EPOCH + int(moment) * MICROSECOND, int(pk)
     except OverflowError:
-        raise BadRequest(_("This page of the feed does not exist: follow its links.")) from None
+        raise NotUnderstood(_("This page of the feed does not exist: follow its links.")) from None
 
 
 @dataclass(frozen=True)
@@ -532,6 +533,46 @@ class DisclosureFeed(Feed):
 
     def item_categories(self, item):
         return [item.kind]
+
+
+_feed = DisclosureFeed()
+
+
+def disclosure_feed(request):
+    """The Atom feed (``DisclosureFeed``), rendered once per version of the data (the last act
+    the log recorded), language, address and page, and kept in the cache shared by the
+    workers: feed readers poll, and between two acts every poll is the same. Answers 304 to a
+    reader that already holds this version (ETag, Last-Modified). One query when it has not
+    changed."""
+    version, changed = selectors.data_version()
+    key = ":".join(
+        [
+            "feed",
+            str(version),
+            get_language(),
+            request.build_absolute_uri("/"),
+            request.GET.get("before", "")[:64],
+        ]
+    )
+    etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+    last_modified = int(changed.timestamp()) if changed else None
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        return not_modified
+    kept = cache.get(key)
+    if kept is None:
+        rendered = _feed(request)  # a cursor that cannot exist raises NotUnderstood: a 400
+        kept = (rendered.content, rendered["Content-Type"])
+        cache.set(key, kept, FEED_KEPT)
+    response = HttpResponse(kept[0], content_type=kept[1])
+    response["ETag"] = etag
+    if changed:
+        response["Last-Modified"] = http_date(last_modified)
+    return response
+
+
+# How long a page of the feed no act has outdated stays in the cache (a new act, a new key).
+FEED_KEPT = 24 * 3600
 
 
 def _summary(item) -> str:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 
+from council.forms import community_choices
 from council.search import QUERY_MAX
 from council.widgets import QuickSelect
 
@@ -44,10 +45,7 @@ class SearchForm(forms.Form):
     def __init__(self, *args, communities, **kwargs):
         super().__init__(*args, **kwargs)
         self.communities = {c.slug: c for c in communities}
-        self.fields["community"].choices = [
-            ("", _("All communities")),
-            *((c.slug, c.name) for c in communities),
-        ]
+        self.fields["community"].choices = community_choices(communities, _("All communities"))
         self.fields["community"].widget.attrs["class"] = "filter-select"
 
     def search(self) -> tuple[str, str]:

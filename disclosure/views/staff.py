@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -59,6 +60,10 @@ def _to_disclosure(pk: int):
     return redirect("disclosure", pk=pk)
 
 
+# Communities a page of the district dashboard shows (a district of a city has about 60).
+DASHBOARD_PER_PAGE = 24
+
+
 def district_dashboard(request, pk):
     """A district admin's view over every community of their district (404 for anyone else,
     and for a district that does not exist)."""
@@ -68,7 +73,8 @@ def district_dashboard(request, pk):
     ):
         raise Http404
     board = dashboard.district_dashboard(district)
-    return render(request, "disclosure/district_dashboard.html", {"dashboard": board})
+    page = Paginator(board.lines, DASHBOARD_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "disclosure/district_dashboard.html", {"dashboard": board, "page": page})
 
 
 def staff_queue(request, slug):

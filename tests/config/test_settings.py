@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -101,16 +102,16 @@ def test_each_parallel_test_worker_gets_a_redis_database_of_its_own():
     assert databases(moved) == ("redis://:pw@cache.internal/7",) * 2
 
 
-def test_production_pools_database_connections_and_four_workers_fit_under_100():
+def test_production_pools_database_connections_and_a_machine_of_workers_fits_under_100():
     found = probe(PRODUCTION)
     pool = found["pool"]
     assert pool and found["conn_max_age"] == 0  # Django's pool requires CONN_MAX_AGE 0
     assert 1 <= pool["min_size"] <= pool["max_size"]
     assert 0 < pool["timeout"] <= 10  # a request waits briefly, then gets the 503 page
-    # The README's deployment: 4 workers, the scheduler (its pool's min_size) and psql,
-    # migrate or a shell beside them, under PostgreSQL's default max_connections of 100
-    # (of which 3 are reserved for superusers).
-    assert 4 * pool["max_size"] + pool["min_size"] + 10 <= 100 - 3
+    # The README's deployment: 4 page workers, 2 WebSocket workers and the scheduler, and
+    # psql, migrate or a shell beside them, under PostgreSQL's default max_connections of 100
+    # (of which 3 are reserved for superusers) — on each of up to three such machines.
+    assert 3 * (4 + 2 + 1) * pool["max_size"] + 10 <= 100 - 3
 
 
 def test_the_pool_is_sized_from_the_environment_or_turned_off():
@@ -198,3 +199,58 @@ print(page["Content-Language"])
     result = run([sys.executable, "-c", script], {**env, "ALLOWED_HOSTS": "testserver"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == lang
+
+
+# --- Where files are kept (MEDIA_STORAGE_BACKEND, MEDIA_STORAGE_OPTIONS) ----------------------
+
+
+def test_files_go_to_the_store_the_environment_names():
+    probe_storage = (
+        "import django; django.setup()\n"
+        "from django.core.files.storage import storages; s = storages['default']\n"
+        "print(type(s).__module__ + '.' + type(s).__name__, s.base_location)"
+    )
+    local = run([sys.executable, "-c", probe_storage], {"DEBUG": "1", "MEDIA_ROOT": "/srv/m"})
+    assert local.stdout.split() == [
+        "django.core.files.storage.filesystem.FileSystemStorage",
+        "/srv/m",
+    ]
+    shared = run(
+        [sys.executable, "-c", probe_storage],
+        {
+            "DEBUG": "1",
+            "MEDIA_STORAGE_BACKEND": "django.core.files.storage.InMemoryStorage",
+            "MEDIA_STORAGE_OPTIONS": '{"location": "weishi-media"}',
+        },
+    )
+    assert shared.returncode == 0, shared.stderr
+    assert shared.stdout.split() == [
+        "django.core.files.storage.memory.InMemoryStorage",
+        "weishi-media",
+    ]
+    wrong = run(
+        [sys.executable, "-c", probe_storage],
+        {"DEBUG": "1", "MEDIA_STORAGE_OPTIONS": "bucket_name=weishi"},
+    )
+    assert wrong.returncode != 0 and "MEDIA_STORAGE_OPTIONS is not JSON" in wrong.stderr
+
+
+def test_a_shared_store_never_replaces_a_file_by_another_of_the_same_name():
+    from config.settings import media_storage
+
+    s3 = media_storage("storages.backends.s3.S3Storage", '{"bucket_name": "weishi"}')
+    assert s3 == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {"bucket_name": "weishi", "file_overwrite": False},
+    }
+    with pytest.raises(ImproperlyConfigured, match="file_overwrite"):
+        media_storage("storages.backends.s3.S3Storage", '{"file_overwrite": true}')
+
+
+@pytest.mark.parametrize("acl", ["public-read", "public-read-write", "publicRead"])
+def test_a_store_that_would_make_the_files_public_is_refused(acl):
+    from config.settings import media_storage
+
+    with pytest.raises(ImproperlyConfigured, match="must not make them public"):
+        media_storage("storages.backends.s3.S3Storage", json.dumps({"default_acl": acl}))
+    assert media_storage("", '{"default_acl": "private"}')["OPTIONS"] == {"default_acl": "private"}

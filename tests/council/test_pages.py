@@ -168,3 +168,22 @@ def test_in_a_city_the_header_lists_ones_own_communities_and_a_way_to_find_the_o
 def test_with_a_few_communities_the_header_lists_them_all(client, world):
     menu = _header_menu(client.get("/evidence/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
     assert world.a.name in menu and world.b.name in menu and "Find any community" not in menu
+
+
+def test_the_headers_communities_take_one_query_however_many_communities(
+    world, django_assert_num_queries
+):
+    from council.rules import held_roles
+    from council.selectors import community_switcher
+    from tests.factories import CommunityFactory
+
+    user = world.a_resident.user
+    held_roles(user)  # read once per request, by the rules already
+    with django_assert_num_queries(1):
+        few = community_switcher(user)
+    assert not few.more and few.communities[0] == world.a
+    for n in range(14):
+        CommunityFactory(sub_district=world.a.sub_district, name=f"城市第{n}社区")
+    with django_assert_num_queries(1):
+        many = community_switcher(user)
+    assert many.more and many.communities == [world.a]

@@ -6,10 +6,13 @@ import re
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from council.models import EvidenceEvent, PrivateData, Role, RoleStatus, User
+from council.models import EvidenceEvent, PrivateData, Role, RoleStatus, SubDistrict, User
 from tests.conftest import signs_in
+from tests.factories import CommunityFactory, GridFactory, SubDistrictFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +152,96 @@ def test_password_reset_by_email_lets_the_resident_choose_a_new_password(client,
     )
     assert done.status_code == 302
     assert signs_in("a_resident", "Xin-de-mima-2026")
+
+
+# --- Choosing one's community and grid among a city's --------------------------------------
+
+
+def grid_options(html: str) -> list[str]:
+    """The option labels of the page's (or the fragment's) grid select."""
+    select = re.search(r'<select name="grid".*?</select>', html, re.S)
+    assert select, html
+    return re.findall(r"<option [^>]*>([^<]*)</option>", select.group(0))
+
+
+def test_the_grid_select_lists_only_the_chosen_communitys_grids(client, world):
+    GridFactory(community=world.b, name="西区网格")
+    first = client.get(reverse("signup"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert grid_options(first) == ["(not sure / none)"]  # no community chosen yet
+
+    chosen = client.get(reverse("signup"), {"community": world.b.pk}, HTTP_ACCEPT_LANGUAGE="en")
+    html = chosen.content.decode()
+    assert grid_options(html) == ["(not sure / none)", *sorted(g.name for g in world.b.grids.all())]
+    assert f'<option value="{world.b.pk}" selected>' in html
+    assert world.a_grid1.name not in grid_options(html)
+
+
+def test_htmx_gets_the_grid_select_of_the_community_chosen(client, world):
+    page = client.get(reverse("signup")).content.decode()
+    community_select = re.search(r'<select name="community"[^>]*>', page).group(0)
+    assert f'hx-get="{reverse("signup")}"' in community_select
+    assert 'hx-target="#id_grid"' in community_select
+
+    fragment = client.get(
+        reverse("signup"), {"community": world.a.pk}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert fragment.startswith('<select name="grid"') and 'id="id_grid"' in fragment
+    assert grid_options(fragment)[1:] == sorted(g.name for g in world.a.grids.all())
+
+
+def test_without_javascript_a_button_lists_the_grids_and_keeps_what_was_typed(client, world):
+    page = client.get(reverse("signup"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        '<noscript><p class="field"><button type="submit" class="secondary" name="list_grids"'
+        in (page)
+    )
+    data = signup_data(world, list_grids="1")
+    del data["grid"]
+    response = client.post(reverse("signup"), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not User.objects.filter(display_name="李小红").exists()  # nothing signed up yet
+    assert not response.context["form"].errors and 'class="error"' not in html
+    assert grid_options(html)[1:] == sorted(g.name for g in world.a.grids.all())
+    assert re.search(r'<select name="grid"[^>]*autofocus', html)  # the next step
+    assert 'value="李小红"' in html and 'value="13612345678"' in html
+    assert "Zhe-shi-mima-2026" not in html  # passwords are never sent back
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("zh-hans", "该网格不属于您所选的社区。"),
+        ("en", "That grid is not in the community you chose."),
+    ],
+)
+def test_a_grid_of_another_community_is_refused_with_the_reason(client, world, language, message):
+    response = client.post(
+        reverse("signup"), signup_data(world, grid=world.b_grid1.pk), HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["grid"] == [message]
+    assert message in response.content.decode()
+    assert not User.objects.filter(display_name="李小红").exists()
+
+
+def test_communities_are_grouped_by_district_and_sub_district_in_flat_queries(client, world):
+    def sign_up_page():
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(reverse("signup"), {"community": world.a.pk}).content.decode()
+        return html, len(queries.captured_queries)
+
+    _html, before = sign_up_page()
+    street = SubDistrictFactory(district=world.district, name="桃源街道")
+    CommunityFactory.create_batch(12, sub_district=street)
+    CommunityFactory.create_batch(5)  # in districts of their own
+    html, after = sign_up_page()
+    assert after == before
+    select = re.search(r'<select name="community".*?</select>', html, re.S).group(0)
+    groups = re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select, re.S)
+    labels = [label for label, _options in groups]
+    streets = SubDistrict.objects.filter(communities__isnull=False).distinct().count()
+    assert len(labels) == len(set(labels)) == streets  # each sub-district once
+    own = f"{world.district.name} · {world.a.sub_district.name}"
+    assert world.a.name in dict(groups)[own]
+    assert dict(groups)[f"{world.district.name} · 桃源街道"].count("<option") == 12

@@ -74,6 +74,32 @@ def test_the_dashboard_reads_as_many_queries_for_six_communities_as_for_two(
     assert six == two
 
 
+def test_the_dashboard_shows_the_communities_a_page_at_a_time_by_street_with_district_totals(
+    client, world
+):
+    from disclosure.views.staff import DASHBOARD_PER_PAGE
+
+    year = clock.today().year
+    made = [
+        CommunityFactory(sub_district__district=world.district, name=f"第{n:02d}社区")
+        for n in range(DASHBOARD_PER_PAGE)
+    ]
+    for community in made:
+        Envelope.objects.create(community=community, year=year, amount=Decimal("1000"))
+    client.force_login(world.admin)
+    first = client.get(_url(world), **EN).content.decode()
+    last = client.get(_url(world), {"page": 2}, **EN).content.decode()
+    total = len(made) + 2  # and communities a and b
+    shown = [c for c in [*made, world.a, world.b] if f">{c.name}</a>" in first]
+    assert len(shown) == DASHBOARD_PER_PAGE
+    rest = [c for c in [*made, world.a, world.b] if f">{c.name}</a>" in last]
+    assert len(rest) == total - DASHBOARD_PER_PAGE and not set(shown) & set(rest)
+    # Each page names the streets of its communities, and the totals cover the district.
+    assert made[0].sub_district.name in first
+    assert f"<dd>{total}</dd>" in first and "¥24,000" in first
+    assert "Page 2 of 2" in last
+
+
 @pytest.mark.parametrize("who", ["other_admin", "a_staff", "a_resident", None])
 def test_the_dashboard_is_not_found_for_anyone_else(client, world, who):
     if who:

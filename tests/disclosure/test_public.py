@@ -15,10 +15,11 @@ from django.urls import reverse
 from PIL import Image
 
 from council import clock
-from council.models import PrivateData
+from council.models import Community, PrivateData
 from disclosure import services
 from disclosure.models import Disclosure, Kind
 from proposals.models import Proposal, Stage
+from tests.factories import CommunityFactory, SubDistrictFactory
 from voting import services as voting_services
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -283,6 +284,26 @@ def test_index_filters_by_community_kind_year_and_project_type(projects, client)
     assert rows(kind="nonsense") == everything  # an invalid value is ignored, not an error
 
 
+def community_groups(html: str) -> dict[str, list[str]]:
+    """The community filter's ``<optgroup>`` labels and the community names under each."""
+    select = re.search(r'<select name="community".*?</select>', html, re.S).group(0)
+    groups = re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select, re.S)
+    return {label: re.findall(r"<option [^>]*>([^<]*)</option>", opts) for label, opts in groups}
+
+
+def test_index_lists_communities_by_district_and_street_in_flat_queries(projects, client):
+    world = projects.world
+    before = count_queries(client, reverse("disclosure_index"))
+    street = SubDistrictFactory(district=world.district, name="桃源街道")
+    CommunityFactory.create_batch(12, sub_district=street)
+    assert count_queries(client, reverse("disclosure_index")) == before
+
+    groups = community_groups(client.get(reverse("disclosure_index")).content.decode())
+    assert len(groups[f"{world.district.name} · 桃源街道"]) == 12
+    assert world.a.name in groups[f"{world.district.name} · {world.a.sub_district.name}"]
+    assert sum(map(len, groups.values())) == Community.objects.count()  # every one, once
+
+
 def test_index_swaps_its_results_with_htmx_and_keeps_links(projects, client):
     decision = published(projects.published())
     full = client.get(reverse("disclosure_index"), {"kind": "decision"}).content.decode()
@@ -524,14 +545,37 @@ def test_the_feed_query_count_does_not_grow(projects, client):
     assert count_queries(client, reverse("disclosure_feed")) == few
 
 
+def test_a_feed_reader_polling_between_two_acts_gets_304_and_then_the_new_entry(projects, client):
+    first = projects.published()
+    url = reverse("disclosure_feed")
+    response = client.get(url)
+    etag, modified = response["ETag"], response["Last-Modified"]
+    # Polling again: one query (the log's last act), the same feed, then nothing to send.
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(url)
+    assert again.content == response.content and len(captured.captured_queries) == 1
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    # A new publication is a new version: never the feed kept from before.
+    second = projects.published()
+    fresh = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert fresh.status_code == 200 and fresh["ETag"] != etag
+    body = fresh.content.decode()
+    assert second.title in body and first.title in body
+
+
 # --- Statistics -------------------------------------------------------------------------------
 
 
-def test_statistics_draw_svg_charts_with_tables_matching_the_records(projects, client):
-    projects.evaluated()
-    running = projects.in_progress()
-    projects.progress(running, 40, "4000.00")
-    projects.published(approve=False)
+def test_statistics_draw_svg_charts_with_tables_matching_the_records(
+    projects, client, django_capture_on_commit_callbacks
+):
+    # The statistics' cells are refreshed once each act commits: run what the commits run.
+    with django_capture_on_commit_callbacks(execute=True):
+        projects.evaluated()
+        running = projects.in_progress()
+        projects.progress(running, 40, "4000.00")
+        projects.published(approve=False)
     year = clock.today().year
 
     community_page = reverse("statistics", args=[projects.world.a.slug])
@@ -688,15 +732,19 @@ def test_a_feed_page_that_cannot_exist_is_a_bad_request(client, db, before):
     assert response.status_code == 400
 
 
-def test_statistics_are_summed_once_per_change_and_never_shown_stale(projects, client):
+def test_statistics_are_summed_once_per_change_and_never_shown_stale(
+    projects, client, django_capture_on_commit_callbacks
+):
     from disclosure.selectors import statistics_current
 
-    projects.in_progress(cost="20000.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        projects.in_progress(cost="20000.00")
     first = statistics_current()
     with CaptureQueriesContext(connection) as unchanged:
         again = statistics_current()
     assert again == first and len(unchanged.captured_queries) == 1  # the log's last act only
-    projects.in_progress(cost="5000.00")  # a change: a new act in the log
+    with django_capture_on_commit_callbacks(execute=True):
+        projects.in_progress(cost="5000.00")  # a change: a new act in the log
     fresh = statistics_current()
     assert fresh.funded == first.funded + 1
     assert fresh.budget == first.budget + Decimal("5000.00")

@@ -13,11 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from council import clock
+from council.models import Community
 from council.search import document_tokens, query_terms
 from disclosure import services as disclosure_services
 from proposals import services
 from proposals.models import Proposal, Stage, SubKind
 from tests.disclosure.conftest import Projects
+from tests.disclosure.test_public import community_groups
+from tests.factories import CommunityFactory
 from tests.proposals.conftest import ProposalMaker
 from tests.proposals.test_list import tags, texts
 
@@ -144,6 +147,22 @@ def test_search_within_one_community(client, world, lamp):
     assert found(search(client, "路灯", **community_b)) == []
     assert found(search(client, "路灯", community=world.a.slug)) == [LAMP]
     assert found(search(client, "路灯", community="nowhere")) == [LAMP]  # ignored
+
+
+def test_the_community_filter_is_grouped_by_district_and_street(client, world, lamp):
+    def page():
+        with CaptureQueriesContext(connection) as queries:
+            html = search(client, "路灯", community=world.a.slug).content.decode()
+        return html, len(queries.captured_queries)
+
+    _html, before = page()
+    CommunityFactory.create_batch(8, sub_district__district=world.other_district)
+    html, after = page()
+    assert after == before
+    groups = community_groups(html)
+    assert world.a.name in groups[f"{world.district.name} · {world.a.sub_district.name}"]
+    assert sum(map(len, groups.values())) == Community.objects.count()
+    assert f'<option value="{world.a.slug}" selected>{world.a.name}</option>' in html
 
 
 def test_a_revised_title_is_found_by_its_new_words_only(client, world, proposals):

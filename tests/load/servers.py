@@ -1,7 +1,8 @@
 """The production shape on this machine, for the load tests and the benchmarks alike: a
-PostgreSQL database of a run's own, ``bin/serve``'s daphne workers on free ports, nginx running
-``deploy/nginx.conf`` in front of them over TLS (only its ports, name and certificate changed),
-and the HTTP requests that reach them as the reverse proxy's or a browser's would.
+PostgreSQL database of a run's own, ``bin/serve``'s page workers (gunicorn) and WebSocket
+workers (daphne) on free ports, nginx running ``deploy/nginx.conf`` in front of them over TLS
+(only its ports, name and certificate changed), and the HTTP requests that reach them as the
+reverse proxy's or a browser's would.
 
 The tests under ``tests/load/`` and the scripts under ``bench/`` use these same helpers, so a
 benchmark measures the very set-up the tests check. Nothing here uses pytest: what does not
@@ -301,15 +302,25 @@ def daphne_start(env: dict[str, str], log: Path, seconds: float = 60) -> Iterato
 
 
 @contextlib.contextmanager
-def serve_start(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[tuple]:
-    """``bin/serve`` with ``env`` (its output in ``log``), its workers on free consecutive
-    ports: (the process, the ports), once every worker answers. Stopped afterwards."""
+def serve_start(
+    env: dict[str, str], log: Path, workers: int = 2, ws_workers: int = 2
+) -> Iterator[tuple]:
+    """``bin/serve`` with ``env`` (its output in ``log``): ``workers`` page workers and
+    ``ws_workers`` WebSocket workers, each kind on free consecutive ports: (the process, the
+    page workers' ports, the WebSocket workers' ports), once every worker answers. Stopped
+    afterwards."""
     first = free_port(workers)
     ports = tuple(range(first, first + workers))
+    while True:  # apart from the page workers' (free_port may find the same again)
+        ws_first = free_port(ws_workers)
+        ws_ports = tuple(range(ws_first, ws_first + ws_workers))
+        if not set(ports) & set(ws_ports):
+            break
+    env = {**env, "WS_WORKERS": str(ws_workers), "WS_FIRST_PORT": str(ws_first)}
     proc = process_start([str(SERVE), str(workers), str(first)], env, log)
     try:
-        wait_until_up(ports, [(proc, log)])
-        yield proc, ports
+        wait_until_up(ports + ws_ports, [(proc, log)])
+        yield proc, ports, ws_ports
     finally:
         processes_stop([proc])
 
@@ -335,18 +346,22 @@ http {{
 
 def nginx_site(
     ports,
+    ws_ports,
     tls_port: int,
     http_port: int,
     tmp: Path,
     read_timeout: str | None = None,
     tiles_root: Path | None = None,
 ) -> str:
-    """``deploy/nginx.conf`` with these ports, host name and certificate, and the error pages
-    of this checkout: nothing else (but ``read_timeout`` for ``location /``, if given)."""
+    """``deploy/nginx.conf`` with these ports (the page workers', the WebSocket workers'; two
+    of each), host name and certificate, and the error pages of this checkout: nothing else
+    (but ``read_timeout`` for ``location /``, if given)."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     replacements = [
         ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{ports[0]} "),
         ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{ports[1]} "),
+        ("server 127.0.0.1:8101 ", f"server 127.0.0.1:{ws_ports[0]} "),
+        ("server 127.0.0.1:8102 ", f"server 127.0.0.1:{ws_ports[1]} "),
         ("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;"),
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
         ("server_name weishi.example.cn;", "server_name 127.0.0.1;"),
@@ -389,15 +404,17 @@ def nginx_start(
     ports,
     tmp: Path,
     *,
+    ws_ports=None,
     connections: int = 256,
     access_log: bool = True,
     read_timeout: str | None = None,
     tiles_root: Path | None = None,
 ) -> Nginx:
-    """nginx with ``deploy/nginx.conf`` in front of the workers on ``ports``, over TLS with a
-        self-signed certificate for 127.0.0.1, its files (logs included) in ``tmp``; returns once
-        it listens. ``connections``: its worker_connections; ``access_log``: whether to log every
-        request; ``read_timeout``: how long nginx waits for a worker's answer (its default, 60 s,
+    """nginx with ``deploy/nginx.conf`` in front of the page workers on ``ports`` and the
+    WebSocket workers on ``ws_ports`` (the same as ``ports`` if None), over TLS with a
+    self-signed certificate for 127.0.0.1, its files (logs included) in ``tmp``; returns once
+    it listens. ``connections``: its worker_connections; ``access_log``: whether to log every
+    request; ``read_timeout``: how long nginx waits for a worker's answer (its default, 60 s,
     if None). The caller stops ``.proc``."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
@@ -410,7 +427,7 @@ def nginx_start(
     )  # fmt: skip
     first = free_port(2)
     tls_port, http_port = first, first + 1
-    site = nginx_site(ports, tls_port, http_port, tmp, read_timeout, tiles_root)
+    site = nginx_site(ports, ws_ports or ports, tls_port, http_port, tmp, read_timeout, tiles_root)
     (tmp / "weishi.conf").write_text(site)
     main = NGINX_MAIN.format(
         tmp=tmp,
@@ -439,20 +456,23 @@ class Site:
     """``bin/serve``'s workers behind nginx."""
 
     serve: subprocess.Popen
-    ports: tuple[int, ...]  # the workers'
+    ports: tuple[int, ...]  # the page workers'
+    ws_ports: tuple[int, ...]  # the WebSocket workers'
     log: Path  # bin/serve's
     nginx: Nginx
 
 
 @contextlib.contextmanager
 def site_start(env: dict[str, str], log: Path, tmp: Path, **nginx_options) -> Iterator[Site]:
-    """``serve_start`` with two workers, then ``nginx_start`` in front of them (its files in
-    ``tmp``); both stopped afterwards."""
+    """``serve_start`` with two page workers and two WebSocket workers, then ``nginx_start``
+    in front of them (its files in ``tmp``); both stopped afterwards."""
     # The site's own tile files, which its nginx serves: never another site's.
     env = {**env, "LOG_TILES_ROOT": str(tmp / "log-tiles")}
-    with serve_start(env, log) as (serve, ports):
-        nginx = nginx_start(ports, tmp, tiles_root=tmp / "log-tiles", **nginx_options)
+    with serve_start(env, log) as (serve, ports, ws_ports):
+        nginx = nginx_start(
+            ports, tmp, ws_ports=ws_ports, tiles_root=tmp / "log-tiles", **nginx_options
+        )
         try:
-            yield Site(serve, ports, log, nginx)
+            yield Site(serve, ports, ws_ports, log, nginx)
         finally:
             processes_stop([nginx.proc])

@@ -1,10 +1,10 @@
 """``bin/serve`` as a supervisor, on its own: which processes it starts again, when, and how it
 stops and refuses.
 
-The processes it supervises are stand-ins here (a ``daphne`` that sleeps, or fails at once on
-the ports it is told to; a ``python`` that writes down each ``manage.py`` command and sleeps
-for ``minutely --loop``), so these tests need no database and take seconds. The real workers,
-killed under load behind nginx, are in ``test_worker_restart.py``.
+The processes it supervises are stand-ins here (a ``gunicorn`` and a ``daphne`` that sleep, or
+fail at once on the ports they are told to; a ``python`` that writes down each ``manage.py``
+command and sleeps for ``minutely --loop``), so these tests need no database and take seconds.
+The real workers, killed under load behind nginx, are in ``test_worker_restart.py``.
 """
 
 from __future__ import annotations
@@ -24,12 +24,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = ROOT / "bin" / "serve"
-FIRST_PORT = 18701  # never bound: the stand-in daphne only reads it
+FIRST_PORT = 18701  # never bound: the stand-ins only read them
+WS_FIRST_PORT = 18801
 
 FAKE_DAPHNE = """\
 #!/bin/sh
 # daphne -b HOST -p PORT APP: fails at once on the ports listed in FAIL_PORTS, else sleeps.
 case " $FAIL_PORTS " in *" $4 "*) echo "stand-in daphne on $4 fails"; exit 3;; esac
+exec sleep 300
+"""
+FAKE_GUNICORN = """\
+#!/bin/sh
+# gunicorn --bind HOST:PORT …: fails at once on the ports listed in FAIL_PORTS, else sleeps.
+case " $FAIL_PORTS " in *" ${2##*:} "*) echo "stand-in gunicorn on ${2##*:} fails"; exit 3;; esac
 exec sleep 300
 """
 FAKE_PYTHON = """\
@@ -87,8 +94,9 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[callable]:
     (tmp_path / "daphne").write_text(FAKE_DAPHNE)
+    (tmp_path / "gunicorn").write_text(FAKE_GUNICORN)
     (tmp_path / "python").write_text(FAKE_PYTHON)
-    for name in ("daphne", "python"):
+    for name in ("daphne", "gunicorn", "python"):
         (tmp_path / name).chmod(0o755)
     started: list[subprocess.Popen] = []
 
@@ -99,6 +107,7 @@ def serve(tmp_path: Path) -> Iterator[callable]:
             "PY": str(tmp_path / "python"),
             "CALLS": str(calls),
             "SECRET_KEY": "serve-test-secret-key",
+            "WS_FIRST_PORT": str(WS_FIRST_PORT),
             "REDIS_URL": "redis://127.0.0.1:1/0",  # never reached: the workers are stand-ins
             "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
         }
@@ -121,26 +130,30 @@ def serve(tmp_path: Path) -> Iterator[callable]:
         proc.wait(timeout=10)
 
 
-def test_a_killed_worker_is_started_again_alone_and_at_once(serve) -> None:
+@pytest.mark.parametrize(
+    ("kind", "port"), [("page worker", FIRST_PORT), ("websocket worker", WS_FIRST_PORT)]
+)
+def test_a_killed_worker_is_started_again_alone_and_at_once(serve, kind, port) -> None:
     site = serve("2", str(FIRST_PORT), RESTART_STEADY="1")
-    first = site.pid(f"worker 1 of 2 on http://127.0.0.1:{FIRST_PORT}/")
-    second = site.pid(f"worker 2 of 2 on http://127.0.0.1:{FIRST_PORT + 1}/")
+    first = site.pid(f"{kind} 1 of 2 on http://127.0.0.1:{port}/")
+    second = site.pid(f"{kind} 2 of 2 on http://127.0.0.1:{port + 1}/")
+    other_kind = site.pid("websocket worker 1" if kind == "page worker" else "page worker 1")
     time.sleep(1.5)  # longer than RESTART_STEADY: it counts as having run steadily
     os.kill(first, signal.SIGKILL)
-    site.wait_for(r"worker 1 of 2 .* restarted \(pid \d+\)")
+    site.wait_for(rf"{kind} 1 of 2 .* restarted \(pid \d+\)")
     log = site.text()
-    assert "worker 1 of 2 on http://127.0.0.1:18701/ was killed by signal 9" in log
+    assert f"{kind} 1 of 2 on http://127.0.0.1:{port}/ was killed by signal 9" in log
     assert "restarting it now, the others keep serving" in log
-    assert site.pid("worker 1 of 2") != first
-    assert _alive(second), "the other worker was stopped"
-    assert site.pid("worker 2 of 2") == second
+    assert site.pid(f"{kind} 1 of 2") != first
+    assert _alive(second) and _alive(other_kind), "another worker was stopped"
+    assert site.pid(f"{kind} 2 of 2") == second
     assert site.proc.poll() is None
     assert site.calls_of("migrate") == site.calls_of("collectstatic") == 1
 
 
 def test_a_killed_scheduler_is_started_again_the_same_way(serve) -> None:
     site = serve("1", str(FIRST_PORT), RESTART_STEADY="1")
-    worker = site.pid("worker 1 of 1")
+    worker = site.pid("page worker 1 of 1")
     time.sleep(1.5)
     os.kill(site.pid("minute scheduler"), signal.SIGKILL)
     site.wait_for(r"minute scheduler \(manage\.py minutely --loop\) restarted")
@@ -153,9 +166,9 @@ def test_a_worker_that_fails_at_once_is_retried_with_growing_pauses_while_others
     serve,
 ) -> None:
     site = serve("2", str(FIRST_PORT), FAIL_PORTS=str(FIRST_PORT + 1))
-    first = site.pid("worker 1 of 2")
+    first = site.pid("page worker 1 of 2")
     pauses = site.wait_for(
-        r"worker 2 of 2 .* exited with status 3 after \d+ s, soon after starting; "
+        r"page worker 2 of 2 .* exited with status 3 after \d+ s, soon after starting; "
         r"restarting it in (\d+) s",
         count=3,
     )
@@ -168,14 +181,16 @@ def test_a_worker_that_fails_at_once_is_retried_with_growing_pauses_while_others
 def test_term_stops_every_process_and_exits_0(serve) -> None:
     site = serve("2", str(FIRST_PORT))
     children = [
-        site.pid("worker 1 of 2"),
-        site.pid("worker 2 of 2"),
+        site.pid("page worker 1 of 2"),
+        site.pid("page worker 2 of 2"),
+        site.pid("websocket worker 1 of 2"),
+        site.pid("websocket worker 2 of 2"),
         site.pid("minute scheduler"),
     ]
     site.wait_for("Ctrl-C stops all")
     os.kill(site.proc.pid, signal.SIGTERM)  # bin/serve alone, not its process group
     assert site.proc.wait(timeout=30) == 0
-    assert "stopping 3 process(es)" in site.text()
+    assert "stopping 5 process(es)" in site.text()
     assert not [pid for pid in children if _alive(pid)]
     assert "restarted" not in site.text()
 
@@ -183,14 +198,23 @@ def test_term_stops_every_process_and_exits_0(serve) -> None:
 @pytest.mark.parametrize(
     ("args", "env", "says"),
     [
-        (["0"], {}, "WORKERS must be a positive whole number, not '0'"),
-        (["two"], {}, "WORKERS must be a positive whole number, not 'two'"),
-        (["2", "65535"], {}, "FIRST_PORT must be a port number with room for 2 workers"),
+        (["0"], {}, "PAGE_WORKERS must be a positive whole number, not '0'"),
+        (["two"], {}, "PAGE_WORKERS must be a positive whole number, not 'two'"),
+        (["2", "65535"], {}, "FIRST_PORT must be a port number with room for 2 page workers"),
+        (["1"], {"WS_WORKERS": "0"}, "WS_WORKERS must be a positive whole number"),
+        (["1"], {"PAGE_THREADS": "x"}, "PAGE_THREADS must be a positive whole number"),
+        (["1"], {"WS_FIRST_PORT": "x"}, "WS_FIRST_PORT must be a port number with room for 2"),
+        (
+            ["2", "8001"],
+            {"WS_FIRST_PORT": "8002"},
+            "the page workers' ports (8001–8002) and the WebSocket workers' (8002–8003) overlap",
+        ),
         (["1"], {"SCHEDULER": "yes"}, "SCHEDULER must be 1"),
         (["1"], {"RESTART_STEADY": "0"}, "RESTART_STEADY must be a positive whole number"),
-        (["2"], {"REDIS_URL": ""}, "REDIS_URL is not set"),
+        (["1"], {"REDIS_URL": ""}, "REDIS_URL is not set"),
         (["1"], {"SECRET_KEY": ""}, "SECRET_KEY is not set"),
         (["1"], {"DAPHNE": "/nonexistent/daphne"}, "/nonexistent/daphne is missing"),
+        (["1"], {"GUNICORN": "/nonexistent/gunicorn"}, "/nonexistent/gunicorn is missing"),
     ],
 )
 def test_bad_arguments_are_refused_before_anything_runs(serve, args, env, says) -> None:

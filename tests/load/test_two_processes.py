@@ -1,13 +1,18 @@
-"""The README's "Deploying" section, run: ``bin/serve`` starts two daphne workers and the minute
-scheduler on one PostgreSQL database and one Redis, behind nginx with ``deploy/nginx.conf``.
+"""The README's "Deploying" section, run: ``bin/serve`` starts two page workers (gunicorn), two
+WebSocket workers (daphne) and the minute scheduler on one PostgreSQL database and one Redis,
+behind nginx with ``deploy/nginx.conf`` (``/ws/`` to the WebSocket workers, the rest to the
+page workers).
 
-A message posted over the WebSocket of one process reaches a reader connected to the other,
-and the reader sees the poster in the presence list. Through nginx (TLS, the committed config
-with only its ports, name and certificate changed) pages, hashed static files, sign-in and a
-thread's WebSocket work. The scheduler ``bin/serve`` keeps running closes a ballot whose time
-has passed without anyone opening a page. The servers run on a fresh database created for the
-module and dropped afterwards. The pytest process never touches that database through the ORM: the
-``db`` fixture is not used, everything goes through ``manage.py`` and the network.
+A message posted over the WebSocket of one daphne reaches a reader connected to the other,
+and the reader sees the poster in the presence list; one posted with the plain form, through a
+page worker, reaches a reader on a WebSocket worker. Through nginx (TLS, the committed config
+with only its ports, name and certificate changed) pages, hashed static files, sign-in, an
+open data file (streamed) and a thread's WebSocket work, and sign-in throttling counts the
+address nginx saw, not one the client wrote. The scheduler ``bin/serve`` keeps running closes a
+ballot whose time has passed without anyone opening a page. The servers run on a fresh
+database created for the module and dropped afterwards. The pytest process never touches that
+database through the ORM: the ``db`` fixture is not used, everything goes through
+``manage.py`` and the network.
 
 HTTP requests carry ``X-Forwarded-Proto: https``, as the reverse proxy's would: the settings
 then treat them as secure (no SSL redirect, secure cookies), and the cookies are handled here
@@ -29,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -50,6 +56,7 @@ USERNAME = "donghu-resident16"
 PASSWORD = "weishi-demo-2026"
 BODY = "来自进程一的消息"
 FRAME_TIMEOUT = 20  # seconds to wait for one expected frame
+ADDRESS_FAILURES = 3  # the site's SIGNIN_ADDRESS_FAILURES here
 
 THREAD_QUERY = """\
 import json
@@ -122,7 +129,10 @@ def servers() -> Iterator[Servers]:
         stack.callback(shutil.rmtree, tmp, ignore_errors=True)
         _, url = stack.enter_context(database_temporary(os.environ["DATABASE_URL"], "weishi_two"))
         env = production_env(
-            url, tmp / "static", "two-processes-test-secret-key-not-for-production-0123456789"
+            url,
+            tmp / "static",
+            "two-processes-test-secret-key-not-for-production-0123456789",
+            SIGNIN_ADDRESS_FAILURES=str(ADDRESS_FAILURES),
         )
         manage(env, "migrate", "--no-input", "-v0")
         manage(env, "seed_demo")
@@ -158,7 +168,7 @@ async def _frame_matching(
 
 
 async def _exchange(servers: Servers, cookies: dict[str, str]) -> None:
-    port_a, port_b = servers.ports
+    port_a, port_b = servers.ws_ports
     tid = servers.thread_id
     presence_id = f'id="thread-{tid}-presence"'
     name = html.escape(servers.display_name)
@@ -259,6 +269,82 @@ def test_a_thread_message_goes_through_nginx_over_a_secure_websocket(servers: Se
             pool.submit(asyncio.run, _post_through_proxy(servers, cookies)).result(timeout=120)
     except (ConnectionClosed, InvalidStatus, OSError) as error:
         pytest.fail(f"websocket through nginx failed: {error!r}", pytrace=False)
+
+
+async def _form_post_reaches_a_socket(servers: Servers, cookies: dict[str, str]) -> None:
+    tid, port = servers.thread_id, servers.ws_ports[1]
+    body = "用表单发出的消息"
+    seen: list[str] = []
+    async with connect(
+        f"ws://127.0.0.1:{port}/ws/threads/{tid}/", origin=f"http://127.0.0.1:{port}",
+        open_timeout=15,
+    ) as reader:  # fmt: skip
+        form = urlencode(
+            {"csrfmiddlewaretoken": cookies["csrftoken"], "body": body, "next": "/"}
+        ).encode()
+        nginx = servers.nginx
+        answer = await asyncio.to_thread(
+            http_request, nginx.tls_port, "POST", f"/threads/{tid}/post/",
+            cookies=cookies, body=form, tls=nginx.tls(),
+        )  # fmt: skip
+        assert answer.status == 302, (answer.status, answer.body[:500])
+        await _frame_matching(
+            reader, lambda f: body in f and "data-message-id" in f, f"the message {body!r}", seen
+        )
+
+
+def test_a_message_posted_through_a_page_worker_reaches_a_websocket_worker(
+    servers: Servers,
+) -> None:
+    nginx = servers.nginx
+    cookies = sign_in(nginx.tls_port, USERNAME, PASSWORD, nginx.tls())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _form_post_reaches_a_socket(servers, cookies)).result(120)
+
+
+def test_an_open_data_file_streams_from_a_page_worker_through_nginx(servers: Servers) -> None:
+    tls, port = servers.nginx.tls(), servers.nginx.tls_port
+    answer = http_request(port, "GET", "/open-data/proposals.csv", tls=tls)
+    assert answer.status == 200, answer.body[:500]
+    lines = answer.body.decode("utf-8-sig").splitlines()
+    assert len(lines) > 1 and "," in lines[0]
+    # Sent as it was written (no length known beforehand), not read whole first.
+    direct = http_request(servers.ports[0], "GET", "/open-data/proposals.csv")
+    assert direct.status == 200 and direct.headers["Content-Length"] is None
+    assert direct.body.splitlines()[0] == answer.body.splitlines()[0]
+
+
+def _sign_in_status(port: int, username: str, password: str, **options) -> int:
+    cookies: dict[str, str] = {}
+    http_request(port, "GET", "/accounts/login/", cookies=cookies, **options)
+    form = {"csrfmiddlewaretoken": cookies["csrftoken"], "username": username}
+    form |= {"password": password, "next": "/"}
+    answer = http_request(
+        port, "POST", "/accounts/login/", cookies=cookies, body=urlencode(form).encode(),
+        **options,
+    )  # fmt: skip
+    return answer.status
+
+
+def test_sign_in_throttling_counts_the_address_nginx_saw_not_the_one_a_client_wrote(
+    servers: Servers,
+) -> None:
+    nginx, worker = servers.nginx, servers.ports[1]
+    spoofed = {"X-Forwarded-For": "203.0.113.77"}
+    # Straight to a page worker from 127.0.0.1 (a trusted proxy's address, as nginx's is):
+    # the last X-Forwarded-For entry is the client. Wrong passwords, each for another name,
+    # lock that address …
+    # (The failure that reaches the limit is answered with the lock already.)
+    failures = [
+        _sign_in_status(worker, f"nobody-{n}", "wrong", headers=spoofed)
+        for n in range(ADDRESS_FAILURES)
+    ]
+    assert failures[:-1] == [200] * (ADDRESS_FAILURES - 1), failures
+    assert _sign_in_status(worker, USERNAME, PASSWORD, headers=spoofed) == 429
+    # … but through nginx the header a client sends is replaced by the address nginx saw:
+    # the same header changes nothing, and the right password signs in.
+    status = _sign_in_status(nginx.tls_port, USERNAME, PASSWORD, headers=spoofed, tls=nginx.tls())
+    assert status == 302
 
 
 def test_the_scheduler_bin_serve_runs_closes_an_overdue_ballot_nobody_opens(

@@ -1,13 +1,15 @@
 """One dead worker does not take the site down: ``bin/serve`` starts it again alone.
 
-``bin/serve 2`` runs two daphne workers and the minute scheduler on a fresh PostgreSQL database
-and one Redis, behind nginx with ``deploy/nginx.conf`` (``tests/load/servers.py``, as
-``test_two_processes.py`` runs them). While pages are requested without pause from the other
-worker directly and through nginx, one worker is killed with ``kill -9``: the other answers
-every request, nginx answers every page (it passes what it could not send to the dead worker to
-the live one), the dead worker answers again within 10 s, and its restart ran neither
-``migrate`` nor ``collectstatic`` (``PY`` is a wrapper that writes down every ``manage.py``
-command ``bin/serve`` runs). The scheduler, killed the same way, is started again too.
+``bin/serve 2`` runs two page workers (gunicorn), two WebSocket workers (daphne) and the minute
+scheduler on a fresh PostgreSQL database and one Redis, behind nginx with ``deploy/nginx.conf``
+(``tests/load/servers.py``, as ``test_two_processes.py`` runs them). While the other worker of
+the same kind is asked without pause, directly and through nginx, one worker is killed with
+``kill -9`` (a page worker: gunicorn's master and its worker process both, the port gone): the
+other answers every request, nginx answers every one (it passes what it could not send to the
+dead worker to the live one: pages to a page worker, ``/ws/`` to a WebSocket worker), the dead
+worker answers again within 10 s, and its restart ran neither ``migrate`` nor
+``collectstatic`` (``PY`` is a wrapper that writes down every ``manage.py`` command
+``bin/serve`` runs). The scheduler, killed the same way, is started again too.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def site() -> Iterator[Restarts]:
             "worker-restart-test-secret-key-not-for-production-0123456789",
             PY=str(wrapper),
             DAPHNE=str(Path(PYTHON).parent / "daphne"),
+            GUNICORN=str(Path(PYTHON).parent / "gunicorn"),
         )
         site = stack.enter_context(site_start(env, tmp / "serve.log", tmp))
         yield Restarts(**vars(site), calls=calls)
@@ -87,21 +90,28 @@ def site() -> Iterator[Restarts]:
 
 @dataclass
 class Poller:
-    """Requests ``/`` again and again, straight from a worker or through nginx over TLS."""
+    """Requests ``path`` again and again, straight from a worker or through nginx over TLS."""
 
     port: int
     tls: object = None
-    answers: list[tuple[float, str]] = field(default_factory=list)  # (time, "200" or error)
+    path: str = "/"
+    answers: list[tuple[float, str]] = field(default_factory=list)  # (time, status or error)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                status = str(http_request(self.port, "GET", "/", tls=self.tls).status)
+                status = str(http_request(self.port, "GET", self.path, tls=self.tls).status)
             except OSError as error:
                 status = repr(error)
             self.answers.append((time.monotonic(), status))
             time.sleep(0.05)
+
+
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
 
 
 def _answers_again(port: int, deadline: float) -> float | None:
@@ -116,20 +126,28 @@ def _answers_again(port: int, deadline: float) -> float | None:
     return None
 
 
+# A page asked of a WebSocket worker through nginx: /ws/ goes to one, and a plain GET there is
+# answered by the app's 404 page (a dead worker's would be nginx's 502).
+WS_PATH, WS_STATUS = "/ws/not-a-socket/", "404"
+
+
+@pytest.mark.parametrize("kind", ["page worker", "websocket worker"])
 def test_a_killed_worker_is_restarted_alone_while_the_other_and_nginx_keep_answering(
-    site: Restarts,
+    site: Restarts, kind: str
 ) -> None:
-    live_port, dead_port = site.ports
-    victim = site.pid_of(f"worker 2 of 2 on http://127.0.0.1:{dead_port}/")
-    survivor = site.pid_of(f"worker 1 of 2 on http://127.0.0.1:{live_port}/")
-    pollers = [Poller(live_port), Poller(site.nginx.tls_port, site.nginx.tls())]
+    live_port, dead_port = site.ports if kind == "page worker" else site.ws_ports
+    path, expected = ("/", "200") if kind == "page worker" else (WS_PATH, WS_STATUS)
+    victim = site.pid_of(f"{kind} 2 of 2 on http://127.0.0.1:{dead_port}/")
+    survivor = site.pid_of(f"{kind} 1 of 2 on http://127.0.0.1:{live_port}/")
+    pollers = [Poller(live_port), Poller(site.nginx.tls_port, site.nginx.tls(), path)]
     threads = [threading.Thread(target=p.run, daemon=True) for p in pollers]
     for thread in threads:
         thread.start()
     try:
         time.sleep(1)
         killed_at = time.monotonic()
-        os.kill(victim, signal.SIGKILL)
+        for pid in [victim, *_children(victim)]:  # gunicorn's worker too: the port is gone
+            os.kill(pid, signal.SIGKILL)
         back_at = _answers_again(dead_port, killed_at + 30)
         time.sleep(1)  # the other worker and nginx, a moment after the restart too
     finally:
@@ -144,15 +162,17 @@ def test_a_killed_worker_is_restarted_alone_while_the_other_and_nginx_keep_answe
     assert back_at - killed_at <= RECOVERY_SECONDS, (
         f"the killed worker answered again after {back_at - killed_at:.1f} s"
     )
-    for poller, where in zip(pollers, ("the other worker", "nginx"), strict=True):
+    for poller, where, ok in zip(
+        pollers, ("the other worker", "nginx"), ("200", expected), strict=True
+    ):
         during = [a for a in poller.answers if killed_at <= a[0] <= back_at]
         assert during, f"{where} was not asked anything while the worker was down"
-        failed = [status for _, status in poller.answers if status != "200"]
+        failed = [status for _, status in poller.answers if status != ok]
         assert not failed, f"{where} failed {len(failed)} of {len(poller.answers)}: {failed[:5]}"
-    assert site.pid_of(f"worker 1 of 2 on http://127.0.0.1:{live_port}/") == survivor
-    assert site.pid_of(f"worker 2 of 2 on http://127.0.0.1:{dead_port}/") != victim
-    assert "was killed by signal 9" in log
-    # The restart path is daphne alone: migrate and collectstatic ran once, at start.
+    assert site.pid_of(f"{kind} 1 of 2 on http://127.0.0.1:{live_port}/") == survivor
+    assert site.pid_of(f"{kind} 2 of 2 on http://127.0.0.1:{dead_port}/") != victim
+    assert f"{kind} 2 of 2 on http://127.0.0.1:{dead_port}/ was killed by signal 9" in log
+    # The restart path is the worker alone: migrate and collectstatic ran once, at start.
     assert site.calls_of("migrate") == 1, site.calls.read_text()
     assert site.calls_of("collectstatic") == 1, site.calls.read_text()
 
@@ -166,5 +186,5 @@ def test_a_killed_minute_scheduler_is_restarted_without_migrating(site: Restarts
     assert site.calls_of("minutely") == 2, f"not restarted:\n{site.log.read_text()}"
     assert site.serve.poll() is None
     assert site.calls_of("migrate") == 1
-    for port in site.ports:
+    for port in site.ports + site.ws_ports:
         assert http_request(port, "GET", "/").status == 200

@@ -7,6 +7,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from council import clock
@@ -14,6 +16,8 @@ from council.models import Council
 from proposals import services as proposal_services
 from proposals.lifecycle import Move, proposal_move
 from proposals.models import Stage
+from voting import services
+from voting.models import Vote
 from voting.tally import tally_compute
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +176,29 @@ def test_the_poll_stops_once_the_ballot_has_closed(client, council, world):
         polled = _poll(client, ballot)
     assert "The ballot has closed." in polled
     assert "hx-trigger" not in polled
+
+
+def _queries_of(captured) -> list[str]:
+    # The test's own transaction turns the view's transaction into a savepoint: those two
+    # statements are not the view's work (in production they are BEGIN and COMMIT, which
+    # Django sends without a query).
+    return [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"]]
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first vote", "changed vote"])
+def test_a_vote_from_the_ballot_page_takes_at_most_ten_queries_and_shows_at_once(
+    client, council, first
+):
+    ballot = council.ballot()
+    member = council.members[0]
+    council.vote(ballot, [None, "yes", "no"])  # others voted: the page lists them
+    if not first:
+        services.vote_cast(actor=member, ballot=ballot, choice="abstain")
+    client.force_login(member)
+    with CaptureQueriesContext(connection) as captured:
+        box = _vote(client, ballot, "yes")
+    assert len(_queries_of(captured)) <= 10, "\n".join(_queries_of(captured))
+    assert "Your vote is recorded" in box
+    assert "Your vote: Yes" in box
+    assert "3 of 5 members have voted." in box
+    assert Vote.objects.get(ballot=ballot, member=member).choice == "yes"

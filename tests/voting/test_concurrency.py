@@ -6,7 +6,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -92,3 +92,55 @@ def test_300_concurrent_vote_requests_by_30_members_leave_one_vote_each(world):
         counts["no"],
         counts["abstain"],
     )
+
+
+def _vote_while_another_is_open(first, second, lock_timeout="2s"):
+    """Member ``first[0]`` votes on ballot ``first[1]`` in a transaction kept open; meanwhile
+    another thread, told to give up after ``lock_timeout`` of waiting on a lock, has member
+    ``second[0]`` vote on ballot ``second[1]``. Returns what the second vote raised (None if
+    it went through) while the first transaction was still open."""
+    voted, done = threading.Event(), threading.Event()
+    outcome = {}
+
+    def hold():
+        try:
+            with transaction.atomic():
+                services.vote_cast(actor=first[0], ballot=first[1], choice="yes")
+                voted.set()
+                done.wait(10)  # open until the other vote has gone through or given up
+        finally:
+            connection.close()
+
+    def other():
+        voted.wait(10)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+                services.vote_cast(actor=second[0], ballot=second[1], choice="no")
+        except Exception as error:  # noqa: BLE001 — what it raised is the outcome
+            outcome["error"] = error
+        finally:
+            done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    return outcome.get("error")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_vote_on_one_ballot_does_not_wait_for_a_vote_on_another(world):
+    council = Council(world, size=3)
+    one, two = council.ballot(), council.ballot()
+    # On another ballot: the second vote goes through while the first is still uncommitted.
+    assert _vote_while_another_is_open((council.members[0], one), (council.members[1], two)) is None
+    assert Vote.objects.filter(ballot=two, member=council.members[1], choice="no").exists()
+    # On the same ballot it waits (the ballot's row lock): the check above could fail.
+    error = _vote_while_another_is_open((council.members[0], two), (council.members[2], two))
+    assert error is not None and "lock timeout" in str(error)
+    assert not Vote.objects.filter(ballot=two, member=council.members[2]).exists()

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, QuerySet, When
 
 from council import clock
 from council.models import Community, Council
@@ -23,7 +25,9 @@ from ..models import (
     RoundProject,
     Vote,
 )
-from .results import rejection_reason
+from ..tally import Tally
+from .receipts import receipt_of
+from .results import ballot_tally, rejection_reason
 
 
 def public_proposals(community: Community) -> QuerySet[Proposal]:
@@ -40,34 +44,61 @@ def proposal_of(community: Community, pk: int) -> Proposal | None:
     return Proposal.objects.filter(community=community, pk=pk).first()
 
 
-def ballot_for_page(community: Community, pk: int) -> Ballot | None:
-    """The ballot ``pk`` of ``community`` with its ``voter_ids`` (for the rules), or None.
-    Two queries."""
-    ballot = (
-        Ballot.objects.filter(community=community, pk=pk)
-        .select_related("proposal", "meeting", "opened_by", "closed_by", "community")
+def ballot_for_page(slug: str, pk: int) -> Ballot | None:
+    """The ballot ``pk`` of the community ``slug`` with what its page shows of it, or None.
+    One query (its ``voter_ids`` are read when asked, or set by ``ballot_votes``)."""
+    return (
+        Ballot.objects.filter(community__slug=slug, pk=pk)
+        .select_related("proposal", "meeting", "opened_by", "closed_by", "community__sub_district")
         .first()
     )
-    if ballot is None:
-        return None
-    ballot.__dict__["voter_ids"] = frozenset(
-        ballot.eligible.filter(recused=False).values_list("member_id", flat=True)
+
+
+@dataclass(frozen=True)
+class BallotVotes:
+    """What a ballot's page shows of its votes (``ballot_votes``)."""
+
+    tally: Tally
+    lines: list[dict]
+    my_vote: Vote | None
+    my_receipt: dict | None
+
+
+def ballot_votes(ballot: Ballot, user) -> BallotVotes:
+    """The ballot's tally, its list of members, and the signed-in ``user``'s
+    own vote and receipt, from one read of the list and one of the votes: two queries, three
+    for an open secret ballot (its show of hands). Sets ``ballot.voter_ids`` from the list.
+
+    The votes are read with the ``receipt`` of ``user``'s own vote only: nobody else's receipt
+    leaves the database (``voting.selectors.receipts``)."""
+    members = list(
+        ballot.eligible.select_related("member").order_by("seat_category", "member__display_name")
     )
-    return ballot
-
-
-def ballot_lines(ballot: Ballot) -> list[dict]:
-    """The ballot's list of members with, per member, what the page may show: whether they
-    voted, and — for a roll-call ballot once closed — their choice. A secret ballot shows
-    no per-member vote at all, to anyone."""
+    ballot.__dict__["voter_ids"] = frozenset(m.member_id for m in members if not m.recused)
+    mine = user.pk if user.is_authenticated else None
     votes = {
-        v.member_id: v
-        for v in Vote.objects.filter(ballot=ballot).only("member_id", "choice", "recorded_by_id")
+        vote.member_id: vote
+        for vote in Vote.objects.filter(ballot=ballot)
+        .annotate(own_receipt=Case(When(member_id=mine, then=F("receipt")), default=None))
+        .only("member_id", "choice", "recorded_by_id")
     }
+    my_vote = votes.get(mine)
+    if my_vote is not None:
+        my_vote.receipt = my_vote.own_receipt
+    return BallotVotes(
+        tally=ballot_tally(ballot, choices=[vote.choice for vote in votes.values()]),
+        lines=_lines(ballot, members, votes),
+        my_vote=my_vote,
+        my_receipt=receipt_of(ballot, my_vote),
+    )
+
+
+def _lines(ballot: Ballot, members, votes: dict) -> list[dict]:
+    """Per member on the list, what the page may show: whether they voted, and — for a
+    roll-call ballot once closed — their choice. A secret ballot shows no per-member vote at
+    all, to anyone."""
     lines = []
-    for line in ballot.eligible.select_related("member").order_by(
-        "seat_category", "member__display_name"
-    ):
+    for line in members:
         vote = votes.get(line.member_id)
         shown = not ballot.is_secret
         lines.append(
@@ -95,12 +126,6 @@ def ballot_voters(ballot: Ballot) -> QuerySet:
     """The members who may vote in ``ballot`` (on its list, not recused), by name."""
     voters = ballot.eligible.filter(recused=False).values("member_id")
     return get_user_model().objects.filter(pk__in=voters).order_by("display_name")
-
-
-def my_vote(ballot: Ballot, user) -> Vote | None:
-    if not user.is_authenticated:
-        return None
-    return Vote.objects.filter(ballot=ballot, member=user).first()
 
 
 def ballots_of_proposal(proposal: Proposal) -> list[Ballot]:

@@ -1,9 +1,9 @@
 """Reads of receipts (``voting.receipts``): a member's own receipt, and the lists published
 once a ballot or round closes.
 
-A receipt is read for its own member only: ``my_receipt`` and ``my_round_receipt`` take the
-signed-in user and never anyone else's. The published lists hold commitments and choices,
-never a member, in the order of the commitments.
+A receipt is read for its own member only: ``ballot_votes`` (``voting.selectors.ballots``) and
+``my_round_receipt`` take the signed-in user and never anyone else's. The published lists hold
+commitments and choices, never a member, in the order of the commitments.
 """
 
 from __future__ import annotations
@@ -104,13 +104,10 @@ def round_list(round_: Round) -> RoundList | None:
     return round_lists([round_]).get(round_.pk)
 
 
-def my_receipt(ballot: Ballot, user) -> dict | None:
-    """The signed-in ``user``'s own receipt on ``ballot`` and its commitment, if they voted
-    (and the ballot is not one closed before receipts)."""
-    if not user.is_authenticated or ballot.votes_format != VotesFormat.RECEIPTS:
-        return None
-    vote = Vote.objects.filter(ballot=ballot, member=user).only("receipt", "choice").first()
-    if vote is None:
+def receipt_of(ballot: Ballot, vote: Vote | None) -> dict | None:
+    """What the member who cast ``vote`` is shown of their receipt (None without a vote, or on
+    a ballot closed before receipts). ``vote`` must be the reader's own."""
+    if vote is None or ballot.votes_format != VotesFormat.RECEIPTS:
         return None
     return {
         "receipt": receipt_shown(vote.receipt),

@@ -4,6 +4,8 @@ nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.utils.translation import gettext as _
 
 from council.money import format_yuan
@@ -13,14 +15,17 @@ from ..models import Ballot, BallotStatus, FundingRule, HandCount, Round, RoundP
 from ..tally import Tally, count_choices, tally_compute
 
 
-def ballot_tally(ballot: Ballot) -> Tally:
+def ballot_tally(ballot: Ballot, *, choices: Iterable[str] | None = None) -> Tally:
     """The tally of the ballot: frozen counts once closed (no query), else the votes cast so
-    far with the show of hands (two queries)."""
+    far (their ``choices`` when the caller has read them; else one query) with, for a secret
+    ballot, the clerk's show of hands (one query: only a secret ballot has one)."""
     if ballot.status == BallotStatus.CLOSED:
         yes, no, abstain = ballot.yes, ballot.no, ballot.abstain
     else:
-        yes, no, abstain = count_choices(ballot.votes.values_list("choice", flat=True))
-        hands = HandCount.objects.filter(ballot=ballot).first()
+        if choices is None:
+            choices = ballot.votes.values_list("choice", flat=True)
+        yes, no, abstain = count_choices(choices)
+        hands = HandCount.objects.filter(ballot=ballot).first() if ballot.is_secret else None
         if hands is not None:
             yes, no, abstain = yes + hands.yes, no + hands.no, abstain + hands.abstain
     return tally_compute(

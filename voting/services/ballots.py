@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import F, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,6 +34,7 @@ from ..models import (
     Outcome,
     Recusal,
     Reservation,
+    Vote,
     VotesFormat,
 )
 from ..receipts import ballot_list_digest, receipt_new, vote_commitment
@@ -137,19 +139,6 @@ def ballot_open(
     return ballot
 
 
-def _eligibility(ballot: Ballot, member) -> Eligibility:
-    """The member's line on the ballot's list, or a refusal that says why."""
-    line = Eligibility.objects.filter(ballot=ballot, member=member).first()
-    if line is None:
-        raise NotAllowed(
-            _("Only members of %(community)s's council on this ballot's list can vote in it.")
-            % {"community": ballot.community}
-        )
-    if line.recused:
-        raise NotAllowed(_("You are recused from this proposal, so you do not vote on it."))
-    return line
-
-
 def _check_open(ballot: Ballot) -> None:
     if ballot.status != BallotStatus.OPEN or ballot.closes_at <= clock.now():
         raise InvalidMove(
@@ -176,6 +165,25 @@ def _store_vote(ballot: Ballot, member, choice: str, recorded_by=None) -> tuple[
     return False, True
 
 
+def _line_and_vote(ballot: Ballot, member) -> Eligibility | None:
+    """The member's line on the ballot's list (None if not on it), with their vote so far
+    (``vote_id``, ``vote_choice``; None if they have not voted): one query.
+
+    Read in a statement of its own once the ballot's row is locked, so that it sees what the
+    vote that held the lock before committed. (Read in the locking statement itself, the
+    vote would be as it was before that statement waited for the lock, under PostgreSQL's
+    READ COMMITTED: two quick votes of one member would both insert.)"""
+    vote = Vote.objects.filter(ballot=ballot, member=member)
+    return (
+        Eligibility.objects.filter(ballot=ballot, member=member)
+        .annotate(
+            vote_id=Subquery(vote.values("pk")[:1]),
+            vote_choice=Subquery(vote.values("choice")[:1]),
+        )
+        .first()
+    )
+
+
 @transaction.atomic
 def vote_cast(*, actor, ballot: Ballot, choice: str) -> Ballot:
     """Cast or change ``actor``'s vote (yes / no / abstain) until the ballot closes.
@@ -183,32 +191,63 @@ def vote_cast(*, actor, ballot: Ballot, choice: str) -> Ballot:
     Refused with a message for a closed ballot, a non-member, a recused member or a member of
     another community. Each cast and each change gets a fresh receipt (shown to the member
     alone) and is an evidence event; for a secret ballot the event says "voted" / "changed
-    vote" without the choice and without naming the member (``record_secret_act``).
+    vote" without the choice and without naming the member (``record_secret_act``). Voting
+    again for the same choice changes nothing and records nothing.
+
+    Six queries for a cast or a change (lock, read the member's line and vote, write, the
+    voter's roles, the event). Votes on other ballots never wait on this one: the only lock is this
+    ballot's row, and the log takes its entries without a lock (``council.evidence``).
     """
     if choice not in Choice.values:
         raise InvalidMove(_("Choose yes, no or abstain."))
-    ballot = _lock(ballot)
     if actor is None or not actor.is_authenticated:
         raise NotAllowed(_("Sign in to vote."))
+    ballot = _lock(ballot)
     _check_open(ballot)
-    _eligibility(ballot, actor)
-    created, changed = _store_vote(ballot, actor, choice)
-    if changed:
-        action = "vote.cast" if created else "vote.changed"
-        if ballot.is_secret:
-            record_secret_act(actor, action, ballot, ballot.community, {})
-        else:
-            # The voter's commitment as in a secret ballot: one key per member on this ballot,
-            # whoever records the vote, so that the log alone recounts a roll-call ballot.
-            evidence_record(
-                actor=actor,
-                roles=(RoleKind.COUNCIL_MEMBER,),
-                action=action,
-                obj=ballot,
-                community=ballot.community,
-                payload={"choice": choice, "voter": voter_commitment(ballot, actor)},
-            )
-        board_changed(ballot.meeting_id)
+    line = _line_and_vote(ballot, actor)
+    if line is None:
+        raise NotAllowed(
+            _("Only members of %(community)s's council on this ballot's list can vote in it.")
+            % {"community": ballot.community}
+        )
+    if line.recused:
+        raise NotAllowed(_("You are recused from this proposal, so you do not vote on it."))
+    if line.vote_choice == choice:
+        return ballot
+    now = clock.now()
+    created = line.vote_id is None
+    if created:
+        # No savepoint needed, unlike ``member_entry``: under this ballot's lock no other
+        # request can have inserted the member's vote since the read above (SQLite's
+        # transactions take the write lock at BEGIN: IMMEDIATE); the database's one-vote
+        # constraint stands behind it.
+        Vote.objects.create(
+            ballot=ballot, member=actor, choice=choice, receipt=receipt_new(), updated_at=now
+        )
+    else:
+        # The old receipt's commitment is never published: a change gets a fresh one.
+        Vote.objects.filter(pk=line.vote_id).update(
+            choice=choice,
+            receipt=receipt_new(),
+            recorded_by=None,
+            updated_at=now,
+            changes=F("changes") + 1,
+        )
+    action = "vote.cast" if created else "vote.changed"
+    if ballot.is_secret:
+        record_secret_act(actor, action, ballot, ballot.community, {})
+    else:
+        # The voter's commitment as in a secret ballot: one key per member on this ballot,
+        # whoever records the vote, so that the log alone recounts a roll-call ballot.
+        evidence_record(
+            actor=actor,
+            roles=(RoleKind.COUNCIL_MEMBER,),
+            action=action,
+            obj=ballot,
+            community=ballot.community,
+            payload={"choice": choice, "voter": voter_commitment(ballot, actor)},
+        )
+    board_changed(ballot.meeting_id)
     return ballot
 
 

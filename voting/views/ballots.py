@@ -35,18 +35,20 @@ from ..forms.ballots import (
 )
 
 
-def _fresh(community, pk):
+def _fresh(slug, pk):
     """The ballot for its page, closed first if its time has passed (the scheduler does it
     too, every minute): a page never shows a stale "open"."""
-    ballot = selectors.ballot_for_page(community, pk)
+    ballot = selectors.ballot_for_page(slug, pk)
     if ballot is not None and is_due(ballot):
         services.ballot_close_if_due(ballot)
-        ballot = selectors.ballot_for_page(community, pk)
+        ballot = selectors.ballot_for_page(slug, pk)
     return ballot
 
 
 def _ballot(request, slug, pk):
-    ballot = _fresh(access_community(request.user, slug), pk)
+    # Ballots are public, like their community: one query finds both, and a missing community
+    # is a 404 as a missing ballot is.
+    ballot = _fresh(slug, pk)
     if ballot is None:
         raise Http404
     return ballot
@@ -112,23 +114,23 @@ def ballot_new(request, slug, pk):
 
 def _vote_context(request, ballot, *, form=None, outcome=None) -> dict:
     user = request.user
-    tally = selectors.ballot_tally(ballot)
+    votes = selectors.ballot_votes(ballot, user)
     shows_running_count = (
         ballot.is_open and not ballot.is_secret and ballot.board_shows_running_count
     )
     return {
         "ballot": ballot,
         "community": ballot.community,
-        "tally": tally,
+        "tally": votes.tally,
         # 「还需 N 票」 tells the yes votes so far: shown only where the ballot's copied rules
         # let a running count be shown (a roll-call ballot whose council allows it, as on the
         # meeting board). Otherwise the page shows how many took part and nothing of how.
         "shows_running_count": shows_running_count,
-        "yes_still_needed": tally.yes_still_needed if shows_running_count else None,
-        "lines": selectors.ballot_lines(ballot),
-        "my_vote": selectors.my_vote(ballot, user),
+        "yes_still_needed": votes.tally.yes_still_needed if shows_running_count else None,
+        "lines": votes.lines,
+        "my_vote": votes.my_vote,
         # The member's own receipt: read for the signed-in user only, never for anyone else.
-        "my_receipt": selectors.my_receipt(ballot, user),
+        "my_receipt": votes.my_receipt,
         "can_vote": ballot.is_open and user.has_perm("voting.vote", ballot),
         "vote_form": form or VoteForm(),
         "outcome": outcome,
@@ -192,7 +194,11 @@ def ballot_vote(request, slug, pk):
     if not request.htmx:
         getattr(messages, outcome[0])(request, outcome[1])
         return _back(ballot)
-    ballot = _fresh(ballot.community, ballot.pk)
+    if outcome[0] == "error":
+        # Refused: perhaps closed meanwhile (by the clock, the clerk or the scheduler), which
+        # the page must show. A vote changes no field of the ballot itself, so after a vote
+        # the ballot read above is still what the page shows.
+        ballot = _fresh(slug, pk) or ballot
     context = _vote_context(request, ballot, form=form, outcome=outcome)
     # The vote box, and the list of members swapped out of band: the voter's row shows their
     # vote without a reload.

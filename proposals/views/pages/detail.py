@@ -123,8 +123,7 @@ def render_proposal_page(
             )
         )
         # The reader has now seen the thread to its newest message (unread counts on 我的).
-        shown = context["thread_messages"]
-        thread_mark_read(user=user, thread_id=thread.pk, message_id=shown[-1].pk if shown else None)
+        thread_mark_read(user=user, thread_id=thread.pk, message_id=context["thread_last"])
     return render(request, "proposals/proposal_detail.html", context, status=status)
 
 

@@ -149,7 +149,7 @@ def _run(site: Site, journey: Journey) -> None:  # noqa: PLR0915 (one story, tol
         form = _main(resident)
         _field(form, "显示名称").fill(display_name)
         _field(form, "所在社区").select_option(label="东湖社区")
-        _field(form, "所在网格（如知道请选择）").select_option(label="东湖社区 · 第二网格")
+        _field(form, "所在网格（如知道请选择）").select_option(label="第二网格")
         _field(form, "手机号码").fill("13912345678")
         _field(form, "住址").fill("东湖社区东湖路18号3栋502")
         _field(form, "户籍状况").select_option(label="户籍居民")
