@@ -353,7 +353,8 @@ async def test_a_change_is_read_once_per_process_whatever_the_screens(council, f
 
     await database_sync_to_async(lambda: connection.execute_wrappers.append(count))()
     try:
-        await sync_to_async(council.vote, thread_sensitive=False)(ballot, ["yes", "no"])
+        vote = database_sync_to_async(council.vote, thread_sensitive=False)
+        await vote(ballot, ["yes", "no"])
         for screen in screens:
             assert voted((await frames(screen))[-1]) == (2, 5)
     finally:
