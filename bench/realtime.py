@@ -16,7 +16,9 @@ is recorded (the message body carries a sequence number).
 
 The floor, in the same run and with the same number of clients: a bare Channels consumer that
 group-broadcasts every frame (``bench/echo_asgi.py``: no ORM, no templates), on two daphne
-processes with the same Redis channel layer. The figures to quote are the app/floor ratios.
+processes with the same Redis channel layer. The phases take turns, ``--rounds`` times
+(floor, app, app, floor, …), so that the machine's load weighs on both alike; each phase's
+figures are pooled over its rounds. The figures to quote are the app/floor ratios.
 
 Exits 1 if any reader misses any message (delivered < expected), or on any set-up failure.
 """
@@ -32,6 +34,7 @@ import platform
 import re
 import resource
 import secrets
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -95,6 +98,12 @@ def parse_args() -> argparse.Namespace:
         "--interval", type=float, default=0.2, help="seconds between messages (default 0.2)"
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds of both phases, in the order floor, app, app, floor, … (default 2)",
+    )
+    parser.add_argument(
         "--connect-concurrency",
         type=int,
         default=50,
@@ -114,8 +123,14 @@ def parse_args() -> argparse.Namespace:
     )
     settings_and_out_arguments(parser, "logs, static files and realtime.json")
     args = parser.parse_args()
-    if args.clients < 2 or args.messages < 1 or args.interval < 0 or args.connect_concurrency < 1:
-        parser.error("need --clients >= 2, --messages >= 1, --interval >= 0")
+    if (
+        args.clients < 2
+        or args.messages < 1
+        or args.interval < 0
+        or args.connect_concurrency < 1
+        or args.rounds < 1
+    ):
+        parser.error("need --clients >= 2, --messages >= 1, --interval >= 0, --rounds >= 1")
     return args
 
 
@@ -305,21 +320,24 @@ async def run_phase(phase: Phase, args: argparse.Namespace, tag: str) -> None:
 # --- Report -----------------------------------------------------------------------------------
 
 
-def summary(phase: Phase) -> dict:
-    latencies = phase.latencies_ms()
+def summary(phases: list[Phase]) -> dict:
+    """One phase's figures over its rounds: latencies and deliveries pooled, the median
+    connect time, retries and frames added up."""
+    latencies = [ms for phase in phases for ms in phase.latencies_ms()]
     return {
-        "delivered": phase.delivered,
-        "expected": phase.expected,
+        "rounds": len(phases),
+        "delivered": sum(phase.delivered for phase in phases),
+        "expected": sum(phase.expected for phase in phases),
         "p50_ms": round(quantile(latencies, 50), 1),
         "p95_ms": round(quantile(latencies, 95), 1),
         "max_ms": round(max(latencies), 1) if latencies else None,
-        "connect_s": round(phase.connect_s, 2),
-        "settle_s": round(phase.settle_s, 2),
-        "settled": phase.settled,
-        "other_frames": phase.other_frames,
-        "closed_early": phase.closed_early,
-        "handshake_retries": phase.retries,
-        "failed_connects": phase.failed_connects,
+        "connect_s": round(statistics.median(phase.connect_s for phase in phases), 2),
+        "settle_s": round(max(phase.settle_s for phase in phases), 2),
+        "settled": all(phase.settled for phase in phases),
+        "other_frames": sum(phase.other_frames for phase in phases),
+        "closed_early": sum(phase.closed_early for phase in phases),
+        "handshake_retries": sum(phase.retries for phase in phases),
+        "failed_connects": sum(phase.failed_connects for phase in phases),
     }
 
 
@@ -353,36 +371,50 @@ def print_report(figures: dict[str, dict]) -> None:
     table(headers, rows)
 
 
-async def measure(args, env, app_ports, echo_ports, lookup, session) -> dict[str, Phase]:
+async def measure(args, env, app_ports, echo_ports, lookup, session) -> dict[str, list[Phase]]:
+    """``--rounds`` rounds of both phases, floor and app in turn (floor, app, app, floor, …),
+    so that a machine growing busier or quieter during the run weighs on both alike."""
     import redis.asyncio as redis
 
-    tag = secrets.token_hex(4)
     n = args.clients
-    floor = Phase(
-        "floor",
-        urls=[f"ws://{HOST}:{echo_ports[i % 2]}/ws/echo/{tag}/" for i in range(n)],
-        poster_url=f"ws://{HOST}:{echo_ports[0]}/ws/echo/{tag}/",
-    )
-    await run_phase(floor, args, "f" + tag)
-
     thread = lookup["thread"]
-    app = Phase(
-        "app",
-        urls=[f"ws://{HOST}:{app_ports[i % 2]}/ws/threads/{thread}/" for i in range(n)],
-        poster_url=f"ws://{HOST}:{app_ports[0]}/ws/threads/{thread}/",
-        poster_headers={"Cookie": f"sessionid={session}"},
-    )
-    # The app allows 5 messages per 30 s per person and thread; the benchmark measures
-    # delivery, not that limit. The limit counts with Redis INCR on a key that expires, so the
-    # poster's counter starts far below zero for the run (and is deleted afterwards).
-    client = redis.from_url(env["REDIS_URL"])
-    try:
-        await client.set(lookup["rate_key"], -1_000_000, ex=3600)
-        await run_phase(app, args, "a" + tag)
-    finally:
-        await client.delete(lookup["rate_key"])
-        await client.aclose()
-    return {"floor": floor, "app": app}
+    phases: dict[str, list[Phase]] = {"floor": [], "app": []}
+
+    async def floor_phase():
+        tag = secrets.token_hex(4)
+        phase = Phase(
+            "floor",
+            urls=[f"ws://{HOST}:{echo_ports[i % 2]}/ws/echo/{tag}/" for i in range(n)],
+            poster_url=f"ws://{HOST}:{echo_ports[0]}/ws/echo/{tag}/",
+        )
+        phases["floor"].append(phase)
+        await run_phase(phase, args, "f" + tag)
+
+    async def app_phase():
+        tag = secrets.token_hex(4)
+        phase = Phase(
+            "app",
+            urls=[f"ws://{HOST}:{app_ports[i % 2]}/ws/threads/{thread}/" for i in range(n)],
+            poster_url=f"ws://{HOST}:{app_ports[0]}/ws/threads/{thread}/",
+            poster_headers={"Cookie": f"sessionid={session}"},
+        )
+        phases["app"].append(phase)
+        # The app allows 5 messages per 30 s per person and thread; the benchmark measures
+        # delivery, not that limit. The limit counts with Redis INCR on a key that expires,
+        # so the poster's counter starts far below zero for the run (deleted afterwards).
+        client = redis.from_url(env["REDIS_URL"])
+        try:
+            await client.set(lookup["rate_key"], -1_000_000, ex=3600)
+            await run_phase(phase, args, "a" + tag)
+        finally:
+            await client.delete(lookup["rate_key"])
+            await client.aclose()
+
+    for round_ in range(args.rounds):
+        order = (floor_phase, app_phase) if round_ % 2 == 0 else (app_phase, floor_phase)
+        for run in order:
+            await run()
+    return phases
 
 
 def main() -> int:
@@ -404,6 +436,14 @@ def main() -> int:
     database_recreate(env["DATABASE_URL"])
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "seed_demo")
+    # Statistics for the planner, as autovacuum gathers them some time after a bulk load:
+    # without them the first minutes would time the planner's guesses on fresh tables.
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from django.db import connection; connection.cursor().execute('ANALYZE')",
+    )
     lookup = shell_json(env, LOOKUP)
     if not lookup["thread"]:
         fail("seed_demo made no donghu proposal in consultation with a thread")
@@ -446,25 +486,31 @@ def main() -> int:
         print(
             f"{args.clients} readers split across the two processes of each; "
             f"{args.messages} messages {args.interval * 1000:.0f} ms apart from one poster "
-            f"({POSTER}, signed in, on the first process)"
+            f"({POSTER}, signed in, on the first process); {args.rounds} round(s) of both "
+            "phases (floor, app, app, floor, …), figures pooled over the rounds"
         )
         phases = asyncio.run(measure(args, env, app_ports, echo_ports, lookup, session))
     finally:
         processes_stop([proc for proc, _ in servers])
 
-    figures = {name: summary(phase) for name, phase in phases.items()}
+    figures = {name: summary(rounds) for name, rounds in phases.items()}
     print()
     print_report(figures)
     app, floor = figures["app"], figures["floor"]
     ratio_p50 = app["p50_ms"] / floor["p50_ms"] if floor["p50_ms"] else float("nan")
     ratio_p95 = app["p95_ms"] / floor["p95_ms"] if floor["p95_ms"] else float("nan")
+    ratio_connect = app["connect_s"] / floor["connect_s"] if floor["connect_s"] else float("nan")
+    delivered_pct = 100 * app["delivered"] / app["expected"] if app["expected"] else 0.0
     print()
-    print(f"app / floor: p50 x{ratio_p50:.1f}, p95 x{ratio_p95:.1f}")
+    print(
+        f"app / floor: p50 x{ratio_p50:.2f}, p95 x{ratio_p95:.2f}, connect x{ratio_connect:.2f}; "
+        f"app delivered {delivered_pct:.1f} %, {app['handshake_retries']} handshake retries"
+    )
     print(
         "latency: from the poster's send to a reader's receipt, over every (reader, message); "
-        "retries: handshakes retried (refused or dropped); "
-        "settle: wait for connect-time frames (presence) to stop before posting; other frames: "
-        "frames that were not a timed message (presence, composer)."
+        "connect: opening every reader's socket; retries: handshakes retried (refused or "
+        "dropped); settle: wait for connect-time frames (presence) to stop before posting; "
+        "other frames: frames that were not a timed message (presence, composer)."
     )
     results = {
         "python": platform.python_version(),
@@ -472,16 +518,19 @@ def main() -> int:
         "clients": args.clients,
         "messages": args.messages,
         "interval_s": args.interval,
+        "rounds": args.rounds,
         "phases": figures,
         "ratio_p50": round(ratio_p50, 2),
         "ratio_p95": round(ratio_p95, 2),
+        "ratio_connect": round(ratio_connect, 2),
+        "delivered_pct": round(delivered_pct, 2),
     }
     results_file = out_dir / "realtime.json"
     results_file.write_text(json.dumps(results, indent=2) + "\n")
     print(f"figures also written to {results_file}")
 
     failures = []
-    for name, phase in phases.items():
+    for name, phase in ((name, phase) for name, rounds in phases.items() for phase in rounds):
         if phase.delivered < phase.expected:
             failures.append(
                 f"{name}: {phase.delivered} of {phase.expected} deliveries within "

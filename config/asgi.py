@@ -47,10 +47,10 @@ def _close_oversized_frames() -> None:
 
 _close_oversized_frames()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from council.realtime import socket_auth_stack  # noqa: E402
 from council.routing import websocket_urlpatterns as council_routes  # noqa: E402
 from voting.routing import websocket_urlpatterns as voting_routes  # noqa: E402
 
@@ -60,7 +60,8 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            # Channels' AuthMiddlewareStack, but an anonymous socket costs no database hop.
+            socket_auth_stack(URLRouter(websocket_urlpatterns))
         ),
     }
 )

@@ -2,8 +2,10 @@
 the channel layer (Redis) going away.
 
 - ``send_event_on_commit``: broadcasts are sent only once the transaction that caused them
-  commits (Zulip's ``send_event_on_commit``). Events carry ids, never HTML: each connection
-  renders what it receives for its own viewer. A broadcast never fails nor holds the request:
+  commits (Zulip's ``send_event_on_commit``). An event carries ids, and may carry what it
+  shows already rendered, once per audience (``render``, run after the commit): a connection
+  then sends its audience's fragment as it is, with no database work of its own, however many
+  readers the group has. A broadcast never fails nor holds the request:
   when Redis is unreachable, answers with an error or does not answer within
   ``LAYER_TIMEOUT`` (a hung server), it is logged (once per outage) and dropped — the change
   itself is saved, and readers get it when they reconnect (the protocol's ``resume``).
@@ -11,8 +13,9 @@ the channel layer (Redis) going away.
   client (``realtime_unavailable``) and closes with 4013, "try again later", which browsers
   answer by reconnecting with a growing, jittered delay (``static/js/ws-backoff.js``) — instead
   of crashing with 1011 and being reconnected at once, in a loop.
-- ``Debounce``: a burst of group events (members voting together, a meeting arriving) becomes
-  one rendering per connection, not one per event.
+- ``Debounce``: a burst of events (members voting together, a meeting arriving) becomes one
+  run, not one per event — one write and rendering per server process, for all its sockets
+  (``council.consumers.PresenceRelay``, ``voting.consumers.BoardRelay``).
 - ``read_frame``: every frame a client sends is checked before anything reads it — its size,
   its nesting, its numbers — so that a bad frame gets an error frame and the connection stays
   usable (docs/threads-protocol.md, "Limits").
@@ -26,8 +29,12 @@ import logging
 import math
 
 from asgiref.sync import async_to_sync
+from channels.auth import AuthMiddleware
+from channels.consumer import get_handler_name
 from channels.layers import get_channel_layer
+from channels.sessions import CookieMiddleware, SessionMiddleware
 from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
+from django.contrib.auth.models import AnonymousUser
 from django.db import OperationalError, transaction
 from redis.exceptions import RedisError
 
@@ -43,12 +50,16 @@ TRY_AGAIN_LATER = 4013
 # OSErrors).
 UNREACHABLE = (RedisError, OSError)
 
-# The longest a broadcast, a join or a leave waits on Redis. The channel layer's connections
-# have no socket timeout (its consumers block on reads by design, channels_redis#422), so a
-# hung Redis — accepting connections, answering nothing — would hold a request's on-commit
-# broadcast, and the pooled database connection under it, forever. A call that takes longer
-# counts as Redis unreachable: the breaker then skips it for a few seconds.
+# The longest a broadcast waits on Redis. The channel layer's connections have no socket
+# timeout (its consumers block on reads by design, channels_redis#422), so a hung Redis —
+# accepting connections, answering nothing — would hold a request's on-commit broadcast, and
+# the pooled database connection under it, forever. A call that takes longer counts as Redis
+# unreachable: the breaker then skips it for a few seconds.
 LAYER_TIMEOUT = 1.0
+# The longest a socket's join or leave waits. Longer: it holds nothing but its own socket, and
+# a thousand readers arriving at once on a busy machine can see a join take over a second —
+# which must not count as an outage, closing every socket that arrives for the next seconds.
+JOIN_TIMEOUT = 5.0
 
 LAYER = Outage("The channel layer (Redis)")
 
@@ -59,9 +70,13 @@ def thread_group(thread_id: int) -> str:
     return f"thread-{thread_id}"
 
 
-def send_event_on_commit(group: str, event: dict) -> None:
+def send_event_on_commit(group: str, event: dict, render=None) -> None:
     """Send ``event`` (a dict with a ``type`` naming the consumer's handler) to ``group``
     after the current transaction commits; nothing is sent if it rolls back.
+
+    ``render`` (optional, no arguments) is called after the commit and returns keys added to
+    the event — fragments rendered once for every reader, from the committed data. Should it
+    fail, the event goes without them (logged): the consumers then render for themselves.
 
     Never raises, and waits at most ``LAYER_TIMEOUT``: while the channel layer is unreachable
     or hung the event is dropped (the outage is logged once), and the layer is tried again
@@ -72,8 +87,16 @@ def send_event_on_commit(group: str, event: dict) -> None:
         layer = get_channel_layer()
         if layer is None or not LAYER.available():
             return
+        sent = event
+        if render is not None:
+            try:
+                sent = {**event, **render()}
+            except Exception:  # noqa: BLE001 - the ids alone still reach every reader
+                logging.getLogger("weishi.realtime").exception(
+                    "Rendering a broadcast to %s failed; sending its ids only", group
+                )
         try:
-            async_to_sync(within_timeout)(layer.group_send(group, event))
+            async_to_sync(within_timeout)(layer.group_send(group, sent))
         except UNREACHABLE as error:
             LAYER.failed(error)
         else:
@@ -82,9 +105,10 @@ def send_event_on_commit(group: str, event: dict) -> None:
     transaction.on_commit(send)
 
 
-async def within_timeout(call):
-    """Await ``call`` (a channel layer's coroutine); ``TimeoutError`` after ``LAYER_TIMEOUT``."""
-    async with asyncio.timeout(LAYER_TIMEOUT):
+async def within_timeout(call, seconds: float | None = None):
+    """Await ``call`` (a channel layer's coroutine); ``TimeoutError`` after ``seconds``
+    (``LAYER_TIMEOUT`` by default)."""
+    async with asyncio.timeout(LAYER_TIMEOUT if seconds is None else seconds):
         return await call
 
 
@@ -108,9 +132,28 @@ class RedisChannelLayer(BaseRedisChannelLayer):
         return message
 
 
+class SocketAuthMiddleware(AuthMiddleware):
+    """Channels' ``AuthMiddleware``, except that a socket that brings no session cookie is
+    anonymous at once, without the hop to the process's one database thread that reading a
+    session costs: a thousand anonymous readers arriving together would queue a thousand
+    hops there, in front of everyone's database work. A socket with a session is resolved
+    as Channels does."""
+
+    async def resolve_scope(self, scope):
+        if scope["session"].session_key is None:
+            scope["user"]._wrapped = AnonymousUser()
+        else:
+            await super().resolve_scope(scope)
+
+
+def socket_auth_stack(inner):
+    """``AuthMiddlewareStack`` with ``SocketAuthMiddleware``: cookies, session, user."""
+    return CookieMiddleware(SessionMiddleware(SocketAuthMiddleware(inner)))
+
+
 class LayerAware:
     """For ``AsyncWebsocketConsumer``s that join a group: joining and leaving never crash on
-    an unreachable channel layer, nor wait on a hung one for more than ``LAYER_TIMEOUT``; the
+    an unreachable channel layer, nor wait on a hung one for more than ``JOIN_TIMEOUT``; the
     consumer then says so (``unavailable``, for the consumer to override) and closes with
     4013. The same when the database cannot lend a connection (the pool's wait ran out under
     load, or PostgreSQL is away): the socket is told and closed with 4013, never crashed with
@@ -124,8 +167,16 @@ class LayerAware:
         self.accepted = True
 
     async def dispatch(self, message):
+        # Channels' own dispatch first hops to the process's one database thread to close old
+        # connections, for every message, even one that needs no database: a broadcast to a
+        # thousand readers would queue a thousand hops there, behind the poster's own work.
+        # Here every database call goes through ``database_sync_to_async``, which closes old
+        # connections before and after itself; a message that needs none makes no hop.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
         try:
-            await super().dispatch(message)
+            await handler(message)
         except OperationalError as error:
             logger.warning("A socket's database call failed (%s); closing it with 4013", error)
             if message.get("type") == "websocket.disconnect":
@@ -140,7 +191,9 @@ class LayerAware:
         """Join ``group``; on False the client was told and the socket is closing."""
         if LAYER.available():
             try:
-                await within_timeout(self.channel_layer.group_add(group, self.channel_name))
+                await within_timeout(
+                    self.channel_layer.group_add(group, self.channel_name), JOIN_TIMEOUT
+                )
             except UNREACHABLE as error:
                 LAYER.failed(error)
             else:
@@ -175,7 +228,9 @@ class LayerAware:
 
     async def leave_group(self, group: str) -> None:
         try:
-            await within_timeout(self.channel_layer.group_discard(group, self.channel_name))
+            await within_timeout(
+                self.channel_layer.group_discard(group, self.channel_name), JOIN_TIMEOUT
+            )
         except UNREACHABLE as error:
             LAYER.failed(error)
 

@@ -1,10 +1,17 @@
-"""Thread fragments rendered for one viewer, from the partials of ``council/thread.html``.
+"""Thread fragments, from the partials of ``council/thread.html``.
 
 The page and the WebSocket consumer use the same partials: the page through
 ``thread_context``, the consumer through the ``render_*`` functions, each of which renders in
 the viewer's language with the viewer's own controls (edit, delete, hide, report). These are
 synchronous (they read the database); the consumer calls them through
 ``database_sync_to_async``.
+
+Broadcasts carry their fragments already rendered (``message_broadcast``,
+``presence_broadcast``): a message once per *audience* — a language and what the message's
+controls vary on (``Audience``: may reply, may report, may hide), plus its author's own
+rendering (edit, delete) — so that a connection only picks its audience's fragment
+(``fragment_for``) and a thread of a thousand readers costs a few renderings — of the
+audiences that have readers, at most ten — not a thousand.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.http.cookie import parse_cookie
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -208,6 +216,233 @@ def _render(viewer: Viewer, partial: str, context: dict) -> str:
             f"{TEMPLATE}#{partial}",
             {"user": viewer.user, "csrf_token": viewer.csrf_token, "oob": True, **context},
         )
+
+
+# --- Fragments rendered once, for every reader of a broadcast -------------------------------------
+
+
+# What a message's controls depend on, besides the message: whether the viewer may reply
+# (post), report and hide (moderate). Edit and delete are the author's own (``OWN``).
+@dataclass(frozen=True)
+class Audience:
+    post: bool = False
+    report: bool = False
+    moderate: bool = False
+
+    @property
+    def key(self) -> str:
+        flags = (("p", self.post), ("r", self.report), ("m", self.moderate))
+        return "".join(letter for letter, on in flags if on) or "-"
+
+
+ANONYMOUS = Audience()
+OWN = "own"
+
+# Rendered in place of the viewer's CSRF token; a connection puts its own in (``fragment_for``).
+# The whole tag is replaced: user text cannot hold an <input> (the sanitiser drops it).
+CSRF_SLOT = "csrf-slot-of-this-connection"
+_CSRF_TAG = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+
+# A broadcast whose fragments would exceed this goes with ids only (each connection renders
+# for itself); a 4,000-character message in ten renderings stays far below it.
+MAX_BROADCAST_HTML = 1024 * 1024
+
+
+def audience_of(user, thread: Thread) -> Audience:
+    """The audience ``user`` belongs to in ``thread`` (no query for an anonymous reader)."""
+    if not user.is_authenticated:
+        return ANONYMOUS
+    return Audience(
+        post=user.has_perm("council.post_in_thread", thread),
+        report=user.has_perm("council.report_message", thread),
+        moderate=user.has_perm("council.hide_message", thread),
+    )
+
+
+def connection_audience(user, thread_id: int) -> Audience | None:
+    """What a connection needs to know once: its audience in the thread, or None if the
+    thread is missing or not readable by ``user``."""
+    thread = selectors.thread_for(user, thread_id)
+    return None if thread is None else audience_of(user, thread)
+
+
+def broadcast_audiences(thread: Thread) -> set[Audience]:
+    """The audiences a message of ``thread`` is rendered for: anonymous readers, signed-in
+    readers who may not post, those who may, and the community's staff. Any other (staff of
+    a private thread who live elsewhere) renders for itself."""
+    is_open = thread.is_open
+    return {
+        ANONYMOUS,
+        Audience(report=thread.is_public),
+        Audience(post=is_open, report=True),
+        Audience(post=is_open, report=True, moderate=True),
+    }
+
+
+def fragment_key(language: str, audience: Audience | str) -> str:
+    return f"{language}/{audience if isinstance(audience, str) else audience.key}"
+
+
+# Which audiences have readers in a thread, kept in the cache (Redis: every process's) by
+# each process's presence relay (``council.consumers.PresenceRelay``: when its first reader of
+# an audience arrives, and at each write of pings). A broadcast renders those only; an
+# audience not yet listed renders for itself (once per process: ``audience_fragment``).
+# Long-lived: a listed audience whose readers have gone costs one rendering too many.
+AUDIENCE_TTL = 3600
+_ALL_AUDIENCES = [
+    Audience(post, report, moderate)
+    for post in (False, True)
+    for report in (False, True)
+    for moderate in (False, True)
+]
+
+
+def _audience_cache_key(thread_id: int, key: str) -> str:
+    return f"thread-audience:{thread_id}:{key}"
+
+
+def audiences_note(thread_id: int, keys) -> None:
+    """Note that readers of the fragment ``keys`` (``fragment_key``) are in ``thread_id``."""
+    if keys:
+        cache.set_many(
+            {_audience_cache_key(thread_id, key): 1 for key in keys}, timeout=AUDIENCE_TTL
+        )
+
+
+def audiences_present(thread_id: int) -> set[str]:
+    """The fragment keys noted for ``thread_id`` (one cache round trip)."""
+    keys = [fragment_key(lang, a) for lang in _languages() for a in _ALL_AUDIENCES]
+    found = cache.get_many([_audience_cache_key(thread_id, key) for key in keys])
+    return {key for key in keys if _audience_cache_key(thread_id, key) in found}
+
+
+def _languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def _fragments(renders: dict[str, str]) -> dict:
+    """``{"fragments": {key: index}, "html": [...]}``: equal renderings sent once."""
+    html: list[str] = []
+    index: dict[str, int] = {}
+    keys = {}
+    for key, text in renders.items():
+        if text not in index:
+            index[text] = len(html)
+            html.append(text)
+        keys[key] = index[text]
+    if sum(len(text) for text in html) > MAX_BROADCAST_HTML:
+        return {}
+    return {"fragments": keys, "html": html}
+
+
+def _languages_read(thread_id: int) -> list[str]:
+    present = audiences_present(thread_id)
+    read = [lang for lang in _languages() if any(k.startswith(f"{lang}/") for k in present)]
+    return read or _languages()
+
+
+def message_broadcast(message_id: int, change: str = "new") -> dict:
+    """A message's fragment (a "new message" or "changed message" frame, as
+    ``render_message`` makes it) for each audience of ``broadcast_audiences`` that has
+    readers (``audiences_present``), in their language, and for its author (``OWN``) in the
+    languages read: the keys the broadcast adds (``fragments``, ``html``, ``author``).
+    Empty if the message is gone. A fixed number of queries and one cache read."""
+    message = selectors.message_for(message_id)
+    if message is None:
+        return {}
+    thread = message.thread
+    present = audiences_present(thread.pk)
+    languages = [lang for lang in _languages() if any(k.startswith(f"{lang}/") for k in present)]
+    nobody = AnonymousUser()
+    renders = {}
+    for audience in sorted(broadcast_audiences(thread), key=lambda a: a.key):
+        wanted = [lang for lang in languages if fragment_key(lang, audience) in present]
+        if wanted:
+            _decorate(nobody, thread, _flags(audience), [message])
+            for language in wanted:
+                renders[fragment_key(language, audience)] = _fragment(
+                    nobody, language, thread, message, audience, change
+                )
+    author = message.author
+    if author.is_active and languages:
+        own = audience_of(author, thread)
+        _decorate(author, thread, _flags(own), [message])
+        for language in languages:
+            renders[fragment_key(language, OWN)] = _fragment(
+                author, language, thread, message, own, change
+            )
+    return {"author": message.author_id, **_fragments(renders)}
+
+
+def _flags(audience: Audience) -> dict:
+    return {"post": audience.post, "report": audience.report, "moderate": audience.moderate}
+
+
+def _fragment(user, language, thread, message, audience, change) -> str:
+    """``message`` (already ``_decorate``d for ``audience``) as a frame, with the CSRF slot."""
+    partial = "message_new" if change == "new" else "message"
+    context = {"thread": thread, "message": message, "thread_perms": _flags(audience)}
+    return _render(Viewer(user, language, CSRF_SLOT), partial, context)
+
+
+def audience_fragment(
+    message_id: int, change: str, version, language: str, audience: Audience, author
+) -> str:
+    """One audience's fragment of a broadcast that came without it (its readers arrived a
+    moment ago, or its rendering failed), with the CSRF slot: rendered once per process and
+    change, shared by the connections of that audience. ``author``: the message's author,
+    for their own rendering, else None. Empty if the message is gone."""
+
+    def build() -> str:
+        message = selectors.message_for(message_id)
+        if message is None:
+            return ""
+        user = author if author is not None else AnonymousUser()
+        _decorate(user, message.thread, _flags(audience), [message])
+        return _fragment(user, language, message.thread, message, audience, change)
+
+    own = OWN if author is not None else audience.key
+    return _shared_render(("message", message_id, change, version, language, own), build)
+
+
+def with_csrf(html: str, csrf_token: str) -> str:
+    """``html`` with a connection's CSRF token in place of the slot it was rendered with."""
+    if CSRF_SLOT not in html:
+        return html
+    return html.replace(
+        _CSRF_TAG.format(CSRF_SLOT), _CSRF_TAG.format(csrf_token) if csrf_token else ""
+    )
+
+
+def presence_broadcast(thread_id: int) -> dict:
+    """Who is viewing, read once and rendered in each language read (``audiences_present``;
+    every language if none is noted): the keys the presence broadcast adds (``html``:
+    language → fragment; ``version``, when it was read). The line is the same for every
+    viewer."""
+    version = time.time()  # before the read: a later read has a larger one
+    presence = selectors.presence_of(thread_id)
+    context = {"thread": Thread(pk=thread_id), "presence": presence}
+    return {
+        "version": version,
+        "html": {
+            language: _render(Viewer(AnonymousUser(), language), "presence", context)
+            for language in _languages_read(thread_id)
+        },
+    }
+
+
+def fragment_for(event: dict, language: str, audience: Audience, user_id, csrf_token: str):
+    """The fragment of a broadcast (``message_broadcast``) for one connection, with its CSRF
+    token put in; None if the broadcast has none for it (the connection renders then).
+    No database access."""
+    fragments = event.get("fragments")
+    if not fragments:
+        return None
+    own = user_id is not None and user_id == event.get("author")
+    index = fragments.get(fragment_key(language, OWN if own else audience))
+    if index is None:
+        return None
+    return with_csrf(event["html"][index], csrf_token)
 
 
 # --- Fragments for a connection ------------------------------------------------------------------

@@ -2,7 +2,8 @@
 ``council.selectors``).
 
 A message is saved first and broadcast on commit (``council.realtime``); the broadcast
-carries the message id, and each connection renders it for its own viewer. Permission is
+carries the message id and the message rendered once per audience
+(``council.thread_render.message_broadcast``), which each connection sends as it is. Permission is
 checked on every call with ``council.rules``, and the actor's roles are re-read each time,
 so someone who loses the right to post is refused on their very next message.
 """
@@ -85,6 +86,16 @@ def _record(actor, thread: Thread, action: str, message: Message, **payload) -> 
     )
 
 
+def _rendered(message_id: int, change: str):
+    def render() -> dict:
+        # Imported here: thread_render reads this module's rules (EDIT_WINDOW, bans).
+        from .thread_render import message_broadcast
+
+        return message_broadcast(message_id, change)
+
+    return render
+
+
 def _announce(message: Message, change: str) -> None:
     event = {
         "type": "thread.changed",
@@ -102,7 +113,9 @@ def _announce(message: Message, change: str) -> None:
             .values_list("pk", flat=True)
             .first()
         )
-    send_event_on_commit(thread_group(message.thread_id), event)
+    send_event_on_commit(
+        thread_group(message.thread_id), event, render=_rendered(message.pk, change)
+    )
 
 
 def _rate_limit(user, thread: Thread) -> None:
@@ -458,31 +471,51 @@ def posting_ban_lift(*, actor, ban_id: int) -> None:
     ban.delete()
 
 
+def _presence_rendered(thread_id: int):
+    def render() -> dict:
+        from .thread_render import presence_broadcast  # see _rendered
+
+        return presence_broadcast(thread_id)
+
+    return render
+
+
 def _presence_changed(thread_id: int) -> None:
+    """Broadcast who is viewing ``thread_id`` after the commit (read then, rendered once)."""
     send_event_on_commit(
-        thread_group(thread_id), {"type": "thread.presence", "version": clock.now().isoformat()}
+        thread_group(thread_id), {"type": "thread.presence"}, render=_presence_rendered(thread_id)
     )
 
 
-def presence_join(*, thread: Thread, user, channel_name: str) -> None:
-    ThreadPresence.objects.update_or_create(
-        channel_name=channel_name,
-        defaults={
-            "thread": thread,
-            "user": user if user.is_authenticated else None,
-            "seen_at": clock.now(),
-        },
-    )
-    _presence_changed(thread.pk)
-
-
-def presence_touch(*, channel_name: str) -> None:
-    ThreadPresence.objects.filter(channel_name=channel_name).update(seen_at=clock.now())
-
-
-def presence_leave(*, thread_id: int, channel_name: str) -> None:
-    ThreadPresence.objects.filter(channel_name=channel_name).delete()
-    _presence_changed(thread_id)
+def presence_update(*, thread_id: int, joined: dict | None = None, touched=(), left=()) -> None:
+    """Apply what one server process saw of a thread's connections since its last update, in
+    one go: ``joined`` (channel name → user id, None for an anonymous reader), ``touched``
+    (channels still there, a ping) and ``left`` (channels gone). When anyone joined or left,
+    who is viewing is read once after the commit and broadcast to the thread, rendered in
+    every language, with a ``version`` (the time it was read) so a reader never goes back to
+    an older count. Three statements at most, whatever the number of connections."""
+    now = clock.now()
+    joined = {name: user for name, user in (joined or {}).items() if name not in set(left)}
+    with transaction.atomic():
+        if left:
+            ThreadPresence.objects.filter(channel_name__in=list(left)).delete()
+        if joined:
+            ThreadPresence.objects.bulk_create(
+                [
+                    ThreadPresence(
+                        thread_id=thread_id, user_id=user, channel_name=name, seen_at=now
+                    )
+                    for name, user in joined.items()
+                ],
+                update_conflicts=True,
+                unique_fields=["channel_name"],
+                update_fields=["thread", "user", "seen_at"],
+            )
+        stale = set(touched) - set(joined) - set(left)
+        if stale:
+            ThreadPresence.objects.filter(channel_name__in=list(stale)).update(seen_at=now)
+        if joined or left:
+            _presence_changed(thread_id)
 
 
 def thread_mark_read(*, user, thread_id: int, message_id: int | None) -> None:

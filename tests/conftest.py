@@ -1,5 +1,7 @@
 """Shared fixtures: communities and people in every role, built through the services."""
 
+import asyncio
+import contextlib
 import copy
 import datetime as dt
 import gettext as gettext_module
@@ -379,6 +381,28 @@ def world(db, world_snapshot) -> World:
     return copy.deepcopy(world_snapshot.value)
 
 
+async def _relays_settled():
+    """Let the presence and board relays of this test's loop finish what they started (a
+    write after the last socket left): one cut off when the loop closes would leave the
+    consumers' one database thread waiting on that loop for ever, and every later test's
+    sockets with it."""
+    from council import consumers
+    from voting import consumers as board_consumers
+
+    loop = asyncio.get_running_loop()
+    for relays in (consumers._relays, board_consumers._relays):
+        for relay in [r for r in list(relays.values()) if r.loop is loop]:
+            task = relay.debounce.task
+            if task is not None and not task.done():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(task, timeout=10)
+            async with relay.lock:
+                pass
+    # The audiences' first notes, made in the background.
+    for relay in [r for r in list(consumers._relays.values()) if r.loop is loop]:
+        await asyncio.gather(*relay.notes, return_exceptions=True)
+
+
 @pytest.fixture
 async def fresh_channel_layer():
     """A channel layer of this test's own event loop (a Redis layer's locks and pools belong
@@ -386,6 +410,7 @@ async def fresh_channel_layer():
     consumers' thread closed, so the test database can be dropped."""
     channel_layers.backends.clear()
     yield
+    await _relays_settled()
     layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
     if layer is not None and hasattr(layer, "flush"):
         await layer.flush()

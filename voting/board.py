@@ -1,14 +1,10 @@
 """The live meeting board (会议大屏): what it shows, rendered for the page and for the socket.
 
 The board page and the WebSocket consumer (``voting.consumers``) render the same ``board``
-partial of ``voting/meeting_board.html``: the page through ``board_context``, the consumer
-through ``render_board``, in the connection's language. These functions are synchronous (they
-read the database); the consumer calls them through ``database_sync_to_async``.
-
-The board is public and the same for every viewer of one language, so a rendering is shared
-between the connections of a process that answer the same change: a connection takes a
-rendering that started after the change reached it (the change was broadcast on commit, so
-such a rendering already shows it), or makes one.
+partial of ``voting/meeting_board.html``: the page through ``board_context``, the sockets of a
+server process through ``render_boards``, once per change and language for all of them.
+These functions are synchronous (they read the database); the consumer calls them through
+``database_sync_to_async``.
 
 What the board shows of an open ballot: how many of its base took part, and — only for a
 roll-call ballot whose copied rules allow it (``board_shows_running_count``) — the running
@@ -16,8 +12,6 @@ yes / no / abstain count. A secret ballot never shows a running count.
 """
 
 from __future__ import annotations
-
-import time
 
 import segno
 from django.conf import settings
@@ -32,9 +26,6 @@ from .selectors import ballot_tally, board_ballot, board_counts, meeting_for_boa
 from .services import ballot_close_if_due
 
 TEMPLATE = "voting/meeting_board.html"
-
-SHARED_KEEP = 10.0  # seconds a shared rendering is kept for later connections to compare
-_shared: dict[tuple[int, str], tuple[float, str]] = {}
 
 
 def shows_running_count(ballot: Ballot | None) -> bool:
@@ -81,31 +72,21 @@ def board_context(meeting: Meeting) -> dict:
     }
 
 
-def _render(meeting_id: int, language: str) -> str:
+def render_boards(meeting_id: int, languages) -> dict[str, str]:
+    """The board as ``render_board`` makes it, read once and rendered in each of
+    ``languages``: language → fragment (every one empty if the meeting is gone)."""
     meeting = meeting_for_board(meeting_id)
     if meeting is None:
-        return ""
-    with translation.override(language):
-        html = render_to_string(f"{TEMPLATE}#board", {**board_context(meeting), "oob": True})
-    return html.strip()
+        return dict.fromkeys(languages, "")
+    context = {**board_context(meeting), "oob": True}
+    rendered = {}
+    for language in languages:
+        with translation.override(language):
+            rendered[language] = render_to_string(f"{TEMPLATE}#board", context).strip()
+    return rendered
 
 
-def render_board(meeting_id: int, language: str, not_before: float | None = None) -> str:
+def render_board(meeting_id: int, language: str) -> str:
     """The board as an out-of-band fragment (``<div id="board" hx-swap-oob="true">``) in
-    ``language``; empty if the meeting is gone.
-
-    ``not_before`` (``time.monotonic()``): a rendering that started at or after it is reused
-    instead of rendering again; ``None`` always renders.
-    """
-    key = (meeting_id, language)
-    hit = _shared.get(key)
-    if not_before is not None and hit is not None and hit[0] >= not_before:
-        return hit[1]
-    started = time.monotonic()
-    html = _render(meeting_id, language)
-    if hit is None or hit[0] < started:
-        _shared[key] = (started, html)
-    if len(_shared) > 500:
-        for old in [k for k, (at, _html) in _shared.items() if started - at > SHARED_KEEP]:
-            _shared.pop(old, None)
-    return html
+    ``language``; empty if the meeting is gone."""
+    return render_boards(meeting_id, [language])[language]

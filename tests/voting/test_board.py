@@ -7,10 +7,10 @@ really happen. They run over the in-memory channel layer, or Redis with REDIS_UR
 
 import datetime as dt
 import re
-import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connection
@@ -197,22 +197,6 @@ def test_the_boards_queries_do_not_grow_with_votes_or_attendance(
         assert board.render_board(big.pk, "en")
 
 
-@pytest.mark.django_db
-def test_render_board_reuses_a_rendering_made_after_the_change(council):
-    meeting, ballot = meeting_with_ballot(council)
-    first = board.render_board(meeting.pk, "en")
-    assert 'hx-swap-oob="true"' in first
-    after = time.monotonic()
-    council.vote(ballot, ["yes"])
-    # A rendering older than the change is not reused; a newer one is.
-    fresh = board.render_board(meeting.pk, "en", not_before=after)
-    assert voted(fresh) == (1, 5)
-    council.vote(ballot, [None, "no"])
-    assert board.render_board(meeting.pk, "en", not_before=after) == fresh
-    assert board.render_board(meeting.pk, "en", not_before=time.monotonic()) != fresh
-    assert board.render_board(meeting.pk + 1000, "en") == ""
-
-
 # --- The consumer ---------------------------------------------------------------------------------
 
 
@@ -320,3 +304,62 @@ async def test_anyone_may_watch_a_board_even_in_chinese(council, fresh_channel_l
     first = await communicator.receive_from(timeout=5)
     assert first.startswith('<div id="board"') and "加装楼道扶手" in first
     await communicator.disconnect()
+
+
+@consumer
+async def test_many_screens_of_two_languages_cost_one_reading_per_change(
+    council, fresh_channel_layer
+):
+    meeting, ballot = await sync_to_async(meeting_with_ballot)(council)
+    await sync_to_async(council.vote)(ballot, ["yes", "yes", "yes", "no"])
+    english = [await connect(meeting.pk) for _ in range(8)]
+    chinese = [await connect(meeting.pk, language="zh-hans") for _ in range(4)]
+    screens = [*english, *chinese]
+    for screen in screens:
+        assert voted(await screen.receive_from(timeout=5)) == (4, 5)
+
+    await sync_to_async(services.ballot_close)(
+        actor=council.staff, ballot=ballot, reason="到场成员均已表决"
+    )
+    received = [await frames(screen) for screen in screens]
+    assert all(len(got) == 1 for got in received)  # one frame each, not one per socket's render
+    assert all("Ballot closed" in got[0] and "approved" in got[0] for got in received[:8])
+    assert all("Ballot closed" not in got[0] for got in received[8:])
+    assert all(got[0] == received[8][0] for got in received[8:])
+    for screen in screens:
+        await screen.disconnect()
+
+
+@consumer
+async def test_a_change_is_read_once_per_process_whatever_the_screens(council, fresh_channel_layer):
+    meeting, ballot = await sync_to_async(meeting_with_ballot)(council)
+
+    def one_reading() -> int:
+        with CaptureQueriesContext(connection) as reading:
+            board.render_boards(meeting.pk, ["en"])
+        return len(reading)
+
+    per_reading = await sync_to_async(one_reading)()
+    screens = [await connect(meeting.pk) for _ in range(10)]
+    for screen in screens:
+        await screen.receive_from(timeout=5)
+
+    # The SQL of the sockets' database calls (all in the one thread of database_sync_to_async).
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    await database_sync_to_async(lambda: connection.execute_wrappers.append(count))()
+    try:
+        vote = database_sync_to_async(council.vote, thread_sensitive=False)
+        await vote(ballot, ["yes", "no"])
+        for screen in screens:
+            assert voted((await frames(screen))[-1]) == (2, 5)
+    finally:
+        await database_sync_to_async(lambda: connection.execute_wrappers.remove(count))()
+    # Two votes broadcast to ten sockets: one or two readings (a burst), never ten.
+    assert 0 < len(queries) <= 2 * per_reading
+    for screen in screens:
+        await screen.disconnect()

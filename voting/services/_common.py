@@ -4,6 +4,7 @@ they copy, permission checks, evidence and the live board's broadcast."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -29,9 +30,13 @@ def meeting_group(meeting_id: int) -> str:
 
 
 def board_changed(meeting_id: int | None) -> None:
-    """Tell the meeting's live board to redraw, once the transaction commits."""
+    """Tell the meeting's live board to redraw, once the transaction commits. The event has an
+    id of its own: every board socket of a process receives it, and the process redraws once
+    (``voting.consumers.BoardRelay``)."""
     if meeting_id:
-        send_event_on_commit(meeting_group(meeting_id), {"type": "board.changed"})
+        send_event_on_commit(
+            meeting_group(meeting_id), {"type": "board.changed", "id": uuid.uuid4().hex}
+        )
 
 
 def voter_commitment(obj, member) -> str:
