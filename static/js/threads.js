@@ -22,6 +22,25 @@
     return max;
   }
 
+  // A frame about a message this page does not show (one before the page's window of
+  // messages: a reply to it, its edit or hiding) has nowhere to go. htmx would report a
+  // missing target; the parts whose element is not on the page are left out instead, and the
+  // rest of the frame is swapped as usual. (hx-ext="ws,thread-frames" on the thread.)
+  htmx.defineExtension("thread-frames", {
+    transformResponse: function (text) {
+      var template = document.createElement("template");
+      template.innerHTML = text;
+      var dropped = false;
+      Array.prototype.slice.call(template.content.children).forEach(function (part) {
+        if (part.id && part.hasAttribute("hx-swap-oob") && !document.getElementById(part.id)) {
+          part.remove();
+          dropped = true;
+        }
+      });
+      return dropped ? template.innerHTML : text;
+    }
+  });
+
   document.addEventListener("htmx:wsOpen", function (event) {
     var thread = section(event.target);
     var socket = event.detail && event.detail.socketWrapper;
