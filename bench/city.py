@@ -1279,7 +1279,10 @@ def report(city: list[Page], demo: list[dict]) -> list[str]:
                 missed.append(f">{PAGE_MS:.0f}ms")
             if c95 is not None and d95 is not None and c95 > DEMO_RATIO * d95:
                 missed.append(f">{DEMO_RATIO:.0f}×demo")
-            if page.queries is not None and d.get("queries") not in (None, page.queries):
+            # Queries flat: the city's page makes no more than the demo's. (The evidence page
+            # makes one per kind of object its entries name: fewer kinds, fewer queries.)
+            demo_queries = d.get("queries")
+            if None not in (page.queries, demo_queries) and page.queries > demo_queries:
                 missed.append("queries")
         if d.get("error"):
             state = (state + "; " if state else "") + f"demo ERROR {d['error']}"
@@ -1289,7 +1292,7 @@ def report(city: list[Page], demo: list[dict]) -> list[str]:
             failures.append(f"{page.name} ({page.path}): {', '.join(missed)}")
         # The page's goal: p95 under the lower of the two bounds, the demo's query count.
         bound = min(PAGE_MS, DEMO_RATIO * d95) if d95 is not None else PAGE_MS
-        goal = f"≤ {bound:.1f} ms" + (f", {d['queries']} q" if d.get("queries") else "")
+        goal = f"≤ {bound:.1f} ms" + (f", ≤ {d['queries']} q" if d.get("queries") else "")
         if page.first:
             goal = f"first bytes ≤ {FIRST_BYTES_MS:.0f} ms"
         rows.append(
@@ -1442,7 +1445,7 @@ def main() -> int:
     print()
     print(
         f"* signed in (staff; the dashboard as the district's admin). Goals: city p95 ≤ "
-        f"{PAGE_MS:.0f} ms, ≤ {DEMO_RATIO:.0f}× the demo's p95, the same queries as the demo."
+        f"{PAGE_MS:.0f} ms, ≤ {DEMO_RATIO:.0f}× the demo's p95, no more queries than the demo's."
     )
     print(
         f"n: timed requests of the city page (after 2 warm-up requests; fewer than "
