@@ -310,7 +310,9 @@ def fetch_csrf(members: list[Member], ports: list[int], path: str, cookie: str) 
             fail(f"GET {path} as {member.username} set no {cookie} cookie")
 
 
-def cast(member: Member, choice: str, port: int, path: str) -> Result:
+def _post(member: Member, choice: str, port: int, path: str):
+    """POST ``choice`` to ``path`` as an htmx vote is sent (the member's session and CSRF
+    token, a new connection): (the answer or None, the latency in s, what failed)."""
     headers = {"X-CSRFToken": member.csrf, "HX-Request": "true", "HX-Target": "vote-box"}
     body = urlencode({"choice": choice}).encode()
     start = time.perf_counter()
@@ -319,8 +321,14 @@ def cast(member: Member, choice: str, port: int, path: str) -> Result:
             port, "POST", path, cookies=dict(member.cookies), body=body, headers=headers, timeout=60
         )
     except (OSError, http.client.HTTPException) as error:
-        return Result(member.id, choice, port, time.perf_counter() - start, False, repr(error))
-    latency = time.perf_counter() - start
+        return None, time.perf_counter() - start, repr(error)
+    return answer, time.perf_counter() - start, ""
+
+
+def cast(member: Member, choice: str, port: int, path: str) -> Result:
+    answer, latency, failed = _post(member, choice, port, path)
+    if answer is None:
+        return Result(member.id, choice, port, latency, False, failed)
     if answer.status != 200:
         return Result(member.id, choice, port, latency, False, f"HTTP {answer.status}")
     text = answer.body.decode("utf-8", "replace")
@@ -331,18 +339,11 @@ def cast(member: Member, choice: str, port: int, path: str) -> Result:
 
 
 def floor_post(member: Member, choice: str, port: int, path: str) -> Result:
-    """The floor: the same POST as a vote (the member's session, CSRF, htmx headers, a new
-    connection) to ``HttpResponse("ok")`` behind the site's whole middleware."""
-    headers = {"X-CSRFToken": member.csrf, "HX-Request": "true"}
-    body = urlencode({"choice": choice}).encode()
-    start = time.perf_counter()
-    try:
-        answer = http_request(
-            port, "POST", path, cookies=dict(member.cookies), body=body, headers=headers, timeout=60
-        )
-    except (OSError, http.client.HTTPException) as error:
-        return Result(member.id, choice, port, time.perf_counter() - start, False, repr(error))
-    latency = time.perf_counter() - start
+    """The floor: the same POST as a vote to ``HttpResponse("ok")`` behind the site's whole
+    middleware."""
+    answer, latency, failed = _post(member, choice, port, path)
+    if answer is None:
+        return Result(member.id, choice, port, latency, False, failed)
     return Result(member.id, choice, port, latency, answer.status == 200, f"HTTP {answer.status}")
 
 
