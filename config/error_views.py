@@ -10,7 +10,8 @@ they render.
   which it would answer with a bare 400).
 - 503, with ``Retry-After``: the database could not be reached in time — every pooled
   connection was lent and none came back within ``DATABASE_POOL_TIMEOUT``, or PostgreSQL
-  refused ("too many clients") or is restarting — which Django would answer with a 500.
+  refused ("too many clients") or is restarting — which Django would answer with a 500; or
+  the file store could not be reached to open a file (``council.files``).
 - 429: ``too_many_requests()`` for views that refuse for a while, and the answer to a
   ``RateLimited`` that no view caught.
 """
@@ -28,7 +29,7 @@ from django.middleware.csrf import get_token
 from django.template import context_processors, loader
 from django.utils import translation
 
-from council.errors import NotUnderstood, RateLimited
+from council.errors import NotUnderstood, RateLimited, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +64,19 @@ def database_unavailable(error: BaseException | None) -> bool:
 
 class DatabaseBusyLogFilter(logging.Filter):
     """On ``django.request``: a request answered with the busy page (503) because the
-    database could not lend a connection in time is logged as one warning line, without the
+    database could not lend a connection in time, or the file store could not be reached, is
+    logged as one warning line, without the
     traceback — under load there may be hundreds, all alike, and the traceback says nothing
     the line does not. Any other error keeps its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and database_unavailable(record.exc_info[1]):
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, StoreUnavailable):
+            # council.files has logged what the store said.
+            record.msg = f"{record.msg} (the file store could not be reached)"
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        elif error is not None and database_unavailable(error):
             record.msg = f"{record.msg} (the database could not lend a connection in time)"
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.WARNING, "WARNING"
@@ -146,6 +154,15 @@ def server_error(request):
             request,
             503,
             {"retry_after": RETRY_AFTER},
+            plain=True,
+            headers={"Retry-After": str(RETRY_AFTER)},
+        )
+    if isinstance(error, StoreUnavailable):
+        # A file the reader asked for, in a store that cannot be reached (council.files).
+        return render_error(
+            request,
+            503,
+            {"retry_after": RETRY_AFTER, "error_text": str(error)},
             plain=True,
             headers={"Retry-After": str(RETRY_AFTER)},
         )

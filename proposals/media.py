@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import open_heif, register_heif_opener
+
+from council.files import stored_file_open
 
 from .imagecheck import photo_is_whole
 
@@ -105,7 +107,8 @@ def clean_upload(uploaded) -> CleanUpload:
 
 
 def upload_serve(field, content_type: str, filename: str) -> FileResponse:
-    """The stored file of ``field`` as a response (404 if there is none, or it is gone),
+    """The stored file of ``field`` as a response (404 if there is none, or it is gone; the
+    busy page if the store cannot be reached: ``council.files.stored_file_open``),
     streamed from whichever storage keeps it (``STORAGES["default"]``): never a redirect to
     the store, so no file ever has an address that skips the caller's permission check.
 
@@ -113,14 +116,8 @@ def upload_serve(field, content_type: str, filename: str) -> FileResponse:
     (a PDF is the uploader's own bytes: it may carry scripts, forms and links) is downloaded,
     never rendered in the site's origin, and never sniffed as anything but ``content_type``.
     """
-    if not field:
-        raise Http404
-    try:
-        handle = field.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
     response = FileResponse(
-        handle,
+        stored_file_open(field),
         content_type=content_type,
         filename=filename,
         as_attachment=content_type != "image/jpeg",

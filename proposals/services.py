@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_record
+from council.files import stored_file_save, stored_files_atomic
 from council.models import RoleKind
 from council.money import format_yuan
 from council.notifications import notify_on_commit
@@ -437,9 +438,11 @@ ACTION_LABELS = {
 }
 
 
-@transaction.atomic
+@stored_files_atomic()
 def attachment_add(*, actor, proposal: Proposal, uploaded):
-    """Attach a cleaned photo or PDF (``proposals.media``) to a proposal that is still open."""
+    """Attach a cleaned photo or PDF (``proposals.media``) to a proposal that is still open.
+    ``StoreUnavailable`` if the file store cannot take it; a failed attach leaves no file in
+    the store (``council.files``)."""
     from .media import clean_upload
     from .models import Attachment
 
@@ -453,9 +456,9 @@ def attachment_add(*, actor, proposal: Proposal, uploaded):
         proposal=proposal, kind=clean.kind, name=clean.name, size=clean.content.size,
         uploaded_by=actor,
     )  # fmt: skip
-    attachment.file.save(clean.name, clean.content, save=False)
+    stored_file_save(attachment.file, clean.name, clean.content)
     if clean.thumbnail is not None:
-        attachment.thumbnail.save(f"thumb-{clean.name}", clean.thumbnail, save=False)
+        stored_file_save(attachment.thumbnail, f"thumb-{clean.name}", clean.thumbnail)
     attachment.save()
     evidence_record(
         actor=actor,

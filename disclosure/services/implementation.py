@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from council.errors import InvalidMove
 from council.evidence import evidence_record
+from council.files import stored_file_save, stored_files_atomic
 from council.money import format_yuan
 from council.sanitiser import render_plain
 from council.textfiles import NotUtf8Text, decode_utf8
@@ -122,7 +123,7 @@ def _create(actor, proposal, **values):
     return update
 
 
-@transaction.atomic
+@stored_files_atomic()
 def progress_post(
     *,
     actor,
@@ -135,7 +136,8 @@ def progress_post(
     photos=(),
 ) -> ProgressUpdate:
     """Post a progress update (published at once; never edited) with photos re-encoded and
-    stripped of EXIF; disclosure 2 is redrafted with every update so far."""
+    stripped of EXIF; disclosure 2 is redrafted with every update so far. ``StoreUnavailable``
+    (nothing posted, no photo kept) if the file store cannot take a photo."""
     proposal = (
         Proposal.objects.select_for_update()
         .select_related("community__sub_district")
@@ -164,8 +166,8 @@ def progress_post(
     )
     for item in cleaned:
         photo = ProgressPhoto(update=update, name=item.name[:120])
-        photo.image.save(item.name, item.content, save=False)
-        photo.thumbnail.save(f"thumb-{item.name}", item.thumbnail, save=False)
+        stored_file_save(photo.image, item.name, item.content)
+        stored_file_save(photo.thumbnail, f"thumb-{item.name}", item.thumbnail)
         photo.save()
     implementation_draft(proposal)
     return update

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from council import clock
 from council.errors import InvalidMove, NotAllowed
 from council.evidence import evidence_record, log_head
+from council.files import stored_file_save, stored_files_atomic
 from council.models import Council
 from council.notifications import notify_on_commit
 from council.sanitiser import render_plain
@@ -117,10 +118,11 @@ def _render_pdf(disclosure: Disclosure) -> bytes:
     return disclosure_pdf(disclosure)
 
 
-@transaction.atomic
+@stored_files_atomic()
 def disclosure_publish(*, actor, disclosure: Disclosure) -> Disclosure:
     """Publish a draft, as staff: seal its content hash and the evidence head, render its
-    official PDF, start a decision's publicity period, tell the project's audience."""
+    official PDF, start a decision's publicity period, tell the project's audience.
+    ``StoreUnavailable`` (nothing published) if the file store cannot take the PDF."""
     disclosure = (
         Disclosure.objects.select_for_update()
         .select_related("proposal__community", "community")
@@ -153,11 +155,11 @@ def disclosure_publish(*, actor, disclosure: Disclosure) -> Disclosure:
     disclosure.evidence_head = log_head()[1].hex()
     pdf = _render_pdf(disclosure)
     disclosure.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    disclosure.pdf.save(
+    stored_file_save(
+        disclosure.pdf,
         f"{disclosure.community.slug}-{disclosure.proposal_id}-{disclosure.kind}-"
         f"v{disclosure.version}.pdf",
         ContentFile(pdf),
-        save=False,
     )
     disclosure.save()
     disclosure_index(disclosure)

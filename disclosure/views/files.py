@@ -18,6 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 
+from council.files import stored_file_open
+
 from ..models import Disclosure, DisclosureStatus
 
 # The stored PDF never changes: a correction is a new version at a new URL.
@@ -63,11 +65,7 @@ def disclosure_pdf_file(request, pk: int):
     if not_modified is not None:
         patch_cache_control(not_modified, **IMMUTABLE)
         return not_modified
-    try:
-        handle = disclosure.pdf.open("rb")
-    except FileNotFoundError as error:
-        raise Http404 from error
-    response = FileResponse(handle, content_type="application/pdf")
+    response = FileResponse(stored_file_open(disclosure.pdf), content_type="application/pdf")
     response["Content-Disposition"] = _disposition(*_names(disclosure))
     if etag:
         response["ETag"] = etag

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from council.errors import InvalidMove, NotAllowed
+from council.files import stored_files_atomic
 
 from ... import selectors, services
 from ...forms import UploadForm
@@ -39,7 +39,9 @@ def proposal_upload(request, slug, pk):
     if not form.is_valid():
         return render_proposal_page(request, proposal, forms={"upload": form})
     try:
-        with transaction.atomic():
+        # One act for all the files: a refusal of the last keeps none of them, in the
+        # database or in the store.
+        with stored_files_atomic():
             attachments_save(user, proposal, form.cleaned_data["files"])
     except (InvalidMove, NotAllowed, ValidationError) as error:
         messages.error(request, error_text(error))
