@@ -22,7 +22,12 @@ from .results import (
     windows_close_due,
     windows_remind,
 )
-from .statistics import statistics_rebuild, statistics_refresh, statistics_refresh_after
+from .statistics import (
+    statistics_rebuild,
+    statistics_refresh,
+    statistics_refresh_after,
+    statistics_sweep,
+)
 
 
 def disclosure_tick() -> dict[str, int]:
@@ -32,6 +37,8 @@ def disclosure_tick() -> dict[str, int]:
         "implementations_started": implementations_start_due(),
         "evaluation_windows_closed": windows_close_due(),
         "evaluation_reminders": windows_remind(),
+        # After the acts above: their own refreshes have run by then.
+        "statistics_cells_swept": statistics_sweep(),
     }
 
 
@@ -57,6 +64,7 @@ __all__ = [
     "statistics_rebuild",
     "statistics_refresh",
     "statistics_refresh_after",
+    "statistics_sweep",
     "window_close",
     "windows_close_due",
     "windows_remind",

@@ -2,13 +2,17 @@
 changes one commits, so the statistics pages sum cells, not every row — and the cells always
 say what the rows say."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from council import clock
 from disclosure import services
 from disclosure.models import StatisticsCell
 from disclosure.selectors import statistics, statistics_scan
+from disclosure.services.statistics import SWEEP_MINUTES
 from voting import services as voting_services
 
 # Real commits: the refresh runs once the act's transaction has committed.
@@ -55,4 +59,28 @@ def test_rebuilding_gives_the_cells_the_services_keep(projects, world):
         sorted(StatisticsCell.objects.values_list("community", "kind", "key", "year", "count"))
         == kept
     )
+    _agree(world)
+
+
+def test_cells_a_failed_refresh_left_behind_are_right_again_within_the_hour(projects, world):
+    projects.evaluated()
+    _agree(world)
+    # As a refresh that failed after its act committed leaves them: the figures of before.
+    for community in (world.a, world.b):
+        StatisticsCell.objects.filter(community=community).delete()
+    assert statistics(world.a).proposals == 0 and statistics_scan(world.a).proposals > 0
+
+    # The minute job refreshes the communities whose id falls on this minute, and only them.
+    minute = int(clock.now().timestamp() // 60)
+    a_minute = minute + (world.a.pk - minute) % SWEEP_MINUTES
+    with clock.travel(dt.timedelta(minutes=a_minute - minute)):
+        figures = services.disclosure_tick()
+    assert figures["statistics_cells_swept"] >= 1
+    assert statistics(world.a) == statistics_scan(world.a)
+    assert not StatisticsCell.objects.filter(community=world.b).exists()
+
+    # Within the hour every community has had its turn.
+    for step in range(1, SWEEP_MINUTES):
+        with clock.travel(dt.timedelta(minutes=a_minute - minute + step)):
+            services.statistics_sweep()
     _agree(world)
