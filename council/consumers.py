@@ -9,7 +9,9 @@ when an act of its own is refused, and at each ping), and then sends each messag
 as it comes — no database work per message on a reader's connection. Who is viewing is kept
 per server process (``PresenceRelay``): joins, pings and leaves are written together at most
 once per ``PRESENCE_DEBOUNCE`` seconds per thread (less often in a crowded one), and the count
-is read and rendered once and broadcast — never a frame per reader per join. A bad frame (too
+is read and rendered once and broadcast — never a frame per reader per join. How far
+signed-in readers have read is written the same way (``ReadMarks``): one statement per
+process per ``READ_DEBOUNCE`` seconds. A bad frame (too
 large, too deep, a number out of range) gets an error frame, never a closed connection
 (``council.realtime.read_frame``). While the channel layer is unreachable the client gets an
 error frame saying so and the socket closes with 4013; the page's script reconnects later and
@@ -38,8 +40,8 @@ PRESENCE_DEBOUNCE = 1.0
 # seconds or so, not every second, while they arrive).
 PRESENCE_READERS_PER_SECOND = 250
 PRESENCE_MAX_DELAY = 5.0
-# How far a signed-in reader has read (``threads.thread_mark_read``) is written at most once
-# per READ_DEBOUNCE seconds while messages arrive.
+# How far signed-in readers have read (``threads.thread_marks_read``) is written at most once
+# per READ_DEBOUNCE seconds while messages arrive: every reader of the process in one statement.
 READ_DEBOUNCE = 2.0
 REFUSED = 4403  # the thread is missing or not readable: both look alike
 
@@ -162,6 +164,46 @@ def presence_relay(thread_id: int) -> PresenceRelay:
     return relay
 
 
+class ReadMarks:
+    """How far this process's signed-in readers have read, written together
+    (``threads.thread_marks_read``): the first mark of a burst schedules one statement
+    ``READ_DEBOUNCE`` seconds later for every mark made meanwhile, in every thread — a thousand
+    members reading a meeting's messages cost one write per process, not one per reader. A
+    mark made just before its socket closes is still written."""
+
+    def __init__(self):
+        self.loop = asyncio.get_running_loop()
+        self.pending: dict[tuple[int, int], int] = {}
+        self.debounce = Debounce(READ_DEBOUNCE, self.flush)
+
+    def mark(self, user_id: int, thread_id: int, message_id: int) -> None:
+        key = (user_id, thread_id)
+        if message_id > self.pending.get(key, 0):
+            self.pending[key] = message_id
+            self.debounce.poke()
+
+    async def flush(self) -> None:
+        marks, self.pending = self.pending, {}
+        try:
+            await _db(threads.thread_marks_read)(marks)
+        except Exception as error:  # noqa: BLE001 - the database away: try again later
+            logger.warning("%d read marks not saved (%s)", len(marks), error)
+            for key, upto in marks.items():
+                self.pending[key] = max(upto, self.pending.get(key, 0))
+            self.debounce.poke()
+
+
+_read_marks: ReadMarks | None = None
+
+
+def read_marks() -> ReadMarks:
+    """This process's ``ReadMarks`` (one per event loop: each test has its own)."""
+    global _read_marks
+    if _read_marks is None or _read_marks.loop is not asyncio.get_running_loop():
+        _read_marks = ReadMarks()
+    return _read_marks
+
+
 class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
     async def connect(self):
         self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
@@ -175,7 +217,6 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         # per PRESENCE_DEBOUNCE seconds, instead of one per join.
         self.presence_debounce = Debounce(PRESENCE_DEBOUNCE, self.send_presence)
         self.read_upto = 0
-        self.read_debounce = Debounce(READ_DEBOUNCE, self.save_read)
         self.relay = None
         self.composer = None
         audience = await _audience_on_connect(self.viewer.user, self.thread_id)
@@ -212,9 +253,6 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         debounce = getattr(self, "presence_debounce", None)
         if debounce is not None:
             debounce.cancel()
-        read = getattr(self, "read_debounce", None)
-        if read is not None:
-            read.cancel()
         if await self.leave_joined(self.group) and self.relay is not None:
             self.relay.leave(self.channel_name, self.audience_key)
 
@@ -295,12 +333,7 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
         """The reader has been shown ``message_id``: remember it (signed-in readers only)."""
         if self.viewer.user.is_authenticated and message_id and message_id > self.read_upto:
             self.read_upto = message_id
-            self.read_debounce.poke()
-
-    async def save_read(self):
-        await _db(threads.thread_mark_read)(
-            user=self.viewer.user, thread_id=self.thread_id, message_id=self.read_upto
-        )
+            read_marks().mark(self.viewer.user.pk, self.thread_id, message_id)
 
     async def error(self, code: str, text: str = ""):
         text = text or thread_render.error_text(self.viewer.language, code)

@@ -524,19 +524,43 @@ def thread_mark_read(*, user, thread_id: int, message_id: int | None) -> None:
     nothing is kept for an anonymous reader or an empty thread."""
     if not message_id or user is None or not user.is_authenticated:
         return
+    thread_marks_read({(user.pk, thread_id): message_id})
+
+
+def thread_marks_read(marks: dict[tuple[int, int], int]) -> None:
+    """``thread_mark_read`` for many readers at once: ``{(user_id, thread_id): message_id}``
+    in one statement (a server process writes its sockets' marks together). Each mark is
+    inserted or raised, never lowered; one whose account or thread is gone is left out."""
+    marks = {key: upto for key, upto in marks.items() if upto}
+    if not marks:
+        return
     # One statement, so that a page view costs one query and two readers of one account
     # (a page and a socket) cannot race: insert the mark, or raise it, never lower it.
+    # (VALUES names its columns column1… in both PostgreSQL and SQLite; SQLite wants the
+    # WHERE before ON CONFLICT in any case.)
     quote = connection.ops.quote_name
     table = quote(ThreadRead._meta.db_table)
+    users = quote(ThreadRead._meta.get_field("user").related_model._meta.db_table)
+    threads_table = quote(Thread._meta.db_table)
     column = quote("last_read_message_id")
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    rows = ", ".join(["(%s, %s, %s)"] * len(marks))
+    values = [
+        value
+        for (user_id, thread_id), upto in marks.items()
+        for value in (user_id, thread_id, upto)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
-            # Only quoted names of our own table go into the text; the values are parameters.
+            # Only quoted names of our own tables go into the text; the values are parameters.
             f"INSERT INTO {table} ({quote('user_id')}, {quote('thread_id')}, {column}) "  # noqa: S608
-            f"VALUES (%s, %s, %s) ON CONFLICT ({quote('user_id')}, {quote('thread_id')}) "
+            f"SELECT v.column1, v.column2, v.column3 FROM (VALUES {rows}) AS v "
+            f"WHERE EXISTS (SELECT 1 FROM {users} WHERE {users}.{quote('id')} = v.column1) "
+            f"AND EXISTS (SELECT 1 FROM {threads_table} "
+            f"WHERE {threads_table}.{quote('id')} = v.column2) "
+            f"ON CONFLICT ({quote('user_id')}, {quote('thread_id')}) "
             f"DO UPDATE SET {column} = {greatest}({table}.{column}, EXCLUDED.{column})",
-            [user.pk, thread_id, message_id],
+            values,
         )
 
 

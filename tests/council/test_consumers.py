@@ -4,6 +4,7 @@ Transactional tests: the services broadcast on commit, so commits must really ha
 same tests run over the in-memory channel layer and, with REDIS_URL set, over Redis.
 """
 
+import asyncio
 import datetime as dt
 import json
 
@@ -418,3 +419,28 @@ async def test_what_a_signed_in_reader_is_shown_through_the_socket_counts_as_rea
     await drain(anonymous)
     await anonymous.disconnect()
     assert await sync_to_async(ThreadRead.objects.count)() == 1
+
+
+async def test_readers_who_close_the_page_at_once_still_have_what_they_were_shown_marked_read(
+    world, thread, monkeypatch
+):
+    from council import consumers
+    from council.models import ThreadRead
+
+    monkeypatch.setattr(consumers, "READ_DEBOUNCE", 0.3)
+    await sync_to_async(threads.message_post)(actor=world.a_member.user, thread=thread, body="一")
+    readers = {
+        user.pk: await connect(thread.pk, user) for user in (world.a_resident.user, world.a_staff)
+    }
+    for reader in readers.values():
+        await send(reader, action="resume", after=0)
+        await expect(reader, "data-message-id")
+        await reader.disconnect()  # before the marks are written
+    await asyncio.sleep(0.6)
+
+    marks = await sync_to_async(
+        lambda: dict(
+            ThreadRead.objects.filter(thread=thread).values_list("user", "last_read_message_id")
+        )
+    )()
+    assert marks == dict.fromkeys(readers, await last_message_id())

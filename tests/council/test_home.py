@@ -166,6 +166,30 @@ def test_a_thread_read_mark_never_moves_back(world):
     assert ThreadRead.objects.get(user=user).last_read_message_id == 9
 
 
+def test_a_server_writes_many_readers_marks_in_one_statement_and_skips_a_thread_gone(
+    world, django_assert_num_queries
+):
+    maker = ProposalMaker(world)
+    first, second = maker.make(Stage.CONSULTATION), maker.make(Stage.CONSULTATION)
+    resident, member = world.a_resident.user, world.a_member.user
+    threads.thread_mark_read(user=resident, thread_id=first.thread_id, message_id=9)
+    gone = 10**9  # a thread deleted since its reader was shown it
+    with django_assert_num_queries(1):
+        threads.thread_marks_read(
+            {
+                (resident.pk, first.thread_id): 4,  # behind the mark already kept
+                (resident.pk, second.thread_id): 7,
+                (member.pk, first.thread_id): 12,
+                (member.pk, gone): 3,
+            }
+        )
+    assert set(ThreadRead.objects.values_list("user", "thread", "last_read_message_id")) == {
+        (resident.pk, first.thread_id, 9),
+        (resident.pk, second.thread_id, 7),
+        (member.pk, first.thread_id, 12),
+    }
+
+
 def test_a_ballot_awaiting_my_vote_disappears_once_i_vote(client, world):
     projects = Projects(world)
     ballot = projects.council.ballot(projects.council.proposal(title="健身器材更新"))
