@@ -114,12 +114,8 @@ def disclosure_index(request):
         "partial": partial,
     }
     if not partial:
-        context |= {
-            "form": DisclosureFilterForm(
-                initial=filter_params, communities=communities, years=years
-            ),
-            "staff_drafts": selectors.staff_drafts(request.user),
-        }
+        # The form as sent: a value it could not take selects nothing (its select shows "All").
+        context |= {"form": form, "staff_drafts": selectors.staff_drafts(request.user)}
     response = render(
         request, "disclosure/index.html#results" if partial else "disclosure/index.html", context
     )

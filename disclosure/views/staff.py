@@ -60,8 +60,9 @@ def _to_disclosure(pk: int):
     return redirect("disclosure", pk=pk)
 
 
-# Communities a page of the district dashboard shows (a district of a city has about 60).
-DASHBOARD_PER_PAGE = 24
+# Communities a page of the district dashboard shows: about a street's worth (a district of a
+# city has about 60 communities in five streets), a page a phone scrolls through.
+DASHBOARD_PER_PAGE = 12
 
 
 def district_dashboard(request, pk):
