@@ -162,7 +162,7 @@ def server_error(request):
         return render_error(
             request,
             503,
-            {"retry_after": RETRY_AFTER, "error_text": str(error)},
+            {"retry_after": RETRY_AFTER, "error_text": str(error), "store": True},
             plain=True,
             headers={"Retry-After": str(RETRY_AFTER)},
         )

@@ -79,7 +79,10 @@ def stored_file_open(field):
             "The file store could not open %s (%s: %s)", field.name, type(error).__name__, error
         )
         raise StoreUnavailable(
-            gettext("This file cannot be opened right now. Please try again in a few minutes.")
+            gettext(
+                "The place where files are kept cannot be reached just now. Please try again "
+                "in a few minutes."
+            )
         ) from error
 
 

@@ -268,9 +268,11 @@ def test_a_file_in_a_store_out_of_reach_gets_the_busy_page_in_the_readers_langua
     ):
         response = client.get(url)
         assert response.status_code == 503 and response["Retry-After"]
-        assert "这份文件暂时打不开，请您过几分钟再试。" in response.content.decode()
+        page = response.content.decode()
+        assert "文件暂时无法打开" in page and "存放文件的系统暂时连不上，请您过几分钟再试。" in page
         english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-        assert "This file cannot be opened right now." in english
+        assert "This file is not available right now" in english
+        assert "The place where files are kept cannot be reached just now." in english
 
     shaky.reachable = True
     assert client.get(reverse("disclosure_pdf", args=[decision.pk])).status_code == 200
