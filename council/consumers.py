@@ -366,9 +366,13 @@ class ThreadConsumer(LayerAware, AsyncWebsocketConsumer):
                 self.mark_read(message)
         else:
             self.composer = None
-            if not await self.recheck():
+            # The thread opened or closed. What a signed-in reader may do follows from it (read
+            # again); an anonymous reader may do nothing either way, and a thread's publicity
+            # never changes, so they share one rendering (``render_state``) and no query.
+            if self.user_id is not None and not await self.recheck():
                 return
-            html = await _db(thread_render.render_state)(self.viewer, self.thread_id)
+            render = _db(thread_render.render_state)
+            html = await render(self.viewer, self.thread_id, event.get("version"))
         await self.send_html(html)
 
     async def message_html(self, event) -> str:

@@ -501,8 +501,20 @@ def render_presence(viewer: Viewer, thread_id: int, version=None) -> str:
     )
 
 
-def render_state(viewer: Viewer, thread_id: int) -> str:
-    """The open/closed line and the composer, after the thread was opened or closed."""
+def render_state(viewer: Viewer, thread_id: int, version=None) -> str:
+    """The open/closed line and the composer, after the thread was opened or closed.
+    Anonymous readers share one rendering per language and ``version`` of the change: a
+    thread closed at a meeting followed by a thousand is rendered once per process, not once
+    per reader."""
+    if not viewer.user.is_authenticated and version is not None:
+        return _shared_render(
+            ("state", thread_id, version, viewer.language),
+            lambda: _render_state(viewer, thread_id),
+        )
+    return _render_state(viewer, thread_id)
+
+
+def _render_state(viewer: Viewer, thread_id: int) -> str:
     thread = selectors.thread_for(viewer.user, thread_id)
     if thread is None:
         return ""

@@ -154,7 +154,11 @@ def thread_create(*, community, title: str, is_public: bool = True, page_url: st
 def thread_set_open(*, thread: Thread, is_open: bool) -> None:
     """Open or close a thread to new messages (it stays readable)."""
     Thread.objects.filter(pk=thread.pk).update(is_open=is_open)
-    send_event_on_commit(thread_group(thread.pk), {"type": "thread.changed", "change": "state"})
+    # The version: anonymous readers share one rendering of the new state per language.
+    send_event_on_commit(
+        thread_group(thread.pk),
+        {"type": "thread.changed", "change": "state", "version": clock.now().isoformat()},
+    )
 
 
 def thread_guest_add(*, thread: Thread, user) -> None:

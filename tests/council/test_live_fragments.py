@@ -266,6 +266,38 @@ async def test_presence_is_written_and_rendered_without_a_query_per_reader(
     await asyncio.gather(*(c.disconnect() for c in [first, *others]))
 
 
+async def state_frame(communicator, timeout=5) -> str:
+    while True:
+        frame = await communicator.receive_from(timeout=timeout)
+        if "-state" in frame and "thread-state" in frame:
+            return frame
+
+
+async def test_a_thread_closing_reaches_anonymous_readers_rendered_once_and_members_their_own(
+    world, thread, consumer_queries
+):
+    readers = [await connect(thread.pk) for _ in range(10)]
+    for communicator in readers:
+        await frames_until_quiet(communicator, 0.2)
+    consumer_queries.clear()
+
+    await elsewhere(threads.thread_set_open, thread=thread, is_open=False)
+    frames = [await state_frame(c) for c in readers]
+    assert all("Closed: read only" in f and "closed to new messages" in f for f in frames)
+    # One rendering for the ten of them (it reads the thread), not a read and a render each.
+    assert len(consumer_queries) <= 2, consumer_queries
+
+    # Reopened: a resident gets the composer back; anonymous readers the invitation to sign in.
+    resident = await connect(thread.pk, world.a_resident.user)
+    await frames_until_quiet(resident, 0.3)
+    await elsewhere(threads.thread_set_open, thread=thread, is_open=True)
+    own = await state_frame(resident)
+    assert "Open for discussion" in own and 'name="body"' in own and "csrfmiddlewaretoken" in own
+    frames = [await state_frame(c) for c in readers]
+    assert all("Sign in to take part" in f and 'name="body"' not in f for f in frames)
+    await asyncio.gather(*(c.disconnect() for c in [*readers, resident]))
+
+
 async def test_a_ping_keeps_presence_fresh_in_one_statement_for_all(world, thread, monkeypatch):
     monkeypatch.setattr(consumers, "PRESENCE_DEBOUNCE", 0.2)
     readers = [await connect(thread.pk) for _ in range(3)]
