@@ -65,9 +65,9 @@ def database_unavailable(error: BaseException | None) -> bool:
 class DatabaseBusyLogFilter(logging.Filter):
     """On ``django.request``: a request answered with the busy page (503) because the
     database could not lend a connection in time, or the file store could not be reached, is
-    logged as one warning line, without the
-    traceback — under load there may be hundreds, all alike, and the traceback says nothing
-    the line does not. Any other error keeps its traceback."""
+    logged as one warning line, without the traceback — under load there may be hundreds, all
+    alike, and the traceback says nothing the line does not. Any other error keeps its
+    traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None

@@ -11,8 +11,8 @@ per server process (``PresenceRelay``): joins, pings and leaves are written toge
 once per ``PRESENCE_DEBOUNCE`` seconds per thread (less often in a crowded one), and the count
 is read and rendered once and broadcast — never a frame per reader per join. How far
 signed-in readers have read is written the same way (``ReadMarks``): one statement per
-process per ``READ_DEBOUNCE`` seconds. A bad frame (too
-large, too deep, a number out of range) gets an error frame, never a closed connection
+process per ``READ_DEBOUNCE`` seconds. A bad frame (too large, too deep, a number out of
+range) gets an error frame, never a closed connection
 (``council.realtime.read_frame``). While the channel layer is unreachable the client gets an
 error frame saying so and the socket closes with 4013; the page's script reconnects later and
 resumes (``council.realtime.LayerAware``). A broadcast lost while Redis was away or hung is

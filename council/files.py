@@ -32,8 +32,9 @@ _scope = threading.local()
 @contextlib.contextmanager
 def stored_files_atomic():
     """A transaction (``transaction.atomic``) whose saved files are deleted again if it ends
-    with an error. Nested ones share the outermost's list: only the outermost deletes, since
-    an inner one's error may still be caught and its act undone with the rest."""
+    with an error. Nested ones share the outermost's list, and only the outermost deletes: a
+    file saved by an inner act that succeeded must still go if the whole fails later (the
+    upload of several files is one act). Usable as a decorator, like ``atomic``."""
     outermost = getattr(_scope, "saved", None) is None
     if outermost:
         _scope.saved = []
