@@ -1,6 +1,7 @@
 /* The share box of a proposal gathering co-signs (templates/proposals/_share.html).
    Without JavaScript the link sits in a read-only box to select and copy by hand; with it,
-   a 「复制链接」 button copies it (Clipboard API, or selecting the box where that is refused). */
+   a 「复制链接」 button selects the box and copies it (the Clipboard API where the browser
+   refuses that). */
 (function () {
   "use strict";
   function setUp(box) {
@@ -12,26 +13,29 @@
     button.hidden = false;
     input.addEventListener("focus", function () { input.select(); });
     button.addEventListener("click", function () {
+      // First the older way, at once, while the tap still counts as the person's own act:
+      // select the box and copy it. It answers on the spot, where the Clipboard API can hang
+      // (a busy phone, a window that lost focus) and would need a timer to give up on it.
+      input.focus();
+      input.select();
+      var copied = false;
+      try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+      if (copied) {
+        status.textContent = button.dataset.copied || "";
+        return;
+      }
+      // Refused (some browsers have dropped it): the Clipboard API, and failing that, or with
+      // no answer within a second, ask the person to copy the selected link by hand.
       var settled = false;
-      var once = function (then) {
-        return function () { if (!settled) { settled = true; then(); } };
-      };
-      var done = function () { status.textContent = button.dataset.copied || ""; };
-      // Where the Clipboard API is refused or does not answer (it can hang on a busy phone or
-      // an unfocused window), select the box and copy it the older way while the tap still
-      // counts as the person's own act; failing that, ask them to copy it by hand.
-      var byHand = function () {
-        input.focus();
-        input.select();
-        var copied = false;
-        try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
-        status.textContent = (copied ? button.dataset.copied : button.dataset.select) || "";
+      var once = function (text) {
+        return function () { if (!settled) { settled = true; status.textContent = text || ""; } };
       };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(input.value).then(once(done), once(byHand));
-        window.setTimeout(once(byHand), 1000);
+        navigator.clipboard.writeText(input.value).then(
+          once(button.dataset.copied), once(button.dataset.select));
+        window.setTimeout(once(button.dataset.select), 1000);
       } else {
-        once(byHand)();
+        once(button.dataset.select)();
       }
     });
   }
