@@ -72,14 +72,14 @@ class DatabaseBusyLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, StoreUnavailable):
-            # council.files has logged what the store said.
-            record.msg = f"{record.msg} (the file store could not be reached)"
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            reason = "the file store could not be reached"  # council.files logged what it said
         elif error is not None and database_unavailable(error):
-            record.msg = f"{record.msg} (the database could not lend a connection in time)"
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            reason = "the database could not lend a connection in time"
+        else:
+            return True
+        record.msg = f"{record.msg} ({reason})"
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
 
@@ -149,22 +149,13 @@ def too_many_requests(request, message: str = ""):
 
 def server_error(request):
     error = sys.exc_info()[1]
-    if database_unavailable(error):
+    if isinstance(error, StoreUnavailable) or database_unavailable(error):
+        context = {"retry_after": RETRY_AFTER}
+        if isinstance(error, StoreUnavailable):
+            # A file the reader asked for, in a store that cannot be reached (council.files).
+            context |= {"error_text": str(error), "store": True}
         return render_error(
-            request,
-            503,
-            {"retry_after": RETRY_AFTER},
-            plain=True,
-            headers={"Retry-After": str(RETRY_AFTER)},
-        )
-    if isinstance(error, StoreUnavailable):
-        # A file the reader asked for, in a store that cannot be reached (council.files).
-        return render_error(
-            request,
-            503,
-            {"retry_after": RETRY_AFTER, "error_text": str(error), "store": True},
-            plain=True,
-            headers={"Retry-After": str(RETRY_AFTER)},
+            request, 503, context, plain=True, headers={"Retry-After": str(RETRY_AFTER)}
         )
     if isinstance(error, RateLimited):
         return render_error(request, 429, {"error_text": str(error)})

@@ -84,10 +84,13 @@ class GridChoiceField(forms.ModelChoiceField):
         return f"{obj.community.name} · {obj.name}"
 
 
-def community_group(community: Community) -> str:
-    """The ``<optgroup>`` a community is listed under: its district and sub-district (街道),
-    as ``selectors.communities_by_place`` annotates them."""
-    return community.place
+def _by_place(rows: Iterable[tuple]) -> list:
+    """``(value, name, place)`` rows, in ``communities_by_place``'s order, as choices grouped
+    under their district and sub-district (街道)."""
+    return [
+        (place, [(value, name) for value, name, _place in members])
+        for place, members in itertools.groupby(rows, key=itemgetter(2))
+    ]
 
 
 def community_choices(
@@ -95,13 +98,7 @@ def community_choices(
 ) -> list:
     """Choices for a select of ``communities`` (in ``communities_by_place``'s order), grouped
     by district and sub-district, so that a person finds theirs among a city's hundreds."""
-    return [
-        ("", empty_label),
-        *(
-            (group, [(value(c), c.name) for c in members])
-            for group, members in itertools.groupby(communities, key=community_group)
-        ),
-    ]
+    return [("", empty_label), *_by_place((value(c), c.name, c.place) for c in communities)]
 
 
 class _CommunitiesByPlace(ModelChoiceIterator):
@@ -110,9 +107,8 @@ class _CommunitiesByPlace(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        rows = self.queryset.values_list(self.field.to_field_name or "pk", "name", "place")
-        for group, members in itertools.groupby(rows, key=itemgetter(2)):
-            yield (group, [(value, name) for value, name, _place in members])
+        key = self.field.to_field_name or "pk"
+        yield from _by_place(self.queryset.values_list(key, "name", "place"))
 
 
 class CommunityChoiceField(forms.ModelChoiceField):
