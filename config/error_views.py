@@ -114,7 +114,18 @@ def render_error(
 
 def _plain_context(request, context: dict) -> dict:
     """What the layout needs, from context processors that never touch the database."""
-    plain = {"plain": True, "request": request, "csrf_token": get_token(request), **context}
+    # Here, not at the top: the logging configuration imports this module before the apps
+    # are ready, and council.display reaches the models.
+    from council.display import large_text_remembered
+
+    plain = {
+        "plain": True,
+        "request": request,
+        "csrf_token": get_token(request),
+        # 长辈版 from the browser's cookie: an elderly reader's busy page stays readable.
+        "large_text": large_text_remembered(request),
+        **context,
+    }
     for processor in (context_processors.i18n, context_processors.csp):
         plain.update(processor(request))
     return plain

@@ -29,6 +29,13 @@ def large_text_on(request) -> bool:
     return _cookie_on(request)
 
 
+def large_text_remembered(request) -> bool:
+    """Whether this browser's cookie asks for 长辈版: what a page that must not read the
+    database (the 500 and 503 pages) knows of it. The switch and signing in keep the cookie
+    in step with a signed-in person's account."""
+    return _cookie_on(request)
+
+
 def remember(response, on: bool) -> None:
     """Set (or clear) this browser's cookie on ``response``."""
     if on:

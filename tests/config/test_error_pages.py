@@ -120,6 +120,15 @@ def test_a_page_whose_database_is_out_of_reach_gets_the_503_page(world, language
     assert "10" in page
 
 
+def test_the_busy_page_keeps_large_text_for_a_browser_that_chose_it(world):
+    client = visitor()
+    client.cookies["weishi_large_text"] = "1"
+    with refusing(pool_timeout()):
+        page = client.get("/").content.decode()
+    assert '<html lang="zh-CN" class="large-text">' in page and HEADINGS[503]["zh-hans"] in page
+    assert 'aria-pressed="true"' in page  # the switch shows it is on, to turn it off
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_failure_inside_gets_the_500_page_even_with_the_database_failing(world, language):
     with refusing(ProgrammingError('relation "council_community" does not exist')):
